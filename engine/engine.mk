@@ -1,0 +1,35 @@
+# engine/: the reference engine library (libgapcheck) and its Check unit tests.
+ENGINE_SRC := $(sort $(wildcard engine/src/*.c))
+ENGINE_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/%.o)
+ENGINE_TEST_SRC := $(sort $(wildcard engine/tests/*.c))
+ENGINE_TEST_OBJ := $(ENGINE_TEST_SRC:%.c=$(BUILD)/%.o)
+ENGINE_TESTS := $(BUILD)/engine/tests/engine_tests
+
+$(BUILD)/libgapcheck.a: $(ENGINE_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/libgapcheck.so: $(ENGINE_OBJ)
+	$(CC) -shared -Wl,-soname,libgapcheck.so.$(VERSION) $(ALL_LDFLAGS) -o $@ $^
+
+$(ENGINE_TEST_OBJ): ALL_CFLAGS += $(CHECK_CFLAGS)
+$(ENGINE_TESTS): $(ENGINE_TEST_OBJ) $(BUILD)/libgapcheck.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $(ENGINE_TEST_OBJ) $(BUILD)/libgapcheck.a $(CHECK_LIBS)
+
+ALL_TARGETS += $(BUILD)/libgapcheck.a $(BUILD)/libgapcheck.so $(ENGINE_TESTS)
+
+# Unit tests run in Check's fork mode (timeouts enforced, a crash is one error).
+check-engine: $(ENGINE_TESTS)
+	@mkdir -p $(BUILD)/check
+	@set -o pipefail; CK_FORK=yes $(ENGINE_TESTS) 2>&1 | tee $(BUILD)/check/engine.log
+
+# A run that selects zero tests must fail, or a typo in CK_RUN_SUITE would pass.
+check-zero-guard: $(ENGINE_TESTS)
+	@mkdir -p $(BUILD)/check
+	@if CK_RUN_SUITE=no-such-suite $(ENGINE_TESTS) >/dev/null 2>&1; then \
+	   echo "0 passed, 1 failed" | tee $(BUILD)/check/zero-guard.log; \
+	   echo "zero-guard: a run of zero tests exited 0" >&2; exit 1; \
+	 else echo "1 passed, 0 failed" | tee $(BUILD)/check/zero-guard.log; fi
+
+CHECK_STEPS += check-engine check-zero-guard
+.PHONY: check-engine check-zero-guard

@@ -1,0 +1,36 @@
+/* gapcheck engine: built-in processes that cases use.
+ *
+ * gc_builtins_register adds these to an engine, each with an empty default
+ * contract (a run names what it reads and writes in its own contract):
+ *   checksum        value = gc_checksum chained over every declared heavy
+ *                   entry, in contract order, from GC_CHECKSUM_SEED
+ *   touch           reads the first and last byte of every declared heavy
+ *                   entry; value = their sum (the handoff probe)
+ *   echo            value/text of the first declared domain key
+ *   fill            task i of n writes slice [i*L/n, (i+1)*L/n) of every
+ *                   declared output with the pattern named by domain key
+ *                   "pattern" (default "sequence"); value = bytes written
+ *   sleep           sleeps domain "ms" ms; honours the deadline (ETIMEOUT)
+ *   crash           raises domain "signal" (default SIGSEGV); process mode only
+ *   exit            _exit(domain "code", default 3); process mode only
+ *   alloc           allocates and touches domain "bytes" bytes
+ *   write_readonly  tries to make the first declared heavy entry writable
+ *                   (mprotect) and, if domain "store" is 1, stores to it;
+ *                   EREADONLY when the kernel refuses
+ *   read_undeclared asks for the heavy entry named by domain "name", which
+ *                   the contract does not declare: ECONTRACT */
+#ifndef GAPCHECK_BUILTINS_H
+#define GAPCHECK_BUILTINS_H
+
+#include "engine.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+int gc_builtins_register(gc_engine *e, gc_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

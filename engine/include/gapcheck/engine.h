@@ -1,0 +1,99 @@
+/* gapcheck engine: process registry and execute_parallel.
+ *
+ * An engine holds named processes (C functions with a contract) and a
+ * persistent pool of pre-forked worker processes. gc_execute_parallel runs a
+ * process over N tasks on W workers, as threads or as pooled processes, and
+ * returns one gc_result per task. Every worker's context comes from the one
+ * factory (gc_ctx_from_state); process workers receive it encoded with the
+ * zone's descriptors and keep the zone mapped until its generation changes.
+ * Failures are values: a task whose worker crashes, exits, hangs past the
+ * deadline or breaks its contract gets an error result; other tasks finish;
+ * the pool replaces dead workers; the state is never modified. Calls on one
+ * engine from several threads are serialised. */
+#ifndef GAPCHECK_ENGINE_H
+#define GAPCHECK_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ctx.h"
+#include "error.h"
+#include "state.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define GC_RESULT_TEXT_MAX 256
+#define GC_WORKERS_MAX 256
+#define GC_TASKS_MAX 1000000u
+#define GC_PROCESSES_MAX 256
+
+/* What a process function hands back besides its status. */
+typedef struct gc_proc_out {
+    int64_t value;
+    char text[GC_RESULT_TEXT_MAX];
+} gc_proc_out;
+
+/* A process: returns GC_OK or a negative gc_status (GC_EPROC for its own
+ * failures), with details in out->text. */
+typedef int (*gc_proc_fn)(gc_ctx *ctx, gc_proc_out *out);
+
+typedef enum gc_mode { GC_MODE_THREAD = 1, GC_MODE_PROCESS = 2 } gc_mode;
+
+typedef struct gc_exec_opts {
+    const char *process;          /* registered name */
+    gc_mode mode;
+    uint32_t workers;             /* 1..GC_WORKERS_MAX */
+    uint32_t tasks;               /* 1..GC_TASKS_MAX */
+    uint32_t timeout_ms;          /* per task, 0 = none */
+    const gc_contract *contract;  /* NULL: the process's registered contract */
+} gc_exec_opts;
+
+typedef struct gc_result {
+    uint32_t task;
+    int status;                   /* GC_OK or why the task failed */
+    int64_t value;
+    char text[GC_RESULT_TEXT_MAX];/* the process's text, or the failure reason */
+    int worker;                   /* worker slot */
+    int pid;                      /* process that ran the task */
+    int signal;                   /* GC_ECRASH: the signal */
+    int exit_code;                /* GC_EEXIT: the exit code */
+    uint32_t violations;          /* contract violations seen in the task */
+    uint64_t wall_ns;             /* dispatch to result, seen by the main process */
+    uint64_t exec_ns;             /* inside the process function */
+} gc_result;
+
+typedef struct gc_engine_stats {
+    uint64_t workers_started;     /* pool processes forked, ever */
+    uint64_t workers_replaced;    /* of which replacements of dead workers */
+    uint64_t dispatches;          /* tasks sent to pool workers */
+    uint32_t workers_live;        /* pool processes alive now */
+} gc_engine_stats;
+
+typedef struct gc_engine gc_engine;
+
+int gc_engine_new(gc_engine **out, gc_err *err);
+/* Stops and reaps the pool; releases everything. */
+void gc_engine_free(gc_engine *e);
+
+/* Register a process; the contract is copied. Names per gc_name_check. */
+int gc_engine_register(gc_engine *e, const char *name, gc_proc_fn fn, const gc_contract *c,
+                       gc_err *err);
+int gc_engine_lookup(const gc_engine *e, const char *name, gc_proc_fn *fn,
+                     const gc_contract **c);
+
+/* Run; results must hold opts->tasks entries. Returns GC_OK when the run took
+ * place (each task's own status is in its result), or an error when it could
+ * not start (bad options, unknown process, pool failure). */
+int gc_execute_parallel(gc_engine *e, const gc_state *st, const gc_exec_opts *opts,
+                        gc_result *results, gc_err *err);
+
+void gc_engine_stats_get(gc_engine *e, gc_engine_stats *out);
+/* Stop all pool workers now (they are started again on demand). */
+void gc_engine_pool_stop(gc_engine *e);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

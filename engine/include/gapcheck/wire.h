@@ -1,0 +1,65 @@
+/* gapcheck engine: the context wire format.
+ *
+ * A process worker receives its context as one message (encoded here) with the
+ * zone's descriptors beside it (SCM_RIGHTS). Format v1, little-endian:
+ *   header  magic "GCW1" u32 | version u16 | flags u16 (bit0 input file,
+ *           bit1 output file, bit2 process mode) | total length u32 |
+ *           task u32 | ntasks u32 | generation u64 | deadline_ns u64 |
+ *           input file size u64 | output file size u64 |
+ *           domain count u16 | entry count u16
+ *   domain  name_len u8 | name | type u8 | INT/DOUBLE: 8 bytes |
+ *           STR/BYTES: len u32 | bytes        (repeated domain count times)
+ *   entry   name_len u8 | name | flags u32 | offset u64 | length u64
+ * The decoder is a pure function of (bytes, length, descriptors): it trusts
+ * nothing. It checks the version, every count and length against the hard
+ * limits in value.h, names, types, flags, that the message is consumed
+ * exactly, and each entry (page-aligned offset, offset+length) against the
+ * real size of the received file (fstat), which must also equal the size the
+ * message states and be sealed against resizing. It never takes ownership of
+ * the descriptors. */
+#ifndef GAPCHECK_WIRE_H
+#define GAPCHECK_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ctx.h"
+#include "error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define GC_WIRE_MAGIC 0x31574347u   /* "GCW1" */
+#define GC_WIRE_VERSION 1u
+#define GC_WIRE_MSG_MAX (64u * 1024u)
+
+/* Encode ctx into buf (capacity cap); *len gets the message length.
+ * GC_ELIMIT if it does not fit. */
+int gc_wire_encode(const gc_ctx *ctx, uint8_t *buf, size_t cap, size_t *len, gc_err *err);
+
+/* Decode a message. in_fd/out_fd: the received input and output files, or -1
+ * when the message declares none (a declared file with fd -1 is an error).
+ * On success *out is an unattached context (gc_wire_attach before access). */
+int gc_wire_decode(const uint8_t *msg, size_t len, int in_fd, int out_fd, gc_ctx **out,
+                   gc_err *err);
+
+/* Bind a decoded context to the worker's mappings of the two files; sizes must
+ * be those the message stated. NULL/0 where the message has no such file. */
+int gc_wire_attach(gc_ctx *ctx, const void *in_base, uint64_t in_size, void *out_base,
+                   uint64_t out_size, gc_err *err);
+/* Sizes a decoded context expects for its files (0 when absent). */
+uint64_t gc_wire_input_size(const gc_ctx *ctx);
+uint64_t gc_wire_output_size(const gc_ctx *ctx);
+
+/* Set the deadline carried by a context (dispatcher, before encoding). */
+void gc_wire_set_deadline(gc_ctx *ctx, uint64_t deadline_ns);
+
+/* Do two contexts describe the same thing (task, generation, domain values,
+ * entries)? GC_OK or GC_EINVAL with the first difference in err. */
+int gc_wire_compare(const gc_ctx *a, const gc_ctx *b, gc_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,122 @@
+/* Status codes, name validation, fill patterns and the checksum. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gapcheck/gapcheck.h"
+#include "suites.h"
+
+START_TEST(status_names_round_trip)
+{
+    for (int s = GC_OK; s >= GC_STATUS_MIN; s--) {
+        int back = 1;
+        ck_assert_str_ne(gc_status_name(s), "EUNKNOWN");
+        ck_assert_int_eq(gc_status_parse(gc_status_name(s), &back), GC_OK);
+        ck_assert_int_eq(back, s);
+    }
+    int v;
+    ck_assert_int_eq(gc_status_parse("GC_ETIMEOUT", &v), GC_OK);
+    ck_assert_int_eq(v, GC_ETIMEOUT);
+    ck_assert_int_eq(gc_status_parse("ENOPE", &v), GC_EINVAL);
+    ck_assert_str_eq(gc_status_name(-999), "EUNKNOWN");
+}
+END_TEST
+
+START_TEST(names_validated)
+{
+    gc_err err;
+    ck_assert_int_eq(gc_name_check("large_data", "heavy entry", &err), GC_OK);
+    ck_assert_int_eq(gc_name_check("a.b-c_9", "heavy entry", &err), GC_OK);
+    ck_assert_int_eq(gc_name_check("", "heavy entry", &err), GC_EINVAL);
+    ck_assert_int_eq(gc_name_check(".hidden", "heavy entry", &err), GC_EINVAL);
+    ck_assert_int_eq(gc_name_check("a/b", "domain key", &err), GC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "domain key"));
+    ck_assert_ptr_nonnull(strstr(err.msg, "0x2f"));
+    char longname[GC_NAME_MAX + 2];
+    memset(longname, 'x', sizeof longname);
+    longname[GC_NAME_MAX] = '\0';
+    ck_assert_int_eq(gc_name_check(longname, "k", &err), GC_OK);
+    longname[GC_NAME_MAX] = 'x';
+    longname[GC_NAME_MAX + 1] = '\0';
+    ck_assert_int_eq(gc_name_check(longname, "k", &err), GC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "limit 63"));
+}
+END_TEST
+
+START_TEST(pattern_slices_agree_with_whole)
+{
+    static const char *specs[] = {"zero", "sequence", "random:42", "random:0x10"};
+    for (size_t s = 0; s < 4; s++) {
+        gc_pattern p;
+        ck_assert_int_eq(gc_pattern_parse(specs[s], &p, NULL), GC_OK);
+        uint8_t whole[1000], part[1000];
+        gc_pattern_fill(&p, whole, sizeof whole, 0);
+        for (size_t off = 0; off < 40; off += 3) {
+            gc_pattern_fill(&p, part, 77, off);
+            ck_assert_mem_eq(part, whole + off, 77);
+            ck_assert_uint_eq(gc_pattern_byte(&p, off + 5), whole[off + 5]);
+        }
+    }
+}
+END_TEST
+
+START_TEST(pattern_parse_rejects)
+{
+    gc_pattern p;
+    gc_err err;
+    ck_assert_int_eq(gc_pattern_parse("random:", &p, &err), GC_EINVAL);
+    ck_assert_int_eq(gc_pattern_parse("random:12x", &p, &err), GC_EINVAL);
+    ck_assert_int_eq(gc_pattern_parse("ones", &p, &err), GC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "'ones'"));
+    ck_assert_int_eq(gc_pattern_parse("random:7", &p, &err), GC_OK);
+    ck_assert_uint_eq(p.seed, 7);
+}
+END_TEST
+
+START_TEST(random_seeds_differ)
+{
+    gc_pattern a, b;
+    gc_pattern_parse("random:1", &a, NULL);
+    gc_pattern_parse("random:2", &b, NULL);
+    uint8_t x[64], y[64];
+    gc_pattern_fill(&a, x, sizeof x, 0);
+    gc_pattern_fill(&b, y, sizeof y, 0);
+    ck_assert_int_ne(memcmp(x, y, sizeof x), 0);
+}
+END_TEST
+
+START_TEST(checksum_sensitive_and_chainable)
+{
+    uint8_t buf[4099];
+    gc_pattern p = {GC_PATTERN_SEQUENCE, 0};
+    gc_pattern_fill(&p, buf, sizeof buf, 0);
+    uint64_t whole = gc_checksum(buf, sizeof buf, GC_CHECKSUM_SEED);
+    ck_assert_uint_eq(whole, gc_checksum(buf, sizeof buf, GC_CHECKSUM_SEED));
+    for (size_t i = 0; i < sizeof buf; i += 511) {
+        buf[i] ^= 1;
+        ck_assert_uint_ne(whole, gc_checksum(buf, sizeof buf, GC_CHECKSUM_SEED));
+        buf[i] ^= 1;
+    }
+    /* Length matters even for zero bytes. */
+    uint8_t z[16] = {0};
+    ck_assert_uint_ne(gc_checksum(z, 8, 1), gc_checksum(z, 16, 1));
+    /* Chaining depends on order. */
+    uint64_t ab = gc_checksum(buf + 100, 50, gc_checksum(buf, 100, 7));
+    uint64_t ba = gc_checksum(buf, 100, gc_checksum(buf + 100, 50, 7));
+    ck_assert_uint_ne(ab, ba);
+}
+END_TEST
+
+Suite *suite_basics(void)
+{
+    Suite *s = suite_create("basics");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, status_names_round_trip);
+    tcase_add_test(tc, names_validated);
+    tcase_add_test(tc, pattern_slices_agree_with_whole);
+    tcase_add_test(tc, pattern_parse_rejects);
+    tcase_add_test(tc, random_seeds_differ);
+    tcase_add_test(tc, checksum_sensitive_and_chainable);
+    suite_add_tcase(s, tc);
+    return s;
+}
