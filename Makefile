@@ -46,6 +46,9 @@ $(BUILD)/%.o: %.c | $(DEPS_STAMP)
 ALL_TARGETS :=
 CHECK_STEPS :=
 include engine/engine.mk
+include harness/harness.mk
+include fuzz/fuzz.mk
+include reports/reports.mk
 
 all: $(ALL_TARGETS)
 

@@ -3,7 +3,7 @@
  * A process worker receives its context as one message (encoded here) with the
  * zone's descriptors beside it (SCM_RIGHTS). Format v1, little-endian:
  *   header  magic "GCW1" u32 | version u16 | flags u16 (bit0 input file,
- *           bit1 output file, bit2 process mode) | total length u32 |
+ *           bit1 output file; other bits must be 0) | total length u32 |
  *           task u32 | ntasks u32 | generation u64 | deadline_ns u64 |
  *           input file size u64 | output file size u64 |
  *           domain count u16 | entry count u16
@@ -40,7 +40,8 @@ int gc_wire_encode(const gc_ctx *ctx, uint8_t *buf, size_t cap, size_t *len, gc_
 
 /* Decode a message. in_fd/out_fd: the received input and output files, or -1
  * when the message declares none (a declared file with fd -1 is an error).
- * On success *out is an unattached context (gc_wire_attach before access). */
+ * On success *out is an unattached context (gc_wire_attach before access),
+ * in GC_CTX_PROCESS mode; the factory's own contexts are GC_CTX_THREAD. */
 int gc_wire_decode(const uint8_t *msg, size_t len, int in_fd, int out_fd, gc_ctx **out,
                    gc_err *err);
 

@@ -1,0 +1,1 @@
+# fuzz/: (being built; see its issue)
