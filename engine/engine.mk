@@ -33,3 +33,15 @@ check-zero-guard: $(ENGINE_TESTS)
 
 CHECK_STEPS += check-engine check-zero-guard
 .PHONY: check-engine check-zero-guard
+
+# The benchmark (make bench): handoff, bandwidth and the copy baseline.
+BENCH := $(BUILD)/engine/bench/bench
+$(BENCH): $(BUILD)/engine/bench/bench.o $(BUILD)/libgapcheck.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libgapcheck.a -ljansson
+ALL_TARGETS += $(BENCH)
+
+bench: $(BENCH)
+	@mkdir -p reports
+	@echo "command: $(BENCH) reports/bench.json"
+	$(BENCH) reports/bench.json
+.PHONY: bench

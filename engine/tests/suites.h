@@ -4,6 +4,7 @@
 #include <check.h>
 
 Suite *suite_basics(void);   /* status codes, names, patterns, checksum */
+Suite *suite_exec(void);     /* execute_parallel: both modes, pool, failures, leaks */
 
-#define GC_ENGINE_SUITES suite_basics
+#define GC_ENGINE_SUITES suite_basics, suite_exec
 #endif

@@ -18,7 +18,9 @@
  *                   (mprotect) and, if domain "store" is 1, stores to it;
  *                   EREADONLY when the kernel refuses
  *   read_undeclared asks for the heavy entry named by domain "name", which
- *                   the contract does not declare: ECONTRACT */
+ *                   the contract does not declare: ECONTRACT
+ * sleep, crash and exit act on every task, or only on task number domain
+ * "only_task" when the contract names it (the other tasks succeed at once). */
 #ifndef GAPCHECK_BUILTINS_H
 #define GAPCHECK_BUILTINS_H
 

@@ -36,7 +36,7 @@ void gc_pattern_fill(const gc_pattern *p, void *dst, size_t len, uint64_t offset
 uint8_t gc_pattern_byte(const gc_pattern *p, uint64_t offset);
 
 /* 64-bit non-cryptographic checksum, chainable: pass the previous result as
- * seed to checksum several buffers as one. Reads 8 bytes at a time. */
+ * seed to checksum several buffers as one. Four lanes of 8 bytes. */
 uint64_t gc_checksum(const void *data, size_t len, uint64_t seed);
 #define GC_CHECKSUM_SEED 0x9E3779B97F4A7C15ull
 

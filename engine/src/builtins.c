@@ -1,0 +1,324 @@
+/* Built-in processes that cases use (see builtins.h). They go through the
+ * context API like any user process, so they exercise the contract checks;
+ * the destructive ones (crash, exit) refuse to run in a thread, where they
+ * would take the main process down with them. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine_int.h"
+#include "gapcheck/builtins.h"
+#include "gapcheck/pattern.h"
+#include "gapcheck/status.h"
+
+#ifdef GC_COVERAGE
+void __gcov_dump(void);
+#define flush_coverage() __gcov_dump()
+#else
+#define flush_coverage() ((void)0)
+#endif
+
+/* Optional integer parameter: the default when the contract does not name it. */
+static int64_t param_int(gc_ctx *ctx, const char *key, int64_t dflt)
+{
+    for (size_t i = 0; i < gc_ctx_domain_count(ctx); i++)
+        if (strcmp(gc_ctx_domain_name(ctx, i), key) == 0) {
+            int64_t v;
+            return gc_ctx_int(ctx, key, &v) == GC_OK ? v : dflt;
+        }
+    return dflt;
+}
+
+/* Fault processes hit every task, or only the one named by domain "only_task",
+ * so that a case can show the other tasks finishing. */
+static int spared(gc_ctx *ctx)
+{
+    int64_t only = param_int(ctx, "only_task", -1);
+    return only >= 0 && (uint64_t)only != gc_ctx_task(ctx);
+}
+
+static int declared_heavy(gc_ctx *ctx, size_t i, const gc_zone_entry **e)
+{
+    *e = gc_ctx_entry_at(ctx, i);
+    return *e && !((*e)->flags & GC_ENTRY_OUTPUT);
+}
+
+static int bi_checksum(gc_ctx *ctx, gc_proc_out *out)
+{
+    uint64_t h = GC_CHECKSUM_SEED;
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < gc_ctx_entry_count(ctx); i++) {
+        const gc_zone_entry *e;
+        if (!declared_heavy(ctx, i, &e))
+            continue;
+        const void *data;
+        size_t len;
+        int rc = gc_ctx_heavy(ctx, e->name, &data, &len);
+        if (rc != GC_OK)
+            return rc;
+        h = gc_checksum(data, len, h);
+        bytes += len;
+    }
+    out->value = (int64_t)h;
+    snprintf(out->text, sizeof out->text, "%016llx over %llu bytes", (unsigned long long)h,
+             (unsigned long long)bytes);
+    return GC_OK;
+}
+
+static int bi_touch(gc_ctx *ctx, gc_proc_out *out)
+{
+    int64_t sum = 0;
+    for (size_t i = 0; i < gc_ctx_entry_count(ctx); i++) {
+        const gc_zone_entry *e;
+        if (!declared_heavy(ctx, i, &e))
+            continue;
+        const void *data;
+        size_t len;
+        int rc = gc_ctx_heavy(ctx, e->name, &data, &len);
+        if (rc != GC_OK)
+            return rc;
+        if (len > 0) {
+            const volatile uint8_t *b = data;
+            sum += b[0] + b[len - 1];
+        }
+    }
+    out->value = sum;
+    return GC_OK;
+}
+
+static int bi_echo(gc_ctx *ctx, gc_proc_out *out)
+{
+    if (gc_ctx_domain_count(ctx) == 0) {
+        snprintf(out->text, sizeof out->text, "echo: the contract names no domain key");
+        return GC_EINVAL;
+    }
+    const char *key = gc_ctx_domain_name(ctx, 0);
+    const gc_value *v;
+    int rc = gc_ctx_value(ctx, key, &v);
+    if (rc != GC_OK)
+        return rc;
+    switch (v->type) {
+    case GC_VAL_INT:
+        out->value = v->i;
+        snprintf(out->text, sizeof out->text, "%lld", (long long)v->i);
+        break;
+    case GC_VAL_DOUBLE:
+        out->value = (int64_t)v->d;
+        snprintf(out->text, sizeof out->text, "%.17g", v->d);
+        break;
+    case GC_VAL_STR:
+        out->value = (int64_t)v->len;
+        snprintf(out->text, sizeof out->text, "%s", (const char *)v->ptr);
+        break;
+    case GC_VAL_BYTES: {
+        out->value = (int64_t)v->len;
+        const uint8_t *b = v->ptr;
+        size_t n = v->len < (sizeof out->text - 1) / 2 ? v->len : (sizeof out->text - 1) / 2;
+        for (size_t i = 0; i < n; i++)
+            snprintf(out->text + 2 * i, 3, "%02x", b[i]);
+        break;
+    }
+    }
+    return GC_OK;
+}
+
+static int bi_fill(gc_ctx *ctx, gc_proc_out *out)
+{
+    gc_pattern pat = {GC_PATTERN_SEQUENCE, 0};
+    for (size_t i = 0; i < gc_ctx_domain_count(ctx); i++) {
+        if (strcmp(gc_ctx_domain_name(ctx, i), "pattern") != 0)
+            continue;
+        const char *spec;
+        int rc = gc_ctx_str(ctx, "pattern", &spec);
+        gc_err err;
+        if (rc == GC_OK)
+            rc = gc_pattern_parse(spec, &pat, &err);
+        if (rc != GC_OK) {
+            snprintf(out->text, sizeof out->text, "fill: bad domain key 'pattern'");
+            return rc;
+        }
+    }
+    uint64_t task = gc_ctx_task(ctx), n = gc_ctx_task_count(ctx), written = 0;
+    for (size_t i = 0; i < gc_ctx_entry_count(ctx); i++) {
+        const gc_zone_entry *e = gc_ctx_entry_at(ctx, i);
+        if (!(e->flags & GC_ENTRY_OUTPUT))
+            continue;
+        void *data;
+        size_t len;
+        int rc = gc_ctx_output(ctx, e->name, &data, &len);
+        if (rc != GC_OK)
+            return rc;
+        uint64_t lo = len * task / n, hi = len * (task + 1) / n;
+        gc_pattern_fill(&pat, (uint8_t *)data + lo, (size_t)(hi - lo), lo);
+        written += hi - lo;
+    }
+    out->value = (int64_t)written;
+    return GC_OK;
+}
+
+static int bi_sleep(gc_ctx *ctx, gc_proc_out *out)
+{
+    if (spared(ctx))
+        return GC_OK;
+    int64_t ms;
+    int rc = gc_ctx_int(ctx, "ms", &ms);
+    if (rc != GC_OK)
+        return rc;
+    uint64_t until = gc__now_ns() + (uint64_t)(ms > 0 ? ms : 0) * 1000000ull;
+    uint64_t deadline = gc_ctx_deadline_ns(ctx);
+    for (;;) {
+        uint64_t now = gc__now_ns();
+        if (now >= until)
+            break;
+        if (deadline && now >= deadline) {
+            snprintf(out->text, sizeof out->text, "sleep of %lld ms stopped at the deadline",
+                     (long long)ms);
+            return GC_ETIMEOUT;
+        }
+        uint64_t step = until - now;
+        if (deadline && deadline - now < step)
+            step = deadline - now;
+        if (step > 10000000ull)
+            step = 10000000ull;   /* wake every 10 ms at most to re-check */
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)step};
+        nanosleep(&ts, NULL);
+    }
+    out->value = ms;
+    return GC_OK;
+}
+
+static int refuse_in_thread(gc_ctx *ctx, gc_proc_out *out, const char *what)
+{
+    if (gc_ctx_mode_of(ctx) == GC_CTX_PROCESS)
+        return GC_OK;
+    snprintf(out->text, sizeof out->text, "%s would take down the main process: process mode only",
+             what);
+    return GC_EUNSUPPORTED;
+}
+
+static int bi_crash(gc_ctx *ctx, gc_proc_out *out)
+{
+    if (spared(ctx))
+        return GC_OK;
+    int rc = refuse_in_thread(ctx, out, "crash");
+    if (rc != GC_OK)
+        return rc;
+    int sig = (int)param_int(ctx, "signal", SIGSEGV);
+    flush_coverage();
+    if (sig == SIGSEGV) {
+        /* A real invalid access, not just raise(): that is what workers do. */
+        volatile uintptr_t bad = 8;
+        *(volatile int *)bad = 1;
+    }
+    raise(sig);
+    snprintf(out->text, sizeof out->text, "signal %d did not end the worker", sig);
+    return GC_EPROC;
+}
+
+static int bi_exit(gc_ctx *ctx, gc_proc_out *out)
+{
+    if (spared(ctx))
+        return GC_OK;
+    int rc = refuse_in_thread(ctx, out, "exit");
+    if (rc != GC_OK)
+        return rc;
+    flush_coverage();
+    _exit((int)param_int(ctx, "code", 3));
+}
+
+static int bi_alloc(gc_ctx *ctx, gc_proc_out *out)
+{
+    int64_t bytes;
+    int rc = gc_ctx_int(ctx, "bytes", &bytes);
+    if (rc != GC_OK)
+        return rc;
+    if (bytes < 0) {
+        snprintf(out->text, sizeof out->text, "alloc: negative size %lld", (long long)bytes);
+        return GC_EINVAL;
+    }
+    uint8_t *p = malloc((size_t)bytes ? (size_t)bytes : 1);
+    if (!p) {
+        snprintf(out->text, sizeof out->text, "alloc of %lld bytes failed", (long long)bytes);
+        return GC_ENOMEM;
+    }
+    long page = sysconf(_SC_PAGESIZE);
+    for (int64_t i = 0; i < bytes; i += page)
+        p[i] = (uint8_t)i;
+    out->value = bytes;
+    free(p);
+    return GC_OK;
+}
+
+static int bi_write_readonly(gc_ctx *ctx, gc_proc_out *out)
+{
+    const gc_zone_entry *e = NULL;
+    for (size_t i = 0; i < gc_ctx_entry_count(ctx) && !e; i++)
+        if (!declared_heavy(ctx, i, &e))
+            e = NULL;
+    if (!e) {
+        snprintf(out->text, sizeof out->text, "write_readonly: the contract names no heavy entry");
+        return GC_EINVAL;
+    }
+    const void *data;
+    size_t len;
+    int rc = gc_ctx_heavy(ctx, e->name, &data, &len);
+    if (rc != GC_OK)
+        return rc;
+    if (len == 0) {
+        snprintf(out->text, sizeof out->text, "write_readonly: entry '%s' is empty", e->name);
+        return GC_EINVAL;
+    }
+    long page = sysconf(_SC_PAGESIZE);
+    void *start = (void *)((uintptr_t)data & ~(uintptr_t)(page - 1));
+    if (mprotect(start, (size_t)page, PROT_READ | PROT_WRITE) != 0) {
+        snprintf(out->text, sizeof out->text, "write to '%s' refused: mprotect: %s", e->name,
+                 strerror(errno));
+        return GC_EREADONLY;
+    }
+    /* The kernel let us make it writable: the zone is not protected. */
+    if (param_int(ctx, "store", 0) == 1)
+        *(volatile uint8_t *)(uintptr_t)data ^= 0xFF;
+    mprotect(start, (size_t)page, PROT_READ);
+    snprintf(out->text, sizeof out->text, "read-only entry '%s' became writable", e->name);
+    return GC_OK;
+}
+
+static int bi_read_undeclared(gc_ctx *ctx, gc_proc_out *out)
+{
+    const char *name;
+    int rc = gc_ctx_str(ctx, "name", &name);
+    if (rc != GC_OK)
+        return rc;
+    const void *data;
+    size_t len;
+    rc = gc_ctx_heavy(ctx, name, &data, &len);
+    if (rc == GC_OK) {
+        out->value = (int64_t)len;
+        snprintf(out->text, sizeof out->text, "read '%s' (%zu bytes)", name, len);
+    }
+    return rc;
+}
+
+int gc_builtins_register(gc_engine *e, gc_err *err)
+{
+    static const struct {
+        const char *name;
+        gc_proc_fn fn;
+    } table[] = {
+        {"checksum", bi_checksum}, {"touch", bi_touch},   {"echo", bi_echo},
+        {"fill", bi_fill},         {"sleep", bi_sleep},   {"crash", bi_crash},
+        {"exit", bi_exit},         {"alloc", bi_alloc},   {"write_readonly", bi_write_readonly},
+        {"read_undeclared", bi_read_undeclared},
+    };
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+        int rc = gc_engine_register(e, table[i].name, table[i].fn, NULL, err);
+        if (rc != GC_OK)
+            return rc;
+    }
+    return GC_OK;
+}

@@ -1,0 +1,143 @@
+/* execute_parallel: validates a run, then hands it to thread workers (here)
+ * or to the process pool (pool.c). Both build every task's context with the
+ * one factory, gc_ctx_from_state: there is no second path that could forget
+ * a zone. Thread workers share the main process's read-only mapping, so the
+ * kernel's seals protect the zone from them as well; what a thread cannot do
+ * is survive a crash or be killed at a deadline, so processes that would kill
+ * the main process refuse to run in threads, and a late thread task is
+ * reported as ETIMEOUT when it returns. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine_int.h"
+#include "gapcheck/status.h"
+#include "gapcheck/wire.h"
+
+typedef struct thread_run {
+    const gc_state *st;
+    const gc__proc *proc;
+    const gc_contract *contract;
+    const gc_exec_opts *opts;
+    gc_result *results;
+    atomic_uint next;
+} thread_run;
+
+typedef struct thread_slot {
+    thread_run *run;
+    int slot;
+} thread_slot;
+
+static void thread_task(thread_run *run, int slot, uint32_t t)
+{
+    gc_result *r = &run->results[t];
+    r->worker = slot;
+    r->pid = (int)getpid();
+    uint64_t t0 = gc__now_ns();
+    gc_ctx *ctx = NULL;
+    gc_err err;
+    gc_err_clear(&err);
+    int rc = gc_ctx_from_state(run->st, run->contract, t, run->opts->tasks, &ctx, &err);
+    if (rc != GC_OK) {
+        r->status = rc;
+        snprintf(r->text, sizeof r->text, "%s", err.msg);
+    } else {
+        if (run->opts->timeout_ms)
+            gc_wire_set_deadline(ctx, t0 + (uint64_t)run->opts->timeout_ms * 1000000ull);
+        gc__run_process(run->proc, ctx, r);
+        gc_ctx_free(ctx);
+    }
+    r->wall_ns = gc__now_ns() - t0;
+}
+
+static void *thread_main(void *arg)
+{
+    thread_slot *ts = arg;
+    for (;;) {
+        unsigned t = atomic_fetch_add(&ts->run->next, 1u);
+        if (t >= ts->run->opts->tasks)
+            break;
+        thread_task(ts->run, ts->slot, t);
+    }
+    return NULL;
+}
+
+static int run_threads(const gc_state *st, const gc__proc *p, const gc_contract *c,
+                       const gc_exec_opts *opts, gc_result *results, gc_err *err)
+{
+    thread_run run = {.st = st, .proc = p, .contract = c, .opts = opts, .results = results};
+    atomic_init(&run.next, 0u);
+    uint32_t n = opts->workers < opts->tasks ? opts->workers : opts->tasks;
+    pthread_t *tid = calloc(n, sizeof *tid);
+    thread_slot *slots = calloc(n, sizeof *slots);
+    if (!tid || !slots) {
+        free(tid);
+        free(slots);
+        return gc_err_set(err, GC_ENOMEM, "threads: out of memory for %u workers", n);
+    }
+    uint32_t started = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        slots[i] = (thread_slot){.run = &run, .slot = (int)i};
+        if (pthread_create(&tid[started], NULL, thread_main, &slots[i]) != 0)
+            break;
+        started++;
+    }
+    if (started == 0)
+        thread_main(&slots[0]);   /* no thread could start: the caller's thread works */
+    for (uint32_t i = 0; i < started; i++)
+        pthread_join(tid[i], NULL);
+    free(tid);
+    free(slots);
+    return GC_OK;
+}
+
+static int check_opts(const gc_exec_opts *o, gc_err *err)
+{
+    if (!o)
+        return gc_err_set(err, GC_EINVAL, "execute_parallel: no options");
+    if (!o->process)
+        return gc_err_set(err, GC_EINVAL, "execute_parallel: no process named");
+    if (o->mode != GC_MODE_THREAD && o->mode != GC_MODE_PROCESS)
+        return gc_err_set(err, GC_EINVAL, "execute_parallel: mode %d is neither thread nor process",
+                          (int)o->mode);
+    if (o->workers < 1 || o->workers > GC_WORKERS_MAX)
+        return gc_err_set(err, GC_EINVAL, "execute_parallel: workers = %u (allowed 1..%d)",
+                          o->workers, GC_WORKERS_MAX);
+    if (o->tasks < 1 || o->tasks > GC_TASKS_MAX)
+        return gc_err_set(err, GC_EINVAL, "execute_parallel: tasks = %u (allowed 1..%u)", o->tasks,
+                          GC_TASKS_MAX);
+    return GC_OK;
+}
+
+int gc_execute_parallel(gc_engine *e, const gc_state *st, const gc_exec_opts *opts,
+                        gc_result *results, gc_err *err)
+{
+    if (!e || !st || !results)
+        return gc_err_set(err, GC_EINVAL, "execute_parallel: engine, state and results are required");
+    int rc = check_opts(opts, err);
+    if (rc != GC_OK)
+        return rc;
+    pthread_mutex_lock(&e->lock);
+    const gc__proc *p = gc__engine_find(e, opts->process);
+    if (!p) {
+        rc = gc_err_set(err, GC_ENOTFOUND, "execute_parallel: no process named '%s' is registered",
+                        opts->process);
+        goto out;
+    }
+    const gc_contract *c = opts->contract ? opts->contract : &p->contract;
+    memset(results, 0, (size_t)opts->tasks * sizeof *results);
+    for (uint32_t t = 0; t < opts->tasks; t++) {
+        results[t].task = t;
+        results[t].worker = -1;
+    }
+    if (opts->mode == GC_MODE_THREAD)
+        rc = run_threads(st, p, c, opts, results, err);
+    else
+        rc = gc__pool_run(e, st, p, c, opts, results, err);
+out:
+    pthread_mutex_unlock(&e->lock);
+    return rc;
+}

@@ -1,0 +1,480 @@
+/* The process pool: pre-forked workers that persist across runs, and the
+ * process-mode dispatcher. Each task's context comes from the one factory,
+ * is encoded, and is sent with the zone's descriptors when the worker does not
+ * hold that generation yet. The dispatcher waits on all busy workers at once
+ * and turns every way a worker can fail (signal, exit, hang past the deadline,
+ * malformed or oversized reply, closed channel) into that task's result, then
+ * replaces the worker. Every worker it forks it also reaps. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine_int.h"
+#include "gapcheck/status.h"
+#include "gapcheck/wire.h"
+#include "proto.h"
+
+typedef struct pool_worker {
+    pid_t pid;                /* 0: empty slot */
+    int sock;                 /* main side of the channel, -1 when empty */
+    uint64_t gen;             /* zone generation the worker maps */
+    int busy;
+    uint32_t task;
+    uint64_t start_ns;        /* dispatch time of the running task */
+    uint64_t deadline_ns;     /* 0: none */
+} pool_worker;
+
+struct gc__pool {
+    pool_worker w[GC_WORKERS_MAX];
+    uint64_t registry_version;    /* registry the workers were forked with */
+};
+
+/* One run's bookkeeping. */
+typedef struct pool_run {
+    gc_engine *e;
+    gc__pool *pool;
+    const gc_state *st;
+    const gc__proc *proc;
+    const gc_contract *contract;
+    const gc_exec_opts *opts;
+    gc_result *results;
+    uint8_t *msg;                 /* GC_PROTO_TASK_MAX bytes */
+    int in_fd, out_fd;
+    uint64_t gen;
+    uint32_t next, done;
+    uint32_t *attempts;           /* dispatch attempts per task */
+} pool_run;
+
+#define DISPATCH_ATTEMPTS 3
+#define REAP_GRACE_NS 200000000ull   /* a worker that closed its channel gets 200 ms to exit */
+
+static void sleep_ns(uint64_t ns)
+{
+    struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000ull), .tv_nsec = (long)(ns % 1000000000ull)};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* Wait for a worker to end; kill it when it does not end within grace_ns.
+ * Returns the wait status. Never leaves a zombie. */
+static int reap(pid_t pid, uint64_t grace_ns)
+{
+    int status = 0;
+    uint64_t until = gc__now_ns() + grace_ns;
+    for (;;) {
+        pid_t got = waitpid(pid, &status, WNOHANG);
+        if (got == pid)
+            return status;
+        if (got < 0 && errno != EINTR)
+            return 0;             /* not our child any more: nothing to reap */
+        if (got == 0 && gc__now_ns() >= until)
+            break;
+        if (got == 0)
+            sleep_ns(1000000);
+    }
+    kill(pid, SIGKILL);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    return status;
+}
+
+static void slot_clear(pool_worker *w)
+{
+    if (w->sock >= 0)
+        close(w->sock);
+    *w = (pool_worker){.sock = -1};
+}
+
+static int spawn(gc_engine *e, gc__pool *pool, int slot, gc_err *err)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+        return gc_err_set(err, GC_ESYS, "cannot create a worker channel: %s", strerror(errno));
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        int saved = errno;
+        close(sv[0]);
+        close(sv[1]);
+        return gc_err_set(err, GC_ESYS, "cannot fork a worker: %s", strerror(saved));
+    }
+    if (pid == 0) {
+        close(sv[0]);
+        gc__worker_main(e, sv[1], slot, parent);
+    }
+    close(sv[1]);
+    pool->w[slot] = (pool_worker){.pid = pid, .sock = sv[0]};
+    e->stats.workers_started++;
+    e->stats.workers_live++;
+    return GC_OK;
+}
+
+/* Close every channel first (workers exit on EOF), then reap them all. */
+static void pool_stop_workers(gc_engine *e, gc__pool *pool)
+{
+    for (int i = 0; i < GC_WORKERS_MAX; i++)
+        if (pool->w[i].pid > 0 && pool->w[i].sock >= 0) {
+            close(pool->w[i].sock);
+            pool->w[i].sock = -1;
+        }
+    for (int i = 0; i < GC_WORKERS_MAX; i++) {
+        if (pool->w[i].pid > 0) {
+            reap(pool->w[i].pid, REAP_GRACE_NS);
+            if (e)
+                e->stats.workers_live--;
+        }
+        slot_clear(&pool->w[i]);
+    }
+}
+
+void gc__pool_free(gc__pool *pool)
+{
+    if (!pool)
+        return;
+    pool_stop_workers(NULL, pool);
+    free(pool);
+}
+
+static void describe_death(int wstatus, pool_worker *w, gc_result *r)
+{
+    if (WIFSIGNALED(wstatus)) {
+        r->status = GC_ECRASH;
+        r->signal = WTERMSIG(wstatus);
+        snprintf(r->text, sizeof r->text, "worker %d (pid %d) killed by signal %d (%s) during task %u",
+                 r->worker, (int)w->pid, r->signal, strsignal(r->signal), w->task);
+    } else if (WIFEXITED(wstatus)) {
+        r->status = GC_EEXIT;
+        r->exit_code = WEXITSTATUS(wstatus);
+        snprintf(r->text, sizeof r->text, "worker %d (pid %d) exited with code %d during task %u",
+                 r->worker, (int)w->pid, r->exit_code, w->task);
+    } else {
+        r->status = GC_ECRASH;
+        snprintf(r->text, sizeof r->text, "worker %d (pid %d) vanished during task %u", r->worker,
+                 (int)w->pid, w->task);
+    }
+}
+
+/* The worker in `slot` is gone or must go: reap it, then try to replace it. */
+static void replace(pool_run *run, int slot)
+{
+    pool_worker *w = &run->pool->w[slot];
+    slot_clear(w);
+    run->e->stats.workers_live--;
+    gc_err err;
+    if (spawn(run->e, run->pool, slot, &err) == GC_OK)
+        run->e->stats.workers_replaced++;
+}
+
+static void finish(pool_run *run, int slot, gc_result *r)
+{
+    pool_worker *w = &run->pool->w[slot];
+    r->wall_ns = gc__now_ns() - w->start_ns;
+    w->busy = 0;
+    run->done++;
+}
+
+/* A busy worker died (channel closed or broken): its task fails with why. */
+static void worker_died(pool_run *run, int slot)
+{
+    pool_worker *w = &run->pool->w[slot];
+    gc_result *r = &run->results[w->task];
+    close(w->sock);
+    w->sock = -1;
+    int wstatus = reap(w->pid, REAP_GRACE_NS);
+    describe_death(wstatus, w, r);
+    finish(run, slot, r);
+    replace(run, slot);
+}
+
+/* Kill a worker whose task must end now (deadline, protocol violation). */
+static void worker_kill(pool_run *run, int slot, int status, const char *why)
+{
+    pool_worker *w = &run->pool->w[slot];
+    gc_result *r = &run->results[w->task];
+    kill(w->pid, SIGKILL);
+    reap(w->pid, 0);
+    r->status = status;
+    snprintf(r->text, sizeof r->text, "%s", why);
+    finish(run, slot, r);
+    replace(run, slot);
+}
+
+/* Send task t to the idle worker in slot. Returns GC_OK when sent, GC_EBUSY
+ * when the worker turned out to be dead (task not started: retry elsewhere),
+ * or an error that is the task's own result. */
+static int dispatch(pool_run *run, int slot, uint32_t t, gc_err *err)
+{
+    pool_worker *w = &run->pool->w[slot];
+    gc_result *r = &run->results[t];
+    uint64_t t0 = gc__now_ns();
+    gc_ctx *ctx = NULL;
+    int rc = gc_ctx_from_state(run->st, run->contract, t, run->opts->tasks, &ctx, err);
+    if (rc != GC_OK)
+        return rc;
+    uint64_t deadline = run->opts->timeout_ms ? t0 + (uint64_t)run->opts->timeout_ms * 1000000ull : 0;
+    gc_wire_set_deadline(ctx, deadline);
+    gc__task_hdr h;
+    memset(&h, 0, sizeof h);
+    h.magic = GC_PROTO_TASK_MAGIC;
+    h.task = t;
+    snprintf(h.process, sizeof h.process, "%s", run->proc->name);
+    int fds[2], nfds = 0;
+    if (w->gen != run->gen) {
+        if (gc_wire_input_size(ctx) > 0 && run->in_fd >= 0) {
+            h.fd_flags |= GC_PROTO_FD_INPUT;
+            fds[nfds++] = run->in_fd;
+        }
+        if (gc_wire_output_size(ctx) > 0 && run->out_fd >= 0) {
+            h.fd_flags |= GC_PROTO_FD_OUTPUT;
+            fds[nfds++] = run->out_fd;
+        }
+    }
+    size_t clen = 0;
+    rc = gc_wire_encode(ctx, run->msg + sizeof h, GC_WIRE_MSG_MAX, &clen, err);
+    gc_ctx_free(ctx);
+    if (rc != GC_OK)
+        return rc;
+    h.ctx_len = (uint32_t)clen;
+    memcpy(run->msg, &h, sizeof h);
+
+    union {
+        struct cmsghdr align;
+        char space[CMSG_SPACE(2 * sizeof(int))];
+    } cbuf;
+    struct iovec iov = {.iov_base = run->msg, .iov_len = sizeof h + clen};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+    if (nfds > 0) {
+        memset(&cbuf, 0, sizeof cbuf);
+        msg.msg_control = cbuf.space;
+        msg.msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int));
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
+        memcpy(CMSG_DATA(c), fds, (size_t)nfds * sizeof(int));
+    }
+    ssize_t n;
+    do
+        n = sendmsg(w->sock, &msg, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        if (errno == EPIPE || errno == ECONNRESET || errno == ENOTCONN)
+            return GC_EBUSY;
+        return gc_err_set(err, GC_ESYS, "sending task %u to worker %d failed: %s", t, slot,
+                          strerror(errno));
+    }
+    w->busy = 1;
+    w->task = t;
+    w->start_ns = t0;
+    w->deadline_ns = deadline;
+    r->worker = slot;
+    r->pid = (int)w->pid;
+    run->e->stats.dispatches++;
+    return GC_OK;
+}
+
+/* Read a reply from a worker whose channel is readable. */
+static void receive(pool_run *run, int slot)
+{
+    pool_worker *w = &run->pool->w[slot];
+    gc__result_msg m;
+    uint8_t buf[sizeof m + 1];
+    ssize_t n;
+    do
+        n = recv(w->sock, buf, sizeof buf, MSG_DONTWAIT | MSG_TRUNC);
+    while (n < 0 && errno == EINTR);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return;
+    if (n <= 0) {
+        worker_died(run, slot);
+        return;
+    }
+    gc_result *r = &run->results[w->task];
+    gc_err err;
+    uint64_t held = 0;
+    if ((size_t)n > sizeof m) {
+        char why[160];
+        snprintf(why, sizeof why, "worker %d sent an oversized result (%zd bytes, limit %zu)", slot,
+                 n, sizeof m);
+        worker_kill(run, slot, GC_EWIRE, why);
+        return;
+    }
+    if (gc__result_check(buf, (size_t)n, w->task, r, &held, &err) != GC_OK) {
+        char why[GC_ERR_MSG_MAX + 32];
+        snprintf(why, sizeof why, "worker %d: %s", slot, err.msg);
+        worker_kill(run, slot, GC_EWIRE, why);
+        return;
+    }
+    w->gen = held;
+    finish(run, slot, r);
+}
+
+/* Fail every task not yet dispatched with the same reason. */
+static void fail_remaining(pool_run *run, int status, const char *why)
+{
+    for (; run->next < run->opts->tasks; run->next++) {
+        gc_result *r = &run->results[run->next];
+        r->status = status;
+        snprintf(r->text, sizeof r->text, "%s", why);
+        run->done++;
+    }
+}
+
+static int live_workers(const pool_run *run)
+{
+    int n = 0;
+    for (uint32_t i = 0; i < run->opts->workers; i++)
+        n += run->pool->w[i].pid > 0;
+    return n;
+}
+
+static void dispatch_idle(pool_run *run)
+{
+    for (uint32_t s = 0; s < run->opts->workers && run->next < run->opts->tasks; s++) {
+        pool_worker *w = &run->pool->w[s];
+        if (w->pid <= 0 || w->busy)
+            continue;
+        uint32_t t = run->next;
+        gc_err err;
+        gc_err_clear(&err);
+        int rc = dispatch(run, (int)s, t, &err);
+        if (rc == GC_OK) {
+            run->next++;
+        } else if (rc == GC_EBUSY) {
+            /* Died while idle: not the task's fault. Replace and retry. */
+            reap(w->pid, REAP_GRACE_NS);
+            replace(run, (int)s);
+            if (++run->attempts[t] >= DISPATCH_ATTEMPTS) {
+                gc_result *r = &run->results[t];
+                r->status = GC_ESYS;
+                snprintf(r->text, sizeof r->text, "task %u could not be handed to a worker after %d attempts",
+                         t, DISPATCH_ATTEMPTS);
+                run->next++;
+                run->done++;
+            }
+        } else {
+            gc_result *r = &run->results[t];
+            r->status = rc;
+            r->worker = (int)s;
+            snprintf(r->text, sizeof r->text, "%s", err.msg);
+            run->next++;
+            run->done++;
+        }
+    }
+}
+
+/* Wait for replies, deaths and deadlines of busy workers. */
+static void wait_busy(pool_run *run)
+{
+    struct pollfd pfd[GC_WORKERS_MAX];
+    int slot_of[GC_WORKERS_MAX];
+    int n = 0;
+    uint64_t now = gc__now_ns(), first_deadline = 0;
+    for (uint32_t s = 0; s < run->opts->workers; s++) {
+        pool_worker *w = &run->pool->w[s];
+        if (w->pid <= 0 || !w->busy)
+            continue;
+        pfd[n] = (struct pollfd){.fd = w->sock, .events = POLLIN};
+        slot_of[n++] = (int)s;
+        if (w->deadline_ns && (!first_deadline || w->deadline_ns < first_deadline))
+            first_deadline = w->deadline_ns;
+    }
+    if (n == 0)
+        return;
+    int timeout_ms = -1;
+    if (first_deadline)
+        timeout_ms = first_deadline <= now ? 0 : (int)((first_deadline - now + 999999) / 1000000);
+    int ready = poll(pfd, (nfds_t)n, timeout_ms);
+    if (ready < 0 && errno != EINTR)
+        ready = 0;
+    for (int i = 0; i < n && ready > 0; i++) {
+        if (pfd[i].revents & POLLIN)
+            receive(run, slot_of[i]);
+        else if (pfd[i].revents & (POLLHUP | POLLERR | POLLNVAL))
+            worker_died(run, slot_of[i]);
+    }
+    now = gc__now_ns();
+    for (int i = 0; i < n; i++) {
+        pool_worker *w = &run->pool->w[slot_of[i]];
+        if (w->pid > 0 && w->busy && w->deadline_ns && now >= w->deadline_ns) {
+            char why[128];
+            snprintf(why, sizeof why, "task %u passed its deadline of %u ms; worker %d (pid %d) killed",
+                     w->task, run->opts->timeout_ms, slot_of[i], (int)w->pid);
+            worker_kill(run, slot_of[i], GC_ETIMEOUT, why);
+        }
+    }
+}
+
+/* Make sure the pool exists, runs the current registry and has enough workers. */
+static int pool_prepare(gc_engine *e, uint32_t workers, gc_err *err)
+{
+    if (!e->pool) {
+        e->pool = calloc(1, sizeof *e->pool);
+        if (!e->pool)
+            return gc_err_set(err, GC_ENOMEM, "pool: out of memory");
+        for (int i = 0; i < GC_WORKERS_MAX; i++)
+            e->pool->w[i] = (pool_worker){.sock = -1};
+        e->pool->registry_version = e->registry_version;
+    }
+    if (e->pool->registry_version != e->registry_version) {
+        /* Workers know the processes registered when they were forked. */
+        pool_stop_workers(e, e->pool);
+        e->pool->registry_version = e->registry_version;
+    }
+    int live = 0;
+    gc_err last;
+    gc_err_clear(&last);
+    for (uint32_t s = 0; s < workers; s++) {
+        if (e->pool->w[s].pid > 0 || spawn(e, e->pool, (int)s, &last) == GC_OK)
+            live++;
+    }
+    if (live == 0)
+        return gc_err_set(err, GC_ESYS, "pool: no worker could be started: %s", last.msg);
+    return GC_OK;
+}
+
+int gc__pool_run(gc_engine *e, const gc_state *st, const gc__proc *p, const gc_contract *c,
+                 const gc_exec_opts *opts, gc_result *results, gc_err *err)
+{
+    int rc = pool_prepare(e, opts->workers, err);
+    if (rc != GC_OK)
+        return rc;
+    pool_run run = {.e = e, .pool = e->pool, .st = st, .proc = p, .contract = c, .opts = opts,
+                    .results = results, .in_fd = -1, .out_fd = -1};
+    const gc_zone *zone = gc_state_heavy(st);
+    if (zone) {
+        run.gen = gc_zone_generation(zone);
+        run.in_fd = gc_zone_input_fd(zone);
+        run.out_fd = gc_zone_output_fd(zone);
+    }
+    run.msg = malloc(GC_PROTO_TASK_MAX);
+    run.attempts = calloc(opts->tasks, sizeof *run.attempts);
+    if (!run.msg || !run.attempts) {
+        free(run.msg);
+        free(run.attempts);
+        return gc_err_set(err, GC_ENOMEM, "pool: out of memory for %u tasks", opts->tasks);
+    }
+    while (run.done < opts->tasks) {
+        dispatch_idle(&run);
+        if (run.done >= opts->tasks)
+            break;
+        int busy = 0;
+        for (uint32_t s = 0; s < opts->workers; s++)
+            busy += run.pool->w[s].pid > 0 && run.pool->w[s].busy;
+        if (busy == 0 && live_workers(&run) == 0) {
+            fail_remaining(&run, GC_ESYS, "no worker is alive and none could be started");
+            break;
+        }
+        wait_busy(&run);
+    }
+    free(run.msg);
+    free(run.attempts);
+    return GC_OK;
+}

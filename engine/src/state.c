@@ -1,0 +1,194 @@
+/* The state: the domain zone (named small values the state owns, kept in
+ * insertion order so that listings and encodings are reproducible) and the
+ * published heavy zone it owns. Setting a value is all-or-nothing: the new
+ * copy is made before the old one is released, so a failed set leaves the
+ * previous value in place. */
+#include "gapcheck/state.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "gapcheck/status.h"
+
+struct state_item {
+    char name[GC_NAME_MAX + 1];
+    gc_value v;
+    void *buf;      /* owned copy of string/bytes values */
+};
+
+/* Items are allocated one by one: gc_state_get hands out pointers into them
+ * that must survive later insertions (which grow the pointer array). */
+struct gc_state {
+    struct state_item **items;
+    size_t count, cap;
+    gc_zone *heavy;
+};
+
+int gc_state_new(gc_state **out, gc_err *err)
+{
+    if (!out)
+        return gc_err_set(err, GC_EINVAL, "gc_state_new: out is NULL");
+    *out = calloc(1, sizeof **out);
+    if (!*out)
+        return gc_err_set(err, GC_ENOMEM, "gc_state_new: out of memory");
+    return GC_OK;
+}
+
+void gc_state_free(gc_state *st)
+{
+    if (!st)
+        return;
+    for (size_t i = 0; i < st->count; i++) {
+        free(st->items[i]->buf);
+        free(st->items[i]);
+    }
+    free(st->items);
+    gc_zone_free(st->heavy);
+    free(st);
+}
+
+static struct state_item *find_item(const gc_state *st, const char *name)
+{
+    for (size_t i = 0; i < st->count; i++)
+        if (strcmp(st->items[i]->name, name) == 0)
+            return st->items[i];
+    return NULL;
+}
+
+/* Slot for name: the existing one, or a new one at the end. */
+static int slot_for(gc_state *st, const char *name, struct state_item **out, gc_err *err)
+{
+    *out = find_item(st, name);
+    if (*out)
+        return GC_OK;
+    if (st->count >= GC_DOMAIN_MAX)
+        return gc_err_set(err, GC_ELIMIT, "domain key '%s': a state holds at most %d keys", name,
+                          GC_DOMAIN_MAX);
+    if (st->count == st->cap) {
+        size_t cap = st->cap ? st->cap * 2 : 8;
+        struct state_item **items = realloc(st->items, cap * sizeof *items);
+        if (!items)
+            return gc_err_set(err, GC_ENOMEM, "domain key '%s': out of memory", name);
+        st->items = items;
+        st->cap = cap;
+    }
+    struct state_item *it = calloc(1, sizeof *it);
+    if (!it)
+        return gc_err_set(err, GC_ENOMEM, "domain key '%s': out of memory", name);
+    memcpy(it->name, name, strlen(name) + 1);
+    st->items[st->count++] = it;
+    *out = it;
+    return GC_OK;
+}
+
+/* Store v (whose bytes, if any, are in buf, now owned by the state). */
+static int set_value(gc_state *st, const char *name, const gc_value *v, void *buf, gc_err *err)
+{
+    struct state_item *it = NULL;
+    int rc = gc_name_check(name, "domain key", err);
+    if (rc == GC_OK)
+        rc = slot_for(st, name, &it, err);
+    if (rc != GC_OK) {
+        free(buf);
+        return rc;
+    }
+    free(it->buf);
+    it->v = *v;
+    it->buf = buf;
+    return GC_OK;
+}
+
+int gc_state_set_int(gc_state *st, const char *name, int64_t v, gc_err *err)
+{
+    if (!st)
+        return gc_err_set(err, GC_EINVAL, "gc_state_set_int: state is NULL");
+    gc_value val = {.type = GC_VAL_INT, .i = v};
+    return set_value(st, name, &val, NULL, err);
+}
+
+int gc_state_set_double(gc_state *st, const char *name, double v, gc_err *err)
+{
+    if (!st)
+        return gc_err_set(err, GC_EINVAL, "gc_state_set_double: state is NULL");
+    gc_value val = {.type = GC_VAL_DOUBLE, .d = v};
+    return set_value(st, name, &val, NULL, err);
+}
+
+/* Copy len bytes plus a NUL (harmless for bytes, required for strings). */
+static int copy_bytes(gc_state *st, const char *name, gc_value_type type, const void *v,
+                      size_t len, gc_err *err)
+{
+    if (len > GC_VALUE_BYTES_MAX)
+        return gc_err_set(err, GC_ELIMIT, "domain key '%s': %s value of %zu bytes (limit %d)",
+                          name ? name : "(null)", gc_value_type_name(type), len,
+                          GC_VALUE_BYTES_MAX);
+    char *buf = malloc(len + 1);
+    if (!buf)
+        return gc_err_set(err, GC_ENOMEM, "domain key '%s': out of memory", name ? name : "(null)");
+    if (len)
+        memcpy(buf, v, len);
+    buf[len] = '\0';
+    gc_value val = {.type = type, .ptr = buf, .len = len};
+    return set_value(st, name, &val, buf, err);
+}
+
+int gc_state_set_str(gc_state *st, const char *name, const char *v, gc_err *err)
+{
+    if (!st || !v)
+        return gc_err_set(err, GC_EINVAL, "gc_state_set_str: %s is NULL", st ? "value" : "state");
+    return copy_bytes(st, name, GC_VAL_STR, v, strnlen(v, GC_VALUE_BYTES_MAX + 1), err);
+}
+
+int gc_state_set_bytes(gc_state *st, const char *name, const void *v, size_t len, gc_err *err)
+{
+    if (!st || (!v && len))
+        return gc_err_set(err, GC_EINVAL, "gc_state_set_bytes: %s is NULL",
+                          st ? "value" : "state");
+    return copy_bytes(st, name, GC_VAL_BYTES, v, len, err);
+}
+
+int gc_state_get(const gc_state *st, const char *name, const gc_value **out)
+{
+    if (!st || !name || !out)
+        return GC_EINVAL;
+    const struct state_item *it = find_item(st, name);
+    if (!it)
+        return GC_ENOTFOUND;
+    *out = &it->v;
+    return GC_OK;
+}
+
+size_t gc_state_domain_count(const gc_state *st)
+{
+    return st ? st->count : 0;
+}
+
+int gc_state_domain_at(const gc_state *st, size_t i, const char **name, const gc_value **value)
+{
+    if (!st || !name || !value)
+        return GC_EINVAL;
+    if (i >= st->count)
+        return GC_ENOTFOUND;
+    *name = st->items[i]->name;
+    *value = &st->items[i]->v;
+    return GC_OK;
+}
+
+int gc_state_set_heavy(gc_state *st, gc_zone *zone, gc_err *err)
+{
+    if (!st || !zone)
+        return gc_err_set(err, GC_EINVAL, "gc_state_set_heavy: %s is NULL", st ? "zone" : "state");
+    if (!gc_zone_is_published(zone))
+        return gc_err_set(err, GC_ESTATE,
+                          "gc_state_set_heavy: the zone is not published (gc_zone_publish first)");
+    if (zone == st->heavy)
+        return GC_OK;   /* already ours: freeing "the old one" would free it */
+    gc_zone_free(st->heavy);
+    st->heavy = zone;
+    return GC_OK;
+}
+
+const gc_zone *gc_state_heavy(const gc_state *st)
+{
+    return st ? st->heavy : NULL;
+}

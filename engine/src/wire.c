@@ -1,0 +1,703 @@
+/* The context wire codec: how a factory-made context crosses into a process
+ * worker. The encoder writes the format documented in wire.h. The decoder is
+ * the engine's first fuzz target and trusts nothing: every read is bounded by
+ * the message, every count and length by the hard limits, and every entry by
+ * the real (fstat) size and seals of the descriptors received beside it; the
+ * input file's own manifest must agree with the message, so a descriptor from
+ * another zone generation is caught here rather than read as wrong data. It
+ * keeps no state between calls, never closes the descriptors, and frees all it
+ * allocated on every error path. */
+#include "gapcheck/wire.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ctx_int.h"
+#include "gapcheck/status.h"
+
+#define WIRE_FLAG_INPUT 0x1u
+#define WIRE_FLAG_OUTPUT 0x2u
+#define WIRE_FLAGS_ALL (WIRE_FLAG_INPUT | WIRE_FLAG_OUTPUT)
+#define WIRE_HEADER_SIZE 56u
+
+/* Byte offsets of the header fields, for readable reasons. */
+enum {
+    OFF_MAGIC = 0, OFF_VERSION = 4, OFF_FLAGS = 6, OFF_TOTAL = 8, OFF_TASK = 12,
+    OFF_NTASKS = 16, OFF_GENERATION = 20, OFF_DEADLINE = 28, OFF_IN_SIZE = 36,
+    OFF_OUT_SIZE = 44, OFF_NDOMAIN = 52, OFF_NENTRIES = 54
+};
+
+/* ---- little-endian primitives ------------------------------------------- */
+
+static void le_put(uint8_t *p, uint64_t v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t le_get(const uint8_t *p, size_t n)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+/* ---- encoder --------------------------------------------------------------- */
+
+struct writer {
+    uint8_t *buf;
+    size_t cap, len;   /* len keeps counting past cap, to report the need */
+};
+
+static void put_bytes(struct writer *w, const void *p, size_t n)
+{
+    if (n && w->len <= w->cap && n <= w->cap - w->len)
+        memcpy(w->buf + w->len, p, n);
+    w->len += n;
+}
+
+static void put_uint(struct writer *w, uint64_t v, size_t n)
+{
+    uint8_t tmp[8];
+    le_put(tmp, v, n);
+    put_bytes(w, tmp, n);
+}
+
+static void put_name(struct writer *w, const char *name)
+{
+    size_t n = strlen(name);
+    put_uint(w, n, 1);
+    put_bytes(w, name, n);
+}
+
+static void put_value(struct writer *w, const gc_value *v)
+{
+    put_uint(w, (uint64_t)v->type, 1);
+    if (v->type == GC_VAL_INT) {
+        put_uint(w, (uint64_t)v->i, 8);
+    } else if (v->type == GC_VAL_DOUBLE) {
+        uint64_t bits;
+        memcpy(&bits, &v->d, 8);
+        put_uint(w, bits, 8);
+    } else {
+        put_uint(w, v->len, 4);
+        put_bytes(w, v->ptr, v->len);
+    }
+}
+
+static void put_header(struct writer *w, const gc_ctx *ctx)
+{
+    uint32_t flags = (ctx->in_size ? WIRE_FLAG_INPUT : 0) | (ctx->out_size ? WIRE_FLAG_OUTPUT : 0);
+    put_uint(w, GC_WIRE_MAGIC, 4);
+    put_uint(w, GC_WIRE_VERSION, 2);
+    put_uint(w, flags, 2);
+    put_uint(w, 0, 4);               /* total length, patched at the end */
+    put_uint(w, ctx->task, 4);
+    put_uint(w, ctx->ntasks, 4);
+    put_uint(w, ctx->generation, 8);
+    put_uint(w, ctx->deadline_ns, 8);
+    put_uint(w, ctx->in_size, 8);
+    put_uint(w, ctx->out_size, 8);
+    put_uint(w, ctx->n_domain, 2);
+    put_uint(w, ctx->n_entries, 2);
+}
+
+int gc_wire_encode(const gc_ctx *ctx, uint8_t *buf, size_t cap, size_t *len, gc_err *err)
+{
+    if (!ctx || !len || (!buf && cap))
+        return gc_err_set(err, GC_EINVAL, "gc_wire_encode: NULL argument");
+    struct writer w = {buf, cap, 0};
+    put_header(&w, ctx);
+    for (size_t i = 0; i < ctx->n_domain; i++) {
+        put_name(&w, ctx->domain[i].name);
+        put_value(&w, &ctx->domain[i].v);
+    }
+    for (size_t i = 0; i < ctx->n_entries; i++) {
+        const gc_zone_entry *e = &ctx->entries[i];
+        put_name(&w, e->name);
+        put_uint(&w, e->flags, 4);
+        put_uint(&w, e->offset, 8);
+        put_uint(&w, e->length, 8);
+    }
+    if (w.len > GC_WIRE_MSG_MAX)
+        return gc_err_set(err, GC_ELIMIT, "wire: context needs %zu bytes (message limit %u)",
+                          w.len, GC_WIRE_MSG_MAX);
+    if (w.len > cap)
+        return gc_err_set(err, GC_ELIMIT, "wire: context needs %zu bytes, buffer holds %zu",
+                          w.len, cap);
+    le_put(buf + OFF_TOTAL, w.len, 4);
+    *len = w.len;
+    return GC_OK;
+}
+
+/* ---- decoder: reading ------------------------------------------------------ */
+
+struct reader {
+    const uint8_t *p;
+    size_t len, pos;
+    gc_err *err;
+    /* What is being read, for reasons: "domain[3] name". */
+    const char *sect;
+    long idx;
+};
+
+__attribute__((format(printf, 3, 4)))
+static int bad(struct reader *r, int status, const char *fmt, ...)
+{
+    char what[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    if (r->idx >= 0)
+        return gc_err_set(r->err, status, "wire: %s[%ld] %s", r->sect, r->idx, what);
+    return gc_err_set(r->err, status, "wire: %s %s", r->sect, what);
+}
+
+static int take(struct reader *r, size_t n, const char *field, const uint8_t **out)
+{
+    if (n > r->len - r->pos)
+        return bad(r, GC_EWIRE, "%s at byte %zu needs %zu bytes but the message ends at byte %zu",
+                   field, r->pos, n, r->len);
+    *out = r->p + r->pos;
+    r->pos += n;
+    return GC_OK;
+}
+
+static int take_uint(struct reader *r, size_t n, const char *field, uint64_t *v)
+{
+    const uint8_t *p = NULL;
+    int rc = take(r, n, field, &p);
+    if (rc == GC_OK)
+        *v = le_get(p, n);
+    return rc;
+}
+
+static int take_name(struct reader *r, const uint8_t **name, size_t *name_len)
+{
+    uint64_t n;
+    size_t at = r->pos;
+    int rc = take_uint(r, 1, "name_len", &n);
+    if (rc == GC_OK)
+        rc = take(r, (size_t)n, "name", name);
+    if (rc != GC_OK)
+        return rc;
+    gc_err why;
+    if (gc_name_check_n((const char *)*name, (size_t)n, "the", &why) != GC_OK)
+        return bad(r, GC_EWIRE, "name at byte %zu: %s", at, why.msg);
+    *name_len = (size_t)n;
+    return GC_OK;
+}
+
+/* ---- decoder: the header ------------------------------------------------ */
+
+struct header {
+    uint64_t flags, task, ntasks, generation, deadline, in_size, out_size, ndomain, nentries;
+};
+
+static int read_header(struct reader *r, struct header *h)
+{
+    uint64_t magic, version, total;
+    int rc = take_uint(r, 4, "magic", &magic);
+    if (rc == GC_OK && magic != GC_WIRE_MAGIC)
+        return bad(r, GC_EWIRE, "magic at byte 0 is 0x%08llx, not 0x%08x",
+                   (unsigned long long)magic, GC_WIRE_MAGIC);
+    if (rc == GC_OK)
+        rc = take_uint(r, 2, "version", &version);
+    if (rc == GC_OK && version != GC_WIRE_VERSION)
+        return bad(r, GC_EWIRE, "version at byte %d is %llu, this decoder reads %u", OFF_VERSION,
+                   (unsigned long long)version, GC_WIRE_VERSION);
+    if (rc == GC_OK)
+        rc = take_uint(r, 2, "flags", &h->flags);
+    if (rc == GC_OK && (h->flags & ~(uint64_t)WIRE_FLAGS_ALL))
+        return bad(r, GC_EWIRE, "flags at byte %d: reserved bits 0x%llx are set", OFF_FLAGS,
+                   (unsigned long long)(h->flags & ~(uint64_t)WIRE_FLAGS_ALL));
+    if (rc == GC_OK)
+        rc = take_uint(r, 4, "total length", &total);
+    if (rc == GC_OK && total != r->len)
+        return bad(r, GC_EWIRE, "total length at byte %d is %llu but %zu bytes were received",
+                   OFF_TOTAL, (unsigned long long)total, r->len);
+    if (rc == GC_OK)
+        rc = take_uint(r, 4, "task", &h->task);
+    if (rc == GC_OK)
+        rc = take_uint(r, 4, "ntasks", &h->ntasks);
+    if (rc == GC_OK)
+        rc = take_uint(r, 8, "generation", &h->generation);
+    if (rc == GC_OK)
+        rc = take_uint(r, 8, "deadline_ns", &h->deadline);
+    if (rc == GC_OK)
+        rc = take_uint(r, 8, "input file size", &h->in_size);
+    if (rc == GC_OK)
+        rc = take_uint(r, 8, "output file size", &h->out_size);
+    if (rc == GC_OK)
+        rc = take_uint(r, 2, "domain count", &h->ndomain);
+    if (rc == GC_OK)
+        rc = take_uint(r, 2, "entry count", &h->nentries);
+    return rc;
+}
+
+/* A file is present exactly when its flag is set; an input file means a zone,
+ * so it comes with a generation; outputs never come without inputs. */
+static int check_header(struct reader *r, const struct header *h)
+{
+    uint64_t page = gc__page_size();
+    int has_in = (h->flags & WIRE_FLAG_INPUT) != 0, has_out = (h->flags & WIRE_FLAG_OUTPUT) != 0;
+    if (h->ntasks == 0 || h->task >= h->ntasks)
+        return bad(r, GC_EWIRE, "task at byte %d is %llu of ntasks %llu at byte %d", OFF_TASK,
+                   (unsigned long long)h->task, (unsigned long long)h->ntasks, OFF_NTASKS);
+    if (has_out && !has_in)
+        return bad(r, GC_EWIRE, "flags at byte %d declare an output file without an input file",
+                   OFF_FLAGS);
+    if (has_in != (h->generation != 0))
+        return bad(r, GC_EWIRE, "generation at byte %d is %llu but flags at byte %d %s an input "
+                   "file", OFF_GENERATION, (unsigned long long)h->generation, OFF_FLAGS,
+                   has_in ? "declare" : "declare no");
+    if (has_in != (h->in_size != 0) || h->in_size % page)
+        return bad(r, GC_EWIRE, "input file size at byte %d is %llu (flags: %s input file; sizes "
+                   "are whole pages)", OFF_IN_SIZE, (unsigned long long)h->in_size,
+                   has_in ? "an" : "no");
+    if (has_out != (h->out_size != 0) || h->out_size % page)
+        return bad(r, GC_EWIRE, "output file size at byte %d is %llu (flags: %s output file; "
+                   "sizes are whole pages)", OFF_OUT_SIZE, (unsigned long long)h->out_size,
+                   has_out ? "an" : "no");
+    if (h->ndomain > GC_DOMAIN_MAX)
+        return bad(r, GC_ELIMIT, "domain count at byte %d is %llu (limit %d)", OFF_NDOMAIN,
+                   (unsigned long long)h->ndomain, GC_DOMAIN_MAX);
+    if (h->nentries > GC_HEAVY_MAX)
+        return bad(r, GC_ELIMIT, "entry count at byte %d is %llu (limit %d)", OFF_NENTRIES,
+                   (unsigned long long)h->nentries, GC_HEAVY_MAX);
+    return GC_OK;
+}
+
+/* ---- decoder: domain values and entries ------------------------------------ */
+
+static int read_payload(struct reader *r, gc_value *v)
+{
+    uint64_t type, len;
+    size_t at = r->pos;
+    int rc = take_uint(r, 1, "type", &type);
+    if (rc != GC_OK)
+        return rc;
+    memset(v, 0, sizeof *v);
+    v->type = (gc_value_type)type;
+    if (type == GC_VAL_INT || type == GC_VAL_DOUBLE) {
+        uint64_t bits;
+        rc = take_uint(r, 8, "value", &bits);
+        v->i = (int64_t)bits;
+        memcpy(&v->d, &bits, 8);
+        if (type == GC_VAL_INT)
+            v->d = 0;
+        else
+            v->i = 0;
+        return rc;
+    }
+    if (type != GC_VAL_STR && type != GC_VAL_BYTES)
+        return bad(r, GC_EWIRE, "type at byte %zu is %llu (not int, double, str or bytes)", at,
+                   (unsigned long long)type);
+    at = r->pos;
+    rc = take_uint(r, 4, "value length", &len);
+    if (rc == GC_OK && len > GC_VALUE_BYTES_MAX)
+        return bad(r, GC_ELIMIT, "value length at byte %zu is %llu (limit %d)", at,
+                   (unsigned long long)len, GC_VALUE_BYTES_MAX);
+    const uint8_t *p = NULL;
+    if (rc == GC_OK)
+        rc = take(r, (size_t)len, "value", &p);
+    if (rc == GC_OK && type == GC_VAL_STR && memchr(p, 0, (size_t)len))
+        return bad(r, GC_EWIRE, "string value at byte %zu contains a NUL byte", at + 4);
+    v->ptr = p;
+    v->len = (size_t)len;
+    return rc;
+}
+
+static int read_domain(struct reader *r, gc_ctx *ctx, size_t n)
+{
+    r->sect = "domain";
+    for (size_t i = 0; i < n; i++) {
+        r->idx = (long)i;
+        const uint8_t *name = NULL;
+        size_t name_len = 0, at = r->pos;
+        gc_value v;
+        int rc = take_name(r, &name, &name_len);
+        for (size_t j = 0; rc == GC_OK && j < i; j++)
+            if (strlen(ctx->domain[j].name) == name_len &&
+                memcmp(ctx->domain[j].name, name, name_len) == 0)
+                return bad(r, GC_EWIRE, "name at byte %zu repeats domain[%zu] '%s'", at, j,
+                           ctx->domain[j].name);
+        if (rc == GC_OK)
+            rc = read_payload(r, &v);
+        if (rc != GC_OK)
+            return rc;
+        if (gc__ctx_value_copy(&ctx->domain[i], (const char *)name, name_len, &v) != GC_OK)
+            return gc_err_set(r->err, GC_ENOMEM, "wire: out of memory");
+        ctx->n_domain = i + 1;
+    }
+    return GC_OK;
+}
+
+/* Offsets are page-aligned and entries lie inside the file the message
+ * states; the stated sizes are compared with fstat later. */
+static int check_entry(struct reader *r, const gc_zone_entry *e, const struct header *h,
+                       int seen_output, size_t at)
+{
+    uint64_t page = gc__page_size();
+    int out = (e->flags & GC_ENTRY_OUTPUT) != 0;
+    uint64_t size = out ? h->out_size : h->in_size;
+    if (e->flags & ~(uint64_t)GC_ENTRY_FLAGS_ALL)
+        return bad(r, GC_EWIRE, "flags at byte %zu are 0x%x (known: 0x%x)", at, e->flags,
+                   GC_ENTRY_FLAGS_ALL);
+    if (seen_output && !out)
+        return bad(r, GC_EWIRE, "at byte %zu: a heavy read after an output (heavy reads come "
+                   "first)", at);
+    if (size == 0)
+        return bad(r, GC_EWIRE, "at byte %zu: %s entry but the message has no %s file", at,
+                   out ? "an output" : "an input", out ? "output" : "input");
+    if (e->offset % page)
+        return bad(r, GC_EWIRE, "offset at byte %zu is %llu, not page-aligned", at + 4,
+                   (unsigned long long)e->offset);
+    if (e->length > size || e->offset > size - e->length)
+        return bad(r, GC_EWIRE, "offset %llu + length %llu at byte %zu pass the %s file's %llu "
+                   "bytes", (unsigned long long)e->offset, (unsigned long long)e->length, at + 4,
+                   out ? "output" : "input", (unsigned long long)size);
+    return GC_OK;
+}
+
+static int read_entries(struct reader *r, gc_ctx *ctx, const struct header *h)
+{
+    int seen_output = 0;
+    r->sect = "entry";
+    for (size_t i = 0; i < (size_t)h->nentries; i++) {
+        r->idx = (long)i;
+        const uint8_t *name = NULL;
+        size_t name_len = 0, at = r->pos;
+        uint64_t flags = 0;
+        gc_zone_entry *e = &ctx->entries[i];
+        int rc = take_name(r, &name, &name_len);
+        for (size_t j = 0; rc == GC_OK && j < i; j++)
+            if (strlen(ctx->entries[j].name) == name_len &&
+                memcmp(ctx->entries[j].name, name, name_len) == 0)
+                return bad(r, GC_EWIRE, "name at byte %zu repeats entry[%zu] '%s'", at, j,
+                           ctx->entries[j].name);
+        size_t fields_at = r->pos;
+        if (rc == GC_OK)
+            rc = take_uint(r, 4, "flags", &flags);
+        if (rc == GC_OK)
+            rc = take_uint(r, 8, "offset", &e->offset);
+        if (rc == GC_OK)
+            rc = take_uint(r, 8, "length", &e->length);
+        if (rc != GC_OK)
+            return rc;
+        memset(e->name, 0, sizeof e->name);
+        memcpy(e->name, name, name_len);
+        e->flags = (uint32_t)flags;
+        ctx->n_entries = i + 1;
+        rc = check_entry(r, e, h, seen_output, fields_at);
+        if (rc != GC_OK)
+            return rc;
+        seen_output |= (e->flags & GC_ENTRY_OUTPUT) != 0;
+    }
+    return GC_OK;
+}
+
+/* ---- decoder: the descriptors -------------------------------------------------- */
+
+static int check_file(int fd, int declared, uint64_t stated, int input, gc_err *err)
+{
+    const char *which = input ? "input" : "output";
+    if (!declared) {
+        if (fd != -1)
+            return gc_err_set(err, GC_EWIRE, "wire: the message declares no %s file but "
+                              "descriptor %d was passed", which, fd);
+        return GC_OK;
+    }
+    struct stat sb;
+    if (fd < 0)
+        return gc_err_set(err, GC_EWIRE, "wire: the message declares an %s file but no "
+                          "descriptor was passed", which);
+    if (fstat(fd, &sb) != 0)
+        return gc_err_set(err, GC_EWIRE, "wire: fstat(%s descriptor %d): %s", which, fd,
+                          strerror(errno));
+    if (!S_ISREG(sb.st_mode) || sb.st_size < 0 || (uint64_t)sb.st_size != stated)
+        return gc_err_set(err, GC_EWIRE, "wire: %s file size at byte %d is %llu but the "
+                          "descriptor's file has %lld bytes%s", which,
+                          input ? OFF_IN_SIZE : OFF_OUT_SIZE, (unsigned long long)stated,
+                          (long long)sb.st_size, S_ISREG(sb.st_mode) ? "" : " (not a file)");
+    int seals = fcntl(fd, F_GET_SEALS);
+    if (seals < 0)
+        return gc_err_set(err, GC_EWIRE, "wire: %s file cannot be sealed (F_GET_SEALS: %s)",
+                          which, strerror(errno));
+    int need = F_SEAL_SHRINK | F_SEAL_GROW;
+    if ((seals & need) != need)
+        return gc_err_set(err, GC_EWIRE, "wire: %s file is not sealed against resizing "
+                          "(seals 0x%x)", which, (unsigned)seals);
+    int wseals = F_SEAL_WRITE | F_SEAL_FUTURE_WRITE;
+    if (input && !(seals & wseals))
+        return gc_err_set(err, GC_EWIRE, "wire: input file is not sealed against writing "
+                          "(seals 0x%x)", (unsigned)seals);
+    if (!input && (seals & wseals))
+        return gc_err_set(err, GC_EWIRE, "wire: output file is sealed against writing "
+                          "(seals 0x%x): it cannot hold outputs", (unsigned)seals);
+    return GC_OK;
+}
+
+static int pread_all(int fd, void *buf, size_t n, uint64_t off)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t k = pread(fd, (uint8_t *)buf + got, n - got, (off_t)(off + got));
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return -1;
+        got += (size_t)k;
+    }
+    return 0;
+}
+
+static int check_manifest_head(const struct gc__manifest_head *mh, const struct header *h,
+                               gc_err *err)
+{
+    uint64_t page = gc__page_size();
+    uint64_t need = sizeof *mh + (uint64_t)mh->count * sizeof(struct gc__manifest_entry);
+    if (memcmp(mh->magic, GC_ZONE_MAGIC, sizeof mh->magic) != 0 || mh->version != GC_ZONE_VERSION)
+        return gc_err_set(err, GC_EWIRE, "wire: input file holds no version %u zone manifest",
+                          GC_ZONE_VERSION);
+    if (mh->generation != h->generation)
+        return gc_err_set(err, GC_EWIRE, "wire: generation at byte %d is %llu but the input "
+                          "file is zone generation %llu", OFF_GENERATION,
+                          (unsigned long long)h->generation, (unsigned long long)mh->generation);
+    if (mh->count > GC_HEAVY_MAX || mh->data_offset % page || mh->data_offset < need ||
+        mh->data_offset > h->in_size || mh->input_size != h->in_size ||
+        mh->output_size != h->out_size)
+        return gc_err_set(err, GC_EWIRE, "wire: the input file's manifest (%u entries, data at "
+                          "%llu, sizes %llu/%llu) disagrees with the message", mh->count,
+                          (unsigned long long)mh->data_offset,
+                          (unsigned long long)mh->input_size,
+                          (unsigned long long)mh->output_size);
+    return GC_OK;
+}
+
+static int entry_in_manifest(const gc_zone_entry *e, const struct gc__manifest_entry *me,
+                             size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        if (strncmp(me[i].name, e->name, sizeof me[i].name) == 0)
+            return me[i].offset == e->offset && me[i].length == e->length &&
+                   me[i].flags == e->flags;
+    return 0;
+}
+
+/* The message must describe entries of the zone the descriptor holds. */
+static int check_manifest(int fd, const gc_ctx *ctx, const struct header *h, gc_err *err)
+{
+    struct gc__manifest_head mh;
+    if (pread_all(fd, &mh, sizeof mh, 0) != 0)
+        return gc_err_set(err, GC_EWIRE, "wire: cannot read the input file's manifest");
+    int rc = check_manifest_head(&mh, h, err);
+    if (rc != GC_OK || ctx->n_entries == 0)
+        return rc;
+    size_t bytes = (size_t)mh.count * sizeof(struct gc__manifest_entry);
+    struct gc__manifest_entry *me = malloc(bytes ? bytes : 1);
+    if (!me)
+        return gc_err_set(err, GC_ENOMEM, "wire: out of memory reading the manifest");
+    if (pread_all(fd, me, bytes, sizeof mh) != 0)
+        rc = gc_err_set(err, GC_EWIRE, "wire: cannot read the input file's manifest entries");
+    for (size_t i = 0; rc == GC_OK && i < ctx->n_entries; i++) {
+        const gc_zone_entry *e = &ctx->entries[i];
+        if (!(e->flags & GC_ENTRY_OUTPUT) && e->offset < mh.data_offset)
+            rc = gc_err_set(err, GC_EWIRE, "wire: entry[%zu] '%s' offset %llu lies in the "
+                            "manifest", i, e->name, (unsigned long long)e->offset);
+        else if (!entry_in_manifest(e, me, mh.count))
+            rc = gc_err_set(err, GC_EWIRE, "wire: entry[%zu] '%s' (offset %llu, length %llu, "
+                            "flags 0x%x) is not in the input file's manifest", i, e->name,
+                            (unsigned long long)e->offset, (unsigned long long)e->length,
+                            e->flags);
+    }
+    free(me);
+    return rc;
+}
+
+/* ---- decoder ----------------------------------------------------------------- */
+
+static int decode_body(struct reader *r, const struct header *h, int in_fd, int out_fd,
+                       gc_ctx *ctx)
+{
+    int rc = read_domain(r, ctx, (size_t)h->ndomain);
+    if (rc == GC_OK)
+        rc = read_entries(r, ctx, h);
+    if (rc != GC_OK)
+        return rc;
+    if (r->pos != r->len)
+        return gc_err_set(r->err, GC_EWIRE, "wire: %zu trailing bytes after the last entry at "
+                          "byte %zu", r->len - r->pos, r->pos);
+    rc = check_file(in_fd, (h->flags & WIRE_FLAG_INPUT) != 0, h->in_size, 1, r->err);
+    if (rc == GC_OK)
+        rc = check_file(out_fd, (h->flags & WIRE_FLAG_OUTPUT) != 0, h->out_size, 0, r->err);
+    if (rc == GC_OK && (h->flags & WIRE_FLAG_INPUT))
+        rc = check_manifest(in_fd, ctx, h, r->err);
+    return rc;
+}
+
+int gc_wire_decode(const uint8_t *msg, size_t len, int in_fd, int out_fd, gc_ctx **out,
+                   gc_err *err)
+{
+    if (!out || (!msg && len))
+        return gc_err_set(err, GC_EINVAL, "gc_wire_decode: NULL argument");
+    *out = NULL;
+    if (len > GC_WIRE_MSG_MAX)
+        return gc_err_set(err, GC_ELIMIT, "wire: message of %zu bytes (limit %u)", len,
+                          GC_WIRE_MSG_MAX);
+    struct reader r = {msg, len, 0, err, "header", -1};
+    struct header h;
+    int rc = read_header(&r, &h);
+    if (rc == GC_OK)
+        rc = check_header(&r, &h);
+    if (rc != GC_OK)
+        return rc;
+    gc_ctx *ctx = gc__ctx_alloc((size_t)h.ndomain, (size_t)h.nentries);
+    if (!ctx)
+        return gc_err_set(err, GC_ENOMEM, "wire: out of memory");
+    ctx->mode = GC_CTX_PROCESS;
+    ctx->task = (uint32_t)h.task;
+    ctx->ntasks = (uint32_t)h.ntasks;
+    ctx->generation = h.generation;
+    ctx->deadline_ns = h.deadline;
+    ctx->in_size = h.in_size;
+    ctx->out_size = h.out_size;
+    rc = decode_body(&r, &h, in_fd, out_fd, ctx);
+    if (rc != GC_OK) {
+        gc_ctx_free(ctx);
+        return rc;
+    }
+    *out = ctx;
+    return GC_OK;
+}
+
+/* ---- attach, sizes, deadline ----------------------------------------------------- */
+
+static int check_mapping(const void *base, uint64_t size, uint64_t want, const char *which,
+                         gc_err *err)
+{
+    if (size != want)
+        return gc_err_set(err, GC_EINVAL, "gc_wire_attach: %s mapping of %llu bytes, the "
+                          "message states %llu", which, (unsigned long long)size,
+                          (unsigned long long)want);
+    if ((base == NULL) != (want == 0))
+        return gc_err_set(err, GC_EINVAL, "gc_wire_attach: %s mapping %s", which,
+                          want ? "is missing" : "given but the message has no such file");
+    if ((uintptr_t)base % gc__page_size())
+        return gc_err_set(err, GC_EINVAL, "gc_wire_attach: %s mapping is not page-aligned",
+                          which);
+    return GC_OK;
+}
+
+int gc_wire_attach(gc_ctx *ctx, const void *in_base, uint64_t in_size, void *out_base,
+                   uint64_t out_size, gc_err *err)
+{
+    if (!ctx)
+        return gc_err_set(err, GC_EINVAL, "gc_wire_attach: context is NULL");
+    if (ctx->mode != GC_CTX_PROCESS || ctx->attached)
+        return gc_err_set(err, GC_ESTATE, "gc_wire_attach: the context is %s",
+                          ctx->attached ? "already attached" : "not a decoded context");
+    int rc = check_mapping(in_base, in_size, ctx->in_size, "input", err);
+    if (rc == GC_OK)
+        rc = check_mapping(out_base, out_size, ctx->out_size, "output", err);
+    if (rc != GC_OK)
+        return rc;
+    ctx->in_base = in_base;
+    ctx->out_base = out_base;
+    ctx->attached = 1;
+    return GC_OK;
+}
+
+uint64_t gc_wire_input_size(const gc_ctx *ctx)
+{
+    return ctx ? ctx->in_size : 0;
+}
+
+uint64_t gc_wire_output_size(const gc_ctx *ctx)
+{
+    return ctx ? ctx->out_size : 0;
+}
+
+void gc_wire_set_deadline(gc_ctx *ctx, uint64_t deadline_ns)
+{
+    if (ctx)
+        ctx->deadline_ns = deadline_ns;
+}
+
+/* ---- compare ------------------------------------------------------------------------ */
+
+static int compare_u64(const char *what, uint64_t a, uint64_t b, gc_err *err)
+{
+    if (a == b)
+        return GC_OK;
+    return gc_err_set(err, GC_EINVAL, "%s differs: %llu vs %llu", what, (unsigned long long)a,
+                      (unsigned long long)b);
+}
+
+static int compare_value(size_t i, const struct gc__ctx_value *a, const struct gc__ctx_value *b,
+                         gc_err *err)
+{
+    if (strcmp(a->name, b->name) != 0)
+        return gc_err_set(err, GC_EINVAL, "domain[%zu] name differs: '%s' vs '%s'", i, a->name,
+                          b->name);
+    if (a->v.type != b->v.type)
+        return gc_err_set(err, GC_EINVAL, "domain '%s' type differs: %s vs %s", a->name,
+                          gc_value_type_name(a->v.type), gc_value_type_name(b->v.type));
+    int same;
+    if (a->v.type == GC_VAL_INT)
+        same = a->v.i == b->v.i;
+    else if (a->v.type == GC_VAL_DOUBLE)
+        same = memcmp(&a->v.d, &b->v.d, sizeof a->v.d) == 0;   /* NaN bits too */
+    else
+        same = a->v.len == b->v.len && (a->v.len == 0 || memcmp(a->v.ptr, b->v.ptr, a->v.len) == 0);
+    if (!same)
+        return gc_err_set(err, GC_EINVAL, "domain '%s' value differs", a->name);
+    return GC_OK;
+}
+
+static int compare_entry(size_t i, const gc_zone_entry *a, const gc_zone_entry *b, gc_err *err)
+{
+    if (strcmp(a->name, b->name) != 0)
+        return gc_err_set(err, GC_EINVAL, "entry[%zu] name differs: '%s' vs '%s'", i, a->name,
+                          b->name);
+    if (a->flags != b->flags || a->offset != b->offset || a->length != b->length)
+        return gc_err_set(err, GC_EINVAL, "entry '%s' differs: flags 0x%x/0x%x offset %llu/%llu "
+                          "length %llu/%llu", a->name, a->flags, b->flags,
+                          (unsigned long long)a->offset, (unsigned long long)b->offset,
+                          (unsigned long long)a->length, (unsigned long long)b->length);
+    return GC_OK;
+}
+
+int gc_wire_compare(const gc_ctx *a, const gc_ctx *b, gc_err *err)
+{
+    if (!a || !b)
+        return gc_err_set(err, GC_EINVAL, "gc_wire_compare: NULL context");
+    int rc = compare_u64("task", a->task, b->task, err);
+    if (rc == GC_OK)
+        rc = compare_u64("ntasks", a->ntasks, b->ntasks, err);
+    if (rc == GC_OK)
+        rc = compare_u64("generation", a->generation, b->generation, err);
+    if (rc == GC_OK)
+        rc = compare_u64("deadline_ns", a->deadline_ns, b->deadline_ns, err);
+    if (rc == GC_OK)
+        rc = compare_u64("input file size", a->in_size, b->in_size, err);
+    if (rc == GC_OK)
+        rc = compare_u64("output file size", a->out_size, b->out_size, err);
+    if (rc == GC_OK)
+        rc = compare_u64("domain count", a->n_domain, b->n_domain, err);
+    for (size_t i = 0; rc == GC_OK && i < a->n_domain; i++)
+        rc = compare_value(i, &a->domain[i], &b->domain[i], err);
+    if (rc == GC_OK)
+        rc = compare_u64("entry count", a->n_entries, b->n_entries, err);
+    for (size_t i = 0; rc == GC_OK && i < a->n_entries; i++)
+        rc = compare_entry(i, &a->entries[i], &b->entries[i], err);
+    return rc;
+}

@@ -1,0 +1,275 @@
+/* The worker process: forked by the pool, it serves tasks on its channel
+ * until the channel closes. It holds nothing of the main process's zone (the
+ * mappings are MADV_DONTFORK and every inherited descriptor but its channel
+ * is closed): the only way it sees heavy data is the descriptor that arrives
+ * with a task, decoded and checked by the wire decoder. It keeps the zone of
+ * the last generation mapped, so the next task of that generation costs no
+ * mapping; an older generation is released after the reply is sent, off the
+ * handoff's critical path. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "engine_int.h"
+#include "gapcheck/status.h"
+#include "gapcheck/wire.h"
+#include "proto.h"
+
+#ifdef GC_COVERAGE
+void __gcov_dump(void);
+#define worker_flush_coverage() __gcov_dump()
+#else
+#define worker_flush_coverage() ((void)0)
+#endif
+
+#define WORKER_CHANNEL_FD 3
+
+/* The zone generation the worker maps: its descriptors and mappings. */
+typedef struct zone_view {
+    uint64_t gen;
+    int in_fd, out_fd;
+    void *in_map, *out_map;
+    uint64_t in_size, out_size;
+} zone_view;
+
+static void view_release(zone_view *v)
+{
+    if (v->in_map)
+        munmap(v->in_map, v->in_size);
+    if (v->out_map)
+        munmap(v->out_map, v->out_size);
+    if (v->in_fd >= 0)
+        close(v->in_fd);
+    if (v->out_fd >= 0)
+        close(v->out_fd);
+    *v = (zone_view){.in_fd = -1, .out_fd = -1};
+}
+
+__attribute__((noreturn)) static void worker_exit(int code)
+{
+    worker_flush_coverage();
+    _exit(code);
+}
+
+/* Leave the main process's world behind: default signals, only the channel. */
+static int worker_isolate(int sock, pid_t parent)
+{
+    /* No PR_SET_PDEATHSIG: it fires when the forking THREAD exits, and any
+     * thread may call execute_parallel. A worker learns of its parent's end
+     * from its channel (EOF); a stuck one dies with the caller's process
+     * group (the harness kills whole groups). */
+    if (getppid() != parent)
+        return -1;                    /* the parent is already gone */
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    for (int s = 1; s < NSIG; s++)
+        sigaction(s, &dfl, NULL);     /* fails harmlessly for SIGKILL/SIGSTOP */
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    if (sock != WORKER_CHANNEL_FD) {
+        if (dup2(sock, WORKER_CHANNEL_FD) < 0)
+            return -1;
+    }
+    /* Everything else the main process had open (its other workers' channels,
+     * case files, pipes) is not the worker's business. */
+    if (close_range(WORKER_CHANNEL_FD + 1, ~0u, 0) != 0)
+        return -1;
+    return 0;
+}
+
+static void send_result(uint32_t task, const gc_result *r, uint64_t held_gen)
+{
+    gc__result_msg m;
+    memset(&m, 0, sizeof m);
+    m.magic = GC_PROTO_RESULT_MAGIC;
+    m.task = task;
+    m.status = r->status;
+    m.violations = r->violations;
+    m.value = r->value;
+    m.exec_ns = r->exec_ns;
+    m.held_gen = held_gen;
+    size_t tl = strnlen(r->text, GC_RESULT_TEXT_MAX - 1);
+    memcpy(m.text, r->text, tl);
+    m.text_len = (uint32_t)tl;
+    if (send(WORKER_CHANNEL_FD, &m, gc__result_len(&m), MSG_NOSIGNAL) < 0)
+        worker_exit(0);               /* the main process is gone or gave up on us */
+}
+
+static void fail(gc_result *r, int status, const char *msg)
+{
+    r->status = status;
+    snprintf(r->text, sizeof r->text, "worker: %s", msg);
+}
+
+/* Map a newly received generation. On failure nothing is kept. */
+static int view_map(zone_view *v, gc_result *r)
+{
+    if (v->in_size > 0) {
+        v->in_map = mmap(NULL, v->in_size, PROT_READ, MAP_SHARED, v->in_fd, 0);
+        if (v->in_map == MAP_FAILED) {
+            v->in_map = NULL;
+            snprintf(r->text, sizeof r->text, "worker: mapping the input file failed: %s",
+                     strerror(errno));
+            return r->status = GC_ESYS;
+        }
+    }
+    if (v->out_size > 0) {
+        v->out_map = mmap(NULL, v->out_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->out_fd, 0);
+        if (v->out_map == MAP_FAILED) {
+            v->out_map = NULL;
+            snprintf(r->text, sizeof r->text, "worker: mapping the output file failed: %s",
+                     strerror(errno));
+            return r->status = GC_ESYS;
+        }
+    }
+    return GC_OK;
+}
+
+/* Serve one task message; `fds` are the descriptors that came with it (owned
+ * here from now on). Old views to drop after the reply go to *retired. */
+static void serve(const gc_engine *e, zone_view *cur, zone_view *retired, const uint8_t *buf,
+                  size_t len, int fds[2], int nfds, uint32_t *task_out, gc_result *r)
+{
+    gc__task_hdr h;
+    zone_view fresh = {.in_fd = -1, .out_fd = -1};
+    gc_ctx *ctx = NULL;
+    gc_err err;
+    gc_err_clear(&err);
+    *task_out = UINT32_MAX;
+
+    if (len < sizeof h) {
+        fail(r, GC_EWIRE, "task message shorter than its header");
+        goto drop_fds;
+    }
+    memcpy(&h, buf, sizeof h);
+    *task_out = h.task;
+    if (h.magic != GC_PROTO_TASK_MAGIC || h.ctx_len != len - sizeof h ||
+        memchr(h.process, '\0', sizeof h.process) == NULL || (h.fd_flags & ~3u) != 0) {
+        fail(r, GC_EWIRE, "malformed task header");
+        goto drop_fds;
+    }
+    int want = !!(h.fd_flags & GC_PROTO_FD_INPUT) + !!(h.fd_flags & GC_PROTO_FD_OUTPUT);
+    if (want != nfds) {
+        fail(r, GC_EWIRE, "task header announces a different number of descriptors");
+        goto drop_fds;
+    }
+    int in_fd = cur->in_fd, out_fd = cur->out_fd;
+    if (nfds > 0) {
+        int k = 0;
+        fresh.in_fd = (h.fd_flags & GC_PROTO_FD_INPUT) ? fds[k++] : -1;
+        fresh.out_fd = (h.fd_flags & GC_PROTO_FD_OUTPUT) ? fds[k++] : -1;
+        nfds = 0;                     /* now owned by `fresh` */
+        in_fd = fresh.in_fd;
+        out_fd = fresh.out_fd;
+    }
+    int rc = gc_wire_decode(buf + sizeof h, h.ctx_len, in_fd, out_fd, &ctx, &err);
+    if (rc != GC_OK) {
+        r->status = rc;
+        snprintf(r->text, sizeof r->text, "worker: context rejected: %.200s", err.msg);
+        goto out;
+    }
+    zone_view *use = cur;
+    if (fresh.in_fd >= 0 || fresh.out_fd >= 0) {
+        fresh.gen = gc_ctx_generation(ctx);
+        fresh.in_size = gc_wire_input_size(ctx);
+        fresh.out_size = gc_wire_output_size(ctx);
+        if (view_map(&fresh, r) != GC_OK)
+            goto out;
+        use = &fresh;
+    } else if ((gc_wire_input_size(ctx) > 0 || gc_wire_output_size(ctx) > 0) &&
+               gc_ctx_generation(ctx) != cur->gen) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "context names generation %llu but the worker maps %llu",
+                 (unsigned long long)gc_ctx_generation(ctx), (unsigned long long)cur->gen);
+        fail(r, GC_EWIRE, msg);
+        goto out;
+    }
+    rc = gc_wire_attach(ctx, use->in_map, use->in_size, use->out_map, use->out_size, &err);
+    if (rc != GC_OK) {
+        r->status = rc;
+        snprintf(r->text, sizeof r->text, "worker: %.200s", err.msg);
+        goto out;
+    }
+    if (use == &fresh) {
+        *retired = *cur;              /* released after the reply */
+        *cur = fresh;
+        fresh = (zone_view){.in_fd = -1, .out_fd = -1};
+    }
+    const gc__proc *p = gc__engine_find(e, h.process);
+    if (!p) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "process '%s' is not registered in the worker", h.process);
+        fail(r, GC_ENOTFOUND, msg);
+        goto out;
+    }
+    gc__run_process(p, ctx, r);
+out:
+    gc_ctx_free(ctx);
+    view_release(&fresh);
+drop_fds:
+    for (int i = 0; i < nfds; i++)
+        close(fds[i]);
+}
+
+void gc__worker_main(const gc_engine *e, int sock, int slot, pid_t parent)
+{
+    (void)slot;
+    if (worker_isolate(sock, parent) != 0)
+        worker_exit(1);
+    uint8_t *buf = malloc(GC_PROTO_TASK_MAX);
+    if (!buf)
+        worker_exit(1);
+    zone_view cur = {.in_fd = -1, .out_fd = -1};
+    for (;;) {
+        union {
+            struct cmsghdr align;
+            char space[CMSG_SPACE(2 * sizeof(int))];
+        } cbuf;
+        struct iovec iov = {.iov_base = buf, .iov_len = GC_PROTO_TASK_MAX};
+        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1,
+                             .msg_control = cbuf.space, .msg_controllen = sizeof cbuf.space};
+        ssize_t n = recvmsg(WORKER_CHANNEL_FD, &msg, MSG_CMSG_CLOEXEC);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;                    /* channel closed: the pool is shutting down */
+        int fds[2], nfds = 0;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+                continue;
+            size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            for (size_t i = 0; i < k; i++) {
+                int fd;
+                memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+                if (nfds < 2)
+                    fds[nfds++] = fd;
+                else
+                    close(fd);
+            }
+        }
+        gc_result r;
+        memset(&r, 0, sizeof r);
+        uint32_t task;
+        zone_view retired = {.in_fd = -1, .out_fd = -1};
+        if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+            for (int i = 0; i < nfds; i++)
+                close(fds[i]);
+            task = n >= 8 ? ((const uint32_t *)(const void *)buf)[1] : UINT32_MAX;
+            fail(&r, GC_EWIRE, "task message or its descriptors were truncated");
+        } else {
+            serve(e, &cur, &retired, buf, (size_t)n, fds, nfds, &task, &r);
+        }
+        send_result(task, &r, cur.gen);
+        view_release(&retired);
+    }
+    view_release(&cur);
+    free(buf);
+    worker_exit(0);
+}

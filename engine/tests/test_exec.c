@@ -1,0 +1,457 @@
+/* execute_parallel end to end on the real engine: both worker modes, the
+ * pool's persistence and replacement, every failure kind, and no leaks. */
+#include <check.h>
+#include <dirent.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gapcheck/gapcheck.h"
+#include "suites.h"
+#include "testutil.h"
+
+static const gc_mode modes[] = {GC_MODE_THREAD, GC_MODE_PROCESS};
+static const char *const ab[] = {"a", "b"};
+
+typedef struct fixture {
+    gc_engine *e;
+    gc_state *st;
+    gc_result res[64];
+} fixture;
+
+static void fx_open(fixture *f, size_t out_len)
+{
+    gc_err err;
+    memset(f, 0, sizeof *f);
+    ck_assert_int_eq(gc_engine_new(&f->e, &err), GC_OK);
+    ck_assert_int_eq(gc_builtins_register(f->e, &err), GC_OK);
+    f->st = tu_state(1 << 20, 3 * 4096 + 5, out_len);
+}
+
+static void fx_close(fixture *f)
+{
+    gc_engine_free(f->e);
+    gc_state_free(f->st);
+}
+
+static int fx_run(fixture *f, const char *proc, gc_mode mode, uint32_t workers, uint32_t tasks,
+                  uint32_t timeout_ms, const gc_contract *c)
+{
+    gc_exec_opts o = {.process = proc, .mode = mode, .workers = workers, .tasks = tasks,
+                      .timeout_ms = timeout_ms, .contract = c};
+    gc_err err;
+    gc_err_clear(&err);
+    int rc = gc_execute_parallel(f->e, f->st, &o, f->res, &err);
+    if (rc != GC_OK)
+        fprintf(stderr, "execute_parallel: %s\n", err.msg);
+    return rc;
+}
+
+START_TEST(every_worker_sees_every_heavy_entry)
+{
+    fixture f;
+    fx_open(&f, 0);
+    gc_contract c = {.heavy_reads = ab, .n_heavy_reads = 2};
+    uint64_t want = tu_checksum(f.st, ab, 2);
+    ck_assert_int_eq(fx_run(&f, "checksum", modes[_i], 3, 10, 0, &c), GC_OK);
+    for (int t = 0; t < 10; t++) {
+        ck_assert_msg(f.res[t].status == GC_OK, "task %d: %s %s", t,
+                      gc_status_name(f.res[t].status), f.res[t].text);
+        ck_assert_uint_eq(f.res[t].task, (unsigned)t);
+        ck_assert_uint_eq((uint64_t)f.res[t].value, want);
+        ck_assert_int_ge(f.res[t].worker, 0);
+        ck_assert_int_lt(f.res[t].worker, 3);
+        ck_assert_uint_gt(f.res[t].wall_ns, 0);
+        if (modes[_i] == GC_MODE_PROCESS)
+            ck_assert_int_ne(f.res[t].pid, getpid());
+        else
+            ck_assert_int_eq(f.res[t].pid, getpid());
+    }
+    fx_close(&f);
+}
+END_TEST
+
+START_TEST(pool_persists_and_follows_generations)
+{
+    fixture f;
+    fx_open(&f, 0);
+    gc_contract c = {.heavy_reads = ab, .n_heavy_reads = 2};
+    ck_assert_int_eq(fx_run(&f, "checksum", GC_MODE_PROCESS, 2, 4, 0, &c), GC_OK);
+    int pid0 = f.res[0].pid;
+    gc_engine_stats s;
+    gc_engine_stats_get(f.e, &s);
+    ck_assert_uint_eq(s.workers_started, 2);
+    /* A new generation with other bytes: the same workers must see them. */
+    gc_state *st2 = tu_state(4096 * 7 + 1, 10, 0);
+    gc_state_free(f.st);
+    f.st = st2;
+    uint64_t want = tu_checksum(f.st, ab, 2);
+    ck_assert_int_eq(fx_run(&f, "checksum", GC_MODE_PROCESS, 2, 4, 0, &c), GC_OK);
+    for (int t = 0; t < 4; t++) {
+        ck_assert_int_eq(f.res[t].status, GC_OK);
+        ck_assert_uint_eq((uint64_t)f.res[t].value, want);
+        ck_assert(f.res[t].pid > 0);
+    }
+    gc_engine_stats_get(f.e, &s);
+    ck_assert_uint_eq(s.workers_started, 2);
+    ck_assert_uint_eq(s.workers_live, 2);
+    ck_assert_uint_eq(s.dispatches, 8);
+    int same = 0;
+    for (int t = 0; t < 4; t++)
+        same += f.res[t].pid == pid0;
+    ck_assert_int_gt(same, 0);
+    fx_close(&f);
+}
+END_TEST
+
+START_TEST(outputs_written_by_workers_are_read_back)
+{
+    fixture f;
+    fx_open(&f, 100003);
+    static const char *const outs[] = {"out"};
+    static const char *const dom[] = {"pattern"};
+    gc_contract c = {.domain_reads = dom, .n_domain_reads = 1, .outputs = outs, .n_outputs = 1};
+    ck_assert_int_eq(fx_run(&f, "fill", modes[_i], 3, 7, 0, &c), GC_OK);
+    int64_t total = 0;
+    for (int t = 0; t < 7; t++) {
+        ck_assert_msg(f.res[t].status == GC_OK, "task %d: %s %s", t,
+                      gc_status_name(f.res[t].status), f.res[t].text);
+        total += f.res[t].value;
+    }
+    ck_assert_int_eq(total, 100003);
+    void *d;
+    size_t n;
+    ck_assert_int_eq(gc_zone_output(gc_state_heavy(f.st), "out", &d, &n, NULL), GC_OK);
+    ck_assert_uint_eq(n, 100003);
+    gc_pattern seq = {GC_PATTERN_SEQUENCE, 0};
+    for (size_t i = 0; i < n; i++)
+        if (((uint8_t *)d)[i] != gc_pattern_byte(&seq, i))
+            ck_abort_msg("output byte %zu differs", i);
+    fx_close(&f);
+}
+END_TEST
+
+START_TEST(crash_fails_only_its_task_and_worker_is_replaced)
+{
+    static const int sigs[] = {SIGSEGV, SIGABRT, SIGKILL};
+    fixture f;
+    fx_open(&f, 0);
+    gc_err err;
+    ck_assert_int_eq(gc_state_set_int(f.st, "signal", sigs[_i], &err), GC_OK);
+    ck_assert_int_eq(gc_state_set_int(f.st, "only_task", 2, &err), GC_OK);
+    static const char *const dom[] = {"signal", "only_task"};
+    gc_contract c = {.domain_reads = dom, .n_domain_reads = 2};
+    tu_census before;
+    tu_census_take(&before);
+    ck_assert_int_eq(fx_run(&f, "crash", GC_MODE_PROCESS, 2, 6, 0, &c), GC_OK);
+    for (int t = 0; t < 6; t++) {
+        if (t == 2) {
+            ck_assert_int_eq(f.res[t].status, GC_ECRASH);
+            ck_assert_int_eq(f.res[t].signal, sigs[_i]);
+            ck_assert_ptr_nonnull(strstr(f.res[t].text, "killed by signal"));
+        } else {
+            ck_assert_msg(f.res[t].status == GC_OK, "task %d: %s", t, f.res[t].text);
+        }
+    }
+    gc_engine_stats s;
+    gc_engine_stats_get(f.e, &s);
+    ck_assert_uint_eq(s.workers_replaced, 1);
+    ck_assert_uint_eq(s.workers_live, 2);
+    /* The engine still works after the crash. */
+    gc_contract cs = {.heavy_reads = ab, .n_heavy_reads = 2};
+    ck_assert_int_eq(fx_run(&f, "checksum", GC_MODE_PROCESS, 2, 3, 0, &cs), GC_OK);
+    for (int t = 0; t < 3; t++)
+        ck_assert_uint_eq((uint64_t)f.res[t].value, tu_checksum(f.st, ab, 2));
+    gc_engine_pool_stop(f.e);
+    tu_census after;
+    tu_census_take(&after);
+    tu_census_same(&before, &after);
+    fx_close(&f);
+}
+END_TEST
+
+START_TEST(exit_mid_task_is_reported_with_its_code)
+{
+    fixture f;
+    fx_open(&f, 0);
+    gc_err err;
+    ck_assert_int_eq(gc_state_set_int(f.st, "code", 3, &err), GC_OK);
+    static const char *const dom[] = {"code"};
+    gc_contract c = {.domain_reads = dom, .n_domain_reads = 1};
+    ck_assert_int_eq(fx_run(&f, "exit", GC_MODE_PROCESS, 2, 3, 0, &c), GC_OK);
+    for (int t = 0; t < 3; t++) {
+        ck_assert_int_eq(f.res[t].status, GC_EEXIT);
+        ck_assert_int_eq(f.res[t].exit_code, 3);
+    }
+    fx_close(&f);
+}
+END_TEST
+
+START_TEST(hang_past_deadline_is_killed_others_finish)
+{
+    fixture f;
+    fx_open(&f, 0);
+    gc_err err;
+    ck_assert_int_eq(gc_state_set_int(f.st, "ms", 20000, &err), GC_OK);
+    ck_assert_int_eq(gc_state_set_int(f.st, "only_task", 1, &err), GC_OK);
+    static const char *const dom[] = {"ms", "only_task"};
+    gc_contract c = {.domain_reads = dom, .n_domain_reads = 2};
+    ck_assert_int_eq(fx_run(&f, "sleep", modes[_i], 2, 5, 200, &c), GC_OK);
+    for (int t = 0; t < 5; t++) {
+        if (t == 1) {
+            ck_assert_int_eq(f.res[t].status, GC_ETIMEOUT);
+            ck_assert_uint_lt(f.res[t].wall_ns, 5000000000ull);
+            ck_assert_uint_ge(f.res[t].wall_ns, 200000000ull);
+        } else {
+            ck_assert_int_eq(f.res[t].status, GC_OK);
+        }
+    }
+    fx_close(&f);
+}
+END_TEST
+
+START_TEST(crash_and_exit_refused_in_threads)
+{
+    fixture f;
+    fx_open(&f, 0);
+    ck_assert_int_eq(fx_run(&f, "crash", GC_MODE_THREAD, 1, 1, 0, NULL), GC_OK);
+    ck_assert_int_eq(f.res[0].status, GC_EUNSUPPORTED);
+    ck_assert_int_eq(fx_run(&f, "exit", GC_MODE_THREAD, 1, 1, 0, NULL), GC_OK);
+    ck_assert_int_eq(f.res[0].status, GC_EUNSUPPORTED);
+    fx_close(&f);
+}
+END_TEST
+
+START_TEST(undeclared_read_is_a_contract_violation)
+{
+    fixture f;
+    fx_open(&f, 0);
+    static const char *const dom[] = {"name"};
+    static const char *const heavy[] = {"b"};
+    gc_contract c = {.domain_reads = dom, .n_domain_reads = 1, .heavy_reads = heavy, .n_heavy_reads = 1};
+    ck_assert_int_eq(fx_run(&f, "read_undeclared", modes[_i], 2, 3, 0, &c), GC_OK);
+    for (int t = 0; t < 3; t++) {
+        ck_assert_int_eq(f.res[t].status, GC_ECONTRACT);
+        ck_assert_uint_eq(f.res[t].violations, 1);
+        ck_assert_ptr_nonnull(strstr(f.res[t].text, "'a'"));
+    }
+    fx_close(&f);
+}
+END_TEST
+
+START_TEST(readonly_entry_cannot_be_written)
+{
+    fixture f;
+    fx_open(&f, 0);
+    static const char *const heavy[] = {"a"};
+    uint64_t before = tu_checksum(f.st, ab, 2);
+    gc_contract c = {.heavy_reads = heavy, .n_heavy_reads = 1};
+    ck_assert_int_eq(fx_run(&f, "write_readonly", modes[_i], 2, 4, 0, &c), GC_OK);
+    for (int t = 0; t < 4; t++) {
+        ck_assert_msg(f.res[t].status == GC_EREADONLY, "task %d: %s %s", t,
+                      gc_status_name(f.res[t].status), f.res[t].text);
+    }
+    ck_assert_uint_eq(tu_checksum(f.st, ab, 2), before);
+    fx_close(&f);
+}
+END_TEST
+
+START_TEST(missing_heavy_entry_fails_every_task_loudly)
+{
+    fixture f;
+    fx_open(&f, 0);
+    static const char *const heavy[] = {"large_data"};
+    gc_contract c = {.heavy_reads = heavy, .n_heavy_reads = 1};
+    ck_assert_int_eq(fx_run(&f, "checksum", modes[_i], 2, 3, 0, &c), GC_OK);
+    for (int t = 0; t < 3; t++) {
+        ck_assert_int_eq(f.res[t].status, GC_ENOTFOUND);
+        ck_assert_ptr_nonnull(strstr(f.res[t].text, "large_data"));
+    }
+    fx_close(&f);
+}
+END_TEST
+
+START_TEST(bad_runs_are_refused)
+{
+    fixture f;
+    fx_open(&f, 0);
+    ck_assert_int_eq(fx_run(&f, "no_such_process", modes[_i], 1, 1, 0, NULL), GC_ENOTFOUND);
+    ck_assert_int_eq(fx_run(&f, "checksum", modes[_i], 0, 1, 0, NULL), GC_EINVAL);
+    ck_assert_int_eq(fx_run(&f, "checksum", modes[_i], GC_WORKERS_MAX + 1, 1, 0, NULL), GC_EINVAL);
+    ck_assert_int_eq(fx_run(&f, "checksum", modes[_i], 1, 0, 0, NULL), GC_EINVAL);
+    ck_assert_int_eq(fx_run(&f, "checksum", (gc_mode)7, 1, 1, 0, NULL), GC_EINVAL);
+    fx_close(&f);
+}
+END_TEST
+
+/* A process that reports the worker's own descriptor table and memfd maps. */
+static int proc_census(gc_ctx *ctx, gc_proc_out *out)
+{
+    (void)ctx;
+    int fds = 0, maps = 0;
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return GC_ESYS;
+    struct dirent *de;
+    size_t off = 0;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.' || atoi(de->d_name) == dirfd(d))
+            continue;
+        fds++;
+        off += (size_t)snprintf(out->text + off, sizeof out->text - off, "%s ", de->d_name);
+        if (off >= sizeof out->text)
+            off = sizeof out->text - 1;
+    }
+    closedir(d);
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[512];
+    while (f && fgets(line, sizeof line, f))
+        maps += strstr(line, "memfd:") != NULL;
+    if (f)
+        fclose(f);
+    out->value = fds * 100 + maps;
+    return GC_OK;
+}
+
+START_TEST(workers_hold_only_their_channel_and_the_zone)
+{
+    fixture f;
+    fx_open(&f, 4096);
+    gc_err err;
+    ck_assert_int_eq(gc_engine_register(f.e, "census", proc_census, NULL, &err), GC_OK);
+    /* Open files in the main process that a worker must not inherit. */
+    FILE *noise = tmpfile();
+    ck_assert_ptr_nonnull(noise);
+    static const char *const heavy[] = {"a"};
+    static const char *const outs[] = {"out"};
+    gc_contract c = {.heavy_reads = heavy, .n_heavy_reads = 1, .outputs = outs, .n_outputs = 1};
+    ck_assert_int_eq(fx_run(&f, "census", GC_MODE_PROCESS, 1, 1, 0, &c), GC_OK);
+    ck_assert_int_eq(f.res[0].status, GC_OK);
+    /* stdin, stdout, stderr, channel (3), input and output memfds: 6 fds,
+     * and exactly the two memfd mappings the worker made itself. */
+    ck_assert_msg(f.res[0].value == 602, "census %lld: fds %s", (long long)f.res[0].value,
+                  f.res[0].text);
+    /* Without heavy data in its contract a fresh worker maps nothing. */
+    gc_engine_pool_stop(f.e);
+    ck_assert_int_eq(fx_run(&f, "census", GC_MODE_PROCESS, 1, 1, 0, NULL), GC_OK);
+    ck_assert_msg(f.res[0].value == 400, "census %lld: fds %s", (long long)f.res[0].value,
+                  f.res[0].text);
+    fclose(noise);
+    fx_close(&f);
+}
+END_TEST
+
+typedef struct conc_arg {
+    gc_engine *e;
+    const gc_state *st;
+    gc_mode mode;
+    uint64_t want;
+    int ok;
+} conc_arg;
+
+static void *conc_main(void *p)
+{
+    conc_arg *a = p;
+    gc_result res[8];
+    gc_contract c = {.heavy_reads = ab, .n_heavy_reads = 2};
+    a->ok = 1;
+    for (int round = 0; round < 5; round++) {
+        gc_exec_opts o = {.process = "checksum", .mode = a->mode, .workers = 2, .tasks = 8,
+                          .contract = &c};
+        if (gc_execute_parallel(a->e, a->st, &o, res, NULL) != GC_OK)
+            a->ok = 0;
+        for (int t = 0; t < 8; t++)
+            if (res[t].status != GC_OK || (uint64_t)res[t].value != a->want || res[t].task != (uint32_t)t) {
+                fprintf(stderr, "concurrent: task %d: %s %s\n", t, gc_status_name(res[t].status),
+                        res[t].text);
+                a->ok = 0;
+            }
+    }
+    return NULL;
+}
+
+START_TEST(concurrent_calls_are_serialised_and_correct)
+{
+    fixture f;
+    fx_open(&f, 0);
+    pthread_t th[4];
+    conc_arg args[4];
+    for (int i = 0; i < 4; i++) {
+        args[i] = (conc_arg){.e = f.e, .st = f.st, .mode = modes[i % 2],
+                             .want = tu_checksum(f.st, ab, 2)};
+        ck_assert_int_eq(pthread_create(&th[i], NULL, conc_main, &args[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        ck_assert_int_eq(args[i].ok, 1);
+    }
+    fx_close(&f);
+}
+END_TEST
+
+START_TEST(nothing_leaks_after_engine_free)
+{
+    tu_census before;
+    tu_census_take(&before);
+    fixture f;
+    fx_open(&f, 8192);
+    gc_contract c = {.heavy_reads = ab, .n_heavy_reads = 2};
+    ck_assert_int_eq(fx_run(&f, "checksum", GC_MODE_PROCESS, 4, 16, 0, &c), GC_OK);
+    ck_assert_int_eq(fx_run(&f, "checksum", GC_MODE_THREAD, 4, 16, 0, &c), GC_OK);
+    gc_err err;
+    ck_assert_int_eq(gc_state_set_int(f.st, "ms", 10000, &err), GC_OK);
+    static const char *const dom[] = {"ms"};
+    gc_contract cs = {.domain_reads = dom, .n_domain_reads = 1};
+    ck_assert_int_eq(fx_run(&f, "sleep", GC_MODE_PROCESS, 2, 2, 100, &cs), GC_OK);
+    ck_assert_int_eq(f.res[0].status, GC_ETIMEOUT);
+    fx_close(&f);
+    tu_census after;
+    tu_census_take(&after);
+    tu_census_same(&before, &after);
+}
+END_TEST
+
+START_TEST(registering_later_restarts_the_pool)
+{
+    fixture f;
+    fx_open(&f, 0);
+    gc_contract c = {.heavy_reads = ab, .n_heavy_reads = 2};
+    ck_assert_int_eq(fx_run(&f, "checksum", GC_MODE_PROCESS, 2, 2, 0, &c), GC_OK);
+    gc_err err;
+    ck_assert_int_eq(gc_engine_register(f.e, "census", proc_census, NULL, &err), GC_OK);
+    ck_assert_int_eq(gc_engine_register(f.e, "census", proc_census, NULL, &err), GC_EEXIST);
+    ck_assert_int_eq(fx_run(&f, "census", GC_MODE_PROCESS, 2, 2, 0, NULL), GC_OK);
+    ck_assert_msg(f.res[0].status == GC_OK, "%s", f.res[0].text);
+    fx_close(&f);
+}
+END_TEST
+
+Suite *suite_exec(void)
+{
+    Suite *s = suite_create("exec");
+    TCase *tc = tcase_create("both_modes");
+    tcase_set_timeout(tc, 30);
+    tcase_add_loop_test(tc, every_worker_sees_every_heavy_entry, 0, 2);
+    tcase_add_loop_test(tc, outputs_written_by_workers_are_read_back, 0, 2);
+    tcase_add_loop_test(tc, hang_past_deadline_is_killed_others_finish, 0, 2);
+    tcase_add_loop_test(tc, undeclared_read_is_a_contract_violation, 0, 2);
+    tcase_add_loop_test(tc, readonly_entry_cannot_be_written, 0, 2);
+    tcase_add_loop_test(tc, missing_heavy_entry_fails_every_task_loudly, 0, 2);
+    tcase_add_loop_test(tc, bad_runs_are_refused, 0, 2);
+    suite_add_tcase(s, tc);
+    TCase *pc = tcase_create("pool");
+    tcase_set_timeout(pc, 30);
+    tcase_add_test(pc, pool_persists_and_follows_generations);
+    tcase_add_loop_test(pc, crash_fails_only_its_task_and_worker_is_replaced, 0, 3);
+    tcase_add_test(pc, exit_mid_task_is_reported_with_its_code);
+    tcase_add_test(pc, crash_and_exit_refused_in_threads);
+    tcase_add_test(pc, workers_hold_only_their_channel_and_the_zone);
+    tcase_add_test(pc, concurrent_calls_are_serialised_and_correct);
+    tcase_add_test(pc, nothing_leaks_after_engine_free);
+    tcase_add_test(pc, registering_later_restarts_the_pool);
+    suite_add_tcase(s, pc);
+    return s;
+}

@@ -1,0 +1,110 @@
+/* Test helpers; see testutil.h. */
+#include "testutil.h"
+
+#include <check.h>
+#include <dirent.h>
+#include <glob.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int count_children(void)
+{
+    glob_t g;
+    int n = 0;
+    if (glob("/proc/self/task/*/children", 0, NULL, &g) != 0)
+        return 0;
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        FILE *f = fopen(g.gl_pathv[i], "r");
+        if (!f)
+            continue;
+        int pid;
+        while (fscanf(f, "%d", &pid) == 1)
+            n++;
+        fclose(f);
+    }
+    globfree(&g);
+    return n;
+}
+
+void tu_census_take(tu_census *c)
+{
+    memset(c, 0, sizeof *c);
+    DIR *d = opendir("/proc/self/fd");
+    ck_assert_ptr_nonnull(d);
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        if (atoi(de->d_name) == dirfd(d))
+            continue;
+        char path[64], target[PATH_MAX];
+        snprintf(path, sizeof path, "/proc/self/fd/%s", de->d_name);
+        ssize_t n = readlink(path, target, sizeof target - 1);
+        c->fds++;
+        if (n > 0) {
+            target[n] = '\0';
+            c->memfd_fds += strstr(target, "memfd:") != NULL;
+        }
+    }
+    closedir(d);
+    FILE *f = fopen("/proc/self/maps", "r");
+    ck_assert_ptr_nonnull(f);
+    char line[512];
+    while (fgets(line, sizeof line, f))
+        c->memfd_maps += strstr(line, "memfd:") != NULL;
+    fclose(f);
+    c->children = count_children();
+}
+
+void tu_census_same(const tu_census *b, const tu_census *a)
+{
+    ck_assert_int_eq(a->fds, b->fds);
+    ck_assert_int_eq(a->memfd_fds, b->memfd_fds);
+    ck_assert_int_eq(a->memfd_maps, b->memfd_maps);
+    ck_assert_int_eq(a->children, b->children);
+}
+
+gc_state *tu_state(size_t a_len, size_t b_len, size_t out_len)
+{
+    gc_state *st;
+    gc_err err;
+    ck_assert_int_eq(gc_state_new(&st, &err), GC_OK);
+    ck_assert_int_eq(gc_state_set_int(st, "ms", 0, &err), GC_OK);
+    ck_assert_int_eq(gc_state_set_int(st, "signal", 11, &err), GC_OK);
+    ck_assert_int_eq(gc_state_set_int(st, "only_task", -1, &err), GC_OK);
+    ck_assert_int_eq(gc_state_set_int(st, "code", 3, &err), GC_OK);
+    ck_assert_int_eq(gc_state_set_str(st, "name", "a", &err), GC_OK);
+    ck_assert_int_eq(gc_state_set_str(st, "pattern", "sequence", &err), GC_OK);
+    gc_zone *z;
+    ck_assert_int_eq(gc_zone_new(&z, &err), GC_OK);
+    ck_assert_int_eq(gc_zone_declare(z, "a", a_len, 0, &err), GC_OK);
+    ck_assert_int_eq(gc_zone_declare(z, "b", b_len, 0, &err), GC_OK);
+    if (out_len)
+        ck_assert_int_eq(gc_zone_declare(z, "out", out_len, GC_ENTRY_OUTPUT, &err), GC_OK);
+    ck_assert_int_eq(gc_zone_allocate(z, &err), GC_OK);
+    void *p;
+    size_t n;
+    gc_pattern seq = {GC_PATTERN_SEQUENCE, 0}, rnd = {GC_PATTERN_RANDOM, 7};
+    ck_assert_int_eq(gc_zone_fill(z, "a", &p, &n, &err), GC_OK);
+    gc_pattern_fill(&seq, p, n, 0);
+    ck_assert_int_eq(gc_zone_fill(z, "b", &p, &n, &err), GC_OK);
+    gc_pattern_fill(&rnd, p, n, 0);
+    ck_assert_int_eq(gc_zone_publish(z, &err), GC_OK);
+    ck_assert_int_eq(gc_state_set_heavy(st, z, &err), GC_OK);
+    return st;
+}
+
+uint64_t tu_checksum(const gc_state *st, const char *const *names, size_t n)
+{
+    uint64_t h = GC_CHECKSUM_SEED;
+    for (size_t i = 0; i < n; i++) {
+        const void *d;
+        size_t len;
+        ck_assert_int_eq(gc_zone_read(gc_state_heavy(st), names[i], &d, &len, NULL), GC_OK);
+        h = gc_checksum(d, len, h);
+    }
+    return h;
+}
