@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 static int count_children(void)
@@ -29,6 +30,12 @@ static int count_children(void)
     return n;
 }
 
+int tu_fd_is_ours(int fd)
+{
+    struct rlimit rl;
+    return getrlimit(RLIMIT_NOFILE, &rl) != 0 || (rlim_t)fd < rl.rlim_cur;
+}
+
 void tu_census_take(tu_census *c)
 {
     memset(c, 0, sizeof *c);
@@ -38,9 +45,9 @@ void tu_census_take(tu_census *c)
     while ((de = readdir(d))) {
         if (de->d_name[0] == '.')
             continue;
-        if (atoi(de->d_name) == dirfd(d))
+        if (atoi(de->d_name) == dirfd(d) || !tu_fd_is_ours(atoi(de->d_name)))
             continue;
-        char path[64], target[PATH_MAX];
+        char path[300], target[PATH_MAX];
         snprintf(path, sizeof path, "/proc/self/fd/%s", de->d_name);
         ssize_t n = readlink(path, target, sizeof target - 1);
         c->fds++;

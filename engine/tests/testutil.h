@@ -15,6 +15,9 @@ typedef struct tu_census {
 } tu_census;
 
 void tu_census_take(tu_census *c);
+/* Descriptors the program may own: below the soft RLIMIT_NOFILE (valgrind
+ * keeps its own descriptors above it). */
+int tu_fd_is_ours(int fd);
 /* ck_asserts that `after` equals `before` field by field. */
 void tu_census_same(const tu_census *before, const tu_census *after);
 
