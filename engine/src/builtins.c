@@ -2,12 +2,14 @@
  * context API like any user process, so they exercise the contract checks;
  * the destructive ones (crash, exit) refuse to run in a thread, where they
  * would take the main process down with them. */
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -301,6 +303,69 @@ static int bi_read_undeclared(gc_ctx *ctx, gc_proc_out *out)
     return rc;
 }
 
+/* Hostile worker: writes a broken reply straight into its channel (the
+ * descriptor the worker loop serves on) before the real one. Domain "kind":
+ * 1 oversized, 2 bad magic, 3 answers another task. */
+static int bi_bad_result(gc_ctx *ctx, gc_proc_out *out)
+{
+    if (spared(ctx))
+        return GC_OK;
+    int rc = refuse_in_thread(ctx, out, "bad_result");
+    if (rc != GC_OK)
+        return rc;
+    int64_t kind = param_int(ctx, "kind", 1);
+    uint8_t msg[4096];
+    size_t len = 64;
+    memset(msg, 0xA5, sizeof msg);
+    uint32_t words[2] = {0x31535247u /* result magic */, gc_ctx_task(ctx)};
+    if (kind == 1)
+        len = sizeof msg;
+    else if (kind == 2)
+        words[0] = 0xDEADBEEFu;
+    else
+        words[1] = gc_ctx_task(ctx) + 1;
+    memcpy(msg, words, sizeof words);
+    if (write(GC_WORKER_CHANNEL_FD, msg, len) < 0) {
+        snprintf(out->text, sizeof out->text, "bad_result: write: %s", strerror(errno));
+        return GC_ESYS;
+    }
+    return GC_OK;
+}
+
+/* The worker's descriptor table: value = descriptors other than stdio, the
+ * channel and memfds (the zone); text lists every descriptor. */
+static int bi_fd_census(gc_ctx *ctx, gc_proc_out *out)
+{
+    (void)ctx;
+    DIR *d = opendir("/proc/self/fd");
+    if (!d) {
+        snprintf(out->text, sizeof out->text, "fd_census: /proc/self/fd: %s", strerror(errno));
+        return GC_ESYS;
+    }
+    int64_t stray = 0;
+    size_t off = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        int fd = atoi(de->d_name);
+        if (de->d_name[0] == '.' || fd == dirfd(d))
+            continue;
+        char path[64], target[128] = "?";
+        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(path, target, sizeof target - 1);
+        target[n > 0 ? n : 1] = '\0';
+        int expected = fd <= GC_WORKER_CHANNEL_FD || strncmp(target, "/memfd:", 7) == 0;
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && (rlim_t)fd >= rl.rlim_cur)
+            expected = 1;   /* a tool's own descriptor (valgrind keeps them up there) */
+        stray += !expected;
+        if (off < sizeof out->text)
+            off += (size_t)snprintf(out->text + off, sizeof out->text - off, "%d=%s ", fd, target);
+    }
+    closedir(d);
+    out->value = stray;
+    return GC_OK;
+}
+
 int gc_builtins_register(gc_engine *e, gc_err *err)
 {
     static const struct {
@@ -310,7 +375,8 @@ int gc_builtins_register(gc_engine *e, gc_err *err)
         {"checksum", bi_checksum}, {"touch", bi_touch},   {"echo", bi_echo},
         {"fill", bi_fill},         {"sleep", bi_sleep},   {"crash", bi_crash},
         {"exit", bi_exit},         {"alloc", bi_alloc},   {"write_readonly", bi_write_readonly},
-        {"read_undeclared", bi_read_undeclared},
+        {"read_undeclared", bi_read_undeclared}, {"bad_result", bi_bad_result},
+        {"fd_census", bi_fd_census},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
         int rc = gc_engine_register(e, table[i].name, table[i].fn, NULL, err);

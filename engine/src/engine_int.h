@@ -47,4 +47,7 @@ void gc__worker_main(const gc_engine *e, int sock, int slot, pid_t parent)
 
 uint64_t gc__now_ns(void);
 
+/* The descriptor a pool worker serves its channel on. */
+#define GC_WORKER_CHANNEL_FD 3
+
 #endif

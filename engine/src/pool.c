@@ -226,12 +226,18 @@ static int dispatch(pool_run *run, int slot, uint32_t t, gc_err *err)
     h.task = t;
     snprintf(h.process, sizeof h.process, "%s", run->proc->name);
     int fds[2], nfds = 0;
-    if (w->gen != run->gen) {
-        if (gc_wire_input_size(ctx) > 0 && run->in_fd >= 0) {
+    if (gc_wire_input_size(ctx) > 0)
+        h.fd_flags |= GC_PROTO_USES_INPUT;
+    if (gc_wire_output_size(ctx) > 0)
+        h.fd_flags |= GC_PROTO_USES_OUTPUT;
+    /* A worker new to this generation gets every file of the zone at once,
+     * so that later contexts of the generation (other contracts) find them. */
+    if ((h.fd_flags & (GC_PROTO_USES_INPUT | GC_PROTO_USES_OUTPUT)) && w->gen != run->gen) {
+        if (run->in_fd >= 0) {
             h.fd_flags |= GC_PROTO_FD_INPUT;
             fds[nfds++] = run->in_fd;
         }
-        if (gc_wire_output_size(ctx) > 0 && run->out_fd >= 0) {
+        if (run->out_fd >= 0) {
             h.fd_flags |= GC_PROTO_FD_OUTPUT;
             fds[nfds++] = run->out_fd;
         }

@@ -18,6 +18,9 @@
 #define GC_PROTO_RESULT_MAGIC 0x31535247u  /* "GRS1" */
 #define GC_PROTO_FD_INPUT 0x1u             /* input file descriptor attached */
 #define GC_PROTO_FD_OUTPUT 0x2u            /* output file descriptor attached */
+#define GC_PROTO_USES_INPUT 0x4u           /* the context names the input file */
+#define GC_PROTO_USES_OUTPUT 0x8u          /* the context names the output file */
+#define GC_PROTO_FLAGS_ALL 0xFu
 
 typedef struct gc__task_hdr {
     uint32_t magic;

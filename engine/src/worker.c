@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "engine_int.h"
@@ -27,7 +28,6 @@ void __gcov_dump(void);
 #define worker_flush_coverage() ((void)0)
 #endif
 
-#define WORKER_CHANNEL_FD 3
 
 /* The zone generation the worker maps: its descriptors and mappings. */
 typedef struct zone_view {
@@ -73,13 +73,13 @@ static int worker_isolate(int sock, pid_t parent)
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    if (sock != WORKER_CHANNEL_FD) {
-        if (dup2(sock, WORKER_CHANNEL_FD) < 0)
+    if (sock != GC_WORKER_CHANNEL_FD) {
+        if (dup2(sock, GC_WORKER_CHANNEL_FD) < 0)
             return -1;
     }
     /* Everything else the main process had open (its other workers' channels,
      * case files, pipes) is not the worker's business. */
-    if (close_range(WORKER_CHANNEL_FD + 1, ~0u, 0) != 0)
+    if (close_range(GC_WORKER_CHANNEL_FD + 1, ~0u, 0) != 0)
         return -1;
     return 0;
 }
@@ -98,7 +98,7 @@ static void send_result(uint32_t task, const gc_result *r, uint64_t held_gen)
     size_t tl = strnlen(r->text, GC_RESULT_TEXT_MAX - 1);
     memcpy(m.text, r->text, tl);
     m.text_len = (uint32_t)tl;
-    if (send(WORKER_CHANNEL_FD, &m, gc__result_len(&m), MSG_NOSIGNAL) < 0)
+    if (send(GC_WORKER_CHANNEL_FD, &m, gc__result_len(&m), MSG_NOSIGNAL) < 0)
         worker_exit(0);               /* the main process is gone or gave up on us */
 }
 
@@ -106,6 +106,20 @@ static void fail(gc_result *r, int status, const char *msg)
 {
     r->status = status;
     snprintf(r->text, sizeof r->text, "worker: %s", msg);
+}
+
+static int file_size(int fd, uint64_t *size, gc_result *r)
+{
+    struct stat sb;
+    *size = 0;
+    if (fd < 0)
+        return GC_OK;
+    if (fstat(fd, &sb) != 0 || sb.st_size < 0) {
+        snprintf(r->text, sizeof r->text, "worker: fstat of a received file failed");
+        return r->status = GC_ESYS;
+    }
+    *size = (uint64_t)sb.st_size;
+    return GC_OK;
 }
 
 /* Map a newly received generation. On failure nothing is kept. */
@@ -151,7 +165,7 @@ static void serve(const gc_engine *e, zone_view *cur, zone_view *retired, const 
     memcpy(&h, buf, sizeof h);
     *task_out = h.task;
     if (h.magic != GC_PROTO_TASK_MAGIC || h.ctx_len != len - sizeof h ||
-        memchr(h.process, '\0', sizeof h.process) == NULL || (h.fd_flags & ~3u) != 0) {
+        memchr(h.process, '\0', sizeof h.process) == NULL || (h.fd_flags & ~GC_PROTO_FLAGS_ALL) != 0) {
         fail(r, GC_EWIRE, "malformed task header");
         goto drop_fds;
     }
@@ -160,15 +174,17 @@ static void serve(const gc_engine *e, zone_view *cur, zone_view *retired, const 
         fail(r, GC_EWIRE, "task header announces a different number of descriptors");
         goto drop_fds;
     }
-    int in_fd = cur->in_fd, out_fd = cur->out_fd;
     if (nfds > 0) {
         int k = 0;
         fresh.in_fd = (h.fd_flags & GC_PROTO_FD_INPUT) ? fds[k++] : -1;
         fresh.out_fd = (h.fd_flags & GC_PROTO_FD_OUTPUT) ? fds[k++] : -1;
         nfds = 0;                     /* now owned by `fresh` */
-        in_fd = fresh.in_fd;
-        out_fd = fresh.out_fd;
     }
+    /* The decoder gets exactly the files the context names: received ones,
+     * else the ones the worker already holds. */
+    int have_fresh = fresh.in_fd >= 0 || fresh.out_fd >= 0;
+    int in_fd = !(h.fd_flags & GC_PROTO_USES_INPUT) ? -1 : have_fresh ? fresh.in_fd : cur->in_fd;
+    int out_fd = !(h.fd_flags & GC_PROTO_USES_OUTPUT) ? -1 : have_fresh ? fresh.out_fd : cur->out_fd;
     int rc = gc_wire_decode(buf + sizeof h, h.ctx_len, in_fd, out_fd, &ctx, &err);
     if (rc != GC_OK) {
         r->status = rc;
@@ -178,8 +194,11 @@ static void serve(const gc_engine *e, zone_view *cur, zone_view *retired, const 
     zone_view *use = cur;
     if (fresh.in_fd >= 0 || fresh.out_fd >= 0) {
         fresh.gen = gc_ctx_generation(ctx);
-        fresh.in_size = gc_wire_input_size(ctx);
-        fresh.out_size = gc_wire_output_size(ctx);
+        /* Files the decoder did not check (not named by this context) are
+         * mapped at their real size; a later context is checked against it. */
+        if (file_size(fresh.in_fd, &fresh.in_size, r) != GC_OK ||
+            file_size(fresh.out_fd, &fresh.out_size, r) != GC_OK)
+            goto out;
         if (view_map(&fresh, r) != GC_OK)
             goto out;
         use = &fresh;
@@ -191,7 +210,9 @@ static void serve(const gc_engine *e, zone_view *cur, zone_view *retired, const 
         fail(r, GC_EWIRE, msg);
         goto out;
     }
-    rc = gc_wire_attach(ctx, use->in_map, use->in_size, use->out_map, use->out_size, &err);
+    int uses_in = gc_wire_input_size(ctx) > 0, uses_out = gc_wire_output_size(ctx) > 0;
+    rc = gc_wire_attach(ctx, uses_in ? use->in_map : NULL, uses_in ? use->in_size : 0,
+                        uses_out ? use->out_map : NULL, uses_out ? use->out_size : 0, &err);
     if (rc != GC_OK) {
         r->status = rc;
         snprintf(r->text, sizeof r->text, "worker: %.200s", err.msg);
@@ -235,7 +256,7 @@ void gc__worker_main(const gc_engine *e, int sock, int slot, pid_t parent)
         struct iovec iov = {.iov_base = buf, .iov_len = GC_PROTO_TASK_MAX};
         struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1,
                              .msg_control = cbuf.space, .msg_controllen = sizeof cbuf.space};
-        ssize_t n = recvmsg(WORKER_CHANNEL_FD, &msg, MSG_CMSG_CLOEXEC);
+        ssize_t n = recvmsg(GC_WORKER_CHANNEL_FD, &msg, MSG_CMSG_CLOEXEC);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)

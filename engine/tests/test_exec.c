@@ -411,7 +411,8 @@ START_TEST(nothing_leaks_after_engine_free)
     static const char *const dom[] = {"ms"};
     gc_contract cs = {.domain_reads = dom, .n_domain_reads = 1};
     ck_assert_int_eq(fx_run(&f, "sleep", GC_MODE_PROCESS, 2, 2, 100, &cs), GC_OK);
-    ck_assert_int_eq(f.res[0].status, GC_ETIMEOUT);
+    ck_assert_msg(f.res[0].status == GC_ETIMEOUT, "%s %s", gc_status_name(f.res[0].status),
+                  f.res[0].text);
     fx_close(&f);
     tu_census after;
     tu_census_take(&after);
@@ -430,6 +431,75 @@ START_TEST(registering_later_restarts_the_pool)
     ck_assert_int_eq(gc_engine_register(f.e, "census", proc_census, NULL, &err), GC_EEXIST);
     ck_assert_int_eq(fx_run(&f, "census", GC_MODE_PROCESS, 2, 2, 0, NULL), GC_OK);
     ck_assert_msg(f.res[0].status == GC_OK, "%s", f.res[0].text);
+    fx_close(&f);
+}
+END_TEST
+
+START_TEST(malformed_or_oversized_reply_fails_only_its_task)
+{
+    fixture f;
+    fx_open(&f, 0);
+    gc_err err;
+    ck_assert_int_eq(gc_state_set_int(f.st, "kind", _i + 1, &err), GC_OK);
+    ck_assert_int_eq(gc_state_set_int(f.st, "only_task", 1, &err), GC_OK);
+    static const char *const dom[] = {"kind", "only_task"};
+    gc_contract c = {.domain_reads = dom, .n_domain_reads = 2};
+    ck_assert_int_eq(fx_run(&f, "bad_result", GC_MODE_PROCESS, 2, 4, 0, &c), GC_OK);
+    static const char *const why[] = {"oversized", "bad magic", "answers task"};
+    for (int t = 0; t < 4; t++) {
+        if (t == 1) {
+            ck_assert_int_eq(f.res[t].status, GC_EWIRE);
+            ck_assert_msg(strstr(f.res[t].text, why[_i]) != NULL, "%s", f.res[t].text);
+        } else {
+            ck_assert_int_eq(f.res[t].status, GC_OK);
+        }
+    }
+    gc_engine_stats s;
+    gc_engine_stats_get(f.e, &s);
+    ck_assert_uint_eq(s.workers_replaced, 1);
+    fx_close(&f);
+}
+END_TEST
+
+START_TEST(fd_census_builtin_finds_no_stray_descriptor)
+{
+    fixture f;
+    fx_open(&f, 4096);
+    FILE *noise = tmpfile();
+    static const char *const heavy[] = {"a"};
+    static const char *const outs[] = {"out"};
+    gc_contract c = {.heavy_reads = heavy, .n_heavy_reads = 1, .outputs = outs, .n_outputs = 1};
+    ck_assert_int_eq(fx_run(&f, "fd_census", GC_MODE_PROCESS, 1, 1, 0, &c), GC_OK);
+    ck_assert_int_eq(f.res[0].status, GC_OK);
+    ck_assert_msg(f.res[0].value == 0, "stray: %s", f.res[0].text);
+    ck_assert_ptr_nonnull(strstr(f.res[0].text, "memfd:"));
+    /* The same census in a thread sees the main process's files: it can fail. */
+    ck_assert_int_eq(fx_run(&f, "fd_census", GC_MODE_THREAD, 1, 1, 0, &c), GC_OK);
+    ck_assert_int_gt(f.res[0].value, 0);
+    fclose(noise);
+    fx_close(&f);
+}
+END_TEST
+
+/* One generation, contracts that name different files in turn: the worker
+ * must hold every file of the zone, not only those of its first context. */
+START_TEST(contracts_naming_other_files_of_the_same_generation)
+{
+    fixture f;
+    fx_open(&f, 4096);
+    static const char *const outs[] = {"out"};
+    gc_contract none = {0};
+    gc_contract in = {.heavy_reads = ab, .n_heavy_reads = 2};
+    gc_contract out = {.outputs = outs, .n_outputs = 1};
+    ck_assert_int_eq(fx_run(&f, "echo", GC_MODE_PROCESS, 1, 1, 0, &none), GC_OK);
+    ck_assert_int_eq(fx_run(&f, "checksum", GC_MODE_PROCESS, 1, 1, 0, &in), GC_OK);
+    ck_assert_msg(f.res[0].status == GC_OK, "%s", f.res[0].text);
+    ck_assert_int_eq(fx_run(&f, "fill", GC_MODE_PROCESS, 1, 1, 0, &out), GC_OK);
+    ck_assert_msg(f.res[0].status == GC_OK, "%s", f.res[0].text);
+    ck_assert_int_eq(f.res[0].value, 4096);
+    ck_assert_int_eq(fx_run(&f, "echo", GC_MODE_PROCESS, 1, 1, 0, &none), GC_OK);
+    ck_assert_int_eq(fx_run(&f, "checksum", GC_MODE_PROCESS, 1, 1, 0, &in), GC_OK);
+    ck_assert_uint_eq((uint64_t)f.res[0].value, tu_checksum(f.st, ab, 2));
     fx_close(&f);
 }
 END_TEST
@@ -457,6 +527,9 @@ Suite *suite_exec(void)
     tcase_add_test(pc, concurrent_calls_are_serialised_and_correct);
     tcase_add_test(pc, nothing_leaks_after_engine_free);
     tcase_add_test(pc, registering_later_restarts_the_pool);
+    tcase_add_loop_test(pc, malformed_or_oversized_reply_fails_only_its_task, 0, 3);
+    tcase_add_test(pc, fd_census_builtin_finds_no_stray_descriptor);
+    tcase_add_test(pc, contracts_naming_other_files_of_the_same_generation);
     suite_add_tcase(s, pc);
     return s;
 }

@@ -19,7 +19,11 @@
  *                   EREADONLY when the kernel refuses
  *   read_undeclared asks for the heavy entry named by domain "name", which
  *                   the contract does not declare: ECONTRACT
- * sleep, crash and exit act on every task, or only on task number domain
+ *   bad_result      writes a broken reply into its channel first (domain
+ *                   "kind": 1 oversized, 2 bad magic, 3 wrong task): EWIRE
+ *   fd_census       value = the worker's descriptors beyond stdio, its
+ *                   channel and memfds; text lists them all
+ * sleep, crash, exit and bad_result act on every task, or only on task number domain
  * "only_task" when the contract names it (the other tasks succeed at once). */
 #ifndef GAPCHECK_BUILTINS_H
 #define GAPCHECK_BUILTINS_H
