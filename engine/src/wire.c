@@ -474,7 +474,7 @@ static int check_manifest_head(const struct gc__manifest_head *mh, const struct 
                           (unsigned long long)h->generation, (unsigned long long)mh->generation);
     if (mh->count > GC_HEAVY_MAX || mh->data_offset % page || mh->data_offset < need ||
         mh->data_offset > h->in_size || mh->input_size != h->in_size ||
-        mh->output_size != h->out_size)
+        (h->out_size && mh->output_size != h->out_size))
         return gc_err_set(err, GC_EWIRE, "wire: the input file's manifest (%u entries, data at "
                           "%llu, sizes %llu/%llu) disagrees with the message", mh->count,
                           (unsigned long long)mh->data_offset,
@@ -493,7 +493,9 @@ static int entry_in_manifest(const gc_zone_entry *e, const struct gc__manifest_e
     return 0;
 }
 
-/* The message must describe entries of the zone the descriptor holds. */
+/* The message must describe entries of the zone the descriptor holds. A
+ * message may leave out the output file (a contract without outputs), never
+ * state another size for it. */
 static int check_manifest(int fd, const gc_ctx *ctx, const struct header *h, gc_err *err)
 {
     struct gc__manifest_head mh;

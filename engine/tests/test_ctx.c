@@ -1,0 +1,312 @@
+/* The context factory and its accessors: a context exposes exactly what the
+ * contract declares, with the state's own bytes (zero-copy in thread mode);
+ * every factory error names what is wrong; undeclared access is refused and
+ * counted. The first test is INC-014's regression: a worker context built
+ * from a state with a heavy zone must see the heavy data. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gapcheck/gapcheck.h"
+#include "suites.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Domain a=int 1, b=str "bee", c=double 0.5, raw=bytes; heavy inputs x
+ * (sequence), y (random:3), z (zero-length); outputs o1, o2. */
+static gc_state *make_state(int with_zone)
+{
+    gc_state *st = NULL;
+    ck_assert_int_eq(gc_state_new(&st, NULL), GC_OK);
+    ck_assert_int_eq(gc_state_set_int(st, "a", 1, NULL), GC_OK);
+    ck_assert_int_eq(gc_state_set_str(st, "b", "bee", NULL), GC_OK);
+    ck_assert_int_eq(gc_state_set_double(st, "c", 0.5, NULL), GC_OK);
+    ck_assert_int_eq(gc_state_set_bytes(st, "raw", "\0\1\2", 3, NULL), GC_OK);
+    if (!with_zone)
+        return st;
+    gc_zone *z = NULL;
+    ck_assert_int_eq(gc_zone_new(&z, NULL), GC_OK);
+    ck_assert_int_eq(gc_zone_declare(z, "x", 10000, 0, NULL), GC_OK);
+    ck_assert_int_eq(gc_zone_declare(z, "y", 777, 0, NULL), GC_OK);
+    ck_assert_int_eq(gc_zone_declare(z, "z", 0, 0, NULL), GC_OK);
+    ck_assert_int_eq(gc_zone_declare(z, "o1", 100, GC_ENTRY_OUTPUT, NULL), GC_OK);
+    ck_assert_int_eq(gc_zone_declare(z, "o2", 200, GC_ENTRY_OUTPUT, NULL), GC_OK);
+    ck_assert_int_eq(gc_zone_allocate(z, NULL), GC_OK);
+    void *p;
+    size_t n;
+    gc_pattern seq = {GC_PATTERN_SEQUENCE, 0}, rnd = {GC_PATTERN_RANDOM, 3};
+    ck_assert_int_eq(gc_zone_fill(z, "x", &p, &n, NULL), GC_OK);
+    gc_pattern_fill(&seq, p, n, 0);
+    ck_assert_int_eq(gc_zone_fill(z, "y", &p, &n, NULL), GC_OK);
+    gc_pattern_fill(&rnd, p, n, 0);
+    ck_assert_int_eq(gc_zone_publish(z, NULL), GC_OK);
+    ck_assert_int_eq(gc_state_set_heavy(st, z, NULL), GC_OK);
+    return st;
+}
+
+static uint64_t zone_sum(const gc_state *st, const char *name)
+{
+    const void *d;
+    size_t n;
+    ck_assert_int_eq(gc_zone_read(gc_state_heavy(st), name, &d, &n, NULL), GC_OK);
+    return gc_checksum(d, n, GC_CHECKSUM_SEED);
+}
+
+START_TEST(factory_hands_heavy_zone_to_context_inc014)
+{
+    gc_state *st = make_state(1);
+    static const char *const heavy[] = {"x"};
+    gc_contract c = {.heavy_reads = heavy, .n_heavy_reads = 1};
+    gc_ctx *ctx = NULL;
+    gc_err err;
+    ck_assert_int_eq(gc_ctx_from_state(st, &c, 0, 1, &ctx, &err), GC_OK);
+    const void *d = NULL;
+    size_t n = 0;
+    ck_assert_int_eq(gc_ctx_heavy(ctx, "x", &d, &n), GC_OK);
+    ck_assert_uint_eq(n, 10000);
+    ck_assert_uint_eq(gc_checksum(d, n, GC_CHECKSUM_SEED), zone_sum(st, "x"));
+    ck_assert_uint_eq(gc_ctx_generation(ctx), gc_zone_generation(gc_state_heavy(st)));
+    ck_assert_uint_ne(gc_ctx_generation(ctx), 0);
+    gc_ctx_free(ctx);
+    gc_state_free(st);
+}
+END_TEST
+
+START_TEST(factory_exposes_exactly_the_contract)
+{
+    gc_state *st = make_state(1);
+    static const char *const dom[] = {"b", "a"}, *const heavy[] = {"y", "x", "z"},
+                             *const outs[] = {"o2"};
+    gc_contract c = {dom, N(dom), heavy, N(heavy), outs, N(outs)};
+    gc_ctx *ctx = NULL;
+    ck_assert_int_eq(gc_ctx_from_state(st, &c, 2, 5, &ctx, NULL), GC_OK);
+    ck_assert_int_eq(gc_ctx_mode_of(ctx), GC_CTX_THREAD);
+    ck_assert_uint_eq(gc_ctx_task(ctx), 2);
+    ck_assert_uint_eq(gc_ctx_task_count(ctx), 5);
+    ck_assert_uint_eq(gc_ctx_deadline_ns(ctx), 0);
+    ck_assert_uint_eq(gc_ctx_domain_count(ctx), 2);
+    ck_assert_str_eq(gc_ctx_domain_name(ctx, 0), "b");
+    ck_assert_str_eq(gc_ctx_domain_name(ctx, 1), "a");
+    ck_assert_ptr_null(gc_ctx_domain_name(ctx, 2));
+    ck_assert_uint_eq(gc_ctx_entry_count(ctx), 4);
+    static const char *const order[] = {"y", "x", "z", "o2"};
+    const gc_zone *z = gc_state_heavy(st);
+    for (size_t i = 0; i < 4; i++) {
+        const gc_zone_entry *e = gc_ctx_entry_at(ctx, i), *ze = gc_zone_find(z, order[i]);
+        ck_assert_str_eq(e->name, order[i]);
+        ck_assert_uint_eq(e->offset, ze->offset);
+        ck_assert_uint_eq(e->length, ze->length);
+        ck_assert_uint_eq(e->flags, ze->flags);
+    }
+    ck_assert_ptr_null(gc_ctx_entry_at(ctx, 4));
+    /* Same bytes, same memory: thread mode is zero-copy. */
+    for (size_t i = 0; i < 3; i++) {
+        const void *d, *zd;
+        size_t n, zn;
+        ck_assert_int_eq(gc_ctx_heavy(ctx, order[i], &d, &n), GC_OK);
+        ck_assert_int_eq(gc_zone_read(z, order[i], &zd, &zn, NULL), GC_OK);
+        ck_assert_ptr_eq(d, zd);
+        ck_assert_uint_eq(n, zn);
+        ck_assert_uint_eq(gc_checksum(d, n, GC_CHECKSUM_SEED), zone_sum(st, order[i]));
+    }
+    void *o;
+    size_t on;
+    ck_assert_int_eq(gc_ctx_output(ctx, "o2", &o, &on), GC_OK);
+    ck_assert_uint_eq(on, 200);
+    memset(o, 0x5A, on);
+    const void *back;
+    size_t bn;
+    ck_assert_int_eq(gc_zone_read(z, "o2", &back, &bn, NULL), GC_OK);
+    ck_assert_uint_eq(((const uint8_t *)back)[199], 0x5A);
+    int64_t i64;
+    const char *s;
+    ck_assert_int_eq(gc_ctx_int(ctx, "a", &i64), GC_OK);
+    ck_assert_int_eq(i64, 1);
+    ck_assert_int_eq(gc_ctx_str(ctx, "b", &s), GC_OK);
+    ck_assert_str_eq(s, "bee");
+    ck_assert_uint_eq(gc_ctx_violations(ctx), 0);
+    ck_assert_str_eq(gc_ctx_last_error(ctx), "");
+    gc_ctx_free(ctx);
+    gc_state_free(st);
+}
+END_TEST
+
+START_TEST(context_domain_values_are_copies)
+{
+    gc_state *st = make_state(0);
+    static const char *const dom[] = {"b", "c", "raw"};
+    gc_contract c = {.domain_reads = dom, .n_domain_reads = N(dom)};
+    gc_ctx *ctx = NULL;
+    ck_assert_int_eq(gc_ctx_from_state(st, &c, 0, 1, &ctx, NULL), GC_OK);
+    ck_assert_int_eq(gc_state_set_str(st, "b", "changed", NULL), GC_OK);
+    gc_state_free(st);   /* the context outlives the state's values */
+    const char *s;
+    double d;
+    const void *raw;
+    size_t n;
+    const gc_value *v;
+    ck_assert_int_eq(gc_ctx_str(ctx, "b", &s), GC_OK);
+    ck_assert_str_eq(s, "bee");
+    ck_assert_int_eq(gc_ctx_double(ctx, "c", &d), GC_OK);
+    ck_assert_double_eq(d, 0.5);
+    ck_assert_int_eq(gc_ctx_bytes(ctx, "raw", &raw, &n), GC_OK);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_mem_eq(raw, "\0\1\2", 3);
+    ck_assert_int_eq(gc_ctx_value(ctx, "raw", &v), GC_OK);
+    ck_assert_int_eq(v->type, GC_VAL_BYTES);
+    ck_assert_uint_eq(gc_ctx_generation(ctx), 0);
+    ck_assert_uint_eq(gc_ctx_entry_count(ctx), 0);
+    gc_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(undeclared_access_refused_and_counted)
+{
+    gc_state *st = make_state(1);
+    static const char *const dom[] = {"b"}, *const heavy[] = {"y", "x"}, *const outs[] = {"o2"};
+    gc_contract c = {dom, 1, heavy, 2, outs, 1};
+    gc_ctx *ctx = NULL;
+    ck_assert_int_eq(gc_ctx_from_state(st, &c, 0, 1, &ctx, NULL), GC_OK);
+    const void *d;
+    void *w;
+    size_t n;
+    int64_t i64;
+    ck_assert_int_eq(gc_ctx_heavy(ctx, "z", &d, &n), GC_ECONTRACT);   /* exists, undeclared */
+    ck_assert_uint_eq(gc_ctx_violations(ctx), 1);
+    ck_assert_str_eq(gc_ctx_last_error(ctx),
+                     "'z' is not declared by the contract (heavy reads: y, x)");
+    ck_assert_int_eq(gc_ctx_heavy(ctx, "nope", &d, &n), GC_ECONTRACT);
+    ck_assert_int_eq(gc_ctx_int(ctx, "a", &i64), GC_ECONTRACT);
+    ck_assert_str_eq(gc_ctx_last_error(ctx), "'a' is not declared by the contract (domain keys: b)");
+    ck_assert_int_eq(gc_ctx_output(ctx, "o1", &w, &n), GC_ECONTRACT);
+    ck_assert_str_eq(gc_ctx_last_error(ctx), "'o1' is not declared by the contract (outputs: o2)");
+    ck_assert_uint_eq(gc_ctx_violations(ctx), 4);
+    /* Writing a declared read is a breach too. */
+    ck_assert_int_eq(gc_ctx_output(ctx, "y", &w, &n), GC_EREADONLY);
+    ck_assert_uint_eq(gc_ctx_violations(ctx), 5);
+    /* Wrong type or accessor on a declared name: an error, not a violation. */
+    ck_assert_int_eq(gc_ctx_int(ctx, "b", &i64), GC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(gc_ctx_last_error(ctx), "is str, not int"));
+    ck_assert_int_eq(gc_ctx_heavy(ctx, "o2", &d, &n), GC_EINVAL);
+    ck_assert_int_eq(gc_ctx_heavy(ctx, NULL, &d, &n), GC_EINVAL);
+    ck_assert_int_eq(gc_ctx_heavy(ctx, "y", NULL, &n), GC_EINVAL);
+    ck_assert_uint_eq(gc_ctx_violations(ctx), 5);
+    ck_assert_int_eq(gc_ctx_int(NULL, "b", &i64), GC_EINVAL);
+    gc_ctx_free(ctx);
+    gc_state_free(st);
+}
+END_TEST
+
+START_TEST(empty_contract_exposes_nothing)
+{
+    gc_state *st = make_state(1);
+    gc_contract c = {0};
+    gc_ctx *ctx = NULL;
+    ck_assert_int_eq(gc_ctx_from_state(st, &c, 0, 1, &ctx, NULL), GC_OK);
+    ck_assert_uint_eq(gc_ctx_domain_count(ctx), 0);
+    ck_assert_uint_eq(gc_ctx_entry_count(ctx), 0);
+    /* No heavy entry declared: the context names no zone, so a process
+     * worker is sent no descriptor at all. */
+    ck_assert_uint_eq(gc_ctx_generation(ctx), 0);
+    ck_assert_uint_eq(gc_wire_input_size(ctx), 0);
+    ck_assert_uint_eq(gc_wire_output_size(ctx), 0);
+    const void *d;
+    size_t n;
+    ck_assert_int_eq(gc_ctx_heavy(ctx, "x", &d, &n), GC_ECONTRACT);
+    ck_assert_str_eq(gc_ctx_last_error(ctx), "'x' is not declared by the contract (heavy reads: none)");
+    gc_ctx_free(ctx);
+    gc_state_free(st);
+}
+END_TEST
+
+struct factory_case {
+    const char *label;
+    int with_zone;
+    gc_contract c;
+    uint32_t task, ntasks;
+    int status;
+    const char *msg;   /* substring of the reason */
+};
+
+static const char *const L_x[] = {"x"}, *const L_o1[] = {"o1"}, *const L_q[] = {"q"},
+                         *const L_aa[] = {"a", "a"}, *const L_xx[] = {"x", "y", "x"},
+                         *const L_bad[] = {"bad name"}, *const L_dot[] = {".x"},
+                         *const L_null[] = {NULL}, *const L_ab[] = {"a", "nope"};
+
+static const struct factory_case factory_cases[] = {
+    {"missing domain key", 1, {L_ab, 2, 0, 0, 0, 0}, 0, 1, GC_ENOTFOUND,
+     "domain key 'nope' declared by the contract is not in the state"},
+    {"missing heavy entry", 1, {0, 0, L_q, 1, 0, 0}, 0, 1, GC_ENOTFOUND,
+     "heavy entry 'q' declared by the contract is not in the state's heavy zone"},
+    {"missing output", 1, {0, 0, 0, 0, L_q, 1}, 0, 1, GC_ENOTFOUND, "output entry 'q'"},
+    {"heavy without zone", 0, {0, 0, L_x, 1, 0, 0}, 0, 1, GC_ENOTFOUND,
+     "heavy entry 'x' declared by the contract is not in the state (the state has no heavy zone)"},
+    {"output without zone", 0, {0, 0, 0, 0, L_o1, 1}, 0, 1, GC_ENOTFOUND,
+     "(the state has no heavy zone)"},
+    {"heavy read names an output", 1, {0, 0, L_o1, 1, 0, 0}, 0, 1, GC_ECONTRACT,
+     "'o1' is declared by the contract as a heavy read but the zone holds it as an output"},
+    {"output names an input", 1, {0, 0, 0, 0, L_x, 1}, 0, 1, GC_ECONTRACT,
+     "as an output but the zone holds it as an input entry"},
+    {"duplicate domain key", 1, {L_aa, 2, 0, 0, 0, 0}, 0, 1, GC_EINVAL, "declared twice"},
+    {"duplicate heavy read", 1, {0, 0, L_xx, 3, 0, 0}, 0, 1, GC_EINVAL, "'x' is declared twice"},
+    {"heavy read and output", 1, {0, 0, L_x, 1, L_x, 1}, 0, 1, GC_EINVAL,
+     "both as a heavy read and an output"},
+    {"invalid name", 1, {L_bad, 1, 0, 0, 0, 0}, 0, 1, GC_EINVAL, "domain key name has byte 0x20"},
+    {"dot name", 1, {0, 0, L_dot, 1, 0, 0}, 0, 1, GC_EINVAL, "starts with '.'"},
+    {"NULL name", 1, {0, 0, 0, 0, L_null, 1}, 0, 1, GC_EINVAL, "output entry name is missing"},
+    {"NULL list", 1, {NULL, 2, 0, 0, 0, 0}, 0, 1, GC_EINVAL, "list is NULL"},
+    {"too many keys", 1, {L_aa, GC_DOMAIN_MAX + 1, 0, 0, 0, 0}, 0, 1, GC_ELIMIT, "limit 256"},
+    {"too many entries", 1, {0, 0, L_x, GC_HEAVY_MAX, L_x, 1}, 0, 1, GC_ELIMIT, "limit 1024"},
+    {"task out of range", 1, {0}, 3, 3, GC_EINVAL, "task 3 of 3"},
+    {"no tasks", 1, {0}, 0, 0, GC_EINVAL, "task 0 of 0"},
+};
+
+START_TEST(factory_errors)
+{
+    const struct factory_case *fc = &factory_cases[_i];
+    gc_state *st = make_state(fc->with_zone);
+    gc_ctx *ctx = NULL;
+    gc_err err;
+    gc_err_clear(&err);
+    int rc = gc_ctx_from_state(st, &fc->c, fc->task, fc->ntasks, &ctx, &err);
+    ck_assert_msg(rc == fc->status, "%s: status %s (%s), expected %s", fc->label,
+                  gc_status_name(rc), err.msg, gc_status_name(fc->status));
+    ck_assert_int_eq(err.status, fc->status);
+    ck_assert_msg(strstr(err.msg, fc->msg), "%s: reason '%s' lacks '%s'", fc->label, err.msg,
+                  fc->msg);
+    ck_assert_ptr_null(ctx);
+    gc_state_free(st);
+}
+END_TEST
+
+START_TEST(factory_null_arguments)
+{
+    gc_state *st = make_state(0);
+    gc_contract c = {0};
+    gc_ctx *ctx = NULL;
+    gc_err err;
+    ck_assert_int_eq(gc_ctx_from_state(NULL, &c, 0, 1, &ctx, &err), GC_EINVAL);
+    ck_assert_int_eq(gc_ctx_from_state(st, NULL, 0, 1, &ctx, &err), GC_EINVAL);
+    ck_assert_int_eq(gc_ctx_from_state(st, &c, 0, 1, NULL, &err), GC_EINVAL);
+    ck_assert_ptr_null(ctx);
+    gc_ctx_free(NULL);
+    gc_state_free(st);
+}
+END_TEST
+
+Suite *suite_ctx(void)
+{
+    Suite *s = suite_create("ctx");
+    TCase *tc = tcase_create("factory");
+    tcase_set_timeout(tc, 20);
+    tcase_add_test(tc, factory_hands_heavy_zone_to_context_inc014);
+    tcase_add_test(tc, factory_exposes_exactly_the_contract);
+    tcase_add_test(tc, context_domain_values_are_copies);
+    tcase_add_test(tc, undeclared_access_refused_and_counted);
+    tcase_add_test(tc, empty_contract_exposes_nothing);
+    tcase_add_loop_test(tc, factory_errors, 0, (int)N(factory_cases));
+    tcase_add_test(tc, factory_null_arguments);
+    suite_add_tcase(s, tc);
+    return s;
+}

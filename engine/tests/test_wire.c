@@ -1,0 +1,820 @@
+/* The wire codec: round trips (compared with gc_wire_compare, and once across
+ * a real fork with the descriptors), the format checked against an
+ * independent test-side builder, and the decoder's rejects: every truncation,
+ * every byte flip, a table of malformed fields and descriptor mismatches,
+ * each with its status and reason, and no descriptor leaked or closed. */
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "gapcheck/gapcheck.h"
+#include "suites.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+#define DEADLINE 0x0102030405060708ull
+
+static int count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    ck_assert_ptr_nonnull(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n - 1;
+}
+
+static size_t page(void)
+{
+    return (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* ---- fixture: a state, its zone, a factory context and its encoding ------ */
+
+struct fx {
+    gc_state *st;
+    gc_ctx *ctx;
+    uint8_t msg[GC_WIRE_MSG_MAX];
+    size_t len;
+    int in_fd, out_fd;
+    const gc_zone *z;
+};
+
+static const char *const FX_DOM[] = {"i", "s", "by"};
+static const char *const FX_HEAVY[] = {"a"};
+static const char *const FX_OUT[] = {"o"};
+static const uint8_t FX_BYTES[] = {0, 0xFF, 7};
+
+static gc_state *fx_state(void)
+{
+    gc_state *st = NULL;
+    ck_assert_int_eq(gc_state_new(&st, NULL), GC_OK);
+    ck_assert_int_eq(gc_state_set_int(st, "i", -7, NULL), GC_OK);
+    ck_assert_int_eq(gc_state_set_str(st, "s", "hello", NULL), GC_OK);
+    ck_assert_int_eq(gc_state_set_bytes(st, "by", FX_BYTES, 3, NULL), GC_OK);
+    ck_assert_int_eq(gc_state_set_double(st, "d", -0.0, NULL), GC_OK);
+    ck_assert_int_eq(gc_state_set_str(st, "es", "", NULL), GC_OK);
+    ck_assert_int_eq(gc_state_set_bytes(st, "eb", NULL, 0, NULL), GC_OK);
+    gc_zone *z = NULL;
+    ck_assert_int_eq(gc_zone_new(&z, NULL), GC_OK);
+    ck_assert_int_eq(gc_zone_declare(z, "a", 3 * page() + 1, 0, NULL), GC_OK);
+    ck_assert_int_eq(gc_zone_declare(z, "e", 0, 0, NULL), GC_OK);
+    ck_assert_int_eq(gc_zone_declare(z, "b", 100, 0, NULL), GC_OK);
+    ck_assert_int_eq(gc_zone_declare(z, "o", 100, GC_ENTRY_OUTPUT, NULL), GC_OK);
+    ck_assert_int_eq(gc_zone_declare(z, "p", 0, GC_ENTRY_OUTPUT, NULL), GC_OK);
+    ck_assert_int_eq(gc_zone_allocate(z, NULL), GC_OK);
+    void *p;
+    size_t n;
+    gc_pattern seq = {GC_PATTERN_SEQUENCE, 0};
+    ck_assert_int_eq(gc_zone_fill(z, "a", &p, &n, NULL), GC_OK);
+    gc_pattern_fill(&seq, p, n, 0);
+    ck_assert_int_eq(gc_zone_publish(z, NULL), GC_OK);
+    ck_assert_int_eq(gc_state_set_heavy(st, z, NULL), GC_OK);
+    return st;
+}
+
+static void fx_init(struct fx *f)
+{
+    memset(f, 0, sizeof *f);
+    f->st = fx_state();
+    f->z = gc_state_heavy(f->st);
+    gc_contract c = {FX_DOM, N(FX_DOM), FX_HEAVY, N(FX_HEAVY), FX_OUT, N(FX_OUT)};
+    gc_err err;
+    ck_assert_int_eq(gc_ctx_from_state(f->st, &c, 1, 3, &f->ctx, &err), GC_OK);
+    gc_wire_set_deadline(f->ctx, DEADLINE);
+    ck_assert_int_eq(gc_wire_encode(f->ctx, f->msg, sizeof f->msg, &f->len, &err), GC_OK);
+    f->in_fd = gc_zone_input_fd(f->z);
+    f->out_fd = gc_zone_output_fd(f->z);
+}
+
+static void fx_free(struct fx *f)
+{
+    gc_ctx_free(f->ctx);
+    gc_state_free(f->st);
+}
+
+/* ---- round trips --------------------------------------------------------- */
+
+START_TEST(round_trip_with_zone)
+{
+    struct fx f;
+    fx_init(&f);
+    gc_ctx *d = NULL;
+    gc_err err;
+    ck_assert_int_eq(gc_wire_decode(f.msg, f.len, f.in_fd, f.out_fd, &d, &err), GC_OK);
+    ck_assert_int_eq(gc_wire_compare(f.ctx, d, &err), GC_OK);
+    ck_assert_int_eq(gc_ctx_mode_of(d), GC_CTX_PROCESS);
+    ck_assert_uint_eq(gc_ctx_deadline_ns(d), DEADLINE);
+    ck_assert_uint_eq(gc_wire_input_size(d), gc_zone_input_size(f.z));
+    ck_assert_uint_eq(gc_wire_output_size(d), gc_zone_output_size(f.z));
+    /* Unattached: no access at all, not even to domain values. */
+    const void *data;
+    size_t n;
+    int64_t i64;
+    ck_assert_int_eq(gc_ctx_heavy(d, "a", &data, &n), GC_ESTATE);
+    ck_assert_int_eq(gc_ctx_int(d, "i", &i64), GC_ESTATE);
+    ck_assert_ptr_nonnull(strstr(gc_ctx_last_error(d), "gc_wire_attach"));
+    ck_assert_int_eq(gc_wire_attach(d, gc_zone_input_base(f.z), gc_zone_input_size(f.z),
+                                    gc_zone_output_base(f.z), gc_zone_output_size(f.z), &err),
+                     GC_OK);
+    ck_assert_int_eq(gc_wire_attach(d, gc_zone_input_base(f.z), gc_zone_input_size(f.z),
+                                    gc_zone_output_base(f.z), gc_zone_output_size(f.z), &err),
+                     GC_ESTATE);
+    ck_assert_int_eq(gc_ctx_heavy(d, "a", &data, &n), GC_OK);
+    const void *zd;
+    size_t zn;
+    ck_assert_int_eq(gc_zone_read(f.z, "a", &zd, &zn, NULL), GC_OK);
+    ck_assert_uint_eq(n, zn);
+    ck_assert_uint_eq(gc_checksum(data, n, GC_CHECKSUM_SEED), gc_checksum(zd, zn, GC_CHECKSUM_SEED));
+    ck_assert_int_eq(gc_ctx_int(d, "i", &i64), GC_OK);
+    ck_assert_int_eq(i64, -7);
+    const void *by;
+    ck_assert_int_eq(gc_ctx_bytes(d, "by", &by, &n), GC_OK);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_mem_eq(by, FX_BYTES, 3);
+    ck_assert_int_eq(gc_ctx_heavy(d, "b", &data, &n), GC_ECONTRACT);   /* still the contract */
+    ck_assert_uint_eq(gc_ctx_violations(d), 1);
+    gc_ctx_free(d);
+    fx_free(&f);
+}
+END_TEST
+
+/* Contracts of several shapes, including a state without a zone. */
+START_TEST(round_trip_shapes)
+{
+    static const char *const dom_all[] = {"i", "s", "by", "d", "es", "eb"};
+    static const char *const heavy2[] = {"e", "b", "a"}, *const outs2[] = {"p", "o"};
+    const gc_contract shapes[] = {
+        {0},
+        {dom_all, N(dom_all), 0, 0, 0, 0},
+        {0, 0, heavy2, N(heavy2), 0, 0},
+        {0, 0, 0, 0, outs2, N(outs2)},
+        {dom_all, N(dom_all), heavy2, N(heavy2), outs2, N(outs2)},
+    };
+    for (int zone = 0; zone < 2; zone++) {
+        gc_state *st = fx_state();
+        if (!zone) {   /* same domain, no zone */
+            gc_state_free(st);
+            ck_assert_int_eq(gc_state_new(&st, NULL), GC_OK);
+            ck_assert_int_eq(gc_state_set_int(st, "i", 1, NULL), GC_OK);
+            ck_assert_int_eq(gc_state_set_str(st, "s", "x", NULL), GC_OK);
+            ck_assert_int_eq(gc_state_set_bytes(st, "by", "", 0, NULL), GC_OK);
+            ck_assert_int_eq(gc_state_set_double(st, "d", 1e300, NULL), GC_OK);
+            ck_assert_int_eq(gc_state_set_str(st, "es", "", NULL), GC_OK);
+            ck_assert_int_eq(gc_state_set_bytes(st, "eb", "\0", 1, NULL), GC_OK);
+        }
+        const gc_zone *z = gc_state_heavy(st);
+        for (size_t k = 0; k < N(shapes); k++) {
+            if (!zone && (shapes[k].n_heavy_reads || shapes[k].n_outputs))
+                continue;
+            gc_ctx *ctx = NULL, *d = NULL;
+            gc_err err;
+            ck_assert_int_eq(gc_ctx_from_state(st, &shapes[k], 0, 1, &ctx, &err), GC_OK);
+            uint8_t buf[4096];
+            size_t len;
+            ck_assert_int_eq(gc_wire_encode(ctx, buf, sizeof buf, &len, &err), GC_OK);
+            /* As a dispatcher does: send the files the context names. */
+            int in_fd = gc_wire_input_size(ctx) ? gc_zone_input_fd(z) : -1;
+            int out_fd = gc_wire_output_size(ctx) ? gc_zone_output_fd(z) : -1;
+            int rc = gc_wire_decode(buf, len, in_fd, out_fd, &d, &err);
+            ck_assert_msg(rc == GC_OK, "zone %d shape %zu: %s", zone, k, err.msg);
+            ck_assert_msg(gc_wire_compare(ctx, d, &err) == GC_OK, "shape %zu: %s", k, err.msg);
+            gc_ctx_free(d);
+            gc_ctx_free(ctx);
+        }
+        gc_state_free(st);
+    }
+}
+END_TEST
+
+/* The real boundary: a child receives the message and the descriptors (by
+ * fork inheritance), maps the files itself, and reads and writes. */
+START_TEST(round_trip_across_fork)
+{
+    struct fx f;
+    fx_init(&f);
+    const void *zd;
+    size_t zn;
+    ck_assert_int_eq(gc_zone_read(f.z, "a", &zd, &zn, NULL), GC_OK);
+    uint64_t want = gc_checksum(zd, zn, GC_CHECKSUM_SEED);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        gc_ctx *d = NULL;
+        if (gc_wire_decode(f.msg, f.len, f.in_fd, f.out_fd, &d, NULL) != GC_OK)
+            _exit(10);
+        size_t in_size = (size_t)gc_wire_input_size(d), out_size = (size_t)gc_wire_output_size(d);
+        void *in = mmap(NULL, in_size, PROT_READ, MAP_SHARED, f.in_fd, 0);
+        void *out = mmap(NULL, out_size, PROT_READ | PROT_WRITE, MAP_SHARED, f.out_fd, 0);
+        if (in == MAP_FAILED || out == MAP_FAILED)
+            _exit(11);
+        if (mmap(NULL, in_size, PROT_READ | PROT_WRITE, MAP_SHARED, f.in_fd, 0) != MAP_FAILED)
+            _exit(12);   /* the worker cannot map the input writable */
+        if (gc_wire_attach(d, in, in_size, out, out_size, NULL) != GC_OK)
+            _exit(13);
+        const void *data;
+        void *o;
+        size_t n, on;
+        if (gc_ctx_heavy(d, "a", &data, &n) != GC_OK || gc_checksum(data, n, GC_CHECKSUM_SEED) != want)
+            _exit(14);
+        if (gc_ctx_output(d, "o", &o, &on) != GC_OK || on != 100)
+            _exit(15);
+        memset(o, 0x77, on);
+        gc_ctx_free(d);
+        _exit(0);
+    }
+    int ws;
+    ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
+    ck_assert(WIFEXITED(ws));
+    ck_assert_int_eq(WEXITSTATUS(ws), 0);
+    const void *o;
+    size_t on;
+    ck_assert_int_eq(gc_zone_read(f.z, "o", &o, &on, NULL), GC_OK);
+    ck_assert_uint_eq(((const uint8_t *)o)[0], 0x77);
+    ck_assert_uint_eq(((const uint8_t *)o)[99], 0x77);
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(encode_limits)
+{
+    struct fx f;
+    fx_init(&f);
+    uint8_t buf[1024];
+    size_t len = 0;
+    gc_err err;
+    for (size_t cap = 0; cap < f.len; cap++) {
+        ck_assert_int_eq(gc_wire_encode(f.ctx, buf, cap, &len, &err), GC_ELIMIT);
+        ck_assert_ptr_nonnull(strstr(err.msg, "buffer holds"));
+    }
+    ck_assert_int_eq(gc_wire_encode(f.ctx, buf, f.len, &len, &err), GC_OK);
+    ck_assert_uint_eq(len, f.len);
+    ck_assert_mem_eq(buf, f.msg, len);
+    ck_assert_int_eq(gc_wire_encode(NULL, buf, sizeof buf, &len, &err), GC_EINVAL);
+    fx_free(&f);
+    /* A context larger than a message can carry. */
+    gc_state *st = NULL;
+    ck_assert_int_eq(gc_state_new(&st, NULL), GC_OK);
+    char *big = malloc(GC_VALUE_BYTES_MAX + 1);
+    memset(big, 'v', GC_VALUE_BYTES_MAX);
+    big[GC_VALUE_BYTES_MAX] = '\0';
+    const char *names[20];
+    char store[20][16];
+    for (int i = 0; i < 20; i++) {
+        snprintf(store[i], sizeof store[i], "k%d", i);
+        names[i] = store[i];
+        ck_assert_int_eq(gc_state_set_str(st, names[i], big, NULL), GC_OK);
+    }
+    free(big);
+    gc_contract c = {names, 20, 0, 0, 0, 0};
+    gc_ctx *ctx = NULL;
+    ck_assert_int_eq(gc_ctx_from_state(st, &c, 0, 1, &ctx, NULL), GC_OK);
+    uint8_t *huge = malloc(1 << 20);
+    ck_assert_int_eq(gc_wire_encode(ctx, huge, 1 << 20, &len, &err), GC_ELIMIT);
+    ck_assert_ptr_nonnull(strstr(err.msg, "message limit"));
+    free(huge);
+    gc_ctx_free(ctx);
+    gc_state_free(st);
+}
+END_TEST
+
+/* ---- an independent builder of messages, per wire.h ---------------------- */
+
+struct dspec {
+    const char *name;
+    int name_len;         /* -1: strlen */
+    unsigned type;
+    int64_t i;
+    const char *bytes;
+    int64_t len;          /* str/bytes: the length field; bytes written = min(len, blen) */
+    size_t blen;
+};
+
+struct espec {
+    const char *name;
+    int name_len;
+    uint32_t flags;
+    uint64_t offset, length;
+};
+
+struct spec {
+    uint32_t magic;
+    uint16_t version, flags;
+    int64_t total;        /* -1: the real length */
+    uint32_t task, ntasks;
+    uint64_t gen, deadline, in_size, out_size;
+    int ndomain, nentries;   /* -1: nd / ne */
+    struct dspec d[4];
+    int nd;
+    struct espec e[4];
+    int ne;
+    int trailing;
+};
+
+struct mb {
+    uint8_t b[GC_WIRE_MSG_MAX + 256];
+    size_t n;
+};
+
+static void mb_u(struct mb *m, uint64_t v, int bytes)
+{
+    for (int i = 0; i < bytes; i++)
+        m->b[m->n++] = (uint8_t)(v >> (8 * i));
+}
+
+static void mb_raw(struct mb *m, const void *p, size_t n)
+{
+    if (n == 0)
+        return;
+    memcpy(m->b + m->n, p, n);
+    m->n += n;
+}
+
+/* len < 0: the name as it is. Otherwise len is the length byte, and at most
+ * strlen + 1 bytes follow (so "i\0" with len 2 sends a NUL, and a short name
+ * with a large len runs off the message). */
+static void mb_name(struct mb *m, const char *name, int len)
+{
+    size_t n = len < 0 ? strlen(name) : (size_t)len;
+    size_t avail = strlen(name) + (len < 0 ? 0 : 1);
+    mb_u(m, n, 1);
+    mb_raw(m, name, n < avail ? n : avail);
+}
+
+static void build(struct mb *m, const struct spec *s)
+{
+    m->n = 0;
+    mb_u(m, s->magic, 4);
+    mb_u(m, s->version, 2);
+    mb_u(m, s->flags, 2);
+    mb_u(m, 0, 4);
+    mb_u(m, s->task, 4);
+    mb_u(m, s->ntasks, 4);
+    mb_u(m, s->gen, 8);
+    mb_u(m, s->deadline, 8);
+    mb_u(m, s->in_size, 8);
+    mb_u(m, s->out_size, 8);
+    mb_u(m, (uint64_t)(s->ndomain < 0 ? s->nd : s->ndomain), 2);
+    mb_u(m, (uint64_t)(s->nentries < 0 ? s->ne : s->nentries), 2);
+    for (int i = 0; i < s->nd; i++) {
+        const struct dspec *d = &s->d[i];
+        mb_name(m, d->name, d->name_len);
+        mb_u(m, d->type, 1);
+        if (d->type == GC_VAL_INT || d->type == GC_VAL_DOUBLE) {
+            mb_u(m, (uint64_t)d->i, 8);
+        } else {
+            mb_u(m, (uint64_t)d->len, 4);
+            mb_raw(m, d->bytes, d->blen);
+        }
+    }
+    for (int i = 0; i < s->ne; i++) {
+        const struct espec *e = &s->e[i];
+        mb_name(m, e->name, e->name_len);
+        mb_u(m, e->flags, 4);
+        mb_u(m, e->offset, 8);
+        mb_u(m, e->length, 8);
+    }
+    for (int i = 0; i < s->trailing; i++)
+        mb_u(m, 0, 1);
+    uint64_t total = s->total < 0 ? m->n : (uint64_t)s->total;
+    for (int i = 0; i < 4; i++)
+        m->b[8 + i] = (uint8_t)(total >> (8 * i));
+}
+
+/* The fixture's context, described field by field. */
+static void base_spec(const struct fx *f, struct spec *s)
+{
+    const gc_zone_entry *a = gc_zone_find(f->z, "a"), *o = gc_zone_find(f->z, "o");
+    memset(s, 0, sizeof *s);
+    s->magic = GC_WIRE_MAGIC;
+    s->version = GC_WIRE_VERSION;
+    s->flags = 3;
+    s->total = -1;
+    s->task = 1;
+    s->ntasks = 3;
+    s->gen = gc_zone_generation(f->z);
+    s->deadline = DEADLINE;
+    s->in_size = gc_zone_input_size(f->z);
+    s->out_size = gc_zone_output_size(f->z);
+    s->ndomain = s->nentries = -1;
+    s->nd = 3;
+    s->d[0] = (struct dspec){"i", -1, GC_VAL_INT, -7, NULL, 0, 0};
+    s->d[1] = (struct dspec){"s", -1, GC_VAL_STR, 0, "hello", 5, 5};
+    s->d[2] = (struct dspec){"by", -1, GC_VAL_BYTES, 0, (const char *)FX_BYTES, 3, 3};
+    s->ne = 2;
+    s->e[0] = (struct espec){"a", -1, 0, a->offset, a->length};
+    s->e[1] = (struct espec){"o", -1, GC_ENTRY_OUTPUT, o->offset, o->length};
+}
+
+START_TEST(encoder_matches_documented_format)
+{
+    struct fx f;
+    fx_init(&f);
+    struct spec s;
+    static struct mb m;
+    base_spec(&f, &s);
+    build(&m, &s);
+    ck_assert_uint_eq(m.n, f.len);
+    ck_assert_mem_eq(m.b, f.msg, f.len);
+    fx_free(&f);
+}
+END_TEST
+
+struct reject {
+    const char *label;
+    int status;
+    const char *msg;
+};
+
+static const struct reject rejects[] = {
+    /* 0 */ {"bad magic", GC_EWIRE, "magic at byte 0"},
+    {"version 2", GC_EWIRE, "version at byte 4 is 2"},
+    {"reserved flag bit", GC_EWIRE, "reserved bits 0x4"},
+    {"total length too big", GC_EWIRE, "total length at byte 8"},
+    {"task >= ntasks", GC_EWIRE, "task at byte 12 is 3 of ntasks 3"},
+    /* 5 */ {"ntasks 0", GC_EWIRE, "task at byte 12"},
+    {"generation 0 with an input file", GC_EWIRE, "generation at byte 20 is 0"},
+    {"output file without input file", GC_EWIRE, "output file without an input file"},
+    {"input size not whole pages", GC_EWIRE, "input file size at byte 36"},
+    {"input size differs from the file", GC_EWIRE, "input file size at byte 36 is"},
+    /* 10 */ {"output flag but size 0", GC_EWIRE, "output file size at byte 44"},
+    {"domain count over limit", GC_ELIMIT, "domain count at byte 52 is 257"},
+    {"entry count over limit", GC_ELIMIT, "entry count at byte 54 is 1025"},
+    {"domain count beyond the items", GC_EWIRE, "domain[3]"},
+    {"empty name", GC_EWIRE, "name is empty"},
+    /* 15 */ {"64-byte name", GC_EWIRE, "64 bytes long"},
+    {"name with '/'", GC_EWIRE, "byte 0x2f"},
+    {"name starting with '.'", GC_EWIRE, "starts with '.'"},
+    {"duplicate domain name", GC_EWIRE, "repeats domain[0] 'i'"},
+    {"type 9", GC_EWIRE, "type at byte"},
+    /* 20 */ {"type 0", GC_EWIRE, "type at byte"},
+    {"string with NUL", GC_EWIRE, "contains a NUL"},
+    {"value length over limit", GC_ELIMIT, "value length at byte"},
+    {"value length 0xffffffff", GC_ELIMIT, "value length"},
+    {"entry flags 0x2", GC_EWIRE, "entry[0] flags at byte"},
+    /* 25 */ {"entry flags high bit", GC_EWIRE, "entry[0] flags"},
+    {"offset not page-aligned", GC_EWIRE, "not page-aligned"},
+    {"offset + length overflow", GC_EWIRE, "pass the input file"},
+    {"length beyond the file", GC_EWIRE, "pass the input file"},
+    {"heavy read after output", GC_EWIRE, "heavy read after an output"},
+    /* 30 */ {"output entry without output file", GC_EWIRE, "no output file"},
+    {"duplicate entry name", GC_EWIRE, "repeats entry[0] 'a'"},
+    {"trailing byte", GC_EWIRE, "1 trailing bytes"},
+    {"entry length not the manifest's", GC_EWIRE, "not in the input file's manifest"},
+    {"entry name not in the manifest", GC_EWIRE, "'b' (offset"},
+    /* 35 */ {"entry in the manifest pages", GC_EWIRE, "lies in the manifest"},
+    {"generation of another zone", GC_EWIRE, "the input file is zone generation"},
+    {"name runs off the message", GC_EWIRE, "entry[1] name at byte"},
+    {"output entry beyond the output file", GC_EWIRE, "pass the output file"},
+    {"total length too small", GC_EWIRE, "total length at byte 8"},
+    /* 40 */ {"name byte 0x00", GC_EWIRE, "byte 0x00"},
+    {"value runs off the message", GC_EWIRE, "domain[2] value at byte"},
+};
+
+static void mutate(int i, struct spec *s)
+{
+    uint64_t pg = page();
+    switch (i) {
+    case 0: s->magic ^= 0x100; break;
+    case 1: s->version = 2; break;
+    case 2: s->flags |= 4; break;
+    case 3: s->total = 1000; break;
+    case 4: s->task = 3; break;
+    case 5: s->task = 0; s->ntasks = 0; break;
+    case 6: s->gen = 0; break;
+    case 7: s->flags = 2; s->gen = 0; s->in_size = 0; break;
+    case 8: s->in_size += 1; break;
+    case 9: s->in_size += pg; break;
+    case 10: s->out_size = 0; break;
+    case 11: s->ndomain = 257; break;
+    case 12: s->nentries = 1025; break;
+    case 13: s->ndomain = 4; break;
+    case 14: s->d[0].name = ""; break;
+    case 15: s->d[0].name = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"; break;
+    case 16: s->d[1].name = "a/b"; break;
+    case 17: s->e[0].name = ".a"; break;
+    case 18: s->d[2].name = "i"; break;
+    case 19: s->d[0].type = 9; break;
+    case 20: s->d[0].type = 0; break;
+    case 21: s->d[1].bytes = "he\0lo"; break;
+    case 22: s->d[1].len = GC_VALUE_BYTES_MAX + 1; break;
+    case 23: s->d[2].len = 0xFFFFFFFF; break;
+    case 24: s->e[0].flags = 2; break;
+    case 25: s->e[0].flags = 0x80000000u; break;
+    case 26: s->e[0].offset += 1; break;
+    case 27: s->e[0].offset = UINT64_MAX & ~(pg - 1); s->e[0].length = 2 * pg; break;
+    case 28: s->e[0].length = s->in_size; break;
+    case 29: { struct espec t = s->e[0]; s->e[0] = s->e[1]; s->e[1] = t; } break;
+    case 30: s->flags = 1; s->out_size = 0; break;
+    case 31: s->e[1].name = "a"; s->e[1].flags = 0; break;
+    case 32: s->trailing = 1; break;
+    case 33: s->e[0].length -= 1; break;
+    case 34: s->e[0].name = "b"; break;
+    case 35: s->e[0].offset = 0; s->e[0].length = 8; break;
+    case 36: s->gen += 1000; break;
+    case 37: s->e[1].name_len = 60; s->e[1].name = "o"; break;   /* claims 60, message ends */
+    case 38: s->e[1].offset = s->out_size; s->e[1].length = 1; break;
+    case 39: s->total = 60; break;
+    case 40: s->d[0].name = "i\0"; s->d[0].name_len = 2; break;
+    case 41: s->d[2].blen = 2; s->ne = 0; s->nentries = 0; break;   /* 3 claimed, 2 sent */
+    }
+}
+
+START_TEST(decoder_rejects_table)
+{
+    const struct reject *r = &rejects[_i];
+    struct fx f;
+    fx_init(&f);
+    int fds = count_fds();
+    struct spec s;
+    static struct mb m;
+    base_spec(&f, &s);
+    mutate(_i, &s);
+    build(&m, &s);
+    gc_ctx *d = (gc_ctx *)&f;   /* must be reset to NULL on failure */
+    gc_err err;
+    gc_err_clear(&err);
+    int in_fd = (s.flags & 1) ? f.in_fd : -1, out_fd = (s.flags & 2) ? f.out_fd : -1;
+    int rc = gc_wire_decode(m.b, m.n, in_fd, out_fd, &d, &err);
+    ck_assert_msg(rc == r->status, "%s: %s (%s), expected %s", r->label, gc_status_name(rc),
+                  err.msg, gc_status_name(r->status));
+    ck_assert_msg(strstr(err.msg, r->msg), "%s: reason '%s' lacks '%s'", r->label, err.msg,
+                  r->msg);
+    ck_assert_ptr_null(d);
+    ck_assert_int_eq(count_fds(), fds);
+    ck_assert_int_ge(fcntl(f.in_fd, F_GETFD), 0);
+    ck_assert_int_ge(fcntl(f.out_fd, F_GETFD), 0);
+    fx_free(&f);
+}
+END_TEST
+
+/* Sanity for the table: the unmutated spec decodes. */
+START_TEST(decoder_accepts_base_spec)
+{
+    struct fx f;
+    fx_init(&f);
+    struct spec s;
+    static struct mb m;
+    base_spec(&f, &s);
+    build(&m, &s);
+    gc_ctx *d = NULL;
+    gc_err err;
+    ck_assert_int_eq(gc_wire_decode(m.b, m.n, f.in_fd, f.out_fd, &d, &err), GC_OK);
+    ck_assert_int_eq(gc_wire_compare(f.ctx, d, &err), GC_OK);
+    gc_ctx_free(d);
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(decoder_rejects_every_truncation)
+{
+    struct fx f;
+    fx_init(&f);
+    int fds = count_fds();
+    uint8_t copy[GC_WIRE_MSG_MAX];
+    gc_err err;
+    for (size_t len = 0; len < f.len; len++) {
+        gc_ctx *d = NULL;
+        /* As received: the total length no longer matches. */
+        ck_assert_int_eq(gc_wire_decode(f.msg, len, f.in_fd, f.out_fd, &d, &err), GC_EWIRE);
+        ck_assert_ptr_null(d);
+        /* Consistent total: the parser itself must stop at the end. */
+        memcpy(copy, f.msg, len);
+        if (len >= 12) {
+            for (int b = 0; b < 4; b++)
+                copy[8 + b] = (uint8_t)(len >> (8 * b));
+        }
+        int rc = gc_wire_decode(copy, len, f.in_fd, f.out_fd, &d, &err);
+        ck_assert_msg(rc == GC_EWIRE, "len %zu: %s %s", len, gc_status_name(rc), err.msg);
+        ck_assert_ptr_null(d);
+    }
+    ck_assert_int_eq(gc_wire_decode(NULL, 0, -1, -1, &(gc_ctx *){NULL}, &err), GC_EWIRE);
+    ck_assert_int_eq(count_fds(), fds);
+    fx_free(&f);
+}
+END_TEST
+
+/* Any single-byte change is refused or decodes to a context that differs:
+ * never a crash, never the same context. */
+START_TEST(decoder_every_byte_flip)
+{
+    struct fx f;
+    fx_init(&f);
+    int fds = count_fds();
+    static const uint8_t masks[] = {0x01, 0x80, 0xFF, 0x20};
+    uint8_t copy[GC_WIRE_MSG_MAX];
+    int refused = 0;
+    for (size_t i = 0; i < f.len; i++) {
+        for (size_t k = 0; k < N(masks); k++) {
+            memcpy(copy, f.msg, f.len);
+            copy[i] ^= masks[k];
+            gc_ctx *d = NULL;
+            gc_err err;
+            int rc = gc_wire_decode(copy, f.len, f.in_fd, f.out_fd, &d, &err);
+            ck_assert_msg(rc == GC_OK || rc == GC_EWIRE || rc == GC_ELIMIT,
+                          "byte %zu ^ 0x%02x: %s", i, masks[k], gc_status_name(rc));
+            if (rc == GC_OK) {
+                ck_assert_msg(gc_wire_compare(f.ctx, d, &err) == GC_EINVAL,
+                              "byte %zu ^ 0x%02x decoded to the same context", i, masks[k]);
+                gc_ctx_free(d);
+            } else {
+                ck_assert_ptr_null(d);
+                refused++;
+            }
+        }
+    }
+    ck_assert_int_gt(refused, 0);
+    ck_assert_int_eq(count_fds(), fds);
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(decoder_limits_and_arguments)
+{
+    static uint8_t big[GC_WIRE_MSG_MAX + 1];
+    gc_ctx *d = NULL;
+    gc_err err;
+    ck_assert_int_eq(gc_wire_decode(big, sizeof big, -1, -1, &d, &err), GC_ELIMIT);
+    ck_assert_int_eq(gc_wire_decode(big, 10, -1, -1, NULL, &err), GC_EINVAL);
+    ck_assert_int_eq(gc_wire_decode(NULL, 10, -1, -1, &d, &err), GC_EINVAL);
+}
+END_TEST
+
+/* ---- descriptors --------------------------------------------------------------- */
+
+static int memfd_sized(uint64_t size, int seals)
+{
+    int fd = memfd_create("test-file", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(ftruncate(fd, (off_t)size), 0);
+    if (seals)
+        ck_assert_int_eq(fcntl(fd, F_ADD_SEALS, seals), 0);
+    return fd;
+}
+
+static void expect_fd_reject(const struct fx *f, const uint8_t *msg, size_t len, int in_fd,
+                             int out_fd, const char *why)
+{
+    gc_ctx *d = NULL;
+    gc_err err;
+    gc_err_clear(&err);
+    int rc = gc_wire_decode(msg, len, in_fd, out_fd, &d, &err);
+    ck_assert_msg(rc == GC_EWIRE, "fds %d/%d: %s (%s)", in_fd, out_fd, gc_status_name(rc), err.msg);
+    ck_assert_msg(strstr(err.msg, why), "reason '%s' lacks '%s'", err.msg, why);
+    ck_assert_ptr_null(d);
+    (void)f;
+}
+
+START_TEST(decoder_rejects_descriptor_mismatches)
+{
+    struct fx f;
+    fx_init(&f);
+    uint64_t in_size = gc_zone_input_size(f.z), out_size = gc_zone_output_size(f.z);
+    int wseal = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
+    int unsealed = memfd_sized(in_size, 0);
+    int resize_only = memfd_sized(in_size, F_SEAL_SHRINK | F_SEAL_GROW);
+    int out_wsealed = memfd_sized(out_size, wseal);
+    int pipefd[2];
+    ck_assert_int_eq(pipe(pipefd), 0);
+    FILE *tmp = tmpfile();
+    ck_assert_ptr_nonnull(tmp);
+    ck_assert_int_eq(ftruncate(fileno(tmp), (off_t)in_size), 0);
+    /* Another zone of the same layout: right sizes and seals, other generation. */
+    gc_state *other = fx_state();
+    const gc_zone *oz = gc_state_heavy(other);
+    int fds = count_fds();
+
+    expect_fd_reject(&f, f.msg, f.len, -1, f.out_fd, "declares an input file but no descriptor");
+    expect_fd_reject(&f, f.msg, f.len, f.in_fd, -1, "declares an output file but no descriptor");
+    expect_fd_reject(&f, f.msg, f.len, f.out_fd, f.in_fd, "input file size");
+    expect_fd_reject(&f, f.msg, f.len, unsealed, f.out_fd, "not sealed against resizing");
+    expect_fd_reject(&f, f.msg, f.len, resize_only, f.out_fd, "not sealed against writing");
+    expect_fd_reject(&f, f.msg, f.len, f.in_fd, out_wsealed, "output file is sealed against writing");
+    expect_fd_reject(&f, f.msg, f.len, pipefd[0], f.out_fd, "not a file");
+    expect_fd_reject(&f, f.msg, f.len, fileno(tmp), f.out_fd, "sealed");
+    expect_fd_reject(&f, f.msg, f.len, 1000, f.out_fd, "fstat");
+    expect_fd_reject(&f, f.msg, f.len, gc_zone_input_fd(oz), gc_zone_output_fd(oz),
+                     "zone generation");
+    /* A message without files must not receive any. */
+    gc_state *st = NULL;
+    ck_assert_int_eq(gc_state_new(&st, NULL), GC_OK);
+    gc_contract none = {0};
+    gc_ctx *ctx = NULL;
+    ck_assert_int_eq(gc_ctx_from_state(st, &none, 0, 1, &ctx, NULL), GC_OK);
+    uint8_t buf[256];
+    size_t len;
+    ck_assert_int_eq(gc_wire_encode(ctx, buf, sizeof buf, &len, NULL), GC_OK);
+    expect_fd_reject(&f, buf, len, f.in_fd, -1, "declares no input file but descriptor");
+    expect_fd_reject(&f, buf, len, -1, f.out_fd, "declares no output file but descriptor");
+    gc_ctx_free(ctx);
+    gc_state_free(st);
+
+    ck_assert_int_eq(count_fds(), fds);   /* nothing opened, nothing closed */
+    int all[] = {f.in_fd, f.out_fd, unsealed, resize_only, out_wsealed, pipefd[0]};
+    for (size_t i = 0; i < N(all); i++)
+        ck_assert_int_ge(fcntl(all[i], F_GETFD), 0);
+    close(unsealed);
+    close(resize_only);
+    close(out_wsealed);
+    close(pipefd[0]);
+    close(pipefd[1]);
+    fclose(tmp);
+    gc_state_free(other);
+    fx_free(&f);
+}
+END_TEST
+
+/* ---- attach and compare ------------------------------------------------------------ */
+
+START_TEST(attach_checks_mappings)
+{
+    struct fx f;
+    fx_init(&f);
+    gc_ctx *d = NULL;
+    gc_err err;
+    ck_assert_int_eq(gc_wire_decode(f.msg, f.len, f.in_fd, f.out_fd, &d, &err), GC_OK);
+    const void *in = gc_zone_input_base(f.z);
+    void *out = gc_zone_output_base(f.z);
+    uint64_t is = gc_zone_input_size(f.z), os = gc_zone_output_size(f.z);
+    ck_assert_int_eq(gc_wire_attach(d, in, is - page(), out, os, &err), GC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "input mapping"));
+    ck_assert_int_eq(gc_wire_attach(d, NULL, is, out, os, &err), GC_EINVAL);
+    ck_assert_int_eq(gc_wire_attach(d, in, is, NULL, os, &err), GC_EINVAL);
+    ck_assert_int_eq(gc_wire_attach(d, in, is, out, 0, &err), GC_EINVAL);
+    ck_assert_int_eq(gc_wire_attach(d, (const uint8_t *)in + 1, is, out, os, &err), GC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "page-aligned"));
+    ck_assert_int_eq(gc_wire_attach(f.ctx, in, is, out, os, &err), GC_ESTATE);   /* factory's */
+    ck_assert_int_eq(gc_wire_attach(NULL, in, is, out, os, &err), GC_EINVAL);
+    ck_assert_int_eq(gc_wire_attach(d, in, is, out, os, &err), GC_OK);
+    gc_ctx_free(d);
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(compare_names_first_difference)
+{
+    struct fx f;
+    fx_init(&f);
+    gc_contract c = {FX_DOM, N(FX_DOM), FX_HEAVY, N(FX_HEAVY), FX_OUT, N(FX_OUT)};
+    gc_ctx *b = NULL;
+    gc_err err;
+    ck_assert_int_eq(gc_ctx_from_state(f.st, &c, 1, 3, &b, NULL), GC_OK);
+    ck_assert_int_eq(gc_wire_compare(f.ctx, b, &err), GC_EINVAL);   /* deadline not set */
+    ck_assert_ptr_nonnull(strstr(err.msg, "deadline_ns differs"));
+    gc_wire_set_deadline(b, DEADLINE);
+    ck_assert_int_eq(gc_wire_compare(f.ctx, b, &err), GC_OK);
+    gc_ctx_free(b);
+    ck_assert_int_eq(gc_ctx_from_state(f.st, &c, 0, 3, &b, NULL), GC_OK);
+    ck_assert_int_eq(gc_wire_compare(f.ctx, b, &err), GC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "task differs: 1 vs 0"));
+    gc_ctx_free(b);
+    ck_assert_int_eq(gc_state_set_bytes(f.st, "by", "\0\xFF\x08", 3, NULL), GC_OK);
+    ck_assert_int_eq(gc_ctx_from_state(f.st, &c, 1, 3, &b, NULL), GC_OK);
+    gc_wire_set_deadline(b, DEADLINE);
+    ck_assert_int_eq(gc_wire_compare(f.ctx, b, &err), GC_EINVAL);
+    ck_assert_str_eq(err.msg, "domain 'by' value differs");
+    gc_ctx_free(b);
+    static const char *const other_heavy[] = {"b"};
+    gc_contract c2 = {FX_DOM, N(FX_DOM), other_heavy, 1, FX_OUT, N(FX_OUT)};
+    ck_assert_int_eq(gc_state_set_bytes(f.st, "by", FX_BYTES, 3, NULL), GC_OK);
+    ck_assert_int_eq(gc_ctx_from_state(f.st, &c2, 1, 3, &b, NULL), GC_OK);
+    gc_wire_set_deadline(b, DEADLINE);
+    ck_assert_int_eq(gc_wire_compare(f.ctx, b, &err), GC_EINVAL);
+    ck_assert_str_eq(err.msg, "entry[0] name differs: 'a' vs 'b'");
+    gc_ctx_free(b);
+    ck_assert_int_eq(gc_wire_compare(f.ctx, NULL, &err), GC_EINVAL);
+    fx_free(&f);
+}
+END_TEST
+
+Suite *suite_wire(void)
+{
+    Suite *s = suite_create("wire");
+    TCase *rt = tcase_create("round_trip");
+    tcase_set_timeout(rt, 20);
+    tcase_add_test(rt, round_trip_with_zone);
+    tcase_add_test(rt, round_trip_shapes);
+    tcase_add_test(rt, round_trip_across_fork);
+    tcase_add_test(rt, encode_limits);
+    tcase_add_test(rt, encoder_matches_documented_format);
+    tcase_add_test(rt, attach_checks_mappings);
+    tcase_add_test(rt, compare_names_first_difference);
+    suite_add_tcase(s, rt);
+    TCase *rj = tcase_create("rejects");
+    tcase_set_timeout(rj, 60);   /* valgrind runs the flip loop too */
+    tcase_add_test(rj, decoder_accepts_base_spec);
+    tcase_add_loop_test(rj, decoder_rejects_table, 0, (int)N(rejects));
+    tcase_add_test(rj, decoder_rejects_every_truncation);
+    tcase_add_test(rj, decoder_every_byte_flip);
+    tcase_add_test(rj, decoder_limits_and_arguments);
+    tcase_add_test(rj, decoder_rejects_descriptor_mismatches);
+    suite_add_tcase(s, rj);
+    return s;
+}
