@@ -1,1 +1,113 @@
 # harness/: (being built; see its issue)
+
+# --- case module (hc_*: harness/src/case*.c), owned by the case module ------
+# HC_OBJ and HC_LIBS are what any binary using the case module links (the
+# gapcheck runner included): the objects, then inih.
+HC_SRC := harness/src/case.c harness/src/case_run.c
+HC_OBJ := $(HC_SRC:%.c=$(BUILD)/%.o)
+HC_LIBS := -linih
+
+# harness_tests: every suite listed in harness/tests/suites.h. Other harness
+# modules add their test files by dropping them in harness/tests/ and their
+# objects to HARNESS_CASE_TEST_EXTRA_OBJ (and their libs to
+# HARNESS_CASE_TEST_EXTRA_LIBS).
+HARNESS_CASE_TEST_SRC := $(sort $(wildcard harness/tests/*.c))
+HARNESS_CASE_TEST_OBJ := $(HARNESS_CASE_TEST_SRC:%.c=$(BUILD)/%.o)
+HARNESS_CASE_TESTS := $(BUILD)/harness/tests/harness_tests
+HARNESS_CASE_TEST_EXTRA_OBJ ?=
+HARNESS_CASE_TEST_EXTRA_LIBS ?=
+
+$(HARNESS_CASE_TEST_OBJ): ALL_CFLAGS += $(CHECK_CFLAGS) -Iharness/src -Iengine/tests
+$(HARNESS_CASE_TESTS): $(HARNESS_CASE_TEST_OBJ) $(BUILD)/engine/tests/runner.o $(HC_OBJ) \
+                       $(HARNESS_CASE_TEST_EXTRA_OBJ) $(BUILD)/libgapcheck.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $(HARNESS_CASE_TEST_OBJ) $(BUILD)/engine/tests/runner.o \
+	  $(HC_OBJ) $(HARNESS_CASE_TEST_EXTRA_OBJ) $(BUILD)/libgapcheck.a $(HC_LIBS) \
+	  $(HARNESS_CASE_TEST_EXTRA_LIBS) $(CHECK_LIBS)
+
+ALL_TARGETS += $(HARNESS_CASE_TESTS)
+
+# Fork mode: a test that crashes is one error, not the end of the run. The
+# shipped cases are parsed from the source tree (HC_CASES_DIR).
+check-harness: $(HARNESS_CASE_TESTS)
+	@mkdir -p $(BUILD)/check
+	@set -o pipefail; CK_FORK=yes HC_CASES_DIR=cases $(HARNESS_CASE_TESTS) 2>&1 \
+	  | tee $(BUILD)/check/harness.log
+
+CHECK_STEPS += check-harness
+.PHONY: check-harness
+
+# --- runner (the gapcheck binary, hr_*: harness/src/ except case*), owned by
+# the runner. Listed by name so that a new case-module file never lands in it.
+HR_SRC := $(addprefix harness/src/,main.c opts.c discover.c plan.c run.c isolate.c \
+            leaks.c result.c text.c render.c render_json.c render_junit.c \
+            render_tap.c render_md.c)
+HR_OBJ := $(HR_SRC:%.c=$(BUILD)/%.o)
+HR_LIB_OBJ := $(filter-out $(BUILD)/harness/src/main.o,$(HR_OBJ))
+HR_LIBS := -ljansson
+GAPCHECK := $(BUILD)/gapcheck
+
+$(HR_OBJ): ALL_CFLAGS += -DHR_VERSION='"$(VERSION)"'
+
+$(GAPCHECK): $(HR_OBJ) $(HC_OBJ) $(BUILD)/libgapcheck.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $(HR_OBJ) $(HC_OBJ) $(BUILD)/libgapcheck.a $(HC_LIBS) $(HR_LIBS)
+
+# runner_tests: the runner's own Check suites (harness/tests/runner/; a
+# separate binary, so the case module's harness_tests stays theirs).
+HR_TEST_SRC := $(sort $(wildcard harness/tests/runner/*.c))
+HR_TEST_OBJ := $(HR_TEST_SRC:%.c=$(BUILD)/%.o)
+HR_TESTS := $(BUILD)/harness/tests/runner/runner_tests
+
+$(HR_TEST_OBJ): ALL_CFLAGS += $(CHECK_CFLAGS) -Iharness/src -Iengine/tests
+$(HR_TESTS): $(HR_TEST_OBJ) $(BUILD)/engine/tests/runner.o $(HR_LIB_OBJ) $(HC_OBJ) \
+             $(BUILD)/libgapcheck.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $(HR_TEST_OBJ) $(BUILD)/engine/tests/runner.o $(HR_LIB_OBJ) \
+	  $(HC_OBJ) $(BUILD)/libgapcheck.a $(HC_LIBS) $(HR_LIBS) $(CHECK_LIBS)
+
+ALL_TARGETS += $(GAPCHECK) $(HR_TESTS)
+
+# What the runner's checks use besides the build: xmllint (JUnit XSD check)
+# prove (TAP consumer) and python3 (reads results.json in the e2e test).
+HR_DEPS := libinih-dev libjansson-dev libxml2-utils perl python3
+$(BUILD)/.deps-runner: ci/ensure-deps.sh
+	@ci/ensure-deps.sh $(HR_DEPS)
+	@mkdir -p $(@D) && touch $@
+
+# Unit suites (fork mode), then the end-to-end script on fixture cases (its
+# own "N passed, N failed" line; gapcheck's output goes to its own files).
+check-runner: $(HR_TESTS) $(GAPCHECK) $(BUILD)/.deps-runner
+	@mkdir -p $(BUILD)/check
+	@set -o pipefail; { CK_FORK=yes $(HR_TESTS) 2>&1 && \
+	  harness/tests/runner/e2e.sh $(GAPCHECK) $(BUILD)/check/runner-e2e 2>&1; } \
+	  | tee $(BUILD)/check/runner.log
+
+# Every shipped case, through the real binary.
+check-cases: $(GAPCHECK)
+	@mkdir -p $(BUILD)/check
+	@set -o pipefail; $(GAPCHECK) run cases --output $(BUILD)/check/cases-run 2>&1 \
+	  | tee $(BUILD)/check/cases.log
+
+CHECK_STEPS += check-runner check-cases
+.PHONY: check-runner check-cases
+
+# --- incident re-injection (case module): for every cases/INC-XXX/reinject.patch
+# a step check-reinject-INC-XXX rebuilds the engine with the bug put back and
+# passes only if at least one of the incident's cases fails (ci/reinject.sh).
+# It builds its own engine variant and gapcheck under $(BUILD)/reinject/.
+HC_REINJECT_INCIDENTS := $(patsubst cases/%/reinject.patch,%,$(sort $(wildcard cases/*/reinject.patch)))
+HC_REINJECT_STEPS := $(HC_REINJECT_INCIDENTS:%=check-reinject-%)
+
+HC_REINJECT_DEPS := patch
+$(BUILD)/.deps-case: ci/ensure-deps.sh
+	@ci/ensure-deps.sh $(HC_REINJECT_DEPS)
+	@mkdir -p $(@D) && touch $@
+
+define HC_REINJECT_RULE
+check-reinject-$(1): $$(DEPS_STAMP) $$(BUILD)/.deps-case
+	@ci/reinject.sh --build $$(BUILD) $(1)
+endef
+$(foreach i,$(HC_REINJECT_INCIDENTS),$(eval $(call HC_REINJECT_RULE,$(i))))
+
+check-reinject: $(HC_REINJECT_STEPS)
+
+CHECK_STEPS += $(HC_REINJECT_STEPS)
+.PHONY: check-reinject $(HC_REINJECT_STEPS)

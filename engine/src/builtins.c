@@ -4,6 +4,7 @@
  * would take the main process down with them. */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -366,22 +367,56 @@ static int bi_fd_census(gc_ctx *ctx, gc_proc_out *out)
     return GC_OK;
 }
 
+static const struct {
+    const char *name;
+    gc_proc_fn fn;
+} builtin_table[] = {
+    {"checksum", bi_checksum},
+    {"touch", bi_touch},
+    {"echo", bi_echo},
+    {"fill", bi_fill},
+    {"sleep", bi_sleep},
+    {"crash", bi_crash},
+    {"exit", bi_exit},
+    {"alloc", bi_alloc},
+    {"write_readonly", bi_write_readonly},
+    {"read_undeclared", bi_read_undeclared},
+    {"bad_result", bi_bad_result},
+    {"fd_census", bi_fd_census},
+};
+#define BUILTIN_COUNT (sizeof builtin_table / sizeof builtin_table[0])
+
 int gc_builtins_register(gc_engine *e, gc_err *err)
 {
-    static const struct {
-        const char *name;
-        gc_proc_fn fn;
-    } table[] = {
-        {"checksum", bi_checksum}, {"touch", bi_touch},   {"echo", bi_echo},
-        {"fill", bi_fill},         {"sleep", bi_sleep},   {"crash", bi_crash},
-        {"exit", bi_exit},         {"alloc", bi_alloc},   {"write_readonly", bi_write_readonly},
-        {"read_undeclared", bi_read_undeclared}, {"bad_result", bi_bad_result},
-        {"fd_census", bi_fd_census},
-    };
-    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
-        int rc = gc_engine_register(e, table[i].name, table[i].fn, NULL, err);
+    for (size_t i = 0; i < BUILTIN_COUNT; i++) {
+        int rc = gc_engine_register(e, builtin_table[i].name, builtin_table[i].fn, NULL, err);
         if (rc != GC_OK)
             return rc;
     }
     return GC_OK;
+}
+
+int gc_builtins_has(const char *name)
+{
+    for (size_t i = 0; name && i < BUILTIN_COUNT; i++)
+        if (strcmp(builtin_table[i].name, name) == 0)
+            return 1;
+    return 0;
+}
+
+static char builtin_list[512];
+
+static void builtin_list_init(void)
+{
+    size_t off = 0;
+    for (size_t i = 0; i < BUILTIN_COUNT && off < sizeof builtin_list; i++)
+        off += (size_t)snprintf(builtin_list + off, sizeof builtin_list - off, "%s%s",
+                                i ? ", " : "", builtin_table[i].name);
+}
+
+const char *gc_builtins_list(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, builtin_list_init);
+    return builtin_list;
 }

@@ -164,20 +164,18 @@ static int fill_ctx(gc_ctx *ctx, const gc_state *st, const gc_contract *c, gc_er
         ctx->entries[ctx->n_entries++] = *gc_zone_find(z, c->heavy_reads[i]);
     for (size_t i = 0; i < c->n_outputs; i++)
         ctx->entries[ctx->n_entries++] = *gc_zone_find(z, c->outputs[i]);
-    if (z) {
-        /* A context carries only the files its contract needs: a worker whose
-         * contract names no heavy entry receives no zone at all. */
-        if (c->n_heavy_reads > 0 || c->n_outputs > 0)
-            ctx->generation = gc_zone_generation(z);
-        /* Outputs come with the input file too: its manifest names the generation. */
-        if (c->n_heavy_reads > 0 || c->n_outputs > 0) {
-            ctx->in_size = gc_zone_input_size(z);
-            ctx->in_base = gc_zone_input_base(z);
-        }
-        if (c->n_outputs > 0) {
-            ctx->out_size = gc_zone_output_size(z);
-            ctx->out_base = gc_zone_output_base(z);
-        }
+    /* A context names the zone only when its contract does, so a worker
+     * whose contract names no heavy entry is sent no descriptor. Outputs come
+     * with the input file too: its manifest carries the generation the
+     * decoder verifies. */
+    if (z && ctx->n_entries > 0) {
+        ctx->generation = gc_zone_generation(z);
+        ctx->in_size = gc_zone_input_size(z);
+        ctx->in_base = gc_zone_input_base(z);
+    }
+    if (z && c->n_outputs > 0) {
+        ctx->out_size = gc_zone_output_size(z);
+        ctx->out_base = gc_zone_output_base(z);
     }
     return GC_OK;
 }

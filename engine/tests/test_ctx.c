@@ -68,6 +68,9 @@ START_TEST(factory_hands_heavy_zone_to_context_inc014)
     ck_assert_uint_eq(gc_checksum(d, n, GC_CHECKSUM_SEED), zone_sum(st, "x"));
     ck_assert_uint_eq(gc_ctx_generation(ctx), gc_zone_generation(gc_state_heavy(st)));
     ck_assert_uint_ne(gc_ctx_generation(ctx), 0);
+    /* Heavy reads only: the input file, not the output file. */
+    ck_assert_uint_eq(gc_wire_input_size(ctx), gc_zone_input_size(gc_state_heavy(st)));
+    ck_assert_uint_eq(gc_wire_output_size(ctx), 0);
     gc_ctx_free(ctx);
     gc_state_free(st);
 }
@@ -127,6 +130,7 @@ START_TEST(factory_exposes_exactly_the_contract)
     ck_assert_str_eq(s, "bee");
     ck_assert_uint_eq(gc_ctx_violations(ctx), 0);
     ck_assert_str_eq(gc_ctx_last_error(ctx), "");
+    ck_assert_uint_eq(gc_wire_output_size(ctx), gc_zone_output_size(z));
     gc_ctx_free(ctx);
     gc_state_free(st);
 }

@@ -35,6 +35,11 @@ extern "C" {
 #endif
 
 int gc_builtins_register(gc_engine *e, gc_err *err);
+/* Is `name` one of the built-in processes? (Case files check their process
+ * names against this same table.) */
+int gc_builtins_has(const char *name);
+/* The built-in names, comma-separated, for error messages. */
+const char *gc_builtins_list(void);
 
 #ifdef __cplusplus
 }

@@ -54,7 +54,7 @@ int gc_ctx_output(gc_ctx *ctx, const char *name, void **data, size_t *len);
 
 uint32_t gc_ctx_task(const gc_ctx *ctx);
 uint32_t gc_ctx_task_count(const gc_ctx *ctx);
-uint64_t gc_ctx_generation(const gc_ctx *ctx);   /* 0 without a heavy zone */
+uint64_t gc_ctx_generation(const gc_ctx *ctx);   /* 0 when it names no heavy entry */
 gc_ctx_mode gc_ctx_mode_of(const gc_ctx *ctx);
 uint32_t gc_ctx_violations(const gc_ctx *ctx);
 /* Reason of the last failed access, "" if none. */

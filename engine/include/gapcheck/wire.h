@@ -10,12 +10,22 @@
  *   domain  name_len u8 | name | type u8 | INT/DOUBLE: 8 bytes |
  *           STR/BYTES: len u32 | bytes        (repeated domain count times)
  *   entry   name_len u8 | name | flags u32 | offset u64 | length u64
+ * Rules the decoder enforces besides the layout: a file is present exactly
+ * when its flag is set, and then its size is a non-zero whole number of pages;
+ * an input file comes with a non-zero generation (and only then); an output
+ * file only with an input file; task < ntasks; heavy reads come before
+ * outputs; STR values hold no NUL; names are unique per section.
  * The decoder is a pure function of (bytes, length, descriptors): it trusts
  * nothing. It checks the version, every count and length against the hard
  * limits in value.h, names, types, flags, that the message is consumed
  * exactly, and each entry (page-aligned offset, offset+length) against the
  * real size of the received file (fstat), which must also equal the size the
- * message states and be sealed against resizing. It never takes ownership of
+ * message states and be sealed against resizing (the input file also against
+ * writing; the output file must not be). The input file's own manifest must
+ * carry the message's generation and every entry of the message. Errors are
+ * GC_EWIRE, or GC_ELIMIT for counts and lengths over a limit, with the field
+ * and byte offset in the reason. Pass -1 for a file the message does not
+ * declare: a descriptor there is an error too. It never takes ownership of
  * the descriptors. */
 #ifndef GAPCHECK_WIRE_H
 #define GAPCHECK_WIRE_H

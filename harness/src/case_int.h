@@ -1,0 +1,130 @@
+/* harness case module, insides: the parsed form of a case file, shared by the
+ * parser (case.c) and the executor (case_run.c). Nothing outside the case
+ * module includes this header; the runner sees only case.h. Every pointer in
+ * struct hc_case is owned by the case and released by hc_case_free alone. */
+#ifndef GAPCHECK_HARNESS_CASE_INT_H
+#define GAPCHECK_HARNESS_CASE_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "case.h"
+#include "gapcheck/gapcheck.h"
+
+/* A case file larger than this is a mistake, not a case. */
+#define HC_FILE_MAX (1024u * 1024u)
+/* Longest line handed to inih: a 4 KiB bytes value in hex plus its key. */
+#define HC_LINE_MAX 16384
+#define HC_CLAIM_NAME_MAX 64
+
+/* One [domain] value, in file order (that is also the state's insertion order). */
+typedef struct hc_domain_val {
+    char name[GC_NAME_MAX + 1];
+    gc_value_type type;
+    int64_t i;
+    double d;
+    uint8_t *data;                  /* STR (NUL-terminated) and BYTES; owned */
+    size_t len;                     /* bytes in data, without the NUL for STR */
+    int line;
+} hc_domain_val;
+
+/* One [heavy.NAME] or [output.NAME] entry, in file order (= declare order). */
+typedef struct hc_entry {
+    char name[GC_NAME_MAX + 1];
+    int output;                     /* [output.NAME]: writable by workers */
+    uint64_t size;
+    int has_size;
+    gc_pattern fill;                /* heavy only */
+    int fill_from_seed;             /* "random" without SEED: seed comes from the run */
+    int has_fill;
+    int line;                       /* of the section header */
+} hc_entry;
+
+/* [expect] output.NAME = pattern:SPEC, resolved against the entries at the end. */
+typedef struct hc_output_exp {
+    char name[GC_NAME_MAX + 1];
+    gc_pattern pattern;
+    int line;
+} hc_output_exp;
+
+/* [expect] status.N = STATUS */
+typedef struct hc_status_exp {
+    uint32_t task;
+    int status;
+    int line;
+} hc_status_exp;
+
+typedef enum hc_value_kind {
+    HC_VALUE_NONE = 0,
+    HC_VALUE_INT,                   /* value = 42 */
+    HC_VALUE_CHECKSUM,              /* value = checksum: gc_checksum over the contract's heavy reads */
+    HC_VALUE_TOUCH                  /* value = touch: sum of first+last byte of each heavy read */
+} hc_value_kind;
+
+/* A [claim.NAME] as written; measured values live in hc_outcome. */
+typedef struct hc_claim_spec {
+    char name[HC_CLAIM_NAME_MAX];
+    char text[HC_TEXT_MAX];
+    char metric[64];
+    char unit[16];
+    double claimed;
+    int has_text, has_metric, has_claimed, has_unit;
+    int line;
+} hc_claim_spec;
+
+/* A comma list of names (contract). */
+typedef struct hc_names {
+    char **v;                       /* owned, each owned */
+    size_t n;
+    int set;                        /* the key was present */
+    int line;
+} hc_names;
+
+struct hc_case {
+    hc_case_info info;
+    char process[GC_NAME_MAX + 1];
+    uint32_t workers;
+    uint32_t tasks;
+    uint32_t task_timeout_ms;       /* 0 = no deadline */
+    int zone_none;                  /* [state] heavy_zone = none: no zone at all */
+
+    hc_domain_val *domain;
+    size_t ndomain;
+    hc_entry *entries;
+    size_t nentries;
+
+    int has_contract;               /* [contract] present; else the registered one */
+    hc_names domain_reads, heavy_reads, outputs;
+
+    int status_all;                 /* expected status of every task (default GC_OK) */
+    hc_status_exp *status_one;
+    size_t nstatus_one;
+    hc_value_kind value_kind;
+    int64_t value;
+    char *text;                     /* exact text of every task expected OK; owned */
+    char *text_contains;            /* substring of every task's text; owned */
+    hc_output_exp *outputs_exp;
+    size_t noutputs_exp;
+    int heavy_unchanged;
+    double max_wall_ms;             /* 0 = no limit */
+    hc_claim_spec claims[HC_CLAIMS_MAX];
+    int nclaims;
+};
+
+/* Expected status of task t. */
+int hc__expected_status(const hc_case *c, uint32_t t);
+
+/* MemAvailable from /proc/meminfo in bytes, 0 when unknown. */
+uint64_t hc__mem_available(void);
+
+/* Metrics the executor measures, with their units; claims name them. */
+typedef struct hc_metric_def {
+    const char *name;
+    const char *unit;
+    const char *what;
+} hc_metric_def;
+
+extern const hc_metric_def hc__metrics[];
+extern const size_t hc__nmetrics;
+
+#endif

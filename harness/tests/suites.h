@@ -1,0 +1,11 @@
+/* The harness's test list: every suite of harness_tests, declared once, run by
+ * main.c. Add a suite here and to HARNESS_TEST_SUITES below. */
+#ifndef GC_HARNESS_SUITES_H
+#define GC_HARNESS_SUITES_H
+#include <check.h>
+
+Suite *suite_case_parse(void);   /* case files: good files and every kind of error */
+Suite *suite_case_run(void);     /* hc_case_run end to end on the real engine */
+
+#define HARNESS_TEST_SUITES suite_case_parse, suite_case_run
+#endif

@@ -1,0 +1,246 @@
+/* hc_case_run end to end on the real engine: cases that must pass in both
+ * modes, and cases whose expectations are wrong on purpose, to prove that each
+ * kind of expectation can fail and says precisely why (an expectation that
+ * cannot fail verifies nothing). */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "case_int.h"
+#include "suites.h"
+
+static hc_case *load(const char *text)
+{
+    hc_case *c = NULL;
+    hc_error err;
+    int rc = hc_case_parse("run.case", text, strlen(text), &c, &err);
+    ck_assert_msg(rc == GC_OK, "parse: %d: %s: %s", err.line, err.key, err.message);
+    return c;
+}
+
+/* Run in one mode; the run itself must be carried out. */
+static void run(const char *text, gc_mode mode, hc_outcome *out)
+{
+    hc_case *c = load(text);
+    int rc = hc_case_run(c, mode, 1234, out);
+    ck_assert_msg(rc == GC_OK, "run could not be carried out: %s", out->message);
+    hc_case_free(c);
+}
+
+static void expect_pass(const char *text)
+{
+    for (int m = GC_MODE_THREAD; m <= GC_MODE_PROCESS; m++) {
+        hc_outcome out;
+        run(text, (gc_mode)m, &out);
+        ck_assert_msg(out.passed, "%s mode: %s", m == GC_MODE_THREAD ? "thread" : "process",
+                      out.message);
+    }
+}
+
+static void expect_fail(const char *text, gc_mode mode, const char *needle)
+{
+    hc_outcome out;
+    run(text, mode, &out);
+    ck_assert_msg(!out.passed, "case passed but should fail: %s", out.message);
+    ck_assert_msg(strstr(out.message, needle) != NULL, "message '%s' lacks '%s'", out.message,
+                  needle);
+}
+
+#define HEAD "[case]\nid = t\ntitle = t\n"
+
+static const char checksum_case[] =
+    HEAD "process = checksum\nworkers = 3\ntasks = 7\n"
+    "[heavy.a]\nsize = 3MiB\nfill = sequence\n"
+    "[heavy.b.c-d]\nsize = 4097B\nfill = random:7\n"
+    "[heavy.seeded]\nsize = 1KiB\nfill = random\n"
+    "[contract]\nheavy_reads = b.c-d, a, seeded\n"
+    "[expect]\nvalue = checksum\nheavy_unchanged = true\nmax_wall_ms = 10000\n";
+
+START_TEST(checksum_both_modes)
+{
+    expect_pass(checksum_case);
+    hc_outcome out;
+    run(checksum_case, GC_MODE_PROCESS, &out);
+    ck_assert_uint_eq(out.tasks, 7);
+    ck_assert_uint_eq(out.tasks_ok, 7);
+    ck_assert_int_ge(out.nmetrics, 3);
+    ck_assert_str_eq(out.metrics[0].name, "wall_ms");
+    ck_assert(out.metrics[0].value > 0);
+}
+END_TEST
+
+START_TEST(value_mismatch_fails)
+{
+    expect_fail(HEAD "process = checksum\n[heavy.a]\nsize = 1KiB\nfill = zero\n"
+                "[contract]\nheavy_reads = a\n[expect]\nvalue = 12345\n",
+                GC_MODE_THREAD, "task 0: value");
+    expect_fail(HEAD "process = touch\n[heavy.a]\nsize = 1KiB\nfill = sequence\n"
+                "[contract]\nheavy_reads = a\n[expect]\nvalue = 1\n",
+                GC_MODE_PROCESS, "task 0: value 255, expected 1");
+}
+END_TEST
+
+START_TEST(touch_value_and_handoff_metric)
+{
+    static const char text[] =
+        HEAD "process = touch\nworkers = 2\ntasks = 4\n[heavy.a]\nsize = 1MiB\nfill = random:3\n"
+        "[contract]\nheavy_reads = a\n[expect]\nvalue = touch\n"
+        "[claim.h]\ntext = handed over fast\nmetric = handoff_ms\nclaimed = 10000\nunit = ms\n";
+    expect_pass(text);
+    hc_outcome out;
+    run(text, GC_MODE_PROCESS, &out);
+    ck_assert_int_eq(out.nclaims, 1);
+    ck_assert_int_eq(out.claims[0].holds, 1);
+    ck_assert(out.claims[0].measured > 0);
+    ck_assert_str_eq(out.claims[0].metric, "handoff_ms");
+}
+END_TEST
+
+START_TEST(missed_claim_fails)
+{
+    expect_fail(HEAD "process = touch\n[heavy.a]\nsize = 1MiB\nfill = zero\n"
+                "[contract]\nheavy_reads = a\n"
+                "[claim.h]\ntext = instant\nmetric = handoff_ms\nclaimed = 0.000001\nunit = ms\n",
+                GC_MODE_PROCESS, "claim 'h' (instant) missed: handoff_ms measured");
+}
+END_TEST
+
+START_TEST(status_mismatch_names_task_and_reason)
+{
+    /* The contract names an entry the state lacks: INC-014's symptom. */
+    expect_fail(HEAD "process = checksum\n[heavy.a]\nsize = 1KiB\nfill = zero\n"
+                "[contract]\nheavy_reads = large_data\n",
+                GC_MODE_THREAD, "task 0: status ENOTFOUND (");
+    expect_fail(HEAD "process = checksum\n[heavy.a]\nsize = 1KiB\nfill = zero\n"
+                "[contract]\nheavy_reads = large_data\n",
+                GC_MODE_PROCESS, "large_data");
+    expect_fail(HEAD "process = echo\n[domain]\nx = int:1\n[contract]\ndomain_reads = x\n"
+                "[expect]\nstatus.0 = ETIMEOUT\n",
+                GC_MODE_THREAD, "task 0: status OK (1), expected ETIMEOUT");
+}
+END_TEST
+
+START_TEST(echo_text_and_value)
+{
+    expect_pass(HEAD "process = echo\nworkers = 2\ntasks = 5\n"
+                "[domain]\nmsg = str:hello; world\n[contract]\ndomain_reads = msg\n"
+                "[expect]\ntext = hello; world\nvalue = 12\n");
+    expect_fail(HEAD "process = echo\n[domain]\nmsg = str:hello\n[contract]\ndomain_reads = msg\n"
+                "[expect]\ntext = bye\n",
+                GC_MODE_THREAD, "task 0: text 'hello', expected 'bye'");
+    expect_fail(HEAD "process = echo\n[domain]\nmsg = str:hello\n[contract]\ndomain_reads = msg\n"
+                "[expect]\ntext_contains = bye\n",
+                GC_MODE_PROCESS, "does not contain 'bye'");
+}
+END_TEST
+
+START_TEST(outputs_read_back)
+{
+    static const char text[] =
+        HEAD "process = fill\nworkers = 3\ntasks = 5\n"
+        "[domain]\npattern = str:random:99\n"
+        "[output.o]\nsize = 1MiB\n[output.p]\nsize = 12345B\n"
+        "[contract]\ndomain_reads = pattern\noutputs = o, p\n"
+        "[expect]\noutput.o = pattern:random:99\noutput.p = pattern:random:99\n";
+    expect_pass(text);
+    expect_fail(HEAD "process = fill\n[output.o]\nsize = 4KiB\n[contract]\noutputs = o\n"
+                "[expect]\noutput.o = pattern:zero\n",
+                GC_MODE_PROCESS, "output 'o': byte at offset 1 of 4096 is 0x01, expected 0x00");
+}
+END_TEST
+
+START_TEST(readonly_write_refused)
+{
+    expect_pass(HEAD "process = write_readonly\nworkers = 2\ntasks = 2\n"
+                "[domain]\nstore = int:1\n[heavy.a]\nsize = 8KiB\nfill = sequence\n"
+                "[contract]\ndomain_reads = store\nheavy_reads = a\n"
+                "[expect]\nstatus = EREADONLY\nheavy_unchanged = true\n");
+}
+END_TEST
+
+START_TEST(empty_zone_and_no_zone)
+{
+    expect_pass(HEAD "process = checksum\n[contract]\nheavy_reads =\n[expect]\nvalue = checksum\n");
+    expect_pass(HEAD "process = checksum\n[state]\nheavy_zone = none\n[contract]\n"
+                "[expect]\nvalue = checksum\n");
+}
+END_TEST
+
+START_TEST(registered_contract_when_none_given)
+{
+    /* Built-ins register an empty contract: echo has no key to echo. */
+    expect_fail(HEAD "process = echo\n[domain]\nx = int:1\n", GC_MODE_THREAD,
+                "task 0: status EINVAL");
+}
+END_TEST
+
+START_TEST(max_wall_exceeded)
+{
+    expect_fail(HEAD "process = sleep\n[domain]\nms = int:30\n[contract]\ndomain_reads = ms\n"
+                "[expect]\nmax_wall_ms = 1\n",
+                GC_MODE_THREAD, "exceeds max_wall_ms 1.00");
+}
+END_TEST
+
+START_TEST(failures_per_task)
+{
+    hc_outcome out;
+    run(HEAD "process = crash\nmode = process\nworkers = 2\ntasks = 4\n"
+        "[domain]\nonly_task = int:2\n[contract]\ndomain_reads = only_task\n"
+        "[expect]\nstatus = ok\nstatus.2 = ECRASH\n",
+        GC_MODE_PROCESS, &out);
+    ck_assert_msg(out.passed, "%s", out.message);
+    ck_assert_uint_eq(out.tasks_ok, 3);
+    run(HEAD "process = sleep\nworkers = 2\ntasks = 2\ntask_timeout_ms = 50\n"
+        "[domain]\nms = int:5000\n[contract]\ndomain_reads = ms\n[expect]\nstatus = ETIMEOUT\n",
+        GC_MODE_THREAD, &out);
+    ck_assert_msg(out.passed, "%s", out.message);
+    ck_assert_uint_eq(out.tasks_ok, 0);
+}
+END_TEST
+
+START_TEST(zone_larger_than_memory_is_refused)
+{
+    /* Not run at all rather than filled into the OOM killer. */
+    hc_case *c = load(HEAD "process = checksum\n[heavy.huge]\nsize = 1024GiB\nfill = sequence\n");
+    hc_outcome out;
+    ck_assert_int_eq(hc_case_run(c, GC_MODE_THREAD, 1, &out), GC_ELIMIT);
+    ck_assert_int_eq(out.passed, 0);
+    ck_assert_ptr_nonnull(strstr(out.message, "state: the heavy zone needs 1048576 MiB"));
+    hc_case_free(c);
+}
+END_TEST
+
+START_TEST(zero_size_entries)
+{
+    expect_pass(HEAD "process = checksum\nworkers = 2\ntasks = 3\n"
+                "[heavy.empty]\nsize = 0B\nfill = zero\n[heavy.one]\nsize = 1B\nfill = sequence\n"
+                "[output.oempty]\nsize = 0B\n"
+                "[contract]\nheavy_reads = empty, one\noutputs = oempty\n"
+                "[expect]\nvalue = checksum\nheavy_unchanged = true\n");
+}
+END_TEST
+
+Suite *suite_case_run(void)
+{
+    Suite *s = suite_create("case_run");
+    TCase *tc = tcase_create("end_to_end");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, checksum_both_modes);
+    tcase_add_test(tc, value_mismatch_fails);
+    tcase_add_test(tc, touch_value_and_handoff_metric);
+    tcase_add_test(tc, missed_claim_fails);
+    tcase_add_test(tc, status_mismatch_names_task_and_reason);
+    tcase_add_test(tc, echo_text_and_value);
+    tcase_add_test(tc, outputs_read_back);
+    tcase_add_test(tc, readonly_write_refused);
+    tcase_add_test(tc, empty_zone_and_no_zone);
+    tcase_add_test(tc, registered_contract_when_none_given);
+    tcase_add_test(tc, max_wall_exceeded);
+    tcase_add_test(tc, failures_per_task);
+    tcase_add_test(tc, zone_larger_than_memory_is_refused);
+    tcase_add_test(tc, zero_size_entries);
+    suite_add_tcase(s, tc);
+    return s;
+}
