@@ -98,6 +98,9 @@ static int spawn(gc_engine *e, gc__pool *pool, int slot, gc_err *err)
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
         return gc_err_set(err, GC_ESYS, "cannot create a worker channel: %s", strerror(errno));
     pid_t parent = getpid();
+    /* Unwritten stdio buffers would be copied into the worker and printed
+     * twice by anything that flushes at its exit (valgrind's freeres does). */
+    fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
         int saved = errno;
