@@ -504,6 +504,87 @@ START_TEST(contracts_naming_other_files_of_the_same_generation)
 }
 END_TEST
 
+static long rss_kb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kb;
+}
+
+/* Soak: 10,000 dispatches over one persistent
+ * pool, both modes, a new zone generation every few rounds; nothing may leak
+ * and RSS must stay flat. It fits make check: about a second here. */
+START_TEST(soak_many_dispatches_leave_nothing_behind)
+{
+    tu_census before;
+    tu_census_take(&before);
+    fixture f;
+    fx_open(&f, 0);
+    gc_contract c = {.heavy_reads = ab, .n_heavy_reads = 2};
+    long rss_start = -1;
+    uint32_t dispatches = 0;
+    for (int round = 0; round < 1250; round++) {
+        if (round % 25 == 0) {
+            gc_state_free(f.st);
+            f.st = tu_state(64 * 1024 + (size_t)round, 4096, 0);
+        }
+        gc_mode m = round % 3 == 0 ? GC_MODE_THREAD : GC_MODE_PROCESS;
+        ck_assert_int_eq(fx_run(&f, "checksum", m, 2, 8, 0, &c), GC_OK);
+        uint64_t want = tu_checksum(f.st, ab, 2);
+        for (int t = 0; t < 8; t++)
+            ck_assert_uint_eq((uint64_t)f.res[t].value, want);
+        dispatches += 8;
+        if (round == 25)
+            rss_start = rss_kb();
+    }
+    long rss_end = rss_kb();
+    fprintf(stderr, "soak: %u dispatches, RSS %ld kB after warm-up, %ld kB at the end\n",
+            dispatches, rss_start, rss_end);
+    ck_assert_int_le(rss_end, rss_start + 1024);
+    fx_close(&f);
+    tu_census after;
+    tu_census_take(&after);
+    tu_census_same(&before, &after);
+}
+END_TEST
+
+/* A heavy zone has no name anywhere: nothing appears in /dev/shm, and the
+ * descriptor is an anonymous memfd. */
+START_TEST(zones_are_anonymous)
+{
+    int before = 0, after = 0;
+    DIR *d = opendir("/dev/shm");
+    struct dirent *de;
+    while (d && (de = readdir(d)))
+        before++;
+    if (d)
+        closedir(d);
+    fixture f;
+    fx_open(&f, 4096);
+    gc_contract c = {.heavy_reads = ab, .n_heavy_reads = 2};
+    ck_assert_int_eq(fx_run(&f, "checksum", GC_MODE_PROCESS, 2, 2, 0, &c), GC_OK);
+    d = opendir("/dev/shm");
+    while (d && (de = readdir(d)))
+        after++;
+    if (d)
+        closedir(d);
+    ck_assert_int_eq(after, before);
+    char path[64], target[256];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", gc_zone_input_fd(gc_state_heavy(f.st)));
+    ssize_t n = readlink(path, target, sizeof target - 1);
+    ck_assert_int_gt(n, 0);
+    target[n] = '\0';
+    ck_assert_msg(strncmp(target, "/memfd:", 7) == 0, "zone file is %s", target);
+    fx_close(&f);
+}
+END_TEST
+
 Suite *suite_exec(void)
 {
     Suite *s = suite_create("exec");
@@ -530,6 +611,11 @@ Suite *suite_exec(void)
     tcase_add_loop_test(pc, malformed_or_oversized_reply_fails_only_its_task, 0, 3);
     tcase_add_test(pc, fd_census_builtin_finds_no_stray_descriptor);
     tcase_add_test(pc, contracts_naming_other_files_of_the_same_generation);
+    tcase_add_test(pc, zones_are_anonymous);
     suite_add_tcase(s, pc);
+    TCase *sc = tcase_create("soak");
+    tcase_set_timeout(sc, 120);
+    tcase_add_test(sc, soak_many_dispatches_leave_nothing_behind);
+    suite_add_tcase(s, sc);
     return s;
 }
