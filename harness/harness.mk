@@ -43,7 +43,7 @@ HR_SRC := $(addprefix harness/src/,main.c opts.c discover.c plan.c run.c isolate
             render_tap.c render_md.c)
 HR_OBJ := $(HR_SRC:%.c=$(BUILD)/%.o)
 HR_LIB_OBJ := $(filter-out $(BUILD)/harness/src/main.o,$(HR_OBJ))
-HR_LIBS := -ljansson
+HR_LIBS := -ljansson -lm
 GAPCHECK := $(BUILD)/gapcheck
 
 $(HR_OBJ): ALL_CFLAGS += -DHR_VERSION='"$(VERSION)"'

@@ -1,0 +1,450 @@
+"""reports: renderings of the one report model (gcr_model.build): the
+self-contained HTML page (inline CSS and SVG plots, no script, no external
+resource), one Markdown report per incident, and JUnit XML. Renderers only
+format; every decision (verdicts, pass/fail, regressions) is in the model.
+"""
+
+import html
+import math
+import os
+import xml.etree.ElementTree as ET
+
+E = html.escape
+
+
+def fmt(v, unit="", nd=2):
+    if v is None:
+        return "n/a"
+    if isinstance(v, float):
+        if v != 0 and abs(v) < 0.01:
+            s = f"{v:.4f}"
+        else:
+            s = f"{v:.{nd}f}"
+    else:
+        s = str(v)
+    return f"{s} {unit}".strip()
+
+
+def pct(v):
+    return "n/a" if v is None else f"{v:.1f}%"
+
+
+def yes(b):
+    return "yes" if b else "NO"
+
+
+# ---- SVG plots ------------------------------------------------------------------
+
+def svg_ranges(rows, title, unit, width=720):
+    """Horizontal min-max ranges with the median as a dot and the baseline as a
+    tick, on a log scale (case times span 0.1 ms to seconds)."""
+    rows = [r for r in rows if r.get("current")]
+    if not rows:
+        return "<p class='muted'>no timings to plot</p>"
+    vals = [v for r in rows for v in (r.get("min"), r.get("max"), r.get("current"),
+                                     r.get("baseline")) if v]
+    lo, hi = math.log10(min(vals)) - 0.1, math.log10(max(vals)) + 0.1
+    left, bar_h = 260, 16
+    h = 30 + bar_h * len(rows) + 20
+    span = width - left - 20
+
+    def x(v):
+        return left + span * (math.log10(v) - lo) / (hi - lo)
+    out = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{h}' "
+           f"role='img' aria-label='{E(title)}'><title>{E(title)}</title>"]
+    for d in range(math.floor(lo), math.ceil(hi) + 1):
+        if lo <= d <= hi:
+            xx = x(10 ** d)
+            out.append(f"<line x1='{xx:.1f}' y1='20' x2='{xx:.1f}' y2='{h - 18}' class='grid'/>"
+                       f"<text x='{xx:.1f}' y='{h - 4}' class='ax'>{E(fmt(10.0 ** d, unit, 0) if d >= 0 else fmt(10.0 ** d, unit, -d))}</text>")
+    for i, r in enumerate(rows):
+        y = 26 + i * bar_h
+        cls = "bad" if r.get("status") == "regression" else "ok"
+        name = r["name"].split(":", 1)[-1]
+        out.append(f"<text x='{left - 6}' y='{y + 11}' class='lbl'>{E(name[:40])}</text>")
+        mn, mx = r.get("min") or r["current"], r.get("max") or r["current"]
+        out.append(f"<line x1='{x(mn):.1f}' y1='{y + 7}' x2='{x(mx):.1f}' y2='{y + 7}' "
+                   f"class='rng {cls}'/>")
+        out.append(f"<circle cx='{x(r['current']):.1f}' cy='{y + 7}' r='4' class='{cls}'>"
+                   f"<title>{E(name)}: median {fmt(r['current'], unit)}, baseline "
+                   f"{fmt(r.get('baseline'), unit)}</title></circle>")
+        if r.get("baseline"):
+            bx = x(r["baseline"])
+            out.append(f"<line x1='{bx:.1f}' y1='{y + 1}' x2='{bx:.1f}' y2='{y + 13}' class='base'/>")
+    out.append("</svg>")
+    return "".join(out)
+
+
+def svg_ratios(rows, title, width=720):
+    """Slowdown factor against the baseline per figure (1 = same), with each
+    figure's tolerance as a mark: a bar past its mark is a regression."""
+    rows = [r for r in rows if r.get("ratio") is not None and math.isfinite(r["ratio"])]
+    if not rows:
+        return "<p class='muted'>no figure compared with a baseline</p>"
+    top = max(3.0, max(max(r["ratio"], r["tolerance"]) for r in rows) * 1.1)
+    left, bar_h = 260, 16
+    h = 30 + bar_h * len(rows) + 20
+    span = width - left - 20
+
+    def x(v):
+        return left + span * min(v, top) / top
+    out = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{h}' "
+           f"role='img' aria-label='{E(title)}'><title>{E(title)}</title>"]
+    for t in range(0, int(top) + 1):
+        out.append(f"<line x1='{x(t):.1f}' y1='20' x2='{x(t):.1f}' y2='{h - 18}' class='grid'/>"
+                   f"<text x='{x(t):.1f}' y='{h - 4}' class='ax'>{t}x</text>")
+    for i, r in enumerate(rows):
+        y = 26 + i * bar_h
+        cls = "bad" if r["status"] == "regression" else "ok"
+        out.append(f"<text x='{left - 6}' y='{y + 11}' class='lbl'>"
+                   f"{E(r['name'].split(':', 1)[-1][:40])}</text>")
+        out.append(f"<rect x='{left}' y='{y + 2}' width='{x(r['ratio']) - left:.1f}' height='10' "
+                   f"class='{cls}'><title>{E(r['name'])}: {r['ratio']}x (tolerance "
+                   f"{r['tolerance']}x)</title></rect>")
+        out.append(f"<line x1='{x(r['tolerance']):.1f}' y1='{y}' x2='{x(r['tolerance']):.1f}' "
+                   f"y2='{y + 14}' class='base'/>")
+    out.append("</svg>")
+    return "".join(out)
+
+
+def svg_coverage(files, width=720):
+    rows = [f for f in files if f.get("lines") is not None]
+    if not rows:
+        return "<p class='muted'>no coverage data</p>"
+    left, bar_h = 260, 18
+    h = 30 + bar_h * len(rows) + 20
+    span = width - left - 20
+    out = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{h}' role='img' "
+           "aria-label='line and branch coverage per file'>"
+           "<title>line (upper) and branch (lower) coverage per file</title>"]
+    for t in range(0, 101, 25):
+        xx = left + span * t / 100
+        out.append(f"<line x1='{xx:.1f}' y1='20' x2='{xx:.1f}' y2='{h - 18}' class='grid'/>"
+                   f"<text x='{xx:.1f}' y='{h - 4}' class='ax'>{t}%</text>")
+    for i, f in enumerate(rows):
+        y = 26 + i * bar_h
+        out.append(f"<text x='{left - 6}' y='{y + 12}' class='lbl'>{E(f['file'])}</text>")
+        out.append(f"<rect x='{left}' y='{y + 1}' width='{span * f['lines'] / 100:.1f}' "
+                   f"height='7' class='ln'><title>{E(f['file'])}: lines {pct(f['lines'])}"
+                   f"</title></rect>")
+        b = f.get("branches") or 0
+        out.append(f"<rect x='{left}' y='{y + 9}' width='{span * b / 100:.1f}' height='7' "
+                   f"class='br'><title>{E(f['file'])}: branches {pct(f.get('branches'))}"
+                   f"</title></rect>")
+    out.append("</svg>")
+    return "".join(out)
+
+
+# ---- HTML -----------------------------------------------------------------------
+
+CSS = """
+body{font:14px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1100px;padding:0 16px;color:#222}
+nav{position:sticky;top:0;background:#fff;border-bottom:1px solid #ddd;padding:6px 0}
+nav a{margin-right:14px}
+table{border-collapse:collapse;margin:6px 0 14px}td,th{border:1px solid #ddd;padding:3px 7px;
+text-align:left;vertical-align:top}th{background:#f4f4f4}td.n{text-align:right}
+.verdict{font-size:20px;font-weight:bold;padding:8px 12px;border-radius:4px;display:inline-block}
+.VERIFIED,.ok,.pass{color:#0a6b2a}.NOTVERIFIED,.bad,.fail,.regression{color:#b00020}
+.verdict.VERIFIED{background:#e3f6e8}.verdict.NOTVERIFIED{background:#fde7ea}
+.muted{color:#777}code{background:#f4f4f4;padding:1px 3px}pre{background:#f4f4f4;padding:8px;
+overflow-x:auto}svg .grid{stroke:#e4e4e4}svg .ax{font-size:10px;text-anchor:middle;fill:#666}
+svg .lbl{font-size:11px;text-anchor:end;fill:#333}svg .rng{stroke-width:3}
+svg line.ok,svg .rng.ok{stroke:#6a9fd8}svg circle.ok,svg rect.ok{fill:#2f6db5}
+svg .bad{fill:#b00020;stroke:#b00020}svg .base{stroke:#222;stroke-width:2}
+svg .ln{fill:#2f6db5}svg .br{fill:#e39b2d}
+"""
+
+
+def _table(head, rows):
+    h = "".join(f"<th>{E(c)}</th>" for c in head)
+    body = "".join("<tr>" + "".join(c if c.startswith("<td") else f"<td>{c}</td>" for c in r)
+                   + "</tr>" for r in rows)
+    return f"<table><tr>{h}</tr>{body}</table>"
+
+
+def _vclass(v):
+    return "VERIFIED" if v == "VERIFIED" else "NOTVERIFIED"
+
+
+def _link_if(outdir, href, text):
+    if outdir is None or os.path.exists(os.path.join(outdir, href.split("#")[0])):
+        return f"<a href='{E(href)}'>{E(text)}</a>"
+    return f"{E(text)} <span class='muted'>(not generated)</span>"
+
+
+def render_html(m, outdir=None):
+    s = m["summary"]
+    p = ["<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+         "<meta name='viewport' content='width=device-width,initial-scale=1'>",
+         "<title>gapcheck verification report</title>",
+         f"<style>{CSS}</style></head><body>",
+         "<nav><a href='#summary'>Summary</a><a href='#incidents'>Incidents</a>"
+         "<a href='#cases'>Cases</a><a href='#coverage'>Coverage</a>"
+         "<a href='#timings'>Timings</a><a href='#reproduce'>Reproduce</a></nav>",
+         "<h1>gapcheck verification report</h1>",
+         f"<p class='muted'>generated {E(m['generated_at'])} on {E(m['machine']['host'])} "
+         f"({E(m['machine']['kernel'])}, {E(str(m['machine']['cores']))} cores, "
+         f"{E(m['machine']['cpu'] or 'cpu unknown')})</p>"]
+    # summary
+    overall = "PASS" if s["ok"] else "FAIL"
+    p.append("<h2 id='summary'>Summary</h2>")
+    p.append(f"<p class='verdict {'VERIFIED' if s['ok'] else 'NOTVERIFIED'}'>verify: {overall}</p>")
+    rows = [["make check", f"{s['passed']} passed, {s['failed']} failed, {s['skipped']} skipped"],
+            ["cases (timing run)", f"{s['cases']['passed']} passed, {s['cases']['failed']} failed, "
+                                   f"{s['cases']['skipped']} skipped of {s['cases']['total']}"],
+            ["incidents verified", f"{s['incidents_verified']} of {s['incidents']}"],
+            ["coverage", f"lines {pct(m['coverage']['lines'])}, branches "
+                         f"{pct(m['coverage']['branches'])}"],
+            ["timings", f"{m['timing'].get('regressions', 0)} regressions in "
+                        f"{m['timing'].get('compared', 0)} compared figures"]]
+    rows += [[f"stage: make {k}", f"<span class='{'ok' if v == 'ok' else 'bad'}'>{v}</span>"]
+             for k, v in s["stages"].items()]
+    p.append(_table(["what", "result"], [[E(a), b if b.startswith("<span") else E(b)]
+                                         for a, b in rows]))
+    p.append("<p>Also: " + ", ".join([_link_if(outdir, "verify.json", "verify.json"),
+                                      _link_if(outdir, "junit.xml", "junit.xml"),
+                                      _link_if(outdir, "coverage.xml", "coverage.xml (Cobertura)")]
+                                     + [_link_if(outdir, f"{i['id']}.md", f"{i['id']}.md")
+                                        for i in m["incidents"]]) + "</p>")
+    # incidents
+    p.append("<h2 id='incidents'>Incidents</h2>")
+    if not m["incidents"]:
+        p.append("<p class='muted'>no incident found under cases/</p>")
+    for inc in m["incidents"]:
+        p.append(_incident_html(inc))
+    # cases
+    p.append("<h2 id='cases'>Cases</h2>")
+    p.append(f"<p class='muted'>from {E(str(m.get('results_source')))}</p>")
+    p.append(_table(["case", "mode", "status", "runs", "wall min / median / max (ms)", "message"],
+                    [[f"<td id='case-{E(_slug(c['id']))}'>{E(c['id'])}</td>", E(c["mode"]),
+                      f"<span class='{E(c['status'])}'>{E(c['status'])}</span>", str(c["runs"]),
+                      E(" / ".join(fmt(c['wall_ms'][k]) for k in ("min", "median", "max"))),
+                      E(c["message"][:160])] for c in m["cases"]]))
+    # coverage
+    c = m["coverage"]
+    p.append("<h2 id='coverage'>Coverage</h2>")
+    if c["measured"]:
+        th = c.get("thresholds") or {}
+        p.append(f"<p>lines <b>{pct(c['lines'])}</b> ({c['lines_hit']} of {c['lines_found']}), "
+                 f"branches <b>{pct(c['branches'])}</b> ({c['branches_hit']} of "
+                 f"{c['branches_found']}); thresholds: lines {pct(th.get('lines'))}, branches "
+                 f"{pct(th.get('branches'))} — <span class='{'ok' if c['ok'] else 'bad'}'>"
+                 f"{'met' if c['ok'] else 'NOT met'}</span>. Full report: "
+                 f"{_link_if(outdir, 'coverage/index.html', 'coverage/index.html')}.</p>")
+        p.append(svg_coverage(c["files"]))
+    else:
+        p.append("<p class='bad'>coverage not measured (make coverage did not run)</p>")
+    # timings
+    t = m["timing"]
+    p.append("<h2 id='timings'>Timings</h2>")
+    for note in t.get("notes", []):
+        p.append(f"<p class='muted'>{E(note)}</p>")
+    cases = [r for r in t.get("figures", []) if r["group"] == "cases"]
+    p.append("<h3>Case wall time: min–max range, median (dot), baseline median (tick)</h3>")
+    p.append(svg_ranges(cases, "case wall time per result (log scale)", "ms"))
+    p.append("<h3>Slowdown against the baseline (bar), tolerance (tick)</h3>")
+    p.append(svg_ratios(t.get("figures", []), "slowdown factor per figure"))
+    p.append(_table(["figure", "current (median)", "baseline", "ratio", "tolerance", "status"],
+                    [[E(r["name"]), E(fmt(r["current"], r["unit"])),
+                      E(fmt(r["baseline"], r["unit"])), E(fmt(r["ratio"], "x")),
+                      E(f"{r['tolerance']}x + {r['slack']} {r['unit']}"),
+                      f"<span class='{E(r['status'].split()[0])}'>{E(r['status'])}</span>"]
+                     for r in t.get("figures", [])]))
+    if m.get("bench"):
+        p.append("<h3>Bench targets</h3>")
+        p.append(_table(["target", "measured", "limit", "met"],
+                        [[E(x["text"]), E(fmt(x["measured"])), E(fmt(x["limit"])),
+                          f"<span class='{'ok' if x['met'] else 'bad'}'>{yes(x['met'])}</span>"]
+                         for x in m["bench"]["targets"]]))
+    # reproduce
+    p.append("<h2 id='reproduce'>Reproduce</h2><pre>")
+    p.append(E("make verify        # this page, verify.json, junit.xml, INC-*.md\n"
+               "make check         # every test\nmake coverage      # thresholds in "
+               "reports/thresholds.json\nmake timings       # compare with reports/baseline.json\n"
+               "make baseline      # refresh the baseline (commit it)\n"))
+    p.append("</pre></body></html>\n")
+    return "\n".join(p)
+
+
+def _slug(s):
+    return "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in s)
+
+
+def _incident_html(inc):
+    v = inc["verdict"]
+    p = [f"<h3 id='{E(_slug(inc['id']))}'>{E(inc['id'])}: {E(inc['title'])}</h3>",
+         f"<p class='verdict {_vclass(v)}'>{E(v)}</p>",
+         f"<p>{E(inc['summary'])}</p>",
+         _table(["check", "holds"], [
+             ["fix holds: every case passes", f"<span class='{'ok' if inc['fix_holds'] else 'bad'}'>{yes(inc['fix_holds'])}</span>"],
+             ["cases are sensitive: with the bug re-injected, a case fails",
+              f"<span class='{'ok' if inc['sensitive'] else 'bad'}'>{yes(inc['sensitive'])}</span>"],
+             ["claims hold, measured", f"<span class='{'ok' if inc['claims_hold'] else 'bad'}'>{yes(inc['claims_hold'])}</span>"],
+             ["touched code is covered", f"<span class='{'ok' if inc['coverage_ok'] else 'bad'}'>{yes(inc['coverage_ok'])}</span>"]])]
+    p.append("<h4>Fix holds</h4>")
+    p.append(_table(["case", "status", "median ms"],
+                    [[f"<a href='#case-{E(_slug(c['id']))}'>{E(c['id'])}</a>",
+                      f"<span class='{E(c['status'])}'>{E(c['status'])}</span>",
+                      E(fmt(c["wall_ms"]["median"]))] for c in inc["cases"]]))
+    sens = inc["sensitivity"]
+    p.append("<h4>Cases are sensitive</h4>")
+    if sens["caught"]:
+        p.append(f"<p>{len(sens['caught'])} case runs fail with the bug re-injected "
+                 f"({len(sens['still_pass'])} still pass):</p>")
+        p.append(_table(["case", "status", "how it failed"],
+                        [[E(c["id"]), E(c["status"]), E(c["message"][:200])]
+                         for c in sens["caught"]]))
+    else:
+        p.append("<p class='bad'>no case failed with the bug re-injected, or no run.</p>")
+    p.append("<h4>Claims hold</h4>")
+    p.append(_table(["claim", "claimed", "measured", "holds", "where"],
+                    [[E(c["text"]), E(fmt(c["claimed"], c["unit"])),
+                      E(fmt(c["measured"], c["unit"], 3)),
+                      f"<span class='{'ok' if c['holds'] else 'bad'}'>{yes(c['holds'])}</span>",
+                      E(c["source"])] for c in inc["claims"]]))
+    mc = inc["machine"]
+    p.append(f"<p class='muted'>measured on {E(mc['host'])}: {E(mc['cpu'])}, {mc['cores']} cores, "
+             f"{E(mc['memory'])}, {E(mc['kernel'])}</p>")
+    p.append("<h4>Coverage of the code the incident touched</h4>")
+    rows = []
+    for t in inc["touched"]:
+        rows.append([f"<b>{E(t['file'])}</b>", "(file)",
+                     E(f"{pct(t['lines'])} ({t['lines_hit']}/{t['lines_found']})"),
+                     E(f"{pct(t['branches'])} ({t['branches_hit']}/{t['branches_found']})"), ""])
+        for f in t["functions"]:
+            rows.append(["", E(f["name"]),
+                         E(f"{pct(f['lines'])} ({f['lines_hit']}/{f['lines_found']})"),
+                         E(f"{pct(f['branches'])} ({f['branches_hit']}/{f['branches_found']})"),
+                         E(str(f["calls"]))])
+    p.append(_table(["file", "function", "lines", "branches", "calls"], rows))
+    p.append("<h4>How to reproduce</h4><pre>" + E("\n".join(inc["reproduce"])) + "</pre>")
+    return "\n".join(p)
+
+
+# ---- Markdown (one per incident) ------------------------------------------------
+
+def _md_row(cells):
+    return "| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in cells) + " |"
+
+
+def _md_table(head, rows):
+    return "\n".join([_md_row(head), _md_row(["---"] * len(head))] + [_md_row(r) for r in rows])
+
+
+def render_incident_md(inc, m):
+    mc = inc["machine"]
+    sens = inc["sensitivity"]
+    out = [f"# {inc['id']}: {inc['title']}", "",
+           f"**Verdict: {inc['verdict']}**", "",
+           _md_table(["check", "holds"], [
+               ["fix holds (every case passes)", yes(inc["fix_holds"])],
+               ["cases are sensitive (a case fails with the bug re-injected)", yes(inc["sensitive"])],
+               ["claims hold (measured)", yes(inc["claims_hold"])],
+               ["code the incident touched is covered", yes(inc["coverage_ok"])]]), "",
+           f"Generated {m['generated_at']} by `make verify`; machine-readable: `reports/verify.json`.",
+           "", "## Summary", "", inc["summary"] or "(no summary in cases/%s/INCIDENT.md)" % inc["id"],
+           "", "## Fix holds", "",
+           f"{sum(c['status'] in ('pass', 'xfail') for c in inc['cases'])} of {len(inc['cases'])} "
+           f"case runs pass (wall time over {max([c['runs'] for c in inc['cases']] or [0])} runs).", "",
+           _md_table(["case", "status", "min ms", "median ms", "max ms"],
+                     [[c["id"], c["status"], fmt(c["wall_ms"]["min"]), fmt(c["wall_ms"]["median"]),
+                       fmt(c["wall_ms"]["max"])] for c in inc["cases"]]), "",
+           "## Cases are sensitive", ""]
+    if sens["ran"]:
+        out += [f"With the bug re-injected (`cases/{inc['id']}/reinject.patch`, applied by "
+                f"`ci/reinject.sh`), {len(sens['caught'])} case runs fail and "
+                f"{len(sens['still_pass'])} still pass. Log: `{sens['log']}`.", ""]
+        if sens["caught"]:
+            out += [_md_table(["case", "status", "how it failed"],
+                              [[c["id"], c["status"], c["message"][:200]] for c in sens["caught"]]),
+                    ""]
+    else:
+        out += ["No re-injection run was found.", ""]
+    out += ["## Claims hold", "",
+            _md_table(["claim", "claimed", "measured", "holds", "measured by"],
+                      [[c["text"], fmt(c["claimed"], c["unit"]), fmt(c["measured"], c["unit"], 3),
+                        yes(c["holds"]), c["source"]] for c in inc["claims"]]), "",
+            f"Measured on `{mc['host']}`: {mc['cpu']}, {mc['cores']} cores, {mc['memory']}, "
+            f"{mc['kernel']}.", "",
+            "## Coverage of the code the incident touched", "",
+            "Line and branch coverage from `make coverage` (lcov, gcc --coverage; forked "
+            "workers flush their counters). A function's lines run from its first line to the "
+            "next function's.", ""]
+    rows = []
+    for t in inc["touched"]:
+        rows.append([f"`{t['file']}`", "(whole file)",
+                     f"{pct(t['lines'])} ({t['lines_hit']}/{t['lines_found']})",
+                     f"{pct(t['branches'])} ({t['branches_hit']}/{t['branches_found']})", "",
+                     t["why"]])
+        for f in t["functions"]:
+            rows.append(["", f"`{f['name']}`", f"{pct(f['lines'])} ({f['lines_hit']}/{f['lines_found']})",
+                         f"{pct(f['branches'])} ({f['branches_hit']}/{f['branches_found']})",
+                         f["calls"], ""])
+    out += [_md_table(["file", "function", "lines", "branches", "calls", "why"], rows), "",
+            "## How to reproduce", "", "```sh"] + inc["reproduce"] + ["```", ""]
+    return "\n".join(out)
+
+
+# ---- JUnit ----------------------------------------------------------------------
+
+def render_junit(m):
+    root = ET.Element("testsuites", name="gapcheck verify")
+    total = fails = 0
+
+    def suite(name):
+        return ET.SubElement(root, "testsuite", name=name)
+
+    def case(s, classname, name, failure=None, skipped=None, time_s=None):
+        nonlocal total, fails
+        tc = ET.SubElement(s, "testcase", classname=classname, name=name)
+        if time_s is not None:
+            tc.set("time", f"{time_s:.6f}")
+        if failure:
+            ET.SubElement(tc, "failure", message=failure[:500]).text = failure
+            fails += 1
+        elif skipped:
+            ET.SubElement(tc, "skipped", message=skipped)
+        total += 1
+        return tc
+
+    for inc in m["incidents"]:
+        s = suite(f"incident.{inc['id']}")
+        for key, what in (("fix_holds", "fix holds"), ("sensitive", "cases are sensitive"),
+                          ("claims_hold", "claims hold"), ("coverage_ok", "touched code covered")):
+            case(s, f"incident.{inc['id']}", key,
+                 None if inc[key] else f"{what}: no. Verdict: {inc['verdict']}")
+        for c in inc["claims"]:
+            case(s, f"incident.{inc['id']}.claims", c["text"],
+                 None if c["holds"] else f"measured {c['measured']} {c['unit']} > claimed "
+                                         f"{c['claimed']} {c['unit']} ({c['source']})")
+    s = suite("cases")
+    for c in m["cases"]:
+        med = c["wall_ms"]["median"]
+        bad = c["status"] in ("fail", "error", "timeout", "crash", "xpass")
+        case(s, f"cases.{c['incident'] or 'engine'}", c["id"],
+             f"{c['status']}: {c['message']}" if bad else None,
+             (c["message"] or "skipped") if c["status"] == "skip" else None,
+             med / 1000 if med is not None else None)
+    s = suite("coverage")
+    cov = m["coverage"]
+    case(s, "coverage", "thresholds",
+         None if cov.get("ok") else "; ".join(cov.get("failures") or ["coverage not measured"]))
+    s = suite("timing")
+    for r in m["timing"].get("figures", []):
+        case(s, f"timing.{r['group']}", r["name"],
+             f"{r['current']} {r['unit']} vs baseline {r['baseline']} {r['unit']}: {r['ratio']}x "
+             f"> {r['tolerance']}x" if r["status"] == "regression" else None,
+             "no baseline" if r["status"] in ("new", "missing") else None)
+    s = suite("stages")
+    for k, v in m["summary"]["stages"].items():
+        case(s, "stages", f"make {k}", None if v == "ok" else f"make {k} failed "
+                                                               f"(reports/stages/{k}.log)")
+    root.set("tests", str(total))
+    root.set("failures", str(fails))
+    for s in root:
+        s.set("tests", str(len(s)))
+        s.set("failures", str(sum(1 for tc in s if tc.find("failure") is not None)))
+        s.set("skipped", str(sum(1 for tc in s if tc.find("skipped") is not None)))
+        s.set("errors", "0")
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
