@@ -1,1 +1,124 @@
-# fuzz/: (being built; see its issue)
+# fuzz/: the fuzz targets of context construction (see fuzz/README.md).
+# Each target (fuzz/TARGET.c, one LLVMFuzzerTestOneInput) is built three
+# ways from the same source, each with every engine source compiled by the
+# matching compiler into its own tree (instrumentation and sanitizers must
+# cover the engine, so the plain library objects are never reused):
+#   $(BUILD)/fuzz/afl/TARGET        afl-clang-fast -fsanitize=fuzzer, ASan+UBSan
+#                                   (AFL++ persistent mode through its driver)
+#   $(BUILD)/fuzz/libfuzzer/TARGET  clang -fsanitize=fuzzer,address,undefined
+#   $(BUILD)/fuzz/replay/TARGET     gcc ASan+UBSan + fuzz/replay_main.c
+# Only the replay build is part of `make check` (check-fuzz-replay): gcc only,
+# seconds. Campaigns: make fuzz | fuzz-libfuzzer FUZZ_TARGET= FUZZ_SECONDS=
+# FUZZ_JOBS=; crashes: make fuzz-triage FUZZ_TARGET=.
+
+FUZZ_TARGETS := context_decode context_factory case_parse
+FUZZ_TARGET ?= context_decode
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS ?= 1
+FUZZ_AFL_CC ?= afl-clang-fast
+FUZZ_CLANG ?= clang
+FUZZ_GCC ?= gcc
+FUZZ_DEPS := afl++ clang
+FUZZ_DEPS_STAMP := $(BUILD)/.deps-fuzz
+
+# Sources every target links, and what case_parse adds: only the parser
+# (case.c) of the case module; its runner half (case_run.c) is not needed.
+FUZZ_COMMON_SRC := $(ENGINE_SRC) fuzz/fz.c
+FUZZ_HC_SRC ?= harness/src/case.c
+FUZZ_HC_LIBS ?= $(if $(HC_LIBS),$(HC_LIBS),-linih) -lm
+fuzz_srcs = $(FUZZ_COMMON_SRC) fuzz/$(1).c $(if $(filter case_parse,$(1)),$(FUZZ_HC_SRC))
+fuzz_libs = $(if $(filter case_parse,$(1)),$(FUZZ_HC_LIBS))
+fuzz_objs = $(patsubst %.c,$(2)/%.o,$(call fuzz_srcs,$(1)))
+
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CPPFLAGS := -D_GNU_SOURCE -Iengine/include -Iengine/src -Iharness/src -Ifuzz
+FUZZ_CFLAGS ?= -O2 -g
+FUZZ_ALL_CFLAGS = $(FUZZ_CPPFLAGS) -std=c11 $(GC_WARN) -pthread $(FUZZ_CFLAGS) $(FUZZ_SAN)
+
+FUZZ_AFL_DIR := $(BUILD)/fuzz/afl
+FUZZ_LF_DIR := $(BUILD)/fuzz/libfuzzer
+FUZZ_RP_DIR := $(BUILD)/fuzz/replay
+
+$(FUZZ_DEPS_STAMP): ci/ensure-deps.sh
+	@ci/ensure-deps.sh $(FUZZ_DEPS)
+	@mkdir -p $(@D) && touch $@
+
+# AFL_QUIET: afl-cc prints a banner per file otherwise.
+$(FUZZ_AFL_DIR)/%.o: %.c | $(FUZZ_DEPS_STAMP)
+	@mkdir -p $(@D)
+	AFL_QUIET=1 $(FUZZ_AFL_CC) $(FUZZ_ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(FUZZ_LF_DIR)/%.o: %.c | $(FUZZ_DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(FUZZ_CLANG) $(FUZZ_ALL_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+# The targets' plumbing (fz.c: descriptor caches) gets no coverage
+# instrumentation: a cache hit or miss must not count as new coverage.
+# (afl-clang-fast 4.04c ignores the no_sanitize_coverage attribute.)
+$(FUZZ_AFL_DIR)/fuzz/fz.o $(FUZZ_LF_DIR)/fuzz/fz.o: fuzz/fz.c | $(FUZZ_DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(FUZZ_CLANG) $(FUZZ_ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(FUZZ_RP_DIR)/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(FUZZ_GCC) $(FUZZ_ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+define FUZZ_TARGET_RULES
+$(FUZZ_AFL_DIR)/$(1): $(call fuzz_objs,$(1),$(FUZZ_AFL_DIR))
+	AFL_QUIET=1 $(FUZZ_AFL_CC) -fsanitize=fuzzer $(FUZZ_SAN) -pthread -o $$@ $$^ $(call fuzz_libs,$(1))
+$(FUZZ_LF_DIR)/$(1): $(call fuzz_objs,$(1),$(FUZZ_LF_DIR))
+	$(FUZZ_CLANG) -fsanitize=fuzzer $(FUZZ_SAN) -pthread -o $$@ $$^ $(call fuzz_libs,$(1))
+$(FUZZ_RP_DIR)/$(1): $(call fuzz_objs,$(1),$(FUZZ_RP_DIR)) $(FUZZ_RP_DIR)/fuzz/replay_main.o
+	$(FUZZ_GCC) $(FUZZ_SAN) -pthread -o $$@ $$^ $(call fuzz_libs,$(1))
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call FUZZ_TARGET_RULES,$(t))))
+
+FUZZ_AFL_BINS := $(FUZZ_TARGETS:%=$(FUZZ_AFL_DIR)/%)
+FUZZ_LF_BINS := $(FUZZ_TARGETS:%=$(FUZZ_LF_DIR)/%)
+FUZZ_RP_BINS := $(FUZZ_TARGETS:%=$(FUZZ_RP_DIR)/%)
+
+fuzz-build-afl: $(FUZZ_AFL_BINS)
+fuzz-build-libfuzzer: $(FUZZ_LF_BINS)
+fuzz-build-replay: $(FUZZ_RP_BINS)
+fuzz-build: fuzz-build-afl fuzz-build-libfuzzer fuzz-build-replay
+
+# Campaigns (fuzz/campaign.sh): figures on stdout, exit 1 when a crash was
+# found. Only the binary of the chosen target is built.
+fuzz: $(FUZZ_AFL_DIR)/$(FUZZ_TARGET) $(FUZZ_RP_DIR)/$(FUZZ_TARGET)
+	fuzz/campaign.sh afl $(FUZZ_TARGET) $(FUZZ_SECONDS) $(FUZZ_JOBS) $(BUILD)
+fuzz-libfuzzer: $(FUZZ_LF_DIR)/$(FUZZ_TARGET) $(FUZZ_RP_DIR)/$(FUZZ_TARGET)
+	fuzz/campaign.sh libfuzzer $(FUZZ_TARGET) $(FUZZ_SECONDS) $(FUZZ_JOBS) $(BUILD)
+
+# Crashes of the last campaigns -> minimized, de-duplicated regressions.
+fuzz-triage: $(FUZZ_AFL_DIR)/$(FUZZ_TARGET) $(FUZZ_LF_DIR)/$(FUZZ_TARGET) \
+             $(FUZZ_RP_DIR)/$(FUZZ_TARGET)
+	fuzz/triage.sh $(FUZZ_TARGET) $(BUILD)
+
+# Seed corpora of the context targets: real contexts made by the engine.
+# Run once by hand (make fuzz-seeds) and commit fuzz/corpus/; not part of
+# check, so that seeds only change when someone means it.
+FUZZ_GEN := $(FUZZ_RP_DIR)/gen_seeds
+$(FUZZ_GEN): $(FUZZ_COMMON_SRC:%.c=$(FUZZ_RP_DIR)/%.o) $(FUZZ_RP_DIR)/fuzz/gen_seeds.o
+	$(FUZZ_GCC) $(FUZZ_SAN) -pthread -o $@ $^
+fuzz-seeds: $(FUZZ_GEN)
+	$(FUZZ_GEN) fuzz/corpus
+
+# The OSS-Fuzz/ClusterFuzzLite build script, run locally the way the
+# infrastructure runs it (libFuzzer, ASan): proves ci/oss-fuzz/build.sh works.
+fuzz-oss-local: | $(FUZZ_DEPS_STAMP)
+	@mkdir -p $(BUILD)/fuzz/oss/out $(BUILD)/fuzz/oss/work
+	SRC=$(CURDIR) WORK=$(CURDIR)/$(BUILD)/fuzz/oss/work OUT=$(CURDIR)/$(BUILD)/fuzz/oss/out \
+	  CC=$(FUZZ_CLANG) CXX=clang++ CFLAGS='-O1 -g -fsanitize=address,fuzzer-no-link' \
+	  CXXFLAGS='-O1 -g -fsanitize=address,fuzzer-no-link' LIB_FUZZING_ENGINE=-fsanitize=fuzzer \
+	  ci/oss-fuzz/build.sh
+	@ls -l $(BUILD)/fuzz/oss/out
+
+# make check: every corpus and every stored regression through the replay
+# drivers (gcc, sanitizers on); the log ends with "N passed, N failed".
+check-fuzz-replay: $(FUZZ_RP_BINS)
+	@mkdir -p $(BUILD)/check
+	@fuzz/replay-all.sh $(BUILD) $(BUILD)/check/fuzz-replay.log
+
+CHECK_STEPS += check-fuzz-replay
+.PHONY: fuzz fuzz-libfuzzer fuzz-triage fuzz-seeds fuzz-build fuzz-build-afl \
+        fuzz-build-libfuzzer fuzz-build-replay fuzz-oss-local check-fuzz-replay
