@@ -51,6 +51,53 @@ static void open_files(unsigned ctl, uint64_t in_size, uint64_t out_size,
     }
 }
 
+/* FZD_SYNTH: the manifest zone.c would have written for the entries the
+ * message lists (parsed leniently: what cannot be read is left out). */
+static uint8_t *synth_manifest(const uint8_t *msg, size_t len, uint64_t in_size,
+                               uint64_t out_size, uint64_t page, size_t *out_len)
+{
+    fz_in in = {msg, len, 20};
+    uint64_t generation = fz_u64(&in);
+    in.pos = 52;
+    size_t ndomain = fz_u16(&in), nentries = fz_u16(&in);
+    for (size_t i = 0; i < ndomain && fz_left(&in) > 0; i++) {
+        size_t got;
+        fz_bytes(&in, fz_u8(&in), &got);
+        unsigned type = fz_u8(&in);
+        if (type == GC_VAL_INT || type == GC_VAL_DOUBLE)
+            fz_u64(&in);
+        else
+            fz_bytes(&in, (size_t)(fz_u16(&in) | (uint32_t)fz_u16(&in) << 16), &got);
+    }
+    if (nentries > GC_HEAVY_MAX)
+        nentries = GC_HEAVY_MAX;
+    uint8_t *buf = calloc(1, 48 + 88 * nentries);
+    FZ_CHECK(buf != NULL, "out of memory");
+    uint32_t count = 0;
+    for (; count < nentries && fz_left(&in) > 0; count++) {
+        uint8_t *me = buf + 48 + 88 * count;
+        size_t got;
+        const uint8_t *name = fz_bytes(&in, fz_u8(&in), &got);
+        memcpy(me, name, got < 64 ? got : 63);
+        uint32_t flags = (uint32_t)fz_u16(&in) | (uint32_t)fz_u16(&in) << 16;
+        uint64_t offset = fz_u64(&in), length = fz_u64(&in);
+        memcpy(me + 64, &offset, 8);
+        memcpy(me + 72, &length, 8);
+        memcpy(me + 80, &flags, 4);
+    }
+    uint32_t version = GC_ZONE_VERSION;
+    uint64_t data_offset = (48 + 88 * (uint64_t)count + page - 1) / page * page;
+    memcpy(buf, GC_ZONE_MAGIC, 8);
+    memcpy(buf + 8, &version, 4);
+    memcpy(buf + 12, &count, 4);
+    memcpy(buf + 16, &generation, 8);
+    memcpy(buf + 24, &data_offset, 8);
+    memcpy(buf + 32, &in_size, 8);
+    memcpy(buf + 40, &out_size, 8);
+    *out_len = 48 + 88 * (size_t)count;
+    return buf;
+}
+
 static uint64_t pages_to_size(uint8_t b, uint64_t page)
 {
     return (uint64_t)(b & 0x7f) * page + ((b & 0x80) ? 1 : 0);
@@ -211,6 +258,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned ctl = data[0];
     uint64_t in_size = pages_to_size(data[1], page), out_size = pages_to_size(data[2], page);
     size_t mlen = (size_t)data[3] | (size_t)data[4] << 8;
+    int synth = (mlen & FZD_SYNTH) != 0;
+    mlen &= ~(size_t)FZD_SYNTH;
     if (mlen > size - FZD_HEAD)
         mlen = size - FZD_HEAD;
     struct manifest m = {data + FZD_HEAD, mlen};
@@ -225,6 +274,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             msg[8 + i] = (uint8_t)(len >> (8 * i));
     if ((ctl & FZD_FIX_GEN) && len >= 28 && mlen >= 24)
         memcpy(msg + 20, m.p + 16, 8);
+    uint8_t *synth_buf = NULL;
+    if (synth) {
+        synth_buf = synth_manifest(msg, len, in_size, out_size, page, &m.len);
+        m.p = synth_buf;
+    }
 
     int in_fd = -1, out_fd = -1;
     open_files(ctl, in_size, out_size, &m, &in_fd, &out_fd);
@@ -265,6 +319,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         gc_ctx_free(ctx);
     }
     fz_fd_check(mark, "context_decode");
+    free(synth_buf);
     free(msg);
     return 0;
 }

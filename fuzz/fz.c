@@ -180,9 +180,13 @@ int fz_pipe_cached(void)
     return cache_pipe[0];
 }
 
+/* The fuzzing engine may itself keep a descriptor open between iterations
+ * (libFuzzer does when it starts looking for leaks), taking the cached slot:
+ * then the slot is busy before the code under test runs, and the mark is
+ * redone instead of reporting a leak that is not the target's. */
 int fz_fd_mark_cached(void)
 {
-    if (cache_mark < 0)
+    if (cache_mark < 0 || fcntl(cache_mark, F_GETFD) != -1)
         cache_mark = fz_fd_mark();
     return cache_mark;
 }

@@ -44,7 +44,7 @@ int fz_memfd(uint64_t size, const uint8_t *bytes, size_t len, int seals);
  * descriptor from an LRU cache keyed by (key, size, seals, bytes), owned by
  * the cache, or -1. fz_pipe_cached: the read end of one pipe (a descriptor
  * that is not a file). fz_fd_mark_cached: fz_fd_mark, redone only when the
- * cache changed. fz_cleanup() closes them all. This file is compiled without
+ * cache changed or the slot was taken between iterations (one fcntl). fz_cleanup() closes them all. This file is compiled without
  * coverage instrumentation (fuzz.mk) so that a hit or a miss is not new
  * coverage: AFL++ would see unstable edges. */
 int fz_memfd_cached(unsigned key, uint64_t size, const uint8_t *bytes, size_t len, int seals);
@@ -79,7 +79,11 @@ void fz_cleanup(void);
 /* context_decode: ctl u8 | in_pages u8 | out_pages u8 | mlen u16 |
  * mlen bytes written at offset 0 of the input file (its manifest) | message.
  * A pages byte gives (b & 0x7f) pages, plus one byte when b & 0x80 (a size
- * that is not whole pages). */
+ * that is not whole pages). When mlen has bit 15 set (FZD_SYNTH), the input
+ * file's manifest is instead made from the message itself (its generation,
+ * the stated sizes and its entries), so that the decoder's own bounds checks
+ * are reached without the fuzzer having to forge a matching manifest. */
+#define FZD_SYNTH 0x8000u
 #define FZD_IN_MASK 0x03u        /* input descriptor: */
 #define FZD_IN_NONE 0x00u        /*   -1 */
 #define FZD_IN_SEALED 0x01u      /*   memfd sealed as a published zone */

@@ -56,6 +56,7 @@ struct decode_spec {
     uint32_t task, ntasks;
     uint64_t deadline;
     unsigned ctl_override;              /* 0: what a dispatcher passes */
+    int synth;                          /* FZD_SYNTH: the target makes the manifest */
 };
 
 static gc_state *make_state(const struct entry_spec *entries)
@@ -111,7 +112,7 @@ static void decode_seed(const struct decode_spec *s)
     int has_in = s->n_heavy + s->n_outputs > 0, has_out = s->n_outputs > 0;
     uint8_t manifest[4096];
     size_t mlen = 0;
-    if (has_in) {
+    if (has_in && !s->synth) {
         mlen = 48 + 88 * gc_zone_count(z);
         if (mlen > sizeof manifest || pread(gc_zone_input_fd(z), manifest, mlen, 0) != (ssize_t)mlen)
             die("manifest", NULL);
@@ -127,7 +128,7 @@ static void decode_seed(const struct decode_spec *s)
     buf[1] = has_in ? (uint8_t)(gc_zone_input_size(z) / page) : 0;
     buf[2] = has_out ? (uint8_t)(gc_zone_output_size(z) / page) : 0;
     buf[3] = (uint8_t)mlen;
-    buf[4] = (uint8_t)(mlen >> 8);
+    buf[4] = (uint8_t)((mlen | (s->synth ? FZD_SYNTH : 0)) >> 8);
     memcpy(buf + FZD_HEAD, manifest, mlen);
     memcpy(buf + FZD_HEAD + mlen, msg, len);
     write_seed("context_decode", s->seed, buf, FZD_HEAD + mlen + len);
@@ -151,18 +152,21 @@ static void decode_seeds(void)
     static const char *const h3[] = {"e0", "e1", "e2", "e3", "e4", "e5", "e6"};
     static const char *const o3[] = {"o0", "o1"};
     const struct decode_spec specs[] = {
-        {"domain-only", NULL, NULL, 0, NULL, 0, 0, 1, 0, 0},
-        {"zone-not-passed", one, NULL, 0, NULL, 0, 2, 4, 0, 0},
-        {"inc014-heavy-read", one, h1, 1, NULL, 0, 0, 1, 0, 0},
-        {"heavy-and-outputs", mixed, h2, 3, o2, 2, 3, 8, 123456789, 0},
-        {"outputs-only", mixed, NULL, 0, o2, 2, 0, 2, 0, 0},
-        {"many-entries", many, h3, 7, o3, 2, 15, 16, 1, 0},
+        {"domain-only", NULL, NULL, 0, NULL, 0, 0, 1, 0, 0, 0},
+        {"zone-not-passed", one, NULL, 0, NULL, 0, 2, 4, 0, 0, 0},
+        {"inc014-heavy-read", one, h1, 1, NULL, 0, 0, 1, 0, 0, 0},
+        {"heavy-and-outputs", mixed, h2, 3, o2, 2, 3, 8, 123456789, 0, 0},
+        {"outputs-only", mixed, NULL, 0, o2, 2, 0, 2, 0, 0, 0},
+        {"many-entries", many, h3, 7, o3, 2, 15, 16, 1, 0, 0},
         /* The same message with the wrong descriptors: refused. */
-        {"input-not-write-sealed", one, h1, 1, NULL, 0, 0, 1, 0, FZD_IN_RESIZE},
-        {"input-is-a-pipe", one, h1, 1, NULL, 0, 0, 1, 0, FZD_IN_SEALED | FZD_PIPE},
+        {"input-not-write-sealed", one, h1, 1, NULL, 0, 0, 1, 0, FZD_IN_RESIZE, 0},
+        {"input-is-a-pipe", one, h1, 1, NULL, 0, 0, 1, 0, FZD_IN_SEALED | FZD_PIPE, 0},
         {"output-write-sealed", mixed, h2, 3, o2, 2, 0, 1, 0,
-         FZD_IN_SEALED | FZD_OUT_RDONLY << FZD_OUT_SHIFT},
-        {"same-fd-twice", mixed, h2, 3, o2, 2, 0, 1, 0, FZD_IN_SEALED | FZD_SAME_FD},
+         FZD_IN_SEALED | FZD_OUT_RDONLY << FZD_OUT_SHIFT, 0},
+        {"same-fd-twice", mixed, h2, 3, o2, 2, 0, 1, 0, FZD_IN_SEALED | FZD_SAME_FD, 0},
+        /* The manifest made by the target from the message (FZD_SYNTH). */
+        {"synth-heavy-and-outputs", mixed, h2, 3, o2, 2, 1, 2, 0, 0, 1},
+        {"synth-many-entries", many, h3, 7, o3, 2, 0, 1, 0, 0, 1},
     };
     for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++)
         decode_seed(&specs[i]);
