@@ -78,6 +78,11 @@ help:
 	@echo "make check      run every test (unit, cases, re-injection, fuzz replay)"
 	@echo "make verify     the main job: reports under reports/"
 	@echo "make bench      handoff/bandwidth/copy benchmark -> reports/bench.json"
+	@echo "make coverage   line+branch coverage, fails below reports/thresholds.json"
+	@echo "make memcheck   tests under Valgrind;  make sanitize: under ASan+UBSan"
+	@echo "make verify-browser  check the rendered report in headless Chromium"
+	@echo "make fuzz       AFL++ campaign (FUZZ_TARGET, FUZZ_SECONDS, FUZZ_JOBS); make fuzz-libfuzzer"
+	@echo "make baseline   refresh reports/baseline.json from this machine"
 	@echo "make install    library, headers, pkg-config (PREFIX, DESTDIR)"
 	@echo "make clean      remove $(BUILD)/"
 

@@ -152,3 +152,10 @@ check-reports: $(REPORTS_SRC)
 
 CHECK_STEPS += check-reports
 .PHONY: coverage memcheck sanitize timing-inputs timings baseline verify check-reports
+
+# The page as a browser renders it (headless Chromium, Debian's package):
+# verdicts, plots and coverage must be on the rendered DOM. After make verify.
+verify-browser:
+	@ci/ensure-deps.sh chromium
+	reports/scripts/browser-check.sh reports/index.html reports/verify.json
+.PHONY: verify-browser
