@@ -83,6 +83,7 @@ help:
 	@echo "make verify-browser  check the rendered report in headless Chromium"
 	@echo "make fuzz       AFL++ campaign (FUZZ_TARGET, FUZZ_SECONDS, FUZZ_JOBS); make fuzz-libfuzzer"
 	@echo "make baseline   refresh reports/baseline.json from this machine"
+	@echo "make soak       load cases (10,000-dispatch soak, concurrent callers) x SOAK_REPEAT"
 	@echo "make install    library, headers, pkg-config (PREFIX, DESTDIR)"
 	@echo "make clean      remove $(BUILD)/"
 

@@ -111,3 +111,10 @@ check-reinject: $(HC_REINJECT_STEPS)
 
 CHECK_STEPS += $(HC_REINJECT_STEPS)
 .PHONY: check-reinject $(HC_REINJECT_STEPS)
+
+# make soak: the load-tagged cases (the 10,000-dispatch soak, concurrent
+# callers), each repeated SOAK_REPEAT times, with min/median/max timings.
+SOAK_REPEAT ?= 10
+soak: $(GAPCHECK)
+	$(GAPCHECK) run cases --tag load --repeat $(SOAK_REPEAT) --output $(BUILD)/soak
+.PHONY: soak

@@ -46,12 +46,13 @@ typedef enum hc_section_kind {
     HC_SEC_HEAVY,
     HC_SEC_OUTPUT,
     HC_SEC_CLAIM,
+    HC_SEC_RUN,
     HC_SEC_COUNT
 } hc_section_kind;
 
 static const char *const hc_simple_sections[HC_SEC_COUNT] = {
     [HC_SEC_CASE] = "case",     [HC_SEC_STATE] = "state",   [HC_SEC_DOMAIN] = "domain",
-    [HC_SEC_CONTRACT] = "contract", [HC_SEC_EXPECT] = "expect",
+    [HC_SEC_CONTRACT] = "contract", [HC_SEC_EXPECT] = "expect", [HC_SEC_RUN] = "run",
 };
 
 typedef struct hc_seen_key {
@@ -79,7 +80,7 @@ typedef struct hc_parser {
 
 enum {
     L_ID, L_TITLE, L_PROCESS, L_WORKERS, L_TASKS, L_MODE, L_VALUE, L_TEXT, L_MAXWALL,
-    L_TIMEOUT, L_TASK_TIMEOUT, L_HEAVY_ZONE, L_STATUS, L_COUNT
+    L_TIMEOUT, L_TASK_TIMEOUT, L_HEAVY_ZONE, L_STATUS, L_CALLERS, L_SETUP, L_COUNT
 };
 
 static int hc_fail(hc_parser *p, int line, const char *key, int rc, const char *fmt, ...)
@@ -535,6 +536,53 @@ static int key_state(hc_parser *p, const char *name, const char *value, const ch
     return hc_fail(p, p->line, key, GC_EINVAL, "unknown key in [state] (known: heavy_zone)");
 }
 
+/* [run]: repeated calls, concurrent callers, resource limits, recovery. */
+static int key_run(hc_parser *p, const char *name, const char *value, const char *key)
+{
+    hc_case *c = p->c;
+    if (strcmp(name, "rounds") == 0) {
+        if (parse_u32(value, 1, 1000000, &c->rounds))
+            return hc_fail(p, p->line, key, GC_EINVAL, "rounds '%s' is not an integer in 1..1000000",
+                           value);
+        return 1;
+    }
+    if (strcmp(name, "new_generation_every") == 0) {
+        if (parse_u32(value, 0, 1000000, &c->new_generation_every))
+            return hc_fail(p, p->line, key, GC_EINVAL,
+                           "new_generation_every '%s' is not an integer in 0..1000000", value);
+        return 1;
+    }
+    if (strcmp(name, "alternate_mode") == 0 || strcmp(name, "recover") == 0) {
+        int *dst = name[0] == 'a' ? &c->alternate_mode : &c->recover;
+        if (parse_bool(value, dst))
+            return hc_fail(p, p->line, key, GC_EINVAL, "%s '%s' is not true or false", name, value);
+        return 1;
+    }
+    if (strcmp(name, "callers") == 0) {
+        if (parse_u32(value, 1, 64, &c->callers))
+            return hc_fail(p, p->line, key, GC_EINVAL, "callers '%s' is not an integer in 1..64",
+                           value);
+        p->line_of[L_CALLERS] = p->line;
+        return 1;
+    }
+    if (strcmp(name, "limit_nofile") == 0) {
+        if (parse_u32(value, 0, 1u << 20, &c->limit_nofile))
+            return hc_fail(p, p->line, key, GC_EINVAL,
+                           "limit_nofile '%s' is not an integer in 0..1048576", value);
+        c->limit_nofile_set = 1;
+        return 1;
+    }
+    if (strcmp(name, "limit_as") == 0) {
+        if (parse_size(value, &c->limit_as) || c->limit_as == 0)
+            return hc_fail(p, p->line, key, GC_EINVAL,
+                           "limit_as '%s' is not a size with a unit (B, KiB, MiB, GiB)", value);
+        return 1;
+    }
+    return hc_fail(p, p->line, key, GC_EINVAL,
+                   "unknown key in [run] (known: rounds, new_generation_every, alternate_mode, "
+                   "callers, limit_nofile, limit_as, recover)");
+}
+
 static int key_domain(hc_parser *p, const char *name, const char *value, const char *key)
 {
     hc_case *c = p->c;
@@ -653,6 +701,21 @@ static int key_expect(hc_parser *p, const char *name, const char *value, const c
     if (strcmp(name, "status") == 0) {
         p->line_of[L_STATUS] = p->line;
         return parse_status(p, key, value, &c->status_all);
+    }
+    if (strcmp(name, "setup") == 0) {
+        p->line_of[L_SETUP] = p->line;
+        return parse_status(p, key, value, &c->setup_status);
+    }
+    if (strcmp(name, "run") == 0)
+        return parse_status(p, key, value, &c->run_status);
+    if (strcmp(name, "rss_growth_kb_max") == 0) {
+        uint32_t kb;
+        if (parse_u32(value, 0, UINT32_MAX, &kb))
+            return hc_fail(p, p->line, key, GC_EINVAL, "rss_growth_kb_max '%s' is not an integer",
+                           value);
+        c->rss_growth_kb_max = kb;
+        c->has_rss_growth = 1;
+        return 1;
     }
     if (strncmp(name, "status.", 7) == 0) {
         uint32_t t;
@@ -826,6 +889,7 @@ static int on_key(void *user, const char *section, const char *name, const char 
     case HC_SEC_HEAVY:
     case HC_SEC_OUTPUT: return key_entry(p, name, value, key);
     case HC_SEC_CLAIM: return key_claim(p, name, value, key);
+    case HC_SEC_RUN: return key_run(p, name, value, key);
     default: break;
     }
     return hc_fail(p, p->line, key, GC_EINVAL, "internal: no section");
@@ -902,6 +966,15 @@ static int finish(hc_parser *p)
         return 0;
     if (!p->line_of[L_TASKS])
         c->tasks = c->workers;
+    if (c->callers > 1 && c->new_generation_every > 0)
+        return hc_fail(p, p->line_of[L_CALLERS], "run.callers", GC_EINVAL,
+                       "concurrent callers share one state, which must not change during a "
+                       "run: new_generation_every must be 0");
+    if ((c->setup_status != GC_OK || c->run_status != GC_OK || c->recover) &&
+        !c->limit_nofile_set && !c->limit_as)
+        return hc_fail(p, p->line_of[L_SETUP], "expect.setup", GC_EINVAL,
+                       "expect.setup, expect.run and run.recover are about a run under "
+                       "[run] limit_nofile or limit_as, and the case sets neither");
     for (size_t i = 0; i < c->nentries; i++) {
         hc_entry *e = &c->entries[i];
         char key[160];
@@ -1041,6 +1114,8 @@ int hc_case_parse(const char *name, const char *text, size_t len, hc_case **out,
     c->info.modes[1] = GC_MODE_PROCESS;
     c->info.nmodes = 2;
     c->workers = 1;
+    c->rounds = 1;
+    c->callers = 1;
     c->status_all = GC_OK;
 
     hc_parser p;

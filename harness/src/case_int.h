@@ -109,6 +109,20 @@ struct hc_case {
     double max_wall_ms;             /* 0 = no limit */
     hc_claim_spec claims[HC_CLAIMS_MAX];
     int nclaims;
+
+    /* [run]: how the engine is driven (defaults: one call, no limits). */
+    uint32_t rounds;                /* execute_parallel calls on one engine, >= 1 */
+    uint32_t new_generation_every;  /* publish a fresh zone every N rounds; 0 = never */
+    int alternate_mode;             /* odd rounds use the other worker mode */
+    uint32_t callers;               /* main-process threads calling at once, >= 1 */
+    uint32_t limit_nofile;          /* descriptors that may still be opened under the limit */
+    int limit_nofile_set;
+    uint64_t limit_as;              /* address-space headroom in bytes; 0 = no limit */
+    int recover;                    /* after a limited attempt, run again unlimited */
+    int setup_status;               /* [expect] setup: building the state under limits */
+    int run_status;                 /* [expect] run: what execute_parallel returns */
+    uint64_t rss_growth_kb_max;     /* [expect] RSS growth from round 1 to the end; 0 = unchecked */
+    int has_rss_growth;
 };
 
 /* Expected status of task t. */

@@ -11,11 +11,14 @@
  * hc_case_run. Isolation (fork, timeout, leak accounting) is the runner's job. */
 #include "case_int.h"
 
+#include <dirent.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 static uint64_t now_ns(void)
@@ -54,6 +57,12 @@ static const hc_metric *find_metric(const hc_outcome *out, const char *name)
         if (strcmp(out->metrics[i].name, name) == 0)
             return &out->metrics[i];
     return NULL;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -267,109 +276,263 @@ static void check_tasks(const hc_case *c, const gc_result *res, const gc_state *
                   c->text_contains);
 }
 
-int hc_case_run(const hc_case *c, gc_mode mode, uint64_t seed, hc_outcome *out)
+/* Everything one execution of a case holds; released by run_release alone. */
+typedef struct hc_run {
+    const hc_case *c;
+    gc_engine *eng;
+    gc_state *st;
+    gc_contract contract;           /* the case's [contract] */
+    const gc_contract *k;           /* the contract in force */
+    gc_result *res;                 /* callers x tasks */
+    uint64_t *scratch;
+    uint64_t *before;               /* heavy checksums of the current state */
+    size_t nbefore;
+    double *round_ms;               /* wall time of each round (caller 0) */
+    int expect_run;                 /* what execute_parallel must return now */
+    char note[384];                 /* appended to the passing message */
+    char run_msg[GC_ERR_MSG_MAX];   /* why the last call failed, "" if it did not */
+} hc_run;
+
+static void run_release(hc_run *r)
 {
-    if (!out)
-        return GC_EINVAL;
-    memset(out, 0, sizeof *out);
-    if (!c) {
-        snprintf(out->message, sizeof out->message, "no case");
-        return GC_EINVAL;
-    }
-    out->tasks = c->tasks;
-    gc_engine *eng = NULL;
-    gc_state *st = NULL;
-    gc_result *res = NULL;
-    uint64_t *scratch = NULL, *before = NULL, *after = NULL;
-    size_t nbefore = 0, nafter = 0;
-    gc_err ge;
-    gc_err_clear(&ge);
-    const char *stage = "engine";
+    free(r->round_ms);
+    free(r->before);
+    free(r->scratch);
+    free(r->res);
+    gc_state_free(r->st);
+    gc_engine_free(r->eng);
+}
 
-    /* The case's contract, or the process's registered one without [contract]. */
-    gc_contract contract = {
-        (const char *const *)c->domain_reads.v, c->domain_reads.n,
-        (const char *const *)c->heavy_reads.v, c->heavy_reads.n,
-        (const char *const *)c->outputs.v, c->outputs.n,
-    };
-    const gc_contract *k = &contract;
+static long rss_kb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kb;
+}
 
-    int rc = gc_engine_new(&eng, &ge);
-    if (rc == GC_OK)
-        rc = gc_builtins_register(eng, &ge);
-    if (rc == GC_OK && !c->has_contract) {
-        gc_proc_fn fn;
-        rc = gc_engine_lookup(eng, c->process, &fn, &k);
+/* (Re)build the state; its heavy checksums are taken when the case asks for
+ * heavy_unchanged, so the comparison is always against this generation. */
+static int run_new_state(hc_run *r, uint64_t seed, gc_err *ge)
+{
+    gc_state_free(r->st);
+    r->st = NULL;
+    free(r->before);
+    r->before = NULL;
+    int rc = build_state(r->c, seed, &r->st, ge);
+    if (rc == GC_OK && r->c->heavy_unchanged) {
+        rc = heavy_sums(r->st, &r->before, &r->nbefore);
         if (rc != GC_OK)
-            gc_err_set(&ge, rc, "process '%s' is not registered", c->process);
+            gc_err_set(ge, rc, "out of memory for heavy checksums");
     }
-    if (rc == GC_OK) {
-        stage = "state";
-        rc = build_state(c, seed, &st, &ge);
-    }
-    if (rc == GC_OK) {
-        stage = "memory";
-        res = calloc(c->tasks, sizeof *res);
-        scratch = calloc(c->tasks, sizeof *scratch);
-        rc = res && scratch ? GC_OK : gc_err_set(&ge, GC_ENOMEM, "out of memory for %u results",
-                                                 c->tasks);
-    }
-    if (rc == GC_OK && c->heavy_unchanged)
-        rc = heavy_sums(st, &before, &nbefore);
-    if (rc != GC_OK) {
-        snprintf(out->message, sizeof out->message, "%s: %s", stage,
-                 ge.msg[0] ? ge.msg : gc_status_text(rc));
-        goto done;
-    }
+    return rc;
+}
 
-    gc_exec_opts opts = {
-        .process = c->process,
-        .mode = mode,
-        .workers = c->workers,
-        .tasks = c->tasks,
-        .timeout_ms = c->task_timeout_ms,
-        .contract = c->has_contract ? &contract : NULL,
-    };
+/* Resource limits of [run], applied around the limited attempt only. */
+typedef struct hc_limits {
+    struct rlimit nofile, as;
+    int set_nofile, set_as;
+} hc_limits;
+
+/* Highest open descriptor + 1, so that a limit can be expressed as headroom. */
+static int fd_ceiling(void)
+{
+    int top = 0;
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *de;
+    while (d && (de = readdir(d)))
+        if (de->d_name[0] != '.' && atoi(de->d_name) != dirfd(d) && atoi(de->d_name) + 1 > top)
+            top = atoi(de->d_name) + 1;
+    if (d)
+        closedir(d);
+    return top;
+}
+
+static uint64_t vm_size(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    unsigned long long kb = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmSize: %llu kB", &kb) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return (uint64_t)kb * 1024u;
+}
+
+/* Limits are headroom over what the process holds now, so a case means the
+ * same under the runner, valgrind or ASan: limit_nofile = N lets N more
+ * descriptors be opened, limit_as = SIZE lets the address space grow by SIZE. */
+static int limits_apply(const hc_case *c, hc_limits *saved, gc_err *ge)
+{
+    memset(saved, 0, sizeof *saved);
+    if (c->limit_nofile_set) {
+        if (getrlimit(RLIMIT_NOFILE, &saved->nofile) != 0)
+            return gc_err_set(ge, GC_ESYS, "getrlimit(RLIMIT_NOFILE) failed");
+        rlim_t want = (rlim_t)fd_ceiling() + c->limit_nofile;
+        struct rlimit l = {want, saved->nofile.rlim_max};
+        if (setrlimit(RLIMIT_NOFILE, &l) != 0)
+            return gc_err_set(ge, GC_ESYS, "setrlimit(RLIMIT_NOFILE, %llu) failed",
+                              (unsigned long long)want);
+        saved->set_nofile = 1;
+    }
+    if (c->limit_as) {
+        if (getrlimit(RLIMIT_AS, &saved->as) != 0)
+            return gc_err_set(ge, GC_ESYS, "getrlimit(RLIMIT_AS) failed");
+        struct rlimit l = {(rlim_t)(vm_size() + c->limit_as), saved->as.rlim_max};
+        if (setrlimit(RLIMIT_AS, &l) != 0)
+            return gc_err_set(ge, GC_ESYS, "setrlimit(RLIMIT_AS) failed");
+        saved->set_as = 1;
+    }
+    return GC_OK;
+}
+
+static void limits_restore(hc_limits *saved)
+{
+    if (saved->set_nofile)
+        setrlimit(RLIMIT_NOFILE, &saved->nofile);
+    if (saved->set_as)
+        setrlimit(RLIMIT_AS, &saved->as);
+    saved->set_nofile = saved->set_as = 0;
+}
+
+typedef struct hc_caller {
+    hc_run *r;
+    gc_exec_opts opts;
+    gc_result *res;
+    int rc;
+    gc_err ge;
+    uint64_t ns;
+} hc_caller;
+
+static void *caller_main(void *arg)
+{
+    hc_caller *cl = arg;
     uint64_t t0 = now_ns();
-    rc = gc_execute_parallel(eng, st, &opts, res, &ge);
-    double wall_ms = (double)(now_ns() - t0) / 1e6;
-    if (rc != GC_OK) {
-        snprintf(out->message, sizeof out->message, "execute_parallel (%s mode) failed: %s",
-                 mode == GC_MODE_THREAD ? "thread" : "process", ge.msg);
-        goto done;
-    }
+    cl->rc = gc_execute_parallel(cl->r->eng, cl->r->st, &cl->opts, cl->res, &cl->ge);
+    cl->ns = now_ns() - t0;
+    return NULL;
+}
 
+/* One round: every caller runs the process once. Caller 0 is this thread;
+ * the others are threads of the main process calling at the same time. */
+static int run_round(hc_run *r, gc_mode mode, hc_outcome *out, double *wall_ms)
+{
+    const hc_case *c = r->c;
+    hc_caller cl[64];
+    pthread_t th[64];
+    uint32_t started = 1;
+    for (uint32_t i = 0; i < c->callers; i++) {
+        cl[i] = (hc_caller){.r = r, .res = r->res + (size_t)i * c->tasks};
+        cl[i].opts = (gc_exec_opts){.process = c->process, .mode = mode, .workers = c->workers,
+                                    .tasks = c->tasks, .timeout_ms = c->task_timeout_ms,
+                                    .contract = c->has_contract ? &r->contract : NULL};
+        gc_err_clear(&cl[i].ge);
+    }
+    for (uint32_t i = 1; i < c->callers; i++, started++)
+        if (pthread_create(&th[i], NULL, caller_main, &cl[i]) != 0)
+            break;
+    caller_main(&cl[0]);
+    for (uint32_t i = 1; i < started; i++)
+        pthread_join(th[i], NULL);
+    if (started < c->callers) {
+        unmet(out, "could start only %u of %u caller threads", started, c->callers);
+        return GC_ESYS;
+    }
+    *wall_ms = (double)cl[0].ns / 1e6;
+    snprintf(r->run_msg, sizeof r->run_msg, "%s", cl[0].rc != GC_OK ? cl[0].ge.msg : "");
+    for (uint32_t i = 0; i < c->callers && out->passed; i++) {
+        if (cl[i].rc != r->expect_run) {
+            unmet(out, "execute_parallel (%s mode%s) returned %s (%s), expected %s",
+                  mode == GC_MODE_THREAD ? "thread" : "process",
+                  c->callers > 1 ? ", one of concurrent callers" : "", gc_status_name(cl[i].rc),
+                  cl[i].ge.msg[0] ? cl[i].ge.msg : gc_status_text(cl[i].rc),
+                  gc_status_name(r->expect_run));
+            break;
+        }
+        if (cl[i].rc == GC_OK)
+            check_tasks(c, cl[i].res, r->st, r->k, out);
+    }
+    return GC_OK;
+}
+
+/* The rounds of [run] on one engine, then the end-of-run expectations. */
+static void run_rounds(hc_run *r, gc_mode mode, uint64_t seed, hc_outcome *out)
+{
+    const hc_case *c = r->c;
+    long rss_first = -1;
+    gc_err ge;
+    for (uint32_t round = 0; round < c->rounds && out->passed; round++) {
+        if (c->new_generation_every && round > 0 && round % c->new_generation_every == 0) {
+            gc_err_clear(&ge);
+            if (run_new_state(r, seed + round, &ge) != GC_OK) {
+                unmet(out, "round %u: new generation: %s", round, ge.msg);
+                return;
+            }
+        }
+        gc_mode m = mode;
+        if (c->alternate_mode && round % 2 == 1)
+            m = mode == GC_MODE_THREAD ? GC_MODE_PROCESS : GC_MODE_THREAD;
+        if (run_round(r, m, out, &r->round_ms[round]) != GC_OK)
+            return;
+        if (!out->passed && c->rounds > 1) {
+            char tail[HC_MESSAGE_MAX];
+            snprintf(tail, sizeof tail, "%s", out->message);
+            snprintf(out->message, sizeof out->message, "round %u of %u: %.900s", round + 1,
+                     c->rounds, tail);
+        }
+        if (round == 0)
+            rss_first = rss_kb();
+    }
+    if (!out->passed || r->expect_run != GC_OK)
+        return;
+    const gc_result *res = r->res;   /* caller 0, last round */
     for (uint32_t t = 0; t < c->tasks; t++)
         out->tasks_ok += res[t].status == GC_OK;
+    qsort(r->round_ms, c->rounds, sizeof *r->round_ms, cmp_double);
+    double wall_ms = r->round_ms[c->rounds / 2];
     add_metric(out, "wall_ms", wall_ms);
-    add_metric(out, "task_wall_ms", median_ms(res, c->tasks, 0, scratch));
-    add_metric(out, "task_exec_ms", median_ms(res, c->tasks, 1, scratch));
+    add_metric(out, "task_wall_ms", median_ms(res, c->tasks, 0, r->scratch));
+    add_metric(out, "task_exec_ms", median_ms(res, c->tasks, 1, r->scratch));
     if (strcmp(c->process, "touch") == 0) {
-        add_metric(out, "handoff_ms", median_ms(res, c->tasks, 0, scratch));
+        add_metric(out, "handoff_ms", median_ms(res, c->tasks, 0, r->scratch));
         /* median_ms left scratch sorted: the last is the slowest handoff. */
-        add_metric(out, "handoff_max_ms", (double)scratch[c->tasks - 1] / 1e6);
+        add_metric(out, "handoff_max_ms", (double)r->scratch[c->tasks - 1] / 1e6);
     }
-
-    out->passed = 1;
-    check_tasks(c, res, st, k, out);
     for (size_t i = 0; i < c->noutputs_exp && out->passed; i++)
-        check_output(out, st, &c->outputs_exp[i]);
+        check_output(out, r->st, &c->outputs_exp[i]);
     if (c->heavy_unchanged && out->passed) {
-        rc = heavy_sums(st, &after, &nafter);
-        if (rc != GC_OK) {
-            out->passed = 0;
-            snprintf(out->message, sizeof out->message, "heavy_unchanged: out of memory");
-            goto done;
+        uint64_t *after = NULL;
+        size_t nafter = 0;
+        if (heavy_sums(r->st, &after, &nafter) != GC_OK) {
+            unmet(out, "heavy_unchanged: out of memory");
+            return;
         }
-        const gc_zone *z = gc_state_heavy(st);
-        for (size_t i = 0; i < nbefore && out->passed; i++)
-            if (before[i] != after[i])
+        const gc_zone *z = gc_state_heavy(r->st);
+        for (size_t i = 0; i < r->nbefore && out->passed; i++)
+            if (r->before[i] != after[i])
                 unmet(out, "heavy entry '%s' changed during the run (checksum %016" PRIx64
                            " before, %016" PRIx64 " after)",
-                      gc_zone_entry_at(z, i)->name, before[i], after[i]);
+                      gc_zone_entry_at(z, i)->name, r->before[i], after[i]);
+        free(after);
     }
     if (c->max_wall_ms > 0 && wall_ms > c->max_wall_ms)
         unmet(out, "wall time %.2f ms exceeds max_wall_ms %.2f", wall_ms, c->max_wall_ms);
+    long rss_end = rss_kb();
+    if (c->has_rss_growth && out->passed && rss_first > 0 && rss_end > 0 &&
+        (uint64_t)(rss_end > rss_first ? rss_end - rss_first : 0) > c->rss_growth_kb_max)
+        unmet(out, "RSS grew from %ld kB after round 1 to %ld kB after round %u (limit +%" PRIu64
+                   " kB)",
+              rss_first, rss_end, c->rounds, c->rss_growth_kb_max);
+    if (c->has_rss_growth)
+        snprintf(r->note + strlen(r->note), sizeof r->note - strlen(r->note),
+                 "; RSS %ld -> %ld kB", rss_first, rss_end);
 
     /* Claims are measured and recorded even when something else failed, so a
      * report always shows the figures; a missed claim fails the case. */
@@ -391,21 +554,154 @@ int hc_case_run(const hc_case *c, gc_mode mode, uint64_t seed, hc_outcome *out)
     }
     if (out->passed) {
         int n = snprintf(out->message, sizeof out->message,
-                         "%u/%u tasks as expected in %s mode, wall %.2f ms", c->tasks, c->tasks,
-                         mode == GC_MODE_THREAD ? "thread" : "process", wall_ms);
+                         "%u/%u tasks as expected in %s mode, wall %.2f ms%s%s", c->tasks, c->tasks,
+                         mode == GC_MODE_THREAD ? "thread" : "process", wall_ms,
+                         c->rounds > 1 ? " (median round)" : "", r->note);
         for (int i = 0; i < out->nclaims && n > 0 && (size_t)n < sizeof out->message; i++)
             n += snprintf(out->message + n, sizeof out->message - (size_t)n,
                           "; claim %s %.3f <= %g %s", out->claims[i].metric,
                           out->claims[i].measured, out->claims[i].claimed, out->claims[i].unit);
     }
-    rc = GC_OK;
+}
 
-done:
-    free(after);
-    free(before);
-    free(scratch);
-    free(res);
-    gc_state_free(st);
-    gc_engine_free(eng);
+/* The attempt under [run] limits: setup and (if setup worked) one round must
+ * end as [expect] setup/run say. Limits are restored before returning. */
+static void run_limited(hc_run *r, gc_mode mode, uint64_t seed, hc_outcome *out, int *setup_ok)
+{
+    const hc_case *c = r->c;
+    hc_limits saved;
+    gc_err ge;
+    gc_err_clear(&ge);
+    *setup_ok = 0;
+    int rc = limits_apply(c, &saved, &ge);
+    if (rc != GC_OK) {
+        limits_restore(&saved);
+        unmet(out, "limits: %s", ge.msg);
+        return;
+    }
+    rc = run_new_state(r, seed, &ge);
+    if (rc != c->setup_status) {
+        limits_restore(&saved);
+        unmet(out, "setup under limits: status %s (%s), expected %s", gc_status_name(rc),
+              ge.msg[0] ? ge.msg : gc_status_text(rc), gc_status_name(c->setup_status));
+        return;
+    }
+    if (rc != GC_OK) {
+        /* The failure must leave nothing half-built behind. */
+        limits_restore(&saved);
+        if (r->st)
+            unmet(out, "setup failed (%s) but left a state behind", ge.msg);
+        snprintf(r->note, sizeof r->note, "; under limits: setup %s (%.200s)", gc_status_name(rc),
+                 ge.msg);
+        return;
+    }
+    *setup_ok = 1;
+    r->expect_run = c->run_status;
+    double ms;
+    run_round(r, mode, out, &ms);
+    limits_restore(&saved);
+    if (c->run_status != GC_OK) {
+        snprintf(r->note, sizeof r->note, "; under limits: run %s (%.200s)",
+                 gc_status_name(c->run_status), r->run_msg);
+    } else {
+        /* Which workers served shows how far the pool got under the limit. */
+        uint32_t seen = 0;
+        uint64_t mask[GC_WORKERS_MAX / 64] = {0};
+        for (uint32_t t = 0; t < c->tasks; t++) {
+            int w = r->res[t].worker;
+            if (w >= 0 && w < GC_WORKERS_MAX && !(mask[w / 64] & (1ull << (w % 64)))) {
+                mask[w / 64] |= 1ull << (w % 64);
+                seen++;
+            }
+        }
+        snprintf(r->note, sizeof r->note, "; under limits: run OK on %u of %u workers", seen,
+                 c->workers);
+    }
+}
+
+int hc_case_run(const hc_case *c, gc_mode mode, uint64_t seed, hc_outcome *out)
+{
+    if (!out)
+        return GC_EINVAL;
+    memset(out, 0, sizeof *out);
+    if (!c) {
+        snprintf(out->message, sizeof out->message, "no case");
+        return GC_EINVAL;
+    }
+    out->tasks = c->tasks;
+    hc_run r;
+    memset(&r, 0, sizeof r);
+    r.c = c;
+    gc_err ge;
+    gc_err_clear(&ge);
+    const char *stage = "engine";
+
+    /* The case's contract, or the process's registered one without [contract]. */
+    r.contract = (gc_contract){
+        (const char *const *)c->domain_reads.v, c->domain_reads.n,
+        (const char *const *)c->heavy_reads.v, c->heavy_reads.n,
+        (const char *const *)c->outputs.v, c->outputs.n,
+    };
+    r.k = &r.contract;
+
+    int rc = gc_engine_new(&r.eng, &ge);
+    if (rc == GC_OK)
+        rc = gc_builtins_register(r.eng, &ge);
+    if (rc == GC_OK && !c->has_contract) {
+        gc_proc_fn fn;
+        rc = gc_engine_lookup(r.eng, c->process, &fn, &r.k);
+        if (rc != GC_OK)
+            gc_err_set(&ge, rc, "process '%s' is not registered", c->process);
+    }
+    if (rc == GC_OK) {
+        stage = "memory";
+        r.res = calloc((size_t)c->tasks * c->callers, sizeof *r.res);
+        r.scratch = calloc(c->tasks, sizeof *r.scratch);
+        r.round_ms = calloc(c->rounds, sizeof *r.round_ms);
+        rc = r.res && r.scratch && r.round_ms
+                 ? GC_OK
+                 : gc_err_set(&ge, GC_ENOMEM, "out of memory for %u results", c->tasks);
+    }
+    if (rc != GC_OK)
+        goto failed;
+    out->passed = 1;
+
+    int limited = c->limit_nofile_set || c->limit_as;
+    if (limited) {
+        int setup_ok;
+        run_limited(&r, mode, seed, out, &setup_ok);
+        if (!out->passed || !c->recover) {
+            if (out->passed)
+                snprintf(out->message, sizeof out->message, "under limits as expected%s",
+                         r.note);
+            goto done;
+        }
+        /* Recovery: the same engine, limits lifted, must do a normal run; the
+         * note on the limited attempt stays in the message. */
+    }
+    stage = "state";
+    rc = run_new_state(&r, seed, &ge);
+    if (rc != GC_OK) {
+        out->passed = 0;
+        goto failed;
+    }
+    /* [expect] run is about the limited attempt; a recovery run must work. */
+    r.expect_run = limited ? GC_OK : c->run_status;
+    run_rounds(&r, mode, seed, out);
+    if (limited && !out->passed) {
+        char tail[HC_MESSAGE_MAX];
+        snprintf(tail, sizeof tail, "%s", out->message);
+        snprintf(out->message, sizeof out->message, "after lifting the limits: %.900s", tail);
+    }
+    goto done;
+
+failed:
+    out->passed = 0;
+    snprintf(out->message, sizeof out->message, "%s: %s", stage,
+             ge.msg[0] ? ge.msg : gc_status_text(rc));
+    run_release(&r);
     return rc;
+done:
+    run_release(&r);
+    return GC_OK;
 }

@@ -548,6 +548,38 @@ START_TEST(readme_example_parses)
 }
 END_TEST
 
+START_TEST(run_section_and_its_errors)
+{
+    hc_case *c = parse_ok(MIN_CASE "[run]\nrounds = 40\nnew_generation_every = 5\n"
+                                   "alternate_mode = true\nlimit_nofile = 0\nlimit_as = 64MiB\n"
+                                   "recover = true\n[expect]\nsetup = ESYS\nrun = ok\n"
+                                   "rss_growth_kb_max = 512\n");
+    ck_assert_uint_eq(c->rounds, 40);
+    ck_assert_uint_eq(c->new_generation_every, 5);
+    ck_assert_int_eq(c->alternate_mode, 1);
+    ck_assert_int_eq(c->limit_nofile_set, 1);
+    ck_assert_uint_eq(c->limit_nofile, 0);
+    ck_assert_uint_eq(c->limit_as, 64ull << 20);
+    ck_assert_int_eq(c->recover, 1);
+    ck_assert_int_eq(c->setup_status, GC_ESYS);
+    ck_assert_uint_eq(c->rss_growth_kb_max, 512);
+    hc_case_free(c);
+    c = parse_ok(MIN_CASE);
+    ck_assert_uint_eq(c->rounds, 1);
+    ck_assert_uint_eq(c->callers, 1);
+    ck_assert_int_eq(c->limit_nofile_set, 0);
+    hc_case_free(c);
+    expect_error(MIN_CASE "[run]\nrepeat = 3\n", 6, "run.repeat", "unknown key in [run]");
+    expect_error(MIN_CASE "[run]\nrounds = 0\n", 6, "run.rounds", "1..1000000");
+    expect_error(MIN_CASE "[run]\ncallers = 65\n", 6, "run.callers", "1..64");
+    expect_error(MIN_CASE "[run]\nlimit_as = 64\n", 6, "run.limit_as", "unit");
+    expect_error(MIN_CASE "[run]\ncallers = 2\nnew_generation_every = 3\n", 6, "run.callers",
+                 "must not change");
+    expect_error(MIN_CASE "[expect]\nsetup = ESYS\n", 6, "expect.setup", "sets neither");
+    expect_error(MIN_CASE "[run]\n[run]\n", 6, "run", "appears twice");
+}
+END_TEST
+
 Suite *suite_case_parse(void)
 {
     Suite *s = suite_create("case_parse");
@@ -568,6 +600,7 @@ Suite *suite_case_parse(void)
     tcase_add_test(tc, error_syntax);
     tcase_add_test(tc, error_unknown_section_and_key);
     tcase_add_test(tc, error_duplicates);
+    tcase_add_test(tc, run_section_and_its_errors);
     tcase_add_test(tc, error_missing_required);
     tcase_add_test(tc, error_bad_case_values);
     tcase_add_test(tc, error_bad_domain_values);
