@@ -73,6 +73,26 @@ static int bi_checksum(gc_ctx *ctx, gc_proc_out *out)
     return GC_OK;
 }
 
+static int bi_read_all(gc_ctx *ctx, gc_proc_out *out)
+{
+    uint64_t sum = 0, bytes = 0;
+    for (size_t i = 0; i < gc_ctx_entry_count(ctx); i++) {
+        const gc_zone_entry *e;
+        if (!declared_heavy(ctx, i, &e))
+            continue;
+        const void *data;
+        size_t len;
+        int rc = gc_ctx_heavy(ctx, e->name, &data, &len);
+        if (rc != GC_OK)
+            return rc;
+        sum += gc_sum64(data, len);
+        bytes += len;
+    }
+    out->value = (int64_t)sum;
+    snprintf(out->text, sizeof out->text, "read %llu bytes", (unsigned long long)bytes);
+    return GC_OK;
+}
+
 static int bi_touch(gc_ctx *ctx, gc_proc_out *out)
 {
     int64_t sum = 0;
@@ -373,6 +393,7 @@ static const struct {
 } builtin_table[] = {
     {"checksum", bi_checksum},
     {"touch", bi_touch},
+    {"read_all", bi_read_all},
     {"echo", bi_echo},
     {"fill", bi_fill},
     {"sleep", bi_sleep},

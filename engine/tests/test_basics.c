@@ -107,6 +107,25 @@ START_TEST(checksum_sensitive_and_chainable)
 }
 END_TEST
 
+START_TEST(sum64_adds_words_and_tail)
+{
+    uint8_t buf[37];
+    uint64_t want = 0;
+    for (size_t i = 0; i < sizeof buf; i++)
+        buf[i] = (uint8_t)(i * 7 + 1);
+    for (size_t i = 0; i + 8 <= 32; i += 8) {
+        uint64_t w;
+        memcpy(&w, buf + i, 8);
+        want += w;
+    }
+    uint64_t tail = 0;
+    for (size_t i = 32; i < 37; i++)
+        tail |= (uint64_t)buf[i] << (8 * (i - 32));
+    ck_assert_uint_eq(gc_sum64(buf, sizeof buf), want + tail);
+    ck_assert_uint_eq(gc_sum64(buf, 0), 0);
+}
+END_TEST
+
 Suite *suite_basics(void)
 {
     Suite *s = suite_create("basics");
@@ -117,6 +136,7 @@ Suite *suite_basics(void)
     tcase_add_test(tc, pattern_parse_rejects);
     tcase_add_test(tc, random_seeds_differ);
     tcase_add_test(tc, checksum_sensitive_and_chainable);
+    tcase_add_test(tc, sum64_adds_words_and_tail);
     suite_add_tcase(s, tc);
     return s;
 }

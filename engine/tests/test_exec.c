@@ -56,6 +56,14 @@ START_TEST(every_worker_sees_every_heavy_entry)
     fx_open(&f, 0);
     gc_contract c = {.heavy_reads = ab, .n_heavy_reads = 2};
     uint64_t want = tu_checksum(f.st, ab, 2);
+    /* read_all: every byte of both entries reaches the worker. */
+    ck_assert_int_eq(fx_run(&f, "read_all", modes[_i], 2, 2, 0, &c), GC_OK);
+    const void *da, *db;
+    size_t la, lb;
+    gc_zone_read(gc_state_heavy(f.st), "a", &da, &la, NULL);
+    gc_zone_read(gc_state_heavy(f.st), "b", &db, &lb, NULL);
+    ck_assert_int_eq(f.res[1].status, GC_OK);
+    ck_assert_uint_eq((uint64_t)f.res[1].value, gc_sum64(da, la) + gc_sum64(db, lb));
     ck_assert_int_eq(fx_run(&f, "checksum", modes[_i], 3, 10, 0, &c), GC_OK);
     for (int t = 0; t < 10; t++) {
         ck_assert_msg(f.res[t].status == GC_OK, "task %d: %s %s", t,

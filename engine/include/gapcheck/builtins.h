@@ -4,6 +4,8 @@
  * contract (a run names what it reads and writes in its own contract):
  *   checksum        value = gc_checksum chained over every declared heavy
  *                   entry, in contract order, from GC_CHECKSUM_SEED
+ *   read_all        reads every byte of every declared heavy entry;
+ *                   value = gc_sum64 of them added up (bandwidth probe)
  *   touch           reads the first and last byte of every declared heavy
  *                   entry; value = their sum (the handoff probe)
  *   echo            value/text of the first declared domain key

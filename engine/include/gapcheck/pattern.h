@@ -36,8 +36,12 @@ void gc_pattern_fill(const gc_pattern *p, void *dst, size_t len, uint64_t offset
 uint8_t gc_pattern_byte(const gc_pattern *p, uint64_t offset);
 
 /* 64-bit non-cryptographic checksum, chainable: pass the previous result as
- * seed to checksum several buffers as one. Four lanes of 8 bytes. */
+ * seed to checksum several buffers as one. Eight lanes of 8 bytes. */
 uint64_t gc_checksum(const void *data, size_t len, uint64_t seed);
+/* Wrapping sum of the buffer's 64-bit little-endian words (the tail zero
+ * padded): a pure read at memory bandwidth, for measuring reads, not for
+ * telling buffers apart. */
+uint64_t gc_sum64(const void *data, size_t len);
 #define GC_CHECKSUM_SEED 0x9E3779B97F4A7C15ull
 
 #ifdef __cplusplus
