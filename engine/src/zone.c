@@ -180,7 +180,11 @@ static void zone_release(gc_zone *z)
 static int map_shared(int fd, uint64_t size, int prot, uint8_t **base, const char *what,
                       gc_err *err)
 {
-    void *p = mmap(NULL, (size_t)size, prot, MAP_SHARED, fd, 0);
+    /* The published read-only view is populated up front: thread workers
+     * share it, so no thread ever takes a page fault on the zone, and the
+     * cost is paid once at publish instead of in every first handoff. */
+    int flags = MAP_SHARED | (prot == PROT_READ ? MAP_POPULATE : 0);
+    void *p = mmap(NULL, (size_t)size, prot, flags, fd, 0);
     if (p == MAP_FAILED)
         return sys_error(what, err);
     if (madvise(p, (size_t)size, MADV_DONTFORK) != 0) {

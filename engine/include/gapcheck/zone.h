@@ -9,6 +9,9 @@
  * each entry page-aligned. Publishing drops the writable mapping, seals the
  * file (F_SEAL_SHRINK|GROW|WRITE|FUTURE_WRITE|SEAL) and maps it read-only, so
  * no one, thread or process, can write it any more: the kernel refuses.
+ * That read-only view is populated at publish (MAP_POPULATE), so thread
+ * workers, which share it, never fault on the zone; publishing 1 GiB costs
+ * about 0.1 s more for it, paid once instead of in every first access.
  * Output entries live in a second memfd, sealed against resizing only, which
  * workers write and the main process reads back.
  * Every published zone gets a new, process-wide unique generation number.
