@@ -152,7 +152,7 @@ START_TEST(crash_fails_only_its_task_and_worker_is_replaced)
     ck_assert_int_eq(gc_state_set_int(f.st, "only_task", 2, &err), GC_OK);
     static const char *const dom[] = {"signal", "only_task"};
     gc_contract c = {.domain_reads = dom, .n_domain_reads = 2};
-    tu_census before;
+    gc_census before;
     tu_census_take(&before);
     ck_assert_int_eq(fx_run(&f, "crash", GC_MODE_PROCESS, 2, 6, 0, &c), GC_OK);
     for (int t = 0; t < 6; t++) {
@@ -174,7 +174,7 @@ START_TEST(crash_fails_only_its_task_and_worker_is_replaced)
     for (int t = 0; t < 3; t++)
         ck_assert_uint_eq((uint64_t)f.res[t].value, tu_checksum(f.st, ab, 2));
     gc_engine_pool_stop(f.e);
-    tu_census after;
+    gc_census after;
     tu_census_take(&after);
     tu_census_same(&before, &after);
     fx_close(&f);
@@ -295,32 +295,17 @@ START_TEST(bad_runs_are_refused)
 }
 END_TEST
 
-/* A process that reports the worker's own descriptor table and memfd maps. */
+/* A process that reports the worker's own census: descriptors x 100 + memfd
+ * mappings. */
 static int proc_census(gc_ctx *ctx, gc_proc_out *out)
 {
     (void)ctx;
-    int fds = 0, maps = 0;
-    DIR *d = opendir("/proc/self/fd");
-    if (!d)
+    gc_census c;
+    if (gc_census_take(&c) != GC_OK)
         return GC_ESYS;
-    struct dirent *de;
-    size_t off = 0;
-    while ((de = readdir(d))) {
-        if (de->d_name[0] == '.' || atoi(de->d_name) == dirfd(d) || !tu_fd_is_ours(atoi(de->d_name)))
-            continue;
-        fds++;
-        off += (size_t)snprintf(out->text + off, sizeof out->text - off, "%s ", de->d_name);
-        if (off >= sizeof out->text)
-            off = sizeof out->text - 1;
-    }
-    closedir(d);
-    FILE *f = fopen("/proc/self/maps", "r");
-    char line[512];
-    while (f && fgets(line, sizeof line, f))
-        maps += strstr(line, "memfd:") != NULL;
-    if (f)
-        fclose(f);
-    out->value = fds * 100 + maps;
+    out->value = c.fds * 100 + c.maps;
+    snprintf(out->text, sizeof out->text, "%d fds (%d memfds), %d memfd maps", c.fds, c.memfds,
+             c.maps);
     return GC_OK;
 }
 
@@ -340,12 +325,12 @@ START_TEST(workers_hold_only_their_channel_and_the_zone)
     ck_assert_int_eq(f.res[0].status, GC_OK);
     /* stdin, stdout, stderr, channel (3), input and output memfds: 6 fds,
      * and exactly the two memfd mappings the worker made itself. */
-    ck_assert_msg(f.res[0].value == 602, "census %lld: fds %s", (long long)f.res[0].value,
+    ck_assert_msg(f.res[0].value == 602, "census %lld: %s", (long long)f.res[0].value,
                   f.res[0].text);
     /* Without heavy data in its contract a fresh worker maps nothing. */
     gc_engine_pool_stop(f.e);
     ck_assert_int_eq(fx_run(&f, "census", GC_MODE_PROCESS, 1, 1, 0, NULL), GC_OK);
-    ck_assert_msg(f.res[0].value == 400, "census %lld: fds %s", (long long)f.res[0].value,
+    ck_assert_msg(f.res[0].value == 400, "census %lld: %s", (long long)f.res[0].value,
                   f.res[0].text);
     fclose(noise);
     fx_close(&f);
@@ -407,7 +392,7 @@ END_TEST
 
 START_TEST(nothing_leaks_after_engine_free)
 {
-    tu_census before;
+    gc_census before;
     tu_census_take(&before);
     fixture f;
     fx_open(&f, 8192);
@@ -422,7 +407,7 @@ START_TEST(nothing_leaks_after_engine_free)
     ck_assert_msg(f.res[0].status == GC_ETIMEOUT, "%s %s", gc_status_name(f.res[0].status),
                   f.res[0].text);
     fx_close(&f);
-    tu_census after;
+    gc_census after;
     tu_census_take(&after);
     tu_census_same(&before, &after);
 }
@@ -530,7 +515,7 @@ static long rss_kb(void)
  * and RSS must stay flat. It fits make check: about a second here. */
 START_TEST(soak_many_dispatches_leave_nothing_behind)
 {
-    tu_census before;
+    gc_census before;
     tu_census_take(&before);
     fixture f;
     fx_open(&f, 0);
@@ -563,7 +548,7 @@ START_TEST(soak_many_dispatches_leave_nothing_behind)
     if (!tool)
         ck_assert_int_le(rss_end, rss_start + 1024);
     fx_close(&f);
-    tu_census after;
+    gc_census after;
     tu_census_take(&after);
     tu_census_same(&before, &after);
 }

@@ -8,17 +8,7 @@
 
 #include "gapcheck/gapcheck.h"
 #include "suites.h"
-
-static int count_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    ck_assert_ptr_nonnull(d);
-    int n = 0;
-    for (struct dirent *e; (e = readdir(d));)
-        n += e->d_name[0] != '.';
-    closedir(d);
-    return n - 1;
-}
+#include "testutil.h"
 
 static gc_zone *small_zone(int publish)
 {
@@ -160,7 +150,7 @@ END_TEST
 
 START_TEST(state_owns_heavy_zone)
 {
-    int fds = count_fds();
+    int fds = tu_fd_count();
     gc_state *st = NULL;
     gc_err err;
     ck_assert_int_eq(gc_state_new(&st, &err), GC_OK);
@@ -174,12 +164,12 @@ START_TEST(state_owns_heavy_zone)
     ck_assert_int_eq(gc_state_set_heavy(st, z1, &err), GC_OK);
     ck_assert_ptr_eq(gc_state_heavy(st), z1);
     ck_assert_int_eq(gc_state_set_heavy(st, z1, &err), GC_OK);   /* same zone: no double free */
-    ck_assert_int_eq(count_fds(), fds + 2);
+    ck_assert_int_eq(tu_fd_count(), fds + 2);
     ck_assert_int_eq(gc_state_set_heavy(st, z2, &err), GC_OK);   /* z1 freed */
-    ck_assert_int_eq(count_fds(), fds + 1);
+    ck_assert_int_eq(tu_fd_count(), fds + 1);
     ck_assert_ptr_eq(gc_state_heavy(st), z2);
     gc_state_free(st);
-    ck_assert_int_eq(count_fds(), fds);
+    ck_assert_int_eq(tu_fd_count(), fds);
     gc_state_free(NULL);
 }
 END_TEST

@@ -16,20 +16,10 @@
 
 #include "gapcheck/gapcheck.h"
 #include "suites.h"
+#include "testutil.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define DEADLINE 0x0102030405060708ull
-
-static int count_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    ck_assert_ptr_nonnull(d);
-    int n = 0;
-    for (struct dirent *e; (e = readdir(d));)
-        n += e->d_name[0] != '.';
-    closedir(d);
-    return n - 1;
-}
 
 static size_t page(void)
 {
@@ -532,7 +522,7 @@ START_TEST(decoder_rejects_table)
     const struct reject *r = &rejects[_i];
     struct fx f;
     fx_init(&f);
-    int fds = count_fds();
+    int fds = tu_fd_count();
     struct spec s;
     static struct mb m;
     base_spec(&f, &s);
@@ -548,7 +538,7 @@ START_TEST(decoder_rejects_table)
     ck_assert_msg(strstr(err.msg, r->msg), "%s: reason '%s' lacks '%s'", r->label, err.msg,
                   r->msg);
     ck_assert_ptr_null(d);
-    ck_assert_int_eq(count_fds(), fds);
+    ck_assert_int_eq(tu_fd_count(), fds);
     ck_assert_int_ge(fcntl(f.in_fd, F_GETFD), 0);
     ck_assert_int_ge(fcntl(f.out_fd, F_GETFD), 0);
     fx_free(&f);
@@ -577,7 +567,7 @@ START_TEST(decoder_rejects_every_truncation)
 {
     struct fx f;
     fx_init(&f);
-    int fds = count_fds();
+    int fds = tu_fd_count();
     uint8_t copy[GC_WIRE_MSG_MAX];
     gc_err err;
     for (size_t len = 0; len < f.len; len++) {
@@ -596,7 +586,7 @@ START_TEST(decoder_rejects_every_truncation)
         ck_assert_ptr_null(d);
     }
     ck_assert_int_eq(gc_wire_decode(NULL, 0, -1, -1, &(gc_ctx *){NULL}, &err), GC_EWIRE);
-    ck_assert_int_eq(count_fds(), fds);
+    ck_assert_int_eq(tu_fd_count(), fds);
     fx_free(&f);
 }
 END_TEST
@@ -607,7 +597,7 @@ START_TEST(decoder_every_byte_flip)
 {
     struct fx f;
     fx_init(&f);
-    int fds = count_fds();
+    int fds = tu_fd_count();
     static const uint8_t masks[] = {0x01, 0x80, 0xFF, 0x20};
     uint8_t copy[GC_WIRE_MSG_MAX];
     int refused = 0;
@@ -631,7 +621,7 @@ START_TEST(decoder_every_byte_flip)
         }
     }
     ck_assert_int_gt(refused, 0);
-    ck_assert_int_eq(count_fds(), fds);
+    ck_assert_int_eq(tu_fd_count(), fds);
     fx_free(&f);
 }
 END_TEST
@@ -689,7 +679,7 @@ START_TEST(decoder_rejects_descriptor_mismatches)
     /* Another zone of the same layout: right sizes and seals, other generation. */
     gc_state *other = fx_state();
     const gc_zone *oz = gc_state_heavy(other);
-    int fds = count_fds();
+    int fds = tu_fd_count();
 
     expect_fd_reject(&f, f.msg, f.len, -1, f.out_fd, "declares an input file but no descriptor");
     expect_fd_reject(&f, f.msg, f.len, f.in_fd, -1, "declares an output file but no descriptor");
@@ -716,7 +706,7 @@ START_TEST(decoder_rejects_descriptor_mismatches)
     gc_ctx_free(ctx);
     gc_state_free(st);
 
-    ck_assert_int_eq(count_fds(), fds);   /* nothing opened, nothing closed */
+    ck_assert_int_eq(tu_fd_count(), fds);   /* nothing opened, nothing closed */
     int all[] = {f.in_fd, f.out_fd, unsealed, resize_only, out_wsealed, pipefd[0]};
     for (size_t i = 0; i < N(all); i++)
         ck_assert_int_ge(fcntl(all[i], F_GETFD), 0);

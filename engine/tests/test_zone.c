@@ -19,29 +19,7 @@
 #include "ctx_int.h"
 #include "gapcheck/gapcheck.h"
 #include "suites.h"
-
-static int count_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    ck_assert_ptr_nonnull(d);
-    int n = 0;
-    for (struct dirent *e; (e = readdir(d));)
-        n += e->d_name[0] != '.';
-    closedir(d);
-    return n - 1;   /* the directory's own descriptor */
-}
-
-static int count_zone_maps(void)
-{
-    FILE *f = fopen("/proc/self/maps", "r");
-    ck_assert_ptr_nonnull(f);
-    char line[512];
-    int n = 0;
-    while (fgets(line, sizeof line, f))
-        n += strstr(line, "/memfd:gapcheck-zone") != NULL;
-    fclose(f);
-    return n;
-}
+#include "testutil.h"
 
 static size_t page(void)
 {
@@ -349,7 +327,7 @@ START_TEST(zone_mappings_not_inherited_by_fork)
     unsigned char vec[1];
     ck_assert_int_eq(mincore(in, page(), vec), 0);
     ck_assert_int_eq(mincore(out, page(), vec), 0);
-    ck_assert_int_eq(count_zone_maps(), 2);
+    ck_assert_int_eq(tu_memfd_maps(), 2);
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
@@ -359,7 +337,7 @@ START_TEST(zone_mappings_not_inherited_by_fork)
         bad |= mincore(in, page(), vec) == 0 || errno != ENOMEM;
         errno = 0;
         bad |= (mincore(out, page(), vec) == 0 || errno != ENOMEM) << 1;
-        bad |= (count_zone_maps() != 0) << 2;
+        bad |= (tu_memfd_maps() != 0) << 2;
         gc_zone_free(z);   /* closes the child's copies of the fds; nothing to unmap */
         _exit(bad);
     }
@@ -373,7 +351,7 @@ END_TEST
 
 START_TEST(zone_free_releases_everything)
 {
-    int fds = count_fds(), maps = count_zone_maps();
+    int fds = tu_fd_count(), maps = tu_memfd_maps();
     for (int round = 0; round < 3; round++) {
         gc_zone *pub = make_zone(100, 5 * page(), 33);
         gc_zone *noout = make_zone(1, 1, (size_t)-1);
@@ -384,14 +362,14 @@ START_TEST(zone_free_releases_everything)
         ck_assert_int_eq(gc_zone_allocate(filling, NULL), GC_OK);
         ck_assert_int_eq(gc_zone_new(&draft, NULL), GC_OK);
         ck_assert_int_eq(gc_zone_declare(draft, "x", 10, 0, NULL), GC_OK);
-        ck_assert_int_eq(count_fds(), fds + 5);
-        ck_assert_int_eq(count_zone_maps(), maps + 5);
+        ck_assert_int_eq(tu_fd_count(), fds + 5);
+        ck_assert_int_eq(tu_memfd_maps(), maps + 5);
         gc_zone_free(pub);
         gc_zone_free(noout);
         gc_zone_free(filling);
         gc_zone_free(draft);
-        ck_assert_int_eq(count_fds(), fds);
-        ck_assert_int_eq(count_zone_maps(), maps);
+        ck_assert_int_eq(tu_fd_count(), fds);
+        ck_assert_int_eq(tu_memfd_maps(), maps);
     }
 }
 END_TEST
@@ -416,7 +394,7 @@ static void limit(int resource, rlim_t v)
  * half-made zone must give everything back and stay a usable draft. */
 START_TEST(zone_allocate_failure_releases_partial)
 {
-    int fds = count_fds(), maps = count_zone_maps();
+    int fds = tu_fd_count(), maps = tu_memfd_maps();
     gc_zone *z = NULL;
     gc_err err;
     ck_assert_int_eq(gc_zone_new(&z, &err), GC_OK);
@@ -428,13 +406,13 @@ START_TEST(zone_allocate_failure_releases_partial)
     ck_assert_int_eq(gc_zone_allocate(z, &err), GC_ESYS);
     ck_assert_ptr_nonnull(strstr(err.msg, "memfd_create"));
     limit(RLIMIT_NOFILE, saved.rlim_cur);
-    ck_assert_int_eq(count_fds(), fds);
-    ck_assert_int_eq(count_zone_maps(), maps);
+    ck_assert_int_eq(tu_fd_count(), fds);
+    ck_assert_int_eq(tu_memfd_maps(), maps);
     ck_assert_int_eq(gc_zone_input_fd(z), -1);
     ck_assert_int_eq(gc_zone_allocate(z, &err), GC_OK);   /* still a draft: retry works */
     ck_assert_int_eq(gc_zone_publish(z, &err), GC_OK);
     gc_zone_free(z);
-    ck_assert_int_eq(count_fds(), fds);
+    ck_assert_int_eq(tu_fd_count(), fds);
 }
 END_TEST
 
@@ -443,7 +421,7 @@ END_TEST
 START_TEST(zone_allocate_failure_on_size)
 {
     signal(SIGXFSZ, SIG_IGN);
-    int fds = count_fds(), maps = count_zone_maps();
+    int fds = tu_fd_count(), maps = tu_memfd_maps();
     limit(RLIMIT_FSIZE, 1u << 20);
     for (int which = 0; which < 2; which++) {
         gc_zone *z = NULL;
@@ -454,8 +432,8 @@ START_TEST(zone_allocate_failure_on_size)
                                          &err), GC_OK);
         ck_assert_int_eq(gc_zone_allocate(z, &err), GC_ESYS);
         ck_assert_ptr_nonnull(strstr(err.msg, "ftruncate"));
-        ck_assert_int_eq(count_fds(), fds);
-        ck_assert_int_eq(count_zone_maps(), maps);
+        ck_assert_int_eq(tu_fd_count(), fds);
+        ck_assert_int_eq(tu_memfd_maps(), maps);
         gc_zone_free(z);
     }
 }

@@ -2,33 +2,11 @@
 #include "testutil.h"
 
 #include <check.h>
-#include <dirent.h>
-#include <glob.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
-
-static int count_children(void)
-{
-    glob_t g;
-    int n = 0;
-    if (glob("/proc/self/task/*/children", 0, NULL, &g) != 0)
-        return 0;
-    for (size_t i = 0; i < g.gl_pathc; i++) {
-        FILE *f = fopen(g.gl_pathv[i], "r");
-        if (!f)
-            continue;
-        int pid;
-        while (fscanf(f, "%d", &pid) == 1)
-            n++;
-        fclose(f);
-    }
-    globfree(&g);
-    return n;
-}
 
 int tu_fd_is_ours(int fd)
 {
@@ -36,41 +14,30 @@ int tu_fd_is_ours(int fd)
     return getrlimit(RLIMIT_NOFILE, &rl) != 0 || (rlim_t)fd < rl.rlim_cur;
 }
 
-void tu_census_take(tu_census *c)
+void tu_census_take(gc_census *c)
 {
-    memset(c, 0, sizeof *c);
-    DIR *d = opendir("/proc/self/fd");
-    ck_assert_ptr_nonnull(d);
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue;
-        if (atoi(de->d_name) == dirfd(d) || !tu_fd_is_ours(atoi(de->d_name)))
-            continue;
-        char path[300], target[PATH_MAX];
-        snprintf(path, sizeof path, "/proc/self/fd/%s", de->d_name);
-        ssize_t n = readlink(path, target, sizeof target - 1);
-        c->fds++;
-        if (n > 0) {
-            target[n] = '\0';
-            c->memfd_fds += strstr(target, "memfd:") != NULL;
-        }
-    }
-    closedir(d);
-    FILE *f = fopen("/proc/self/maps", "r");
-    ck_assert_ptr_nonnull(f);
-    char line[512];
-    while (fgets(line, sizeof line, f))
-        c->memfd_maps += strstr(line, "memfd:") != NULL;
-    fclose(f);
-    c->children = count_children();
+    ck_assert_int_eq(gc_census_take(c), GC_OK);
 }
 
-void tu_census_same(const tu_census *b, const tu_census *a)
+int tu_fd_count(void)
+{
+    gc_census c;
+    tu_census_take(&c);
+    return c.fds;
+}
+
+int tu_memfd_maps(void)
+{
+    gc_census c;
+    tu_census_take(&c);
+    return c.maps;
+}
+
+void tu_census_same(const gc_census *b, const gc_census *a)
 {
     ck_assert_int_eq(a->fds, b->fds);
-    ck_assert_int_eq(a->memfd_fds, b->memfd_fds);
-    ck_assert_int_eq(a->memfd_maps, b->memfd_maps);
+    ck_assert_int_eq(a->memfds, b->memfds);
+    ck_assert_int_eq(a->maps, b->maps);
     ck_assert_int_eq(a->children, b->children);
 }
 

@@ -7,19 +7,16 @@
 
 #include "gapcheck/gapcheck.h"
 
-typedef struct tu_census {
-    int fds;        /* entries in /proc/self/fd */
-    int memfd_fds;  /* of which memfd descriptors */
-    int memfd_maps; /* memfd lines in /proc/self/maps */
-    int children;   /* children of every thread */
-} tu_census;
-
-void tu_census_take(tu_census *c);
+/* Take the engine's census (gapcheck/census.h); ck_asserts it worked. */
+void tu_census_take(gc_census *c);
+/* ck_asserts that `after` equals `before` field by field. */
+void tu_census_same(const gc_census *before, const gc_census *after);
+/* Open descriptors and memfd mappings now, from the census. */
+int tu_fd_count(void);
+int tu_memfd_maps(void);
 /* Descriptors the program may own: below the soft RLIMIT_NOFILE (valgrind
  * keeps its own descriptors above it). */
 int tu_fd_is_ours(int fd);
-/* ck_asserts that `after` equals `before` field by field. */
-void tu_census_same(const tu_census *before, const tu_census *after);
 
 /* A state with domain ms=int, signal=int, only_task=int, code=int,
  * name=str("a"), pattern=str("sequence") and a published zone with inputs

@@ -1,107 +1,21 @@
-/* harness: /proc/self accounting (see leaks.h). Uses only raw syscalls-level
- * APIs (opendir/readlink/fopen) and fixed buffers: it runs in a forked child
- * right around the case, and must not itself leave anything behind. */
+/* harness: leak accounting around a case (see leaks.h). The counting itself
+ * is the engine's census (gapcheck/census.h), shared with the engine's tests;
+ * this module turns two censuses into what a case left behind. */
 #include "leaks.h"
 
-#include <dirent.h>
+#include "gapcheck/census.h"
+#include "gapcheck/status.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-static int hr__count_fds(hr_leaks *out)
-{
-    DIR *d = opendir("/proc/self/fd");
-    if (!d)
-        return -1;
-    int self = dirfd(d);   /* the directory's own descriptor is not the case's */
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        int fd = atoi(e->d_name);
-        if (fd == self)
-            continue;
-        out->fds++;
-        char link[64], target[256];
-        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-        ssize_t n = readlink(link, target, sizeof target - 1);
-        if (n > 0) {
-            target[n] = '\0';
-            if (strstr(target, "memfd:"))
-                out->memfds++;
-        }
-    }
-    closedir(d);
-    return 0;
-}
-
-static int hr__count_maps(hr_leaks *out)
-{
-    FILE *f = fopen("/proc/self/maps", "re");
-    if (!f)
-        return -1;
-    char line[4096 + 256];
-    while (fgets(line, sizeof line, f)) {
-        if (strstr(line, "memfd:"))
-            out->maps++;
-        /* A line longer than the buffer continues in the next read; that
-         * tail cannot start a new mapping, so skip to its end. */
-        while (!strchr(line, '\n') && fgets(line, sizeof line, f))
-            ;
-    }
-    fclose(f);
-    return 0;
-}
-
-static int hr__count_children(hr_leaks *out)
-{
-    DIR *d = opendir("/proc/self/task");
-    if (!d)
-        return -1;
-    int rc = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[300];
-        snprintf(path, sizeof path, "/proc/self/task/%s/children", e->d_name);
-        FILE *f = fopen(path, "re");
-        if (!f) {
-            rc = -1;   /* kernel without CONFIG_PROC_CHILDREN: cannot count */
-            continue;
-        }
-        int c;
-        int in_pid = 0;
-        while ((c = fgetc(f)) != EOF) {
-            if (c >= '0' && c <= '9') {
-                if (!in_pid)
-                    out->children++;
-                in_pid = 1;
-            } else {
-                in_pid = 0;
-            }
-        }
-        fclose(f);
-    }
-    closedir(d);
-    return rc;
-}
 
 int hr_leaks_snapshot(hr_leaks *out)
 {
-    memset(out, 0, sizeof *out);
-    int rc = 0;
-    /* Maps before fds: fopen's FILE is closed again before the fd count. */
-    if (hr__count_maps(out) != 0)
-        rc = -1;
-    if (hr__count_fds(out) != 0)
-        rc = -1;
-    if (hr__count_children(out) != 0)
-        rc = -1;
-    if (rc != 0)
-        memset(out, 0, sizeof *out);
-    return rc;
+    gc_census c;
+    int rc = gc_census_take(&c);
+    *out = (hr_leaks){.fds = c.fds, .memfds = c.memfds, .maps = c.maps, .children = c.children};
+    return rc == GC_OK ? 0 : -1;
 }
 
 static int hr__pos(int a, int b)

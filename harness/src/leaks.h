@@ -1,11 +1,8 @@
-/* harness: what a process holds, counted from /proc/self (hr_leaks_*).
+/* harness: what a case left behind (hr_leaks_*).
  *
- * The case's child takes a snapshot before and after hc_case_run; the
- * difference is what the case left behind. Counted: open descriptors, those
- * of them that are memfds (link target "memfd:..."), memfd mappings (lines of
- * /proc/self/maps naming "memfd:"), and live child processes (pids listed in
- * /proc/self/task/<tid>/children of every thread). Reading /proc needs no
- * cooperation from the engine, so a leak cannot hide by forgetting to report. */
+ * The case's child takes a snapshot before and after hc_case_run with the
+ * engine's census (gapcheck/census.h: descriptors, memfds, memfd mappings,
+ * child processes, read from /proc); the difference is what the case left. */
 #ifndef GAPCHECK_HARNESS_LEAKS_H
 #define GAPCHECK_HARNESS_LEAKS_H
 

@@ -11,4 +11,5 @@
 #include "pattern.h"
 #include "engine.h"
 #include "builtins.h"
+#include "census.h"
 #endif

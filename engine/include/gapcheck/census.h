@@ -1,0 +1,30 @@
+/* gapcheck engine: what this process holds, counted from /proc/self.
+ *
+ * The engine promises that nothing is left behind after a run; this is how
+ * that promise is checked, by the harness around every case and by the
+ * engine's own tests. Counted: open descriptors (below the soft
+ * RLIMIT_NOFILE: tools such as valgrind keep theirs above it), those of them
+ * that are memfds, memfd mappings (lines of /proc/self/maps), and live child
+ * processes of every thread. Reading /proc needs no cooperation from the code
+ * under test, so a leak cannot hide by forgetting to report itself. */
+#ifndef GAPCHECK_CENSUS_H
+#define GAPCHECK_CENSUS_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct gc_census {
+    int fds;          /* open descriptors, this census's own excluded */
+    int memfds;       /* of which memfds */
+    int maps;         /* memfd mappings */
+    int children;     /* live child processes */
+} gc_census;
+
+/* GC_OK, or GC_ESYS when /proc could not be read (out is then zeroed). */
+int gc_census_take(gc_census *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
