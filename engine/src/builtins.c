@@ -51,10 +51,18 @@ static int declared_heavy(gc_ctx *ctx, size_t i, const gc_zone_entry **e)
     return *e && !((*e)->flags & GC_ENTRY_OUTPUT);
 }
 
-static int bi_checksum(gc_ctx *ctx, gc_proc_out *out)
+/* The readers below differ only in what they do with each declared heavy
+ * entry's bytes; this walks the entries in contract order through the
+ * context API (so a refused access stops the walk with its status). */
+typedef struct heavy_walk {
+    uint64_t acc;      /* the reader's running result */
+    uint64_t bytes;    /* bytes visited */
+} heavy_walk;
+
+typedef uint64_t (*heavy_reader)(const uint8_t *data, size_t len, uint64_t acc);
+
+static int walk_heavy(gc_ctx *ctx, heavy_reader read, heavy_walk *w)
 {
-    uint64_t h = GC_CHECKSUM_SEED;
-    uint64_t bytes = 0;
     for (size_t i = 0; i < gc_ctx_entry_count(ctx); i++) {
         const gc_zone_entry *e;
         if (!declared_heavy(ctx, i, &e))
@@ -64,54 +72,55 @@ static int bi_checksum(gc_ctx *ctx, gc_proc_out *out)
         int rc = gc_ctx_heavy(ctx, e->name, &data, &len);
         if (rc != GC_OK)
             return rc;
-        h = gc_checksum(data, len, h);
-        bytes += len;
+        w->acc = read(data, len, w->acc);
+        w->bytes += len;
     }
-    out->value = (int64_t)h;
-    snprintf(out->text, sizeof out->text, "%016llx over %llu bytes", (unsigned long long)h,
-             (unsigned long long)bytes);
     return GC_OK;
+}
+
+static uint64_t read_checksum(const uint8_t *data, size_t len, uint64_t acc)
+{
+    return gc_checksum(data, len, acc);
+}
+
+static uint64_t read_sum(const uint8_t *data, size_t len, uint64_t acc)
+{
+    return acc + gc_sum64(data, len);
+}
+
+static uint64_t read_ends(const uint8_t *data, size_t len, uint64_t acc)
+{
+    if (len == 0)
+        return acc;
+    const volatile uint8_t *b = data;
+    return acc + b[0] + b[len - 1];
+}
+
+static int bi_checksum(gc_ctx *ctx, gc_proc_out *out)
+{
+    heavy_walk w = {.acc = GC_CHECKSUM_SEED};
+    int rc = walk_heavy(ctx, read_checksum, &w);
+    out->value = (int64_t)w.acc;
+    snprintf(out->text, sizeof out->text, "%016llx over %llu bytes", (unsigned long long)w.acc,
+             (unsigned long long)w.bytes);
+    return rc;
 }
 
 static int bi_read_all(gc_ctx *ctx, gc_proc_out *out)
 {
-    uint64_t sum = 0, bytes = 0;
-    for (size_t i = 0; i < gc_ctx_entry_count(ctx); i++) {
-        const gc_zone_entry *e;
-        if (!declared_heavy(ctx, i, &e))
-            continue;
-        const void *data;
-        size_t len;
-        int rc = gc_ctx_heavy(ctx, e->name, &data, &len);
-        if (rc != GC_OK)
-            return rc;
-        sum += gc_sum64(data, len);
-        bytes += len;
-    }
-    out->value = (int64_t)sum;
-    snprintf(out->text, sizeof out->text, "read %llu bytes", (unsigned long long)bytes);
-    return GC_OK;
+    heavy_walk w = {0};
+    int rc = walk_heavy(ctx, read_sum, &w);
+    out->value = (int64_t)w.acc;
+    snprintf(out->text, sizeof out->text, "read %llu bytes", (unsigned long long)w.bytes);
+    return rc;
 }
 
 static int bi_touch(gc_ctx *ctx, gc_proc_out *out)
 {
-    int64_t sum = 0;
-    for (size_t i = 0; i < gc_ctx_entry_count(ctx); i++) {
-        const gc_zone_entry *e;
-        if (!declared_heavy(ctx, i, &e))
-            continue;
-        const void *data;
-        size_t len;
-        int rc = gc_ctx_heavy(ctx, e->name, &data, &len);
-        if (rc != GC_OK)
-            return rc;
-        if (len > 0) {
-            const volatile uint8_t *b = data;
-            sum += b[0] + b[len - 1];
-        }
-    }
-    out->value = sum;
-    return GC_OK;
+    heavy_walk w = {0};
+    int rc = walk_heavy(ctx, read_ends, &w);
+    out->value = (int64_t)w.acc;
+    return rc;
 }
 
 static int bi_echo(gc_ctx *ctx, gc_proc_out *out)
