@@ -7,9 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "engine_int.h"
 #include "gapcheck/gapcheck.h"
+#include "proto.h"
 #include "suites.h"
 #include "testutil.h"
 
@@ -585,6 +589,97 @@ START_TEST(zones_are_anonymous)
 }
 END_TEST
 
+/* Send one task message (header + context bytes) with optional descriptors
+ * to a worker and read its reply. */
+static int send_task(int sock, uint32_t task, const uint8_t *ctx, size_t clen, int in_fd,
+                     gc_result *r)
+{
+    uint8_t msg[GC_PROTO_TASK_MAX];
+    gc__task_hdr h;
+    memset(&h, 0, sizeof h);
+    h.magic = GC_PROTO_TASK_MAGIC;
+    h.task = task;
+    h.ctx_len = (uint32_t)clen;
+    h.fd_flags = GC_PROTO_USES_INPUT | (in_fd >= 0 ? GC_PROTO_FD_INPUT : 0);
+    snprintf(h.process, sizeof h.process, "checksum");
+    memcpy(msg, &h, sizeof h);
+    memcpy(msg + sizeof h, ctx, clen);
+    union {
+        struct cmsghdr align;
+        char space[CMSG_SPACE(sizeof(int))];
+    } cbuf;
+    memset(&cbuf, 0, sizeof cbuf);
+    struct iovec iov = {.iov_base = msg, .iov_len = sizeof h + clen};
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+    if (in_fd >= 0) {
+        m.msg_control = cbuf.space;
+        m.msg_controllen = sizeof cbuf.space;
+        struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &in_fd, sizeof in_fd);
+    }
+    if (sendmsg(sock, &m, MSG_NOSIGNAL) < 0)
+        return -1;
+    uint8_t reply[sizeof(gc__result_msg)];
+    ssize_t n = recv(sock, reply, sizeof reply, 0);
+    uint64_t held;
+    memset(r, 0, sizeof *r);
+    return n > 0 && gc__result_check(reply, (size_t)n, task, r, &held, NULL) == GC_OK ? 0 : -1;
+}
+
+/* The worker re-checks what it receives: a context whose entry reaches past
+ * the end of the file that came with it is refused (EWIRE), the worker lives
+ * on, and a correct context afterwards is served. This is the pool's own
+ * defence, beside the decoder's fuzzing. */
+START_TEST(worker_refuses_entry_outside_received_file)
+{
+    fixture f;
+    fx_open(&f, 0);
+    static const char *const heavy[] = {"a"};
+    gc_contract c = {.heavy_reads = heavy, .n_heavy_reads = 1};
+    gc_ctx *ctx;
+    ck_assert_int_eq(gc_ctx_from_state(f.st, &c, 0, 1, &ctx, NULL), GC_OK);
+    uint8_t good[GC_WIRE_MSG_MAX], bad[GC_WIRE_MSG_MAX];
+    size_t len;
+    ck_assert_int_eq(gc_wire_encode(ctx, good, sizeof good, &len, NULL), GC_OK);
+    gc_ctx_free(ctx);
+    /* Find entry a's length (1 MiB, little-endian u64) and stretch it past the file. */
+    uint64_t one_mib = 1 << 20, huge = gc_zone_input_size(gc_state_heavy(f.st)) + 4096;
+    memcpy(bad, good, len);
+    size_t at = 0;
+    for (size_t i = 0; i + 8 <= len; i++)
+        if (memcmp(bad + i, &one_mib, 8) == 0)
+            at = i;
+    ck_assert_uint_gt(at, 0);
+    memcpy(bad + at, &huge, 8);
+
+    int sv[2];
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+    pid_t parent = getpid(), pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        close(sv[0]);
+        gc__worker_main(f.e, sv[1], 0, parent);
+    }
+    close(sv[1]);
+    int in_fd = gc_zone_input_fd(gc_state_heavy(f.st));
+    gc_result r;
+    ck_assert_int_eq(send_task(sv[0], 0, bad, len, in_fd, &r), 0);
+    ck_assert_int_eq(r.status, GC_EWIRE);
+    ck_assert_msg(strstr(r.text, "context rejected") != NULL, "%s", r.text);
+    ck_assert_int_eq(send_task(sv[0], 1, good, len, in_fd, &r), 0);
+    ck_assert_msg(r.status == GC_OK, "%s", r.text);
+    ck_assert_uint_eq((uint64_t)r.value, tu_checksum(f.st, heavy, 1));
+    close(sv[0]);
+    int ws;
+    ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
+    ck_assert(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+    fx_close(&f);
+}
+END_TEST
+
 Suite *suite_exec(void)
 {
     Suite *s = suite_create("exec");
@@ -612,6 +707,7 @@ Suite *suite_exec(void)
     tcase_add_test(pc, fd_census_builtin_finds_no_stray_descriptor);
     tcase_add_test(pc, contracts_naming_other_files_of_the_same_generation);
     tcase_add_test(pc, zones_are_anonymous);
+    tcase_add_test(pc, worker_refuses_entry_outside_received_file);
     suite_add_tcase(s, pc);
     TCase *sc = tcase_create("soak");
     tcase_set_timeout(sc, 120);
