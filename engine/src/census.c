@@ -58,6 +58,19 @@ static int count_maps(gc_census *out)
     return 0;
 }
 
+static int read_rss(gc_census *out)
+{
+    FILE *f = fopen("/proc/self/status", "re");
+    if (!f)
+        return -1;
+    char line[256];
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f))
+        found = sscanf(line, "VmRSS: %ld kB", &out->rss_kb) == 1;
+    fclose(f);
+    return found ? 0 : -1;
+}
+
 static int count_children(gc_census *out)
 {
     DIR *d = opendir("/proc/self/task");
@@ -93,6 +106,7 @@ int gc_census_take(gc_census *out)
     int ok = count_maps(out) == 0;
     ok &= count_fds(out) == 0;
     ok &= count_children(out) == 0;
+    ok &= read_rss(out) == 0;
     if (!ok) {
         memset(out, 0, sizeof *out);
         return GC_ESYS;

@@ -501,17 +501,11 @@ START_TEST(contracts_naming_other_files_of_the_same_generation)
 }
 END_TEST
 
-static long rss_kb(void)
+static long census_rss_kb(void)
 {
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kb = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
-            break;
-    if (f)
-        fclose(f);
-    return kb;
+    gc_census c;
+    tu_census_take(&c);
+    return c.rss_kb;
 }
 
 /* Soak: 10,000 dispatches over one persistent
@@ -538,9 +532,9 @@ START_TEST(soak_many_dispatches_leave_nothing_behind)
             ck_assert_uint_eq((uint64_t)f.res[t].value, want);
         dispatches += 8;
         if (round == 25)
-            rss_start = rss_kb();
+            rss_start = census_rss_kb();
     }
-    long rss_end = rss_kb();
+    long rss_end = census_rss_kb();
     fprintf(stderr, "soak: %u dispatches, RSS %ld kB after warm-up, %ld kB at the end\n",
             dispatches, rss_start, rss_end);
     /* Under valgrind or ASan RSS is the tool's, not ours: skip that limit. */

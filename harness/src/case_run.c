@@ -305,15 +305,8 @@ static void run_release(hc_run *r)
 
 static long rss_kb(void)
 {
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kb = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
-            break;
-    if (f)
-        fclose(f);
-    return kb;
+    gc_census c;
+    return gc_census_take(&c) == GC_OK ? c.rss_kb : -1;
 }
 
 /* (Re)build the state; its heavy checksums are taken when the case asks for

@@ -5,7 +5,8 @@
  * engine's own tests. Counted: open descriptors (below the soft
  * RLIMIT_NOFILE: tools such as valgrind keep theirs above it), those of them
  * that are memfds, memfd mappings (lines of /proc/self/maps), and live child
- * processes of every thread. Reading /proc needs no cooperation from the code
+ * processes of every thread; and the resident set size, to show memory stays
+ * flat over long runs. Reading /proc needs no cooperation from the code
  * under test, so a leak cannot hide by forgetting to report itself. */
 #ifndef GAPCHECK_CENSUS_H
 #define GAPCHECK_CENSUS_H
@@ -19,6 +20,7 @@ typedef struct gc_census {
     int memfds;       /* of which memfds */
     int maps;         /* memfd mappings */
     int children;     /* live child processes */
+    long rss_kb;      /* VmRSS */
 } gc_census;
 
 /* GC_OK, or GC_ESYS when /proc could not be read (out is then zeroed). */
