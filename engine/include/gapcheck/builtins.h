@@ -26,7 +26,8 @@
  *   fd_census       value = the worker's descriptors beyond stdio, its
  *                   channel and memfds; text lists them all
  * sleep, crash, exit and bad_result act on every task, or only on task number domain
- * "only_task" when the contract names it (the other tasks succeed at once). */
+ * "only_task" when the contract names it; the other tasks then do what
+ * checksum does, so their results can be checked. */
 #ifndef GAPCHECK_BUILTINS_H
 #define GAPCHECK_BUILTINS_H
 
