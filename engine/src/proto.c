@@ -22,7 +22,7 @@ int gc__result_check(const void *buf, size_t len, uint32_t task, gc_result *r,
         return gc_err_set(err, GC_EWIRE, "result message of %zu bytes is shorter than its header (%zu)",
                           len, head);
     if (len > sizeof m)
-        return gc_err_set(err, GC_EWIRE, "result message of %zu bytes exceeds the maximum %zu", len,
+        return gc_err_set(err, GC_EWIRE, "oversized result message: %zu bytes, maximum %zu", len,
                           sizeof m);
     memset(&m, 0, sizeof m);
     memcpy(&m, buf, len);
