@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "ctx_int.h"
+#include "gapcheck/wire.h"
 #include "gapcheck/status.h"
 
 /* ---- shared with wire.c ------------------------------------------------ */
@@ -206,6 +207,13 @@ int gc_ctx_from_state(const gc_state *st, const gc_contract *c, uint32_t task, u
     ctx->ntasks = ntasks;
     ctx->attached = 1;
     rc = fill_ctx(ctx, st, c, err);
+    /* Every context must be one a process worker can receive, so that a
+     * contract behaves the same in thread and process mode. */
+    if (rc == GC_OK && gc_wire_size(ctx) > GC_WIRE_MSG_MAX)
+        rc = gc_err_set(err, GC_ELIMIT,
+                        "context: the contract's values and entries take %zu bytes encoded, "
+                        "over the %u-byte message limit",
+                        gc_wire_size(ctx), GC_WIRE_MSG_MAX);
     if (rc != GC_OK) {
         gc_ctx_free(ctx);
         return rc;

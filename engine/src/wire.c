@@ -109,23 +109,36 @@ static void put_header(struct writer *w, const gc_ctx *ctx)
     put_uint(w, ctx->n_entries, 2);
 }
 
+/* Writes the message into w; with no room (cap 0) it only counts. */
+static void encode_into(struct writer *w, const gc_ctx *ctx)
+{
+    put_header(w, ctx);
+    for (size_t i = 0; i < ctx->n_domain; i++) {
+        put_name(w, ctx->domain[i].name);
+        put_value(w, &ctx->domain[i].v);
+    }
+    for (size_t i = 0; i < ctx->n_entries; i++) {
+        const gc_zone_entry *e = &ctx->entries[i];
+        put_name(w, e->name);
+        put_uint(w, e->flags, 4);
+        put_uint(w, e->offset, 8);
+        put_uint(w, e->length, 8);
+    }
+}
+
+size_t gc_wire_size(const gc_ctx *ctx)
+{
+    struct writer w = {NULL, 0, 0};
+    encode_into(&w, ctx);
+    return w.len;
+}
+
 int gc_wire_encode(const gc_ctx *ctx, uint8_t *buf, size_t cap, size_t *len, gc_err *err)
 {
     if (!ctx || !len || (!buf && cap))
         return gc_err_set(err, GC_EINVAL, "gc_wire_encode: NULL argument");
     struct writer w = {buf, cap, 0};
-    put_header(&w, ctx);
-    for (size_t i = 0; i < ctx->n_domain; i++) {
-        put_name(&w, ctx->domain[i].name);
-        put_value(&w, &ctx->domain[i].v);
-    }
-    for (size_t i = 0; i < ctx->n_entries; i++) {
-        const gc_zone_entry *e = &ctx->entries[i];
-        put_name(&w, e->name);
-        put_uint(&w, e->flags, 4);
-        put_uint(&w, e->offset, 8);
-        put_uint(&w, e->length, 8);
-    }
+    encode_into(&w, ctx);
     if (w.len > GC_WIRE_MSG_MAX)
         return gc_err_set(err, GC_ELIMIT, "wire: context needs %zu bytes (message limit %u)",
                           w.len, GC_WIRE_MSG_MAX);

@@ -48,6 +48,9 @@ extern "C" {
  * GC_ELIMIT if it does not fit. */
 int gc_wire_encode(const gc_ctx *ctx, uint8_t *buf, size_t cap, size_t *len, gc_err *err);
 
+/* Bytes the encoded message of ctx takes (may exceed GC_WIRE_MSG_MAX). */
+size_t gc_wire_size(const gc_ctx *ctx);
+
 /* Decode a message. in_fd/out_fd: the received input and output files, or -1
  * when the message declares none (a declared file with fd -1 is an error).
  * On success *out is an unattached context (gc_wire_attach before access),
