@@ -48,7 +48,7 @@ static stat_ns summarize(uint64_t *v, int n)
     return s;
 }
 
-static void die(const char *what, const gc_err *err)
+__attribute__((noreturn)) static void die(const char *what, const gc_err *err)
 {
     fprintf(stderr, "bench: %s: %s\n", what, err ? err->msg : strerror(errno));
     exit(1);
