@@ -45,3 +45,17 @@ bench: $(BENCH)
 	@echo "command: $(BENCH) reports/bench.json"
 	$(BENCH) reports/bench.json
 .PHONY: bench
+
+# make install as a user meets it: stage an install, build a program with
+# nothing but the staged pkg-config file, run it.
+INSTALL_STAGE := $(CURDIR)/$(BUILD)/install-stage
+check-install:
+	@rm -rf $(INSTALL_STAGE) && mkdir -p $(BUILD)/check
+	@$(MAKE) --no-print-directory install DESTDIR=$(INSTALL_STAGE) PREFIX=/usr/local >/dev/null
+	@set -o pipefail; pc="PKG_CONFIG_SYSROOT_DIR=$(INSTALL_STAGE) PKG_CONFIG_PATH=$(INSTALL_STAGE)/usr/local/lib/pkgconfig"; \
+	 $(CC) -std=c11 -Wall -Wextra engine/tests/install/consumer.c \
+	   $$(env $$pc pkg-config --cflags --libs gapcheck) -pthread -o $(BUILD)/install-consumer && \
+	 LD_LIBRARY_PATH=$(INSTALL_STAGE)/usr/local/lib $(BUILD)/install-consumer 2>&1 | tee $(BUILD)/check/install.log
+
+CHECK_STEPS += check-install
+.PHONY: check-install
