@@ -397,6 +397,33 @@ static int bi_fd_census(gc_ctx *ctx, gc_proc_out *out)
     return GC_OK;
 }
 
+/* Names the heavy zone could have left in the shared-memory filesystem:
+ * value = entries of /dev/shm named like the zone's files ("gapcheck");
+ * memfds never create one. Other programs' entries are not counted, so the
+ * answer does not depend on what else runs on the machine. */
+static int bi_shm_census(gc_ctx *ctx, gc_proc_out *out)
+{
+    (void)ctx;
+    DIR *d = opendir("/dev/shm");
+    if (!d) {
+        snprintf(out->text, sizeof out->text, "shm_census: /dev/shm: %s", strerror(errno));
+        return GC_ESYS;
+    }
+    int64_t n = 0;
+    size_t off = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!strstr(de->d_name, "gapcheck"))
+            continue;
+        n++;
+        if (off < sizeof out->text)
+            off += (size_t)snprintf(out->text + off, sizeof out->text - off, "%s ", de->d_name);
+    }
+    closedir(d);
+    out->value = n;
+    return GC_OK;
+}
+
 static const struct {
     const char *name;
     gc_proc_fn fn;
@@ -414,6 +441,7 @@ static const struct {
     {"read_undeclared", bi_read_undeclared},
     {"bad_result", bi_bad_result},
     {"fd_census", bi_fd_census},
+    {"shm_census", bi_shm_census},
 };
 #define BUILTIN_COUNT (sizeof builtin_table / sizeof builtin_table[0])
 

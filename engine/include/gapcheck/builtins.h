@@ -25,6 +25,9 @@
  *                   "kind": 1 oversized, 2 bad magic, 3 wrong task): EWIRE
  *   fd_census       value = the worker's descriptors beyond stdio, its
  *                   channel and memfds; text lists them all
+ *   shm_census      value = entries in /dev/shm named like the zone's files
+ *                   ("gapcheck"), where a named shared-memory zone would
+ *                   show up (a memfd zone never does)
  * sleep, crash, exit and bad_result act on every task, or only on task number domain
  * "only_task" when the contract names it; the other tasks then do what
  * checksum does, so their results can be checked. */
