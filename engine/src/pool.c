@@ -210,8 +210,8 @@ static void worker_kill(pool_run *run, int slot, int status, const char *why)
 }
 
 /* Send task t to the idle worker in slot. Returns GC_OK when sent, GC_EBUSY
- * when the worker turned out to be dead (task not started: retry elsewhere),
- * or an error that is the task's own result. */
+ * when the worker's channel failed (task not started: the worker is replaced
+ * and the task retried), or an error that is the task's own result. */
 static int dispatch(pool_run *run, int slot, uint32_t t, gc_err *err)
 {
     pool_worker *w = &run->pool->w[slot];
@@ -274,10 +274,12 @@ static int dispatch(pool_run *run, int slot, uint32_t t, gc_err *err)
         n = sendmsg(w->sock, &msg, MSG_NOSIGNAL);
     while (n < 0 && errno == EINTR);
     if (n < 0) {
-        if (errno == EPIPE || errno == ECONNRESET || errno == ENOTCONN)
-            return GC_EBUSY;
-        return gc_err_set(err, GC_ESYS, "sending task %u to worker %d failed: %s", t, slot,
-                          strerror(errno));
+        /* The message fits (checked by the encoder), so a refused send means
+         * the channel is unusable: the worker is replaced and the task goes
+         * to another. */
+        gc_err_set(err, GC_ESYS, "sending task %u to worker %d failed: %s", t, slot,
+                   strerror(errno));
+        return GC_EBUSY;
     }
     w->busy = 1;
     w->task = t;
@@ -353,14 +355,16 @@ static void dispatch_idle(pool_run *run)
         if (rc == GC_OK) {
             run->next++;
         } else if (rc == GC_EBUSY) {
-            /* Died while idle: not the task's fault. Replace and retry. */
+            /* The channel failed before the task started: not the task's fault.
+             * Replace the worker and retry. */
             reap(w->pid, REAP_GRACE_NS);
             replace(run, (int)s);
             if (++run->attempts[t] >= DISPATCH_ATTEMPTS) {
                 gc_result *r = &run->results[t];
                 r->status = GC_ESYS;
-                snprintf(r->text, sizeof r->text, "task %u could not be handed to a worker after %d attempts",
-                         t, DISPATCH_ATTEMPTS);
+                snprintf(r->text, sizeof r->text,
+                         "task %u could not be handed to a worker after %d attempts: %.120s", t,
+                         DISPATCH_ATTEMPTS, err.msg);
                 run->next++;
                 run->done++;
             }
