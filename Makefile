@@ -25,13 +25,13 @@ GC_CFLAGS := -std=c11 $(GC_WARN) -fPIC -pthread
 ALL_CFLAGS = $(GC_CPPFLAGS) $(CPPFLAGS) $(GC_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = -pthread $(LDFLAGS)
 
-# Debian packages each job needs; ci/ensure-deps.sh installs them as root or
+# Debian packages each job needs; mk/ensure-deps.sh installs them as root or
 # prints the exact apt-get line otherwise.
 DEPS_BUILD := gcc make pkg-config check libinih-dev libjansson-dev
 DEPS_STAMP := $(BUILD)/.deps-build
 
-$(DEPS_STAMP): ci/ensure-deps.sh
-	@ci/ensure-deps.sh $(DEPS_BUILD)
+$(DEPS_STAMP): mk/ensure-deps.sh
+	@mk/ensure-deps.sh $(DEPS_BUILD)
 	@mkdir -p $(@D) && touch $@
 
 CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
@@ -49,6 +49,14 @@ include engine/engine.mk
 include harness/harness.mk
 include fuzz/fuzz.mk
 include reports/reports.mk
+
+# The build's own helper scripts (mk/), tested like any part.
+check-mk:
+	@mkdir -p $(BUILD)/check
+	@set -o pipefail; mk/tests/ensure-deps.sh 2>&1 | tee $(BUILD)/check/mk.log
+
+CHECK_STEPS += check-mk
+.PHONY: check-mk
 
 all: $(ALL_TARGETS)
 

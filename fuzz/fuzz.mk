@@ -39,8 +39,8 @@ FUZZ_AFL_DIR := $(BUILD)/fuzz/afl
 FUZZ_LF_DIR := $(BUILD)/fuzz/libfuzzer
 FUZZ_RP_DIR := $(BUILD)/fuzz/replay
 
-$(FUZZ_DEPS_STAMP): ci/ensure-deps.sh
-	@ci/ensure-deps.sh $(FUZZ_DEPS)
+$(FUZZ_DEPS_STAMP): mk/ensure-deps.sh
+	@mk/ensure-deps.sh $(FUZZ_DEPS)
 	@mkdir -p $(@D) && touch $@
 
 # AFL_QUIET: afl-cc prints a banner per file otherwise.

@@ -68,8 +68,8 @@ ALL_TARGETS += $(GAPCHECK) $(HR_TESTS)
 # What the runner's checks use besides the build: xmllint (JUnit XSD check)
 # prove (TAP consumer) and python3 (reads results.json in the e2e test).
 HR_DEPS := libinih-dev libjansson-dev libxml2-utils perl python3
-$(BUILD)/.deps-runner: ci/ensure-deps.sh
-	@ci/ensure-deps.sh $(HR_DEPS)
+$(BUILD)/.deps-runner: mk/ensure-deps.sh
+	@mk/ensure-deps.sh $(HR_DEPS)
 	@mkdir -p $(@D) && touch $@
 
 # Unit suites (fork mode), then the end-to-end script on fixture cases (its
@@ -97,8 +97,8 @@ HC_REINJECT_INCIDENTS := $(patsubst cases/%/reinject.patch,%,$(sort $(wildcard c
 HC_REINJECT_STEPS := $(HC_REINJECT_INCIDENTS:%=check-reinject-%)
 
 HC_REINJECT_DEPS := patch
-$(BUILD)/.deps-case: ci/ensure-deps.sh
-	@ci/ensure-deps.sh $(HC_REINJECT_DEPS)
+$(BUILD)/.deps-case: mk/ensure-deps.sh
+	@mk/ensure-deps.sh $(HC_REINJECT_DEPS)
 	@mkdir -p $(@D) && touch $@
 
 define HC_REINJECT_RULE

@@ -40,8 +40,8 @@ VALGRIND := valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite,
             --error-exitcode=99 --track-fds=yes
 
 REPORTS_STAMP := $(BUILD)/.deps-reports
-$(REPORTS_STAMP): ci/ensure-deps.sh
-	@ci/ensure-deps.sh $(REPORTS_DEPS)
+$(REPORTS_STAMP): mk/ensure-deps.sh
+	@mk/ensure-deps.sh $(REPORTS_DEPS)
 	@mkdir -p $(@D) && touch $@
 
 # ---- coverage ---------------------------------------------------------------
@@ -146,8 +146,8 @@ verify: $(REPORTS_STAMP)
 # Renders the report from fixtures (no verify run needed) and checks that the
 # page is well-formed, self-contained and that its links resolve.
 # Only what the fixture test needs, so make check stays light on a fresh machine.
-$(BUILD)/.deps-reports-check: ci/ensure-deps.sh
-	@ci/ensure-deps.sh python3 libxml2-utils
+$(BUILD)/.deps-reports-check: mk/ensure-deps.sh
+	@mk/ensure-deps.sh python3 libxml2-utils
 	@mkdir -p $(@D) && touch $@
 
 check-reports: $(REPORTS_SRC) $(BUILD)/.deps-reports-check
@@ -161,6 +161,6 @@ CHECK_STEPS += check-reports
 # The page as a browser renders it (headless Chromium, Debian's package):
 # verdicts, plots and coverage must be on the rendered DOM. After make verify.
 verify-browser:
-	@ci/ensure-deps.sh chromium
+	@mk/ensure-deps.sh chromium
 	reports/scripts/browser-check.sh reports/index.html reports/verify.json
 .PHONY: verify-browser
