@@ -12,9 +12,9 @@ $(BUILD)/libgapcheck.a: $(ENGINE_OBJ)
 $(BUILD)/libgapcheck.so: $(ENGINE_OBJ)
 	$(CC) -shared -Wl,-soname,libgapcheck.so.$(VERSION) $(ALL_LDFLAGS) -o $@ $^
 
-$(ENGINE_TEST_OBJ): ALL_CFLAGS += $(CHECK_CFLAGS)
-$(ENGINE_TESTS): $(ENGINE_TEST_OBJ) $(BUILD)/libgapcheck.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $(ENGINE_TEST_OBJ) $(BUILD)/libgapcheck.a $(CHECK_LIBS)
+$(ENGINE_TEST_OBJ): ALL_CFLAGS += $(CHECK_CFLAGS) -Itestkit
+$(ENGINE_TESTS): $(ENGINE_TEST_OBJ) $(BUILD)/testkit/runner.o $(BUILD)/libgapcheck.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $(ENGINE_TEST_OBJ) $(BUILD)/testkit/runner.o $(BUILD)/libgapcheck.a $(CHECK_LIBS)
 
 ALL_TARGETS += $(BUILD)/libgapcheck.a $(BUILD)/libgapcheck.so $(ENGINE_TESTS)
 

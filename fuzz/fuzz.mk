@@ -22,16 +22,16 @@ FUZZ_DEPS := afl++ clang
 FUZZ_DEPS_STAMP := $(BUILD)/.deps-fuzz
 
 # Sources every target links, and what case_parse adds: only the parser
-# (case.c) of the case module; its runner half (case_run.c) is not needed.
+# (HC_PARSE_SRC) of the case module; its executor (exec.c) is not needed.
 FUZZ_COMMON_SRC := $(ENGINE_SRC) fuzz/fz.c
-FUZZ_HC_SRC ?= harness/src/case.c
+FUZZ_HC_SRC ?= $(HC_PARSE_SRC)
 FUZZ_HC_LIBS ?= $(if $(HC_LIBS),$(HC_LIBS),-linih) -lm
 fuzz_srcs = $(FUZZ_COMMON_SRC) fuzz/$(1).c $(if $(filter case_parse,$(1)),$(FUZZ_HC_SRC))
 fuzz_libs = $(if $(filter case_parse,$(1)),$(FUZZ_HC_LIBS))
 fuzz_objs = $(patsubst %.c,$(2)/%.o,$(call fuzz_srcs,$(1)))
 
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_CPPFLAGS := -D_GNU_SOURCE -Iengine/include -Iengine/src -Iharness/src -Ifuzz
+FUZZ_CPPFLAGS := -D_GNU_SOURCE -Iengine/include -Iengine/src -Iharness/case -Ifuzz
 FUZZ_CFLAGS ?= -O2 -g
 FUZZ_ALL_CFLAGS = $(FUZZ_CPPFLAGS) -std=c11 $(GC_WARN) -pthread $(FUZZ_CFLAGS) $(FUZZ_SAN)
 

@@ -1,28 +1,29 @@
-# harness/: (being built; see its issue)
+# harness/: two modules, each a folder with its tests mirrored under
+# harness/tests/: the case module (harness/case/, hc_*: parse a case file,
+# run it once on the engine, judge it) and the runner (harness/runner/, hr_*:
+# the gapcheck binary: discover, isolate, repeat, report). The runner sees a
+# case only through harness/case/case.h. The Check runner both test binaries
+# share is testkit/runner.c.
 
-# --- case module (hc_*: harness/src/case*.c), owned by the case module ------
+# --- case module (hc_*: harness/case/), owned by the case module -------------
 # HC_OBJ and HC_LIBS are what any binary using the case module links (the
-# gapcheck runner included): the objects, then inih.
-HC_SRC := harness/src/case.c harness/src/case_run.c
+# gapcheck runner included): the objects, then inih. HC_PARSE_SRC is the
+# parser alone (what the case_parse fuzz target links).
+HC_PARSE_SRC := harness/case/parse.c
+HC_SRC := $(HC_PARSE_SRC) harness/case/exec.c
 HC_OBJ := $(HC_SRC:%.c=$(BUILD)/%.o)
 HC_LIBS := -linih
+TESTKIT_OBJ := $(BUILD)/testkit/runner.o
 
-# harness_tests: every suite listed in harness/tests/suites.h. Other harness
-# modules add their test files by dropping them in harness/tests/ and their
-# objects to HARNESS_CASE_TEST_EXTRA_OBJ (and their libs to
-# HARNESS_CASE_TEST_EXTRA_LIBS).
-HARNESS_CASE_TEST_SRC := $(sort $(wildcard harness/tests/*.c))
+# case_tests: every suite listed in harness/tests/case/suites.h.
+HARNESS_CASE_TEST_SRC := $(sort $(wildcard harness/tests/case/*.c))
 HARNESS_CASE_TEST_OBJ := $(HARNESS_CASE_TEST_SRC:%.c=$(BUILD)/%.o)
-HARNESS_CASE_TESTS := $(BUILD)/harness/tests/harness_tests
-HARNESS_CASE_TEST_EXTRA_OBJ ?=
-HARNESS_CASE_TEST_EXTRA_LIBS ?=
+HARNESS_CASE_TESTS := $(BUILD)/harness/tests/case/case_tests
 
-$(HARNESS_CASE_TEST_OBJ): ALL_CFLAGS += $(CHECK_CFLAGS) -Iharness/src -Iengine/tests
-$(HARNESS_CASE_TESTS): $(HARNESS_CASE_TEST_OBJ) $(BUILD)/engine/tests/runner.o $(HC_OBJ) \
-                       $(HARNESS_CASE_TEST_EXTRA_OBJ) $(BUILD)/libgapcheck.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $(HARNESS_CASE_TEST_OBJ) $(BUILD)/engine/tests/runner.o \
-	  $(HC_OBJ) $(HARNESS_CASE_TEST_EXTRA_OBJ) $(BUILD)/libgapcheck.a $(HC_LIBS) \
-	  $(HARNESS_CASE_TEST_EXTRA_LIBS) $(CHECK_LIBS)
+$(HARNESS_CASE_TEST_OBJ): ALL_CFLAGS += $(CHECK_CFLAGS) -Iharness/case -Itestkit
+$(HARNESS_CASE_TESTS): $(HARNESS_CASE_TEST_OBJ) $(TESTKIT_OBJ) $(HC_OBJ) $(BUILD)/libgapcheck.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $(HARNESS_CASE_TEST_OBJ) $(TESTKIT_OBJ) \
+	  $(HC_OBJ) $(BUILD)/libgapcheck.a $(HC_LIBS) $(CHECK_LIBS)
 
 ALL_TARGETS += $(HARNESS_CASE_TESTS)
 
@@ -36,31 +37,27 @@ check-harness: $(HARNESS_CASE_TESTS)
 CHECK_STEPS += check-harness
 .PHONY: check-harness
 
-# --- runner (the gapcheck binary, hr_*: harness/src/ except case*), owned by
-# the runner. Listed by name so that a new case-module file never lands in it.
-HR_SRC := $(addprefix harness/src/,main.c opts.c discover.c plan.c run.c isolate.c \
-            leaks.c result.c text.c render.c render_json.c render_junit.c \
-            render_tap.c render_md.c)
+# --- runner (the gapcheck binary, hr_*: harness/runner/), owned by the runner.
+HR_SRC := $(sort $(wildcard harness/runner/*.c))
 HR_OBJ := $(HR_SRC:%.c=$(BUILD)/%.o)
-HR_LIB_OBJ := $(filter-out $(BUILD)/harness/src/main.o,$(HR_OBJ))
+HR_LIB_OBJ := $(filter-out $(BUILD)/harness/runner/main.o,$(HR_OBJ))
 HR_LIBS := -ljansson -lm
 GAPCHECK := $(BUILD)/gapcheck
 
-$(HR_OBJ): ALL_CFLAGS += -DHR_VERSION='"$(VERSION)"'
+$(HR_OBJ): ALL_CFLAGS += -DHR_VERSION='"$(VERSION)"' -Iharness/case
 
 $(GAPCHECK): $(HR_OBJ) $(HC_OBJ) $(BUILD)/libgapcheck.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $(HR_OBJ) $(HC_OBJ) $(BUILD)/libgapcheck.a $(HC_LIBS) $(HR_LIBS)
 
 # runner_tests: the runner's own Check suites (harness/tests/runner/; a
-# separate binary, so the case module's harness_tests stays theirs).
+# separate binary, so the case module's case_tests stays theirs).
 HR_TEST_SRC := $(sort $(wildcard harness/tests/runner/*.c))
 HR_TEST_OBJ := $(HR_TEST_SRC:%.c=$(BUILD)/%.o)
 HR_TESTS := $(BUILD)/harness/tests/runner/runner_tests
 
-$(HR_TEST_OBJ): ALL_CFLAGS += $(CHECK_CFLAGS) -Iharness/src -Iengine/tests
-$(HR_TESTS): $(HR_TEST_OBJ) $(BUILD)/engine/tests/runner.o $(HR_LIB_OBJ) $(HC_OBJ) \
-             $(BUILD)/libgapcheck.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $(HR_TEST_OBJ) $(BUILD)/engine/tests/runner.o $(HR_LIB_OBJ) \
+$(HR_TEST_OBJ): ALL_CFLAGS += $(CHECK_CFLAGS) -Iharness/runner -Iharness/case -Itestkit
+$(HR_TESTS): $(HR_TEST_OBJ) $(TESTKIT_OBJ) $(HR_LIB_OBJ) $(HC_OBJ) $(BUILD)/libgapcheck.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $(HR_TEST_OBJ) $(TESTKIT_OBJ) $(HR_LIB_OBJ) \
 	  $(HC_OBJ) $(BUILD)/libgapcheck.a $(HC_LIBS) $(HR_LIBS) $(CHECK_LIBS)
 
 ALL_TARGETS += $(GAPCHECK) $(HR_TESTS)

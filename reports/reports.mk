@@ -32,7 +32,7 @@ COV_SUB := $(MAKE) --no-print-directory BUILD=$(COV_BUILD) CFLAGS='$(COV_CFLAGS)
 # those that build their own variants, read reports or install.
 COV_STEPS = $(foreach s,$(CHECK_STEPS),$(if $(or $(findstring reinject,$(s)),$(findstring reports,$(s)),$(findstring zero-guard,$(s)),$(findstring install,$(s))),,$(s)))
 LCOV := lcov --quiet --rc lcov_branch_coverage=1
-COV_PATTERNS := '*/engine/src/*' '*/harness/src/*'
+COV_PATTERNS := '*/engine/src/*' '*/harness/case/*' '*/harness/runner/*'
 
 ASAN_BUILD := $(BUILD)/asan
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -61,7 +61,7 @@ coverage: $(REPORTS_STAMP)
 	 rm -rf reports/coverage; \
 	 genhtml --quiet --branch-coverage --rc lcov_branch_coverage=1 --legend \
 	   --title 'gapcheck coverage' reports/coverage.info -o reports/coverage 2>/dev/null || rc=1; \
-	 gcovr --root . --filter 'engine/src/' --filter 'harness/src/' --xml-pretty \
+	 gcovr --root . --filter 'engine/src/' --filter 'harness/case/' --filter 'harness/runner/' --xml-pretty \
 	   -o reports/coverage.xml $(COV_BUILD) >/dev/null || rc=1; \
 	 $(REPORTS_PY) coverage --info reports/coverage.info --thresholds reports/thresholds.json \
 	   --out reports/coverage.json || rc=1; \

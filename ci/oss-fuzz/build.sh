@@ -28,7 +28,7 @@ rm -rf "$work"
 mkdir -p "$work/obj" "$OUT"
 cd "$repo"
 
-cppflags=(-D_GNU_SOURCE -Iengine/include -Iengine/src -Iharness/src -Ifuzz)
+cppflags=(-D_GNU_SOURCE -Iengine/include -Iengine/src -Iharness/case -Ifuzz)
 compile() {
   local src=$1 obj
   obj="$work/obj/$(echo "${src%.c}" | tr / _).o"
@@ -66,7 +66,7 @@ for t in context_decode context_factory case_parse; do
       echo "build.sh: skipping case_parse: no static Debian inih (libinih-dev) found" >&2
       continue
     fi
-    objs+=("$(compile harness/src/case.c)")
+    objs+=("$(compile harness/case/parse.c)")
     libs=("$inih" -lm)
   fi
   # shellcheck disable=SC2086  # CXXFLAGS and LIB_FUZZING_ENGINE are flag lists

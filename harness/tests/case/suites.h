@@ -1,4 +1,4 @@
-/* The harness's test list: every suite of harness_tests, declared once, run by
+/* The harness's test list: every suite of case_tests, declared once, run by
  * main.c. Add a suite here and to HARNESS_TEST_SUITES below. */
 #ifndef GC_HARNESS_SUITES_H
 #define GC_HARNESS_SUITES_H

@@ -6,5 +6,5 @@
 int main(void)
 {
     static const gc_suite_fn suites[] = {HARNESS_TEST_SUITES};
-    return gc_test_main("harness_tests", suites, (int)(sizeof suites / sizeof suites[0]));
+    return gc_test_main("case_tests", suites, (int)(sizeof suites / sizeof suites[0]));
 }

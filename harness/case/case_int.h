@@ -1,5 +1,5 @@
 /* harness case module, insides: the parsed form of a case file, shared by the
- * parser (case.c) and the executor (case_run.c). Nothing outside the case
+ * parser (parse.c) and the executor (exec.c). Nothing outside the case
  * module includes this header; the runner sees only case.h. Every pointer in
  * struct hc_case is owned by the case and released by hc_case_free alone. */
 #ifndef GAPCHECK_HARNESS_CASE_INT_H
