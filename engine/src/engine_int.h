@@ -47,6 +47,10 @@ void gc__worker_main(const gc_engine *e, int sock, int slot, pid_t parent)
 
 uint64_t gc__now_ns(void);
 
+/* The poll(2) timeout that wakes at deadline_ns (0: no deadline, -1 = wait
+ * for an event); never negative for a deadline, however far away. */
+int gc__poll_timeout_ms(uint64_t deadline_ns, uint64_t now_ns);
+
 /* The descriptor a pool worker serves its channel on. */
 #define GC_WORKER_CHANNEL_FD 3
 

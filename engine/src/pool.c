@@ -6,6 +6,7 @@
  * malformed or oversized reply, closed channel) into that task's result, then
  * replaces the worker. Every worker it forks it also reaps. */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -379,6 +380,20 @@ static void dispatch_idle(pool_run *run)
     }
 }
 
+int gc__poll_timeout_ms(uint64_t deadline_ns, uint64_t now_ns)
+{
+    if (deadline_ns == 0)
+        return -1;
+    if (deadline_ns <= now_ns)
+        return 0;
+    /* Rounded up, so the wake-up is never before the deadline; capped, because
+     * a deadline 2^31 ms or more away would turn negative in an int, and a
+     * negative poll timeout means "wait forever". Waking early is harmless:
+     * the dispatcher loops and waits again. */
+    uint64_t ms = (deadline_ns - now_ns + 999999) / 1000000;
+    return ms > (uint64_t)INT_MAX ? INT_MAX : (int)ms;
+}
+
 /* Wait for replies, deaths and deadlines of busy workers. */
 static void wait_busy(pool_run *run)
 {
@@ -397,10 +412,7 @@ static void wait_busy(pool_run *run)
     }
     if (n == 0)
         return;
-    int timeout_ms = -1;
-    if (first_deadline)
-        timeout_ms = first_deadline <= now ? 0 : (int)((first_deadline - now + 999999) / 1000000);
-    int ready = poll(pfd, (nfds_t)n, timeout_ms);
+    int ready = poll(pfd, (nfds_t)n, gc__poll_timeout_ms(first_deadline, now));
     if (ready < 0 && errno != EINTR)
         ready = 0;
     for (int i = 0; i < n && ready > 0; i++) {

@@ -2,6 +2,7 @@
  * pool's persistence and replacement, every failure kind, and no leaks. */
 #include <check.h>
 #include <dirent.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -674,6 +675,26 @@ START_TEST(worker_refuses_entry_outside_received_file)
 }
 END_TEST
 
+/* A deadline 2^31 ms or more ahead must still be a finite wait: an int
+ * overflow would give poll a negative timeout, which means "forever". */
+START_TEST(poll_timeout_never_overflows_into_forever)
+{
+    const uint64_t now = 5000000000ull;
+    static const uint64_t ms[] = {1, 1000, 2147483647ull, 2147483648ull, 3000000000ull,
+                                  4294967295ull, 1ull << 40};
+    for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++) {
+        int t = gc__poll_timeout_ms(now + ms[i] * 1000000ull, now);
+        ck_assert_msg(t > 0, "deadline %llu ms ahead gave poll timeout %d",
+                      (unsigned long long)ms[i], t);
+        ck_assert_int_eq(t, ms[i] > INT_MAX ? INT_MAX : (int)ms[i]);
+    }
+    ck_assert_int_eq(gc__poll_timeout_ms(0, now), -1);          /* no deadline */
+    ck_assert_int_eq(gc__poll_timeout_ms(now, now), 0);          /* due now */
+    ck_assert_int_eq(gc__poll_timeout_ms(now - 1, now), 0);      /* passed */
+    ck_assert_int_eq(gc__poll_timeout_ms(now + 1, now), 1);      /* rounded up */
+}
+END_TEST
+
 Suite *suite_exec(void)
 {
     Suite *s = suite_create("exec");
@@ -702,6 +723,7 @@ Suite *suite_exec(void)
     tcase_add_test(pc, contracts_naming_other_files_of_the_same_generation);
     tcase_add_test(pc, zones_are_anonymous);
     tcase_add_test(pc, worker_refuses_entry_outside_received_file);
+    tcase_add_test(pc, poll_timeout_never_overflows_into_forever);
     suite_add_tcase(s, pc);
     TCase *sc = tcase_create("soak");
     tcase_set_timeout(sc, 120);
