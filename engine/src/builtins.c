@@ -225,6 +225,48 @@ static int bi_sleep(gc_ctx *ctx, gc_proc_out *out)
     return GC_OK;
 }
 
+/* The non-cooperative processes below never look at their deadline: they
+ * stand for user code that does not cooperate, so a deadline is only as real
+ * as the engine makes it (process mode kills the worker; thread mode cannot
+ * preempt and must report the late task as ETIMEOUT when it returns). */
+
+/* Burns CPU for domain "ms" milliseconds, watching only its own clock. */
+static int bi_spin(gc_ctx *ctx, gc_proc_out *out)
+{
+    if (spared(ctx))
+        return bi_checksum(ctx, out);
+    int64_t ms;
+    int rc = gc_ctx_int(ctx, "ms", &ms);
+    if (rc != GC_OK)
+        return rc;
+    uint64_t until = gc__now_ns() + (uint64_t)(ms > 0 ? ms : 0) * 1000000ull;
+    volatile uint64_t spins = 0;
+    while (gc__now_ns() < until)
+        spins++;
+    out->value = ms;
+    snprintf(out->text, sizeof out->text, "spun %lld ms", (long long)ms);
+    return GC_OK;
+}
+
+/* One blocking wait of domain "ms" milliseconds (restarted when a signal
+ * interrupts it), like a read on a socket that stays silent. */
+static int bi_block(gc_ctx *ctx, gc_proc_out *out)
+{
+    if (spared(ctx))
+        return bi_checksum(ctx, out);
+    int64_t ms;
+    int rc = gc_ctx_int(ctx, "ms", &ms);
+    if (rc != GC_OK)
+        return rc;
+    struct timespec ts = {.tv_sec = (time_t)((ms > 0 ? ms : 0) / 1000),
+                          .tv_nsec = (long)((ms > 0 ? ms : 0) % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+    out->value = ms;
+    snprintf(out->text, sizeof out->text, "blocked %lld ms", (long long)ms);
+    return GC_OK;
+}
+
 static int refuse_in_thread(gc_ctx *ctx, gc_proc_out *out, const char *what)
 {
     if (gc_ctx_mode_of(ctx) == GC_CTX_PROCESS)
@@ -330,6 +372,11 @@ static int bi_read_undeclared(gc_ctx *ctx, gc_proc_out *out)
     if (rc == GC_OK) {
         out->value = (int64_t)len;
         snprintf(out->text, sizeof out->text, "read '%s' (%zu bytes)", name, len);
+    } else if (param_int(ctx, "swallow", 0) == 1) {
+        /* User code that ignores the refusal and reports success: the
+         * violation is counted all the same and the task must end ECONTRACT. */
+        snprintf(out->text, sizeof out->text, "ignored the refusal of '%s'", name);
+        return GC_OK;
     }
     return rc;
 }
@@ -434,6 +481,8 @@ static const struct {
     {"echo", bi_echo},
     {"fill", bi_fill},
     {"sleep", bi_sleep},
+    {"spin", bi_spin},
+    {"block", bi_block},
     {"crash", bi_crash},
     {"exit", bi_exit},
     {"alloc", bi_alloc},

@@ -13,6 +13,10 @@
  *                   declared output with the pattern named by domain key
  *                   "pattern" (default "sequence"); value = bytes written
  *   sleep           sleeps domain "ms" ms; honours the deadline (ETIMEOUT)
+ *   spin            busy loop of domain "ms" ms that never looks at its
+ *                   deadline (non-cooperative: only the engine can stop it)
+ *   block           one blocking wait of domain "ms" ms that ignores its
+ *                   deadline (non-cooperative, like a silent socket read)
  *   crash           raises domain "signal" (default SIGSEGV); process mode only
  *   exit            _exit(domain "code", default 3); process mode only
  *   alloc           allocates and touches domain "bytes" bytes
@@ -20,7 +24,9 @@
  *                   (mprotect) and, if domain "store" is 1, stores to it;
  *                   EREADONLY when the kernel refuses
  *   read_undeclared asks for the heavy entry named by domain "name", which
- *                   the contract does not declare: ECONTRACT
+ *                   the contract does not declare: ECONTRACT; with domain
+ *                   "swallow" = 1 it ignores the refusal and returns OK,
+ *                   and the task still ends ECONTRACT (violations counted)
  *   bad_result      writes a broken reply into its channel first (domain
  *                   "kind": 1 oversized, 2 bad magic, 3 wrong task): EWIRE
  *   fd_census       value = the worker's descriptors beyond stdio, its
@@ -28,7 +34,7 @@
  *   shm_census      value = entries in /dev/shm named like the zone's files
  *                   ("gapcheck"), where a named shared-memory zone would
  *                   show up (a memfd zone never does)
- * sleep, crash, exit and bad_result act on every task, or only on task number domain
+ * sleep, spin, block, crash, exit and bad_result act on every task, or only on task number domain
  * "only_task" when the contract names it; the other tasks then do what
  * checksum does, so their results can be checked. */
 #ifndef GAPCHECK_BUILTINS_H
