@@ -1168,14 +1168,23 @@ int hc_case_load(const char *path, hc_case **out, hc_error *err)
         *out = NULL;
     if (!path || !out)
         return GC_EINVAL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+     * writer forever, before its type could be checked. It changes nothing
+     * for the regular file every case is. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         snprintf(err->message, sizeof err->message, "cannot open: %s", strerror(errno));
         return GC_ESYS;
     }
     struct stat sb;
     if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        snprintf(err->message, sizeof err->message, "not a regular file");
+        const char *kind = S_ISFIFO(sb.st_mode)  ? "a FIFO"
+                           : S_ISCHR(sb.st_mode) ? "a character device"
+                           : S_ISBLK(sb.st_mode) ? "a block device"
+                           : S_ISDIR(sb.st_mode) ? "a directory"
+                                                 : "not a file";
+        snprintf(err->message, sizeof err->message, "not a regular file (%s); a case is a file",
+                 kind);
         close(fd);
         return GC_EINVAL;
     }

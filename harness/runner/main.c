@@ -60,7 +60,11 @@ static int hr__run_info(hr_run_info *in, const hr_opts *o, int argc, char **argv
     return 0;
 }
 
-static void hr__print_summary(const hr_report *rep, const hr_opts *o, const hr_plan *plan)
+/* `written`: the formats whose file is really in place; `write_err`: why the
+ * others are not ("" when all were written). Said here, beside the closing
+ * line, because this is what a reader of stdout (or a CI log) sees. */
+static void hr__print_summary(const hr_report *rep, const hr_opts *o, const hr_plan *plan,
+                              unsigned written, const char *write_err)
 {
     hr_totals t;
     hr_totals_compute(rep, &t);
@@ -88,11 +92,20 @@ static void hr__print_summary(const hr_report *rep, const hr_opts *o, const hr_p
     if (t.failed)
         printf("seed %llu: rerun everything with --seed %llu\n",
                (unsigned long long)rep->info.seed, (unsigned long long)rep->info.seed);
-    printf("results in %s/:", o->output);
-    for (unsigned f = 1; f <= HR_FMT_MD; f <<= 1)
-        if (o->formats & f)
-            printf(" %s", hr_render_filename(f));
-    printf("\n");
+    if (written) {
+        printf("results in %s/:", o->output);
+        for (unsigned f = 1; f <= HR_FMT_MD; f <<= 1)
+            if (written & f)
+                printf(" %s", hr_render_filename(f));
+        printf("\n");
+    }
+    if (write_err[0]) {
+        printf("results NOT written:");
+        for (unsigned f = 1; f <= HR_FMT_MD; f <<= 1)
+            if ((o->formats & f) && !(written & f))
+                printf(" %s", hr_render_filename(f));
+        printf(" (%s)\n", write_err);
+    }
     char line[128];
     hr_summary_line(&t, line, sizeof line);
     printf("%s\n", line);
@@ -162,13 +175,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "gapcheck: out of memory while running\n");
         goto out;
     }
-    if (hr_render_all(&rep, o.output, o.formats, err, sizeof err) != 0) {
+    unsigned written = 0;
+    if (hr_render_all(&rep, o.output, o.formats, &written, err, sizeof err) != 0) {
         fprintf(stderr, "gapcheck: writing results: %s\n", err);
-        hr__print_summary(&rep, &o, &plan);
+        hr__print_summary(&rep, &o, &plan, written, err);
         rc = 1;
         goto out;
     }
-    hr__print_summary(&rep, &o, &plan);
+    hr__print_summary(&rep, &o, &plan, written, "");
     hr_totals t;
     hr_totals_compute(&rep, &t);
     if (run_rc == 130) {

@@ -52,9 +52,10 @@ static int hr__mkdirs(const char *dir, char *err, size_t errlen)
     return 0;
 }
 
-int hr_render_all(const hr_report *r, const char *dir, unsigned formats, char *err,
-                  size_t errlen)
+int hr_render_all(const hr_report *r, const char *dir, unsigned formats, unsigned *written,
+                  char *err, size_t errlen)
 {
+    *written = 0;
     if (hr__mkdirs(dir, err, errlen) != 0)
         return -1;
     for (size_t i = 0; i < sizeof hr__formats / sizeof hr__formats[0]; i++) {
@@ -84,6 +85,7 @@ int hr_render_all(const hr_report *r, const char *dir, unsigned formats, char *e
                      saved ? strerror(saved) : "render failed");
             return -1;
         }
+        *written |= hr__formats[i].fmt;
     }
     return 0;
 }

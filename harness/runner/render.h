@@ -33,8 +33,9 @@ const char *hr_render_filename(unsigned fmt);
 
 /* Write every format in `formats` to DIR/<filename> (DIR created if missing;
  * each file written to a temporary name and renamed, so a reader never sees
- * half a file). On failure returns -1 with a reason in err. */
-int hr_render_all(const hr_report *r, const char *dir, unsigned formats, char *err,
-                  size_t errlen);
+ * half a file). *written gets the formats whose file is in place. On failure
+ * returns -1 with a reason in err. */
+int hr_render_all(const hr_report *r, const char *dir, unsigned formats, unsigned *written,
+                  char *err, size_t errlen);
 
 #endif

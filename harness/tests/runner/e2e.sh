@@ -143,5 +143,29 @@ check "--help lists the options and the result codes" bash -c \
 "$GAPCHECK" run $FIX/slow.case --timeout 0.3 --output "$OUT/mult" >"$OUT/mult.out" 2>&1
 check "--timeout multiplies the case timeout" bash -c "grep -q 'timed out after 0.3 s' '$OUT/mult.out'"
 
+# --- 6. what must never hang or lie ------------------------------------------
+# A FIFO named *.case: refused by name (opening it would wait for a writer
+# forever), and the run goes on; the same with --list. `timeout` turns a hang
+# into a failed check instead of a stuck make check.
+mkdir -p "$OUT/fifo" && cp $FIX/ok.case "$OUT/fifo/" && mkfifo "$OUT/fifo/pipe.case"
+timeout 20 "$GAPCHECK" run "$OUT/fifo" --output "$OUT/fifo-run" >"$OUT/fifo.out" 2>&1
+rc=$?
+check "a FIFO named *.case does not hang the run, is an error naming it, the rest runs" bash -c \
+  "test $rc = 1 && grep -q 'pipe.case.*not a regular file (a FIFO)' '$OUT/fifo.out' && \
+   grep -q '^PASS    fx.ok\[thread\]' '$OUT/fifo.out'"
+timeout 20 "$GAPCHECK" run "$OUT/fifo" --list >"$OUT/fifo-list.out" 2>"$OUT/fifo-list.err"
+rc=$?
+check "--list with a FIFO named *.case: exit 1, names it, lists the rest" bash -c \
+  "test $rc = 1 && grep -q 'pipe.case.*FIFO' '$OUT/fifo-list.err' && \
+   grep -qxF 'fx.ok[process]' '$OUT/fifo-list.out'"
+# An --output that cannot be written: said on stdout beside the summary, no
+# "results in" for files that are not there, and the run fails.
+touch "$OUT/not-a-dir"
+"$GAPCHECK" run $FIX/ok.case --output "$OUT/not-a-dir/sub" >"$OUT/noout.out" 2>"$OUT/noout.err"
+rc=$?
+check "unwritable --output: exit 1, stdout says so, claims no file" bash -c \
+  "test $rc = 1 && grep -q '^results NOT written: results.json junit.xml results.tap' '$OUT/noout.out' && \
+   ! grep -q '^results in' '$OUT/noout.out' && test ! -e '$OUT/not-a-dir/sub'"
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -187,17 +187,21 @@ START_TEST(markdown_and_files)
     char dir[] = "/tmp/hr-render-XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(dir));
     char out[128], err[256];
+    unsigned written = 0;
     snprintf(out, sizeof out, "%s/a/b", dir);
     ck_assert_int_eq(hr_render_all(&r, out, HR_FMT_JSON | HR_FMT_JUNIT | HR_FMT_TAP | HR_FMT_MD,
-                                   err, sizeof err), 0);
+                                   &written, err, sizeof err), 0);
+    ck_assert_uint_eq(written, HR_FMT_JSON | HR_FMT_JUNIT | HR_FMT_TAP | HR_FMT_MD);
     const char *names[] = {"results.json", "junit.xml", "results.tap", "summary.md"};
     for (int i = 0; i < 4; i++) {
         char p[256];
         snprintf(p, sizeof p, "%s/%s", out, names[i]);
         ck_assert_int_eq(access(p, R_OK), 0);
     }
-    ck_assert_int_eq(hr_render_all(&r, "/proc/no/such/dir", HR_FMT_JSON, err, sizeof err), -1);
+    ck_assert_int_eq(hr_render_all(&r, "/proc/no/such/dir", HR_FMT_JSON, &written, err, sizeof err),
+                     -1);
     ck_assert_ptr_nonnull(strstr(err, "/proc/no"));
+    ck_assert_uint_eq(written, 0);   /* nothing claimed that is not there */
     char cmd[200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     ck_assert_int_eq(system(cmd), 0);
