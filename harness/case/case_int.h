@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "case.h"
 #include "gapcheck/gapcheck.h"
@@ -33,10 +34,8 @@ typedef struct hc_entry {
     char name[GC_NAME_MAX + 1];
     int output;                     /* [output.NAME]: writable by workers */
     uint64_t size;
-    int has_size;
     gc_pattern fill;                /* heavy only */
     int fill_from_seed;             /* "random" without SEED: seed comes from the run */
-    int has_fill;
     int line;                       /* of the section header */
 } hc_entry;
 
@@ -68,7 +67,6 @@ typedef struct hc_claim_spec {
     char metric[64];
     char unit[16];
     double claimed;
-    int has_text, has_metric, has_claimed, has_unit;
     int line;
 } hc_claim_spec;
 
@@ -128,17 +126,22 @@ struct hc_case {
 /* Expected status of task t. */
 int hc__expected_status(const hc_case *c, uint32_t t);
 
-/* MemAvailable from /proc/meminfo in bytes, 0 when unknown. */
-uint64_t hc__mem_available(void);
-
-/* Metrics the executor measures, with their units; claims name them. */
+/* Metrics the executor measures (metrics.c), with their units and the
+ * process that produces them; claims name them. */
 typedef struct hc_metric_def {
     const char *name;
     const char *unit;
+    const char *process;            /* the built-in that produces it; NULL = every process */
     const char *what;
 } hc_metric_def;
 
 extern const hc_metric_def hc__metrics[];
 extern const size_t hc__nmetrics;
+const hc_metric_def *hc__metric_find(const char *name);
+/* Does a run of `process` produce metric m? */
+int hc__metric_produced_by(const hc_metric_def *m, const char *process);
+void hc__metrics_known(char *buf, size_t len);
+/* cases/README.md's table of metrics. 0, or -1 on a write error. */
+int hc__metrics_markdown(FILE *f);
 
 #endif

@@ -10,6 +10,7 @@
  * Every resource taken here is released on the single exit path of
  * hc_case_run. Isolation (fork, timeout, leak accounting) is the runner's job. */
 #include "case_int.h"
+#include "probe.h"
 
 #include <dirent.h>
 #include <inttypes.h>
@@ -41,13 +42,13 @@ static void unmet(hc_outcome *out, const char *fmt, ...)
     va_end(ap);
 }
 
-static void add_metric(hc_outcome *out, const char *name, double value)
+static void add_metric(hc_outcome *out, const hc_metric_def *def, double value)
 {
     if (out->nmetrics >= HC_METRICS_MAX)
         return;
     hc_metric *m = &out->metrics[out->nmetrics++];
-    snprintf(m->name, sizeof m->name, "%s", name);
-    snprintf(m->unit, sizeof m->unit, "ms");
+    snprintf(m->name, sizeof m->name, "%s", def->name);
+    snprintf(m->unit, sizeof m->unit, "%s", def->unit);
     m->value = value;
 }
 
@@ -90,7 +91,7 @@ static int build_state(const hc_case *c, uint64_t seed, gc_state **out, gc_err *
     gc_zone *z = NULL;
     /* The zone lives in tmpfs: filling more than the machine has ends in the
      * OOM killer, not in an error. Refuse first, with the figures. */
-    uint64_t need = 0, have = hc__mem_available();
+    uint64_t need = 0, have = hc_probe_mem_available();
     for (size_t i = 0; i < c->nentries; i++)
         need += c->entries[i].size;
     if (have && need > have)
@@ -310,8 +311,7 @@ static int under_memory_tool(void)
 #if defined(__SANITIZE_ADDRESS__)
     return 1;
 #else
-    const char *preload = getenv("LD_PRELOAD");
-    return preload && strstr(preload, "vgpreload") != NULL;
+    return hc_probe_under_valgrind();
 #endif
 }
 
@@ -506,13 +506,24 @@ static void run_rounds(hc_run *r, gc_mode mode, uint64_t seed, hc_outcome *out)
         out->tasks_ok += res[t].status == GC_OK;
     qsort(r->round_ms, c->rounds, sizeof *r->round_ms, cmp_double);
     double wall_ms = r->round_ms[c->rounds / 2];
-    add_metric(out, "wall_ms", wall_ms);
-    add_metric(out, "task_wall_ms", median_ms(res, c->tasks, 0, r->scratch));
-    add_metric(out, "task_exec_ms", median_ms(res, c->tasks, 1, r->scratch));
-    if (strcmp(c->process, "touch") == 0) {
-        add_metric(out, "handoff_ms", median_ms(res, c->tasks, 0, r->scratch));
-        /* median_ms left scratch sorted: the last is the slowest handoff. */
-        add_metric(out, "handoff_max_ms", (double)r->scratch[c->tasks - 1] / 1e6);
+    double task_wall = median_ms(res, c->tasks, 0, r->scratch);
+    /* median_ms left scratch sorted by wall time: the last is the slowest. */
+    double task_wall_max = (double)r->scratch[c->tasks - 1] / 1e6;
+    double task_exec = median_ms(res, c->tasks, 1, r->scratch);
+    /* Every metric of the catalogue (metrics.c) that this case's process
+     * produces; for touch a task's wall time is one handoff. */
+    for (size_t i = 0; i < hc__nmetrics; i++) {
+        const hc_metric_def *m = &hc__metrics[i];
+        if (!hc__metric_produced_by(m, c->process))
+            continue;
+        if (strcmp(m->name, "wall_ms") == 0)
+            add_metric(out, m, wall_ms);
+        else if (strcmp(m->name, "task_wall_ms") == 0 || strcmp(m->name, "handoff_ms") == 0)
+            add_metric(out, m, task_wall);
+        else if (strcmp(m->name, "task_exec_ms") == 0)
+            add_metric(out, m, task_exec);
+        else if (strcmp(m->name, "handoff_max_ms") == 0)
+            add_metric(out, m, task_wall_max);
     }
     for (size_t i = 0; i < c->noutputs_exp && out->passed; i++)
         check_output(out, r->st, &c->outputs_exp[i]);

@@ -333,8 +333,8 @@ START_TEST(error_bad_case_values)
     expect_error(MIN_CASE "task_timeout_ms = 1.5\n", 5, "case.task_timeout_ms", "integer");
     expect_error("[case]\nid = x\ntitle = t\nprocess = ehco\n", 4, "case.process",
                  "not a built-in");
-    expect_error("[case]\nid = has space\n", 2, "case.id", "is not 1..");
-    expect_error("[case]\nid = -x\n", 2, "case.id", "is not 1..");
+    expect_error("[case]\nid = has space\n", 2, "case.id", "is not an identifier: 1..127");
+    expect_error("[case]\nid = -x\n", 2, "case.id", "is not an identifier: 1..127");
     expect_error(MIN_CASE "title =\n", 5, "case.title", "duplicate");
     expect_error("[case]\ntitle =\n", 2, "case.title", "title is empty");
     expect_error(MIN_CASE "tags = a,,b\n", 5, "case.tags", "empty item");
