@@ -14,6 +14,7 @@
 
 #include <dirent.h>
 #include <inttypes.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -471,6 +472,31 @@ static int run_round(hc_run *r, gc_mode mode, hc_outcome *out, double *wall_ms)
     return GC_OK;
 }
 
+/* Every claim of the case goes into the outcome, measured or not. A claim
+ * is measured only when the run got far enough to measure its metric
+ * (`measured_ok`); otherwise it is recorded with no figure (NaN, rendered as
+ * null) and does not hold: a claim that was not measured is not held, and a
+ * report must never show it as met. Claims already recorded are kept. */
+static void record_claims(const hc_case *c, hc_outcome *out, int measured_ok)
+{
+    for (int i = out->nclaims; i < c->nclaims; i++) {
+        const hc_claim_spec *cs = &c->claims[i];
+        hc_claim *cl = &out->claims[out->nclaims++];
+        snprintf(cl->text, sizeof cl->text, "%s", cs->text);
+        snprintf(cl->metric, sizeof cl->metric, "%s", cs->metric);
+        snprintf(cl->unit, sizeof cl->unit, "%s", cs->unit);
+        cl->claimed = cs->claimed;
+        const hc_metric *m = measured_ok ? find_metric(out, cs->metric) : NULL;
+        cl->measured = m ? m->value : NAN;
+        cl->holds = m && m->value <= cs->claimed;
+        if (!m)
+            unmet(out, "claim '%s': metric %s was not measured in this run", cs->name, cs->metric);
+        else if (!cl->holds)
+            unmet(out, "claim '%s' (%s) missed: %s measured %.3f %s > claimed %g %s", cs->name,
+                  cs->text, cs->metric, m->value, cs->unit, cs->claimed, cs->unit);
+    }
+}
+
 /* The rounds of [run] on one engine, then the end-of-run expectations. */
 static void run_rounds(hc_run *r, gc_mode mode, uint64_t seed, hc_outcome *out)
 {
@@ -555,24 +581,9 @@ static void run_rounds(hc_run *r, gc_mode mode, uint64_t seed, hc_outcome *out)
                  "; RSS %ld -> %ld kB%s", rss_first, rss_end,
                  under_memory_tool() ? " (limit not applied: ASan or valgrind owns the memory)" : "");
 
-    /* Claims are measured and recorded even when something else failed, so a
-     * report always shows the figures; a missed claim fails the case. */
-    for (int i = 0; i < c->nclaims; i++) {
-        const hc_claim_spec *cs = &c->claims[i];
-        hc_claim *cl = &out->claims[out->nclaims++];
-        snprintf(cl->text, sizeof cl->text, "%s", cs->text);
-        snprintf(cl->metric, sizeof cl->metric, "%s", cs->metric);
-        snprintf(cl->unit, sizeof cl->unit, "%s", cs->unit);
-        cl->claimed = cs->claimed;
-        const hc_metric *m = find_metric(out, cs->metric);
-        cl->measured = m ? m->value : -1;
-        cl->holds = m && m->value <= cs->claimed;
-        if (!m)
-            unmet(out, "claim '%s': metric %s was not measured in this run", cs->name, cs->metric);
-        else if (!cl->holds)
-            unmet(out, "claim '%s' (%s) missed: %s measured %.3f %s > claimed %g %s", cs->name,
-                  cs->text, cs->metric, m->value, cs->unit, cs->claimed, cs->unit);
-    }
+    /* Claims are measured and recorded even when a later expectation failed,
+     * so a report always shows the figures; a missed claim fails the case. */
+    record_claims(c, out, 1);
     if (out->passed) {
         int n = snprintf(out->message, sizeof out->message,
                          "%u/%u tasks as expected in %s mode, wall %.2f ms%s%s", c->tasks, c->tasks,
@@ -718,11 +729,15 @@ int hc_case_run(const hc_case *c, gc_mode mode, uint64_t seed, hc_outcome *out)
 
 failed:
     out->passed = 0;
+    record_claims(c, out, 0);
     snprintf(out->message, sizeof out->message, "%s: %s", stage,
              ge.msg[0] ? ge.msg : gc_status_text(rc));
     run_release(&r);
     return rc;
 done:
+    /* Whatever path the run took (a task expectation unmet, a limited run),
+     * claims it did not reach are recorded as not measured. */
+    record_claims(c, out, 0);
     run_release(&r);
     return GC_OK;
 }

@@ -251,7 +251,9 @@ int hr_msg_validate(hr_msg *m, size_t len, char *why, size_t whylen)
         hr__force_nul(cl->text, sizeof cl->text);
         hr__force_nul(cl->metric, sizeof cl->metric);
         hr__force_nul(cl->unit, sizeof cl->unit);
-        cl->holds = cl->holds ? 1 : 0;
+        /* A claim without a finite figure was not measured, so it does not
+         * hold, whatever the child says. */
+        cl->holds = cl->holds && isfinite(cl->measured) ? 1 : 0;
     }
     return 0;
 }

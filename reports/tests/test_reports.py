@@ -183,6 +183,60 @@ def verdict_names_what_is_missing(tmp):
     assert not (inc["fix_holds"] or inc["sensitive"] or inc["claims_hold"])
 
 
+def _with_results(tmp, edit):
+    r = load("results.json")
+    edit(r)
+    p = os.path.join(tmp, "edited-results.json")
+    with open(p, "w") as f:
+        json.dump(r, f)
+    return gcr_model.build(model_args(tmp, results=p))["incidents"][0]
+
+
+@test
+def unmeasured_claim_is_not_held(tmp):
+    """The claim case failed before measuring (measured null): not VERIFIED,
+    even when the case is xfail and the bench met its own 48 ms target."""
+    prepare(tmp)
+
+    def edit(r):
+        for x in r["results"]:
+            if x["id"] == "INC-014.handoff-claim[process]":
+                x["status"] = "xfail"
+                for c in x["claims"]:
+                    c["measured"], c["holds"] = None, False
+    inc = _with_results(tmp, edit)
+    assert not inc["claims_hold"], inc["claims"]
+    assert "claims do not hold" in inc["verdict"], inc["verdict"]
+
+
+@test
+def claim_of_a_run_that_did_not_pass_is_not_held(tmp):
+    """A figure from a run that failed (here xfail) does not make a claim hold."""
+    prepare(tmp)
+
+    def edit(r):
+        for x in r["results"]:
+            if x["id"] == "INC-014.handoff-claim[thread]":
+                x["status"] = "xfail"
+    inc = _with_results(tmp, edit)
+    assert not inc["claims_hold"] and "claims do not hold" in inc["verdict"], inc["verdict"]
+
+
+@test
+def bench_targets_are_not_claims(tmp):
+    """The bench's 48 ms target is fixed in C: never counted as the incident's claim."""
+    prepare(tmp)
+    inc = gcr_model.build(model_args(tmp))["incidents"][0]
+    assert inc["claims"] and all(c["source"].startswith("INC-014.") for c in inc["claims"]), \
+        inc["claims"]
+
+    def edit(r):
+        for x in r["results"]:
+            x["claims"] = []
+    inc = _with_results(tmp, edit)
+    assert inc["claims"] == [] and "claims not measured" in inc["verdict"], inc["verdict"]
+
+
 # ---- renderings ---------------------------------------------------------------
 
 def rendered(tmp):

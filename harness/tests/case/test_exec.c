@@ -3,6 +3,7 @@
  * kind of expectation can fail and says precisely why (an expectation that
  * cannot fail verifies nothing). */
 #include <check.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +104,30 @@ START_TEST(missed_claim_fails)
                 "[contract]\nheavy_reads = a\n"
                 "[claim.h]\ntext = instant\nmetric = handoff_ms\nclaimed = 0.000001\nunit = ms\n",
                 GC_MODE_PROCESS, "claim 'h' (instant) missed: handoff_ms measured");
+}
+END_TEST
+
+/* A task expectation fails before the claim could be measured: the claim is
+ * still reported, with no figure, and does not hold (in both modes). */
+START_TEST(unmeasured_claim_does_not_hold)
+{
+    static const char text[] =
+        HEAD "process = touch\n[heavy.a]\nsize = 1MiB\nfill = zero\n"
+        "[contract]\nheavy_reads = a\n[expect]\nstatus = ECRASH\n"
+        "[claim.h]\ntext = generous\nmetric = handoff_ms\nclaimed = 100000\nunit = ms\n"
+        "[claim.w]\ntext = also generous\nmetric = wall_ms\nclaimed = 100000\nunit = ms\n";
+    for (int m = GC_MODE_THREAD; m <= GC_MODE_PROCESS; m++) {
+        hc_outcome out;
+        run(text, (gc_mode)m, &out);
+        ck_assert_int_eq(out.passed, 0);
+        ck_assert_msg(strstr(out.message, "task 0: status OK") != NULL, "%s", out.message);
+        ck_assert_int_eq(out.nclaims, 2);
+        for (int i = 0; i < 2; i++) {
+            ck_assert_msg(isnan(out.claims[i].measured), "claim %d measured %g", i,
+                          out.claims[i].measured);
+            ck_assert_int_eq(out.claims[i].holds, 0);
+        }
+    }
 }
 END_TEST
 
@@ -231,6 +256,7 @@ Suite *suite_case_run(void)
     tcase_add_test(tc, value_mismatch_fails);
     tcase_add_test(tc, touch_value_and_handoff_metric);
     tcase_add_test(tc, missed_claim_fails);
+    tcase_add_test(tc, unmeasured_claim_does_not_hold);
     tcase_add_test(tc, status_mismatch_names_task_and_reason);
     tcase_add_test(tc, echo_text_and_value);
     tcase_add_test(tc, outputs_read_back);
