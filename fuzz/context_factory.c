@@ -382,7 +382,9 @@ static size_t encoded_size(const struct model *m)
         n += 21 + strlen(m->heavy.v[i]);
     for (size_t i = 0; i < m->outputs.n; i++)
         n += 21 + strlen(m->outputs.v[i]);
-    return n;
+    /* The commit section: base, attempt, config, allow, declared count, a
+     * last-modified version per key, no writes, no return key. */
+    return n + 8 + 4 + 1 + 1 + 2 + 8 * m->reads.n + 2 + 2;
 }
 
 static void *map_fd(int fd, uint64_t size, int prot)
@@ -471,7 +473,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     gc_contract c = {m.reads.v, m.reads.n, m.heavy.v, m.heavy.n, m.outputs.v, m.outputs.n};
     gc_ctx *ctx = NULL;
     gc_err err;
-    int rc = gc_ctx_from_state(st, &c, m.task, m.ntasks, &ctx, &err);
+    int rc = gc_ctx_from_state(st, &c, NULL, m.task, m.ntasks, &ctx, &err);
     unsigned may = expected(&m);
     if (fz_debug())
         fprintf(stderr, "context_factory: gc_ctx_from_state: %s %s (allowed mask 0x%x)\n",

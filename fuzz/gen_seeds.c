@@ -100,7 +100,7 @@ static void decode_seed(const struct decode_spec *s)
     gc_contract c = {reads, 4, s->heavy, s->n_heavy, s->outputs, s->n_outputs};
     gc_ctx *ctx = NULL;
     gc_err err;
-    if (gc_ctx_from_state(st, &c, s->task, s->ntasks, &ctx, &err))
+    if (gc_ctx_from_state(st, &c, NULL, s->task, s->ntasks, &ctx, &err))
         die(s->seed, &err);
     gc_wire_set_deadline(ctx, s->deadline);
     static uint8_t msg[GC_WIRE_MSG_MAX];

@@ -78,7 +78,7 @@ static const gc_contract data_contract = {.heavy_reads = data_name, .n_heavy_rea
 
 /* One call of execute_parallel with a single task; returns its duration as
  * the caller sees it and the task's result. */
-static uint64_t run_one(gc_engine *e, const gc_state *st, const char *proc, gc_mode mode,
+static uint64_t run_one(gc_engine *e, gc_state *st, const char *proc, gc_mode mode,
                         gc_result *r)
 {
     gc_exec_opts o = {.process = proc, .mode = mode, .workers = 1, .tasks = 1,
@@ -112,7 +112,7 @@ static stat_ns handoff_fresh(gc_engine *e, gc_mode mode, uint64_t len, int reps)
 /* Repeated handoffs of a zone the workers have seen: the mapping mechanism
  * alone, with caches warm (a fresh zone is also just after 1 GiB of writes,
  * which evicts every cache the dispatch path uses). */
-static stat_ns handoff_warm(gc_engine *e, const gc_state *st, gc_mode mode, int reps)
+static stat_ns handoff_warm(gc_engine *e, gc_state *st, gc_mode mode, int reps)
 {
     uint64_t v[256];
     gc_result r;
@@ -123,7 +123,7 @@ static stat_ns handoff_warm(gc_engine *e, const gc_state *st, gc_mode mode, int 
 }
 
 /* Worker's full read (read_all, timed inside the worker) and the whole call. */
-static void worker_read(gc_engine *e, const gc_state *st, int reps, stat_ns *exec, stat_ns *call)
+static void worker_read(gc_engine *e, gc_state *st, int reps, stat_ns *exec, stat_ns *call)
 {
     uint64_t ex[64], ca[64];
     gc_result r;

@@ -16,6 +16,7 @@
 
 #include "engine_int.h"
 #include "gapcheck/builtins.h"
+#include "proto.h"
 #include "gapcheck/pattern.h"
 #include "gapcheck/status.h"
 
@@ -392,18 +393,20 @@ static int bi_bad_result(gc_ctx *ctx, gc_proc_out *out)
     if (rc != GC_OK)
         return rc;
     int64_t kind = param_int(ctx, "kind", 1);
-    uint8_t msg[4096];
-    size_t len = 64;
-    memset(msg, 0xA5, sizeof msg);
-    uint32_t words[2] = {0x31535247u /* result magic */, gc_ctx_task(ctx)};
-    if (kind == 1)
-        len = sizeof msg;
-    else if (kind == 2)
+    size_t cap = GC_PROTO_REPLY_MAX + 64, len = kind == 1 ? cap : 64;
+    uint8_t *msg = malloc(cap);
+    if (!msg)
+        return GC_ENOMEM;
+    memset(msg, 0xA5, cap);
+    uint32_t words[2] = {GC_PROTO_RESULT_MAGIC, gc_ctx_task(ctx)};
+    if (kind == 2)
         words[0] = 0xDEADBEEFu;
-    else
+    else if (kind != 1)
         words[1] = gc_ctx_task(ctx) + 1;
     memcpy(msg, words, sizeof words);
-    if (write(GC_WORKER_CHANNEL_FD, msg, len) < 0) {
+    ssize_t n = write(GC_WORKER_CHANNEL_FD, msg, len);
+    free(msg);
+    if (n < 0) {
         snprintf(out->text, sizeof out->text, "bad_result: write: %s", strerror(errno));
         return GC_ESYS;
     }
@@ -471,6 +474,200 @@ static int bi_shm_census(gc_ctx *ctx, gc_proc_out *out)
     return GC_OK;
 }
 
+/* ---- the commit path's builtins ------------------------------------------------ */
+
+static int declared_read(gc_ctx *ctx, const char *key)
+{
+    for (size_t i = 0; i < gc_ctx_domain_count(ctx); i++)
+        if (strcmp(gc_ctx_domain_name(ctx, i), key) == 0)
+            return 1;
+    return 0;
+}
+
+static void wait_ms(int64_t ms)
+{
+    if (ms <= 0)
+        return;
+    struct timespec ts = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* What a writing builtin adds when its contract allows it: one event on topic
+ * "changed" and one message on topic "outbox" with id "m<task>". The id is
+ * the same in every attempt, so a phantom from an earlier attempt shows as
+ * a repeated id, not only as a count (INC-016). */
+static int side_effects(gc_ctx *ctx, gc_proc_out *out)
+{
+    char payload[64], id[32];
+    int n = snprintf(payload, sizeof payload, "task=%u attempt=%u", gc_ctx_task(ctx),
+                     gc_ctx_attempt(ctx));
+    snprintf(id, sizeof id, "m%u", gc_ctx_task(ctx));
+    int rc = GC_OK;
+    if (gc_ctx_may_emit(ctx))
+        rc = gc_ctx_emit(ctx, "changed", payload, (size_t)n);
+    if (rc == GC_OK && gc_ctx_may_send(ctx))
+        rc = gc_ctx_send(ctx, "outbox", id, payload, (size_t)n);
+    if (rc != GC_OK)
+        snprintf(out->text, sizeof out->text, "%s", gc_ctx_last_error(ctx));
+    return rc;
+}
+
+/* Is declared write i this task's? With domain "own" = 1 each task writes
+ * only write key task % count (disjoint keys); otherwise every one. */
+static int writes_key(gc_ctx *ctx, size_t i, int own)
+{
+    return !own || i == gc_ctx_task(ctx) % gc_ctx_write_count(ctx);
+}
+
+/* Adds domain "by" (default 1) to each declared write (read first when it is
+ * declared as a read too, else from 0), waiting domain "ms" between the read
+ * and the write: the window in which a lost update happens (INC-028). */
+static int bi_increment(gc_ctx *ctx, gc_proc_out *out)
+{
+    int64_t by = param_int(ctx, "by", 1), ms = param_int(ctx, "ms", 0);
+    int own = param_int(ctx, "own", 0) == 1;
+    int64_t cur[GC_DOMAIN_MAX] = {0};
+    size_t n = gc_ctx_write_count(ctx);
+    if (n == 0) {
+        snprintf(out->text, sizeof out->text, "increment: the contract declares no write");
+        return GC_EINVAL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *key = gc_ctx_write_name(ctx, i);
+        if (writes_key(ctx, i, own) && declared_read(ctx, key)) {
+            int rc = gc_ctx_int(ctx, key, &cur[i]);
+            if (rc != GC_OK)
+                return rc;
+        }
+    }
+    wait_ms(ms);
+    for (size_t i = 0; i < n; i++) {
+        if (!writes_key(ctx, i, own))
+            continue;
+        int rc = gc_ctx_set_int(ctx, gc_ctx_write_name(ctx, i), cur[i] + by);
+        if (rc != GC_OK)
+            return rc;
+        out->value = cur[i] + by;
+    }
+    return side_effects(ctx, out);
+}
+
+/* Appends domain "entry" (a string; default "<task>;") to each declared
+ * write, a bytes key (read first when declared as a read too). */
+static int bi_append(gc_ctx *ctx, gc_proc_out *out)
+{
+    char dflt[24], buf[GC_VALUE_BYTES_MAX];
+    const char *entry = dflt;
+    snprintf(dflt, sizeof dflt, "%u;", gc_ctx_task(ctx));
+    if (declared_read(ctx, "entry")) {
+        int rc = gc_ctx_str(ctx, "entry", &entry);
+        if (rc != GC_OK)
+            return rc;
+    }
+    size_t elen = strlen(entry);
+    for (size_t i = 0; i < gc_ctx_write_count(ctx); i++) {
+        const char *key = gc_ctx_write_name(ctx, i);
+        const void *old = NULL;
+        size_t olen = 0;
+        if (declared_read(ctx, key)) {
+            int rc = gc_ctx_bytes(ctx, key, &old, &olen);
+            if (rc != GC_OK)
+                return rc;
+        }
+        if (olen + elen > sizeof buf) {
+            snprintf(out->text, sizeof out->text, "append: '%s' would pass %d bytes", key,
+                     GC_VALUE_BYTES_MAX);
+            return GC_ELIMIT;
+        }
+        if (olen)
+            memcpy(buf, old, olen);
+        memcpy(buf + olen, entry, elen);
+        int rc = gc_ctx_set_bytes(ctx, key, buf, olen + elen);
+        if (rc != GC_OK)
+            return rc;
+        out->value = (int64_t)(olen + elen);
+    }
+    return side_effects(ctx, out);
+}
+
+static int bi_emit(gc_ctx *ctx, gc_proc_out *out)
+{
+    if (!gc_ctx_may_emit(ctx)) {
+        snprintf(out->text, sizeof out->text, "emit: the contract allows no events");
+        return GC_EINVAL;
+    }
+    out->value = 1;
+    return side_effects(ctx, out);
+}
+
+static int bi_send(gc_ctx *ctx, gc_proc_out *out)
+{
+    if (!gc_ctx_may_send(ctx)) {
+        snprintf(out->text, sizeof out->text, "send: the contract allows no outbox messages");
+        return GC_EINVAL;
+    }
+    out->value = 1;
+    return side_effects(ctx, out);
+}
+
+/* Writes domain "bad" (default -1) to every declared write, with its event
+ * and message: a validation rule on the key must refuse it all. */
+static int bi_fail_validation(gc_ctx *ctx, gc_proc_out *out)
+{
+    int64_t bad = param_int(ctx, "bad", -1);
+    for (size_t i = 0; i < gc_ctx_write_count(ctx); i++) {
+        int rc = gc_ctx_set_int(ctx, gc_ctx_write_name(ctx, i), bad);
+        if (rc != GC_OK)
+            return rc;
+    }
+    out->value = bad;
+    return side_effects(ctx, out);
+}
+
+/* Does everything increment does, then fails (EPROC): nothing of it may
+ * reach the state, the subscribers or the outbox (INC-016). */
+static int bi_fail_after_write(gc_ctx *ctx, gc_proc_out *out)
+{
+    if (spared(ctx))
+        return bi_increment(ctx, out);
+    int rc = bi_increment(ctx, out);
+    if (rc != GC_OK)
+        return rc;
+    snprintf(out->text, sizeof out->text, "failed after writing %zu keys, %zu events, %zu "
+             "messages", gc_ctx_pending_writes(ctx), gc_ctx_pending_events(ctx),
+             gc_ctx_pending_messages(ctx));
+    return GC_EPROC;
+}
+
+/* Every task sets the first declared write to its task number, with its
+ * event and message: tasks of one run share a base, so all but one conflict
+ * on their first attempt. value = the attempt number. */
+static int bi_conflict(gc_ctx *ctx, gc_proc_out *out)
+{
+    if (gc_ctx_write_count(ctx) == 0) {
+        snprintf(out->text, sizeof out->text, "conflict: the contract declares no write");
+        return GC_EINVAL;
+    }
+    int rc = gc_ctx_set_int(ctx, gc_ctx_write_name(ctx, 0), (int64_t)gc_ctx_task(ctx));
+    if (rc != GC_OK)
+        return rc;
+    out->value = gc_ctx_attempt(ctx);
+    return side_effects(ctx, out);
+}
+
+/* Reads the domain key named by domain "key" (a string), declared or not:
+ * value = it (an integer). With strict contracts a key the contract does not
+ * name is refused; without, it is read and counted. */
+static int bi_peek(gc_ctx *ctx, gc_proc_out *out)
+{
+    const char *key;
+    int rc = gc_ctx_str(ctx, "key", &key);
+    if (rc == GC_OK)
+        rc = gc_ctx_int(ctx, key, &out->value);
+    return rc;
+}
+
 static const struct {
     const char *name;
     gc_proc_fn fn;
@@ -491,6 +688,14 @@ static const struct {
     {"bad_result", bi_bad_result},
     {"fd_census", bi_fd_census},
     {"shm_census", bi_shm_census},
+    {"increment", bi_increment},
+    {"append", bi_append},
+    {"emit", bi_emit},
+    {"send", bi_send},
+    {"fail_validation", bi_fail_validation},
+    {"fail_after_write", bi_fail_after_write},
+    {"conflict", bi_conflict},
+    {"peek", bi_peek},
 };
 #define BUILTIN_COUNT (sizeof builtin_table / sizeof builtin_table[0])
 

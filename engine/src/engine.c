@@ -1,11 +1,14 @@
 /* The engine object: the registry of named processes with their contracts,
- * the one routine that runs a process on a context (shared by thread and
- * process workers), and the engine's lifetime (the pool is released here). */
+ * the configuration, validation rules, event subscribers and outbox sink the
+ * commit path uses, the one routine that runs a process on a context (shared
+ * by thread and process workers), and the engine's lifetime (the pool is
+ * released here). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "ctx_int.h"
 #include "engine_int.h"
 #include "gapcheck/status.h"
 #include "gapcheck/value.h"
@@ -27,6 +30,7 @@ int gc_engine_new(gc_engine **out, gc_err *err)
         free(e);
         return gc_err_set(err, GC_ESYS, "engine: cannot create its lock");
     }
+    e->cfg = gc_config_default();
     *out = e;
     return GC_OK;
 }
@@ -39,6 +43,7 @@ static void proc_release(gc__proc *p)
     free((void *)p->contract.domain_reads);
     free((void *)p->contract.heavy_reads);
     free((void *)p->contract.outputs);
+    free((void *)p->contract.domain_writes);
 }
 
 void gc_engine_free(gc_engine *e)
@@ -49,6 +54,8 @@ void gc_engine_free(gc_engine *e)
     for (size_t i = 0; i < e->nprocs; i++)
         proc_release(&e->procs[i]);
     free(e->procs);
+    free(e->rules);
+    free(e->subs);
     pthread_mutex_destroy(&e->lock);
     free(e);
 }
@@ -109,7 +116,7 @@ int gc_engine_register(gc_engine *e, const char *name, gc_proc_fn fn, const gc_c
     gc__proc p = {0};
     snprintf(p.name, sizeof p.name, "%s", name);
     p.fn = fn;
-    size_t total = c->n_domain_reads + c->n_heavy_reads + c->n_outputs;
+    size_t total = c->n_domain_reads + c->n_heavy_reads + c->n_outputs + c->n_domain_writes + 1;
     p.names = calloc(total ? total : 1, sizeof *p.names);
     if (!p.names) {
         rc = gc_err_set(err, GC_ENOMEM, "process '%s': out of memory", name);
@@ -120,6 +127,16 @@ int gc_engine_register(gc_engine *e, const char *name, gc_proc_fn fn, const gc_c
         rc = copy_names(&p, c->heavy_reads, c->n_heavy_reads, "heavy entry", &p.contract.heavy_reads, err);
     if (rc == GC_OK)
         rc = copy_names(&p, c->outputs, c->n_outputs, "output entry", &p.contract.outputs, err);
+    if (rc == GC_OK)
+        rc = copy_names(&p, c->domain_writes, c->n_domain_writes, "domain write",
+                        &p.contract.domain_writes, err);
+    if (rc == GC_OK && c->return_key) {
+        const char *const *one = NULL;
+        rc = copy_names(&p, &c->return_key, 1, "return key", &one, err);
+        if (one)
+            p.contract.return_key = one[0];
+        free((void *)one);
+    }
     if (rc != GC_OK) {
         proc_release(&p);
         goto out;
@@ -127,6 +144,9 @@ int gc_engine_register(gc_engine *e, const char *name, gc_proc_fn fn, const gc_c
     p.contract.n_domain_reads = c->n_domain_reads;
     p.contract.n_heavy_reads = c->n_heavy_reads;
     p.contract.n_outputs = c->n_outputs;
+    p.contract.n_domain_writes = c->n_domain_writes;
+    p.contract.events = c->events != 0;
+    p.contract.outbox = c->outbox != 0;
     e->procs[e->nprocs++] = p;
     e->registry_version++;
 out:
@@ -168,7 +188,15 @@ void gc__run_process(const gc__proc *p, gc_ctx *ctx, gc_result *r)
     r->value = out.value;
     out.text[sizeof out.text - 1] = '\0';
     r->violations = gc_ctx_violations(ctx);
-    if (status == GC_OK && r->violations > 0) {
+    r->undeclared_reads = gc_ctx_undeclared_reads(ctx);
+    gc_err rerr;
+    gc_err_clear(&rerr);
+    if (status == GC_OK && r->violations == 0 && gc__ctx_return(ctx, out.value, &rerr) != GC_OK) {
+        /* The returned value could not join the write set: fail loudly, never
+         * drop it (INC-026). */
+        status = rerr.status;
+        snprintf(r->text, sizeof r->text, "return value: %.200s", rerr.msg);
+    } else if (status == GC_OK && r->violations > 0) {
         /* A process that swallowed a refused access still broke its contract. */
         status = GC_ECONTRACT;
         snprintf(r->text, sizeof r->text, "%s", gc_ctx_last_error(ctx));
@@ -184,6 +212,115 @@ void gc__run_process(const gc__proc *p, gc_ctx *ctx, gc_result *r)
                  (double)(t1 - deadline) / 1e6);
     }
     r->status = status;
+}
+
+/* ---- configuration, rules, deliveries ---------------------------------------- */
+
+int gc_engine_configure(gc_engine *e, const gc_config *cfg, gc_err *err)
+{
+    if (!e || !cfg)
+        return gc_err_set(err, GC_EINVAL, "gc_engine_configure: NULL %s", e ? "config" : "engine");
+    if (cfg->commit != GC_COMMIT_SMART && cfg->commit != GC_COMMIT_STRICT)
+        return gc_err_set(err, GC_EINVAL, "gc_engine_configure: commit mode %d is neither smart "
+                          "nor strict", (int)cfg->commit);
+    pthread_mutex_lock(&e->lock);
+    e->cfg = *cfg;
+    e->cfg.strict_contracts = cfg->strict_contracts != 0;
+    pthread_mutex_unlock(&e->lock);
+    return GC_OK;
+}
+
+gc_config gc_engine_config_get(gc_engine *e)
+{
+    pthread_mutex_lock(&e->lock);
+    gc_config c = e->cfg;
+    pthread_mutex_unlock(&e->lock);
+    return c;
+}
+
+static int add_rule(gc_engine *e, const gc__rule *r, gc_err *err)
+{
+    int rc = gc_name_check(r->key, "rule key", err);
+    if (rc != GC_OK)
+        return rc;
+    pthread_mutex_lock(&e->lock);
+    gc__rule *grown = e->nrules < GC__RULES_MAX
+                          ? realloc(e->rules, (e->nrules + 1) * sizeof *grown) : NULL;
+    if (grown) {
+        e->rules = grown;
+        e->rules[e->nrules++] = *r;
+    } else {
+        rc = e->nrules >= GC__RULES_MAX
+                 ? gc_err_set(err, GC_ELIMIT, "rule on '%s': %d rules already", r->key,
+                              GC__RULES_MAX)
+                 : gc_err_set(err, GC_ENOMEM, "rule on '%s': out of memory", r->key);
+    }
+    pthread_mutex_unlock(&e->lock);
+    return rc;
+}
+
+int gc_engine_rule_int_range(gc_engine *e, const char *key, int64_t min, int64_t max,
+                             gc_err *err)
+{
+    if (!e || !key)
+        return gc_err_set(err, GC_EINVAL, "gc_engine_rule_int_range: NULL argument");
+    if (min > max)
+        return gc_err_set(err, GC_EINVAL, "rule on '%s': min %lld > max %lld", key,
+                          (long long)min, (long long)max);
+    gc__rule r = {.min = min, .max = max};
+    snprintf(r.key, sizeof r.key, "%.*s", GC_NAME_MAX, key);
+    if (strlen(key) > GC_NAME_MAX)
+        return gc_name_check(key, "rule key", err);
+    return add_rule(e, &r, err);
+}
+
+int gc_engine_rule_check(gc_engine *e, const char *key, gc_rule_fn fn, void *arg, gc_err *err)
+{
+    if (!e || !key || !fn)
+        return gc_err_set(err, GC_EINVAL, "gc_engine_rule_check: NULL argument");
+    if (strlen(key) > GC_NAME_MAX)
+        return gc_name_check(key, "rule key", err);
+    gc__rule r = {.fn = fn, .arg = arg};
+    snprintf(r.key, sizeof r.key, "%s", key);
+    return add_rule(e, &r, err);
+}
+
+int gc_engine_subscribe(gc_engine *e, const char *topic, gc_delivery_fn fn, void *arg,
+                        gc_err *err)
+{
+    if (!e || !fn)
+        return gc_err_set(err, GC_EINVAL, "gc_engine_subscribe: NULL argument");
+    int rc = topic ? gc_name_check(topic, "topic", err) : GC_OK;
+    if (rc != GC_OK)
+        return rc;
+    pthread_mutex_lock(&e->lock);
+    gc__sub *grown = e->nsubs < GC__SUBS_MAX
+                         ? realloc(e->subs, (e->nsubs + 1) * sizeof *grown) : NULL;
+    if (grown) {
+        e->subs = grown;
+        gc__sub *s = &e->subs[e->nsubs++];
+        memset(s, 0, sizeof *s);
+        snprintf(s->topic, sizeof s->topic, "%s", topic ? topic : "");
+        s->fn = fn;
+        s->arg = arg;
+    } else {
+        rc = e->nsubs >= GC__SUBS_MAX
+                 ? gc_err_set(err, GC_ELIMIT, "subscribe: %d subscribers already", GC__SUBS_MAX)
+                 : gc_err_set(err, GC_ENOMEM, "subscribe: out of memory");
+    }
+    pthread_mutex_unlock(&e->lock);
+    return rc;
+}
+
+int gc_engine_set_outbox(gc_engine *e, gc_delivery_fn fn, void *arg, gc_err *err)
+{
+    if (!e)
+        return gc_err_set(err, GC_EINVAL, "gc_engine_set_outbox: NULL engine");
+    pthread_mutex_lock(&e->lock);
+    e->outbox = fn;
+    e->outbox_arg = arg;
+    pthread_mutex_unlock(&e->lock);
+    return GC_OK;
 }
 
 void gc_engine_stats_get(gc_engine *e, gc_engine_stats *out)

@@ -20,6 +20,24 @@ typedef struct gc__proc {
 
 typedef struct gc__pool gc__pool;
 
+/* A validation rule on one key: an integer range, or a check function. */
+typedef struct gc__rule {
+    char key[GC_NAME_MAX + 1];
+    gc_rule_fn fn;              /* NULL: the range below */
+    void *arg;
+    int64_t min, max;
+} gc__rule;
+
+/* A subscriber to events of one topic ("" = every topic). */
+typedef struct gc__sub {
+    char topic[GC_NAME_MAX + 1];
+    gc_delivery_fn fn;
+    void *arg;
+} gc__sub;
+
+#define GC__RULES_MAX 1024
+#define GC__SUBS_MAX 256
+
 struct gc_engine {
     pthread_mutex_t lock;       /* serialises execute_parallel and registration */
     gc__proc *procs;
@@ -27,18 +45,30 @@ struct gc_engine {
     uint64_t registry_version;  /* bumped by every registration */
     gc__pool *pool;             /* NULL until the first process-mode run */
     gc_engine_stats stats;
+    gc_config cfg;              /* copied into every context by the factory */
+    gc__rule *rules;
+    size_t nrules;
+    gc__sub *subs;
+    size_t nsubs;
+    gc_delivery_fn outbox;      /* NULL: no sink (runs that may send are refused) */
+    void *outbox_arg;
 };
 
 /* Lookup without locking (callers hold e->lock or run in a worker). */
 const gc__proc *gc__engine_find(const gc_engine *e, const char *name);
 
 /* Run fn on ctx the way every worker does: time it, turn contract violations
- * into GC_ECONTRACT, and fill status/value/text/violations/exec_ns of r. */
+ * into GC_ECONTRACT, write a successful process's returned value to the
+ * contract's return key, and fill status/value/text/violations/
+ * undeclared_reads/exec_ns of r. */
 void gc__run_process(const gc__proc *p, gc_ctx *ctx, gc_result *r);
 
-/* The process pool (pool.c). */
-int gc__pool_run(gc_engine *e, const gc_state *st, const gc__proc *p, const gc_contract *c,
-                 const gc_exec_opts *opts, gc_result *results, gc_err *err);
+typedef struct gc__commit gc__commit;
+
+/* The process pool (pool.c). Contexts come from, and finished attempts go
+ * to, the run's commit (commit_int.h). */
+int gc__pool_run(gc_engine *e, gc__commit *cm, const gc__proc *p, const gc_exec_opts *opts,
+                 gc_result *results, gc_err *err);
 void gc__pool_free(gc__pool *pool);
 
 /* The worker loop (worker.c): serves tasks on sock until EOF; never returns. */

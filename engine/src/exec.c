@@ -5,7 +5,9 @@
  * kernel's seals protect the zone from them as well; what a thread cannot do
  * is survive a crash or be killed at a deadline, so processes that would kill
  * the main process refuse to run in threads, and a late thread task is
- * reported as ETIMEOUT when it returns. */
+ * reported as ETIMEOUT when it returns. A thread worker hands its finished
+ * attempt to the run's commit (commit.c) itself; the commit's lock makes that
+ * one commit at a time, the same path process mode takes. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -13,14 +15,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "commit_int.h"
 #include "engine_int.h"
 #include "gapcheck/status.h"
 #include "gapcheck/wire.h"
 
 typedef struct thread_run {
-    const gc_state *st;
+    gc__commit *cm;
     const gc__proc *proc;
-    const gc_contract *contract;
     const gc_exec_opts *opts;
     gc_result *results;
     atomic_uint next;
@@ -37,17 +39,21 @@ static void thread_task(thread_run *run, int slot, uint32_t t)
     r->worker = slot;
     r->pid = (int)getpid();
     uint64_t t0 = gc__now_ns();
-    gc_ctx *ctx = NULL;
-    gc_err err;
-    gc_err_clear(&err);
-    int rc = gc_ctx_from_state(run->st, run->contract, t, run->opts->tasks, &ctx, &err);
-    if (rc != GC_OK) {
-        r->status = rc;
-        snprintf(r->text, sizeof r->text, "%s", err.msg);
-    } else {
+    for (int again = 1; again;) {
+        gc_ctx *ctx = NULL;
+        gc_err err;
+        gc_err_clear(&err);
+        uint64_t ta = gc__now_ns();
+        int rc = gc__commit_ctx(run->cm, t, &ctx, &err);
+        if (rc != GC_OK) {
+            r->status = rc;
+            snprintf(r->text, sizeof r->text, "%s", err.msg);
+            break;
+        }
         if (run->opts->timeout_ms)
-            gc_wire_set_deadline(ctx, t0 + (uint64_t)run->opts->timeout_ms * 1000000ull);
+            gc_wire_set_deadline(ctx, ta + (uint64_t)run->opts->timeout_ms * 1000000ull);
         gc__run_process(run->proc, ctx, r);
+        again = gc__commit_finish(run->cm, ctx, r);
         gc_ctx_free(ctx);
     }
     r->wall_ns = gc__now_ns() - t0;
@@ -65,10 +71,10 @@ static void *thread_main(void *arg)
     return NULL;
 }
 
-static int run_threads(const gc_state *st, const gc__proc *p, const gc_contract *c,
-                       const gc_exec_opts *opts, gc_result *results, gc_err *err)
+static int run_threads(gc__commit *cm, const gc__proc *p, const gc_exec_opts *opts,
+                       gc_result *results, gc_err *err)
 {
-    thread_run run = {.st = st, .proc = p, .contract = c, .opts = opts, .results = results};
+    thread_run run = {.cm = cm, .proc = p, .opts = opts, .results = results};
     atomic_init(&run.next, 0u);
     uint32_t n = opts->workers < opts->tasks ? opts->workers : opts->tasks;
     pthread_t *tid = calloc(n, sizeof *tid);
@@ -109,10 +115,13 @@ static int check_opts(const gc_exec_opts *o, gc_err *err)
     if (o->tasks < 1 || o->tasks > GC_TASKS_MAX)
         return gc_err_set(err, GC_EINVAL, "execute_parallel: tasks = %u (allowed 1..%u)", o->tasks,
                           GC_TASKS_MAX);
+    if (o->retries > GC_RETRIES_MAX)
+        return gc_err_set(err, GC_EINVAL, "execute_parallel: retries = %u (allowed 0..%u)",
+                          o->retries, GC_RETRIES_MAX);
     return GC_OK;
 }
 
-int gc_execute_parallel(gc_engine *e, const gc_state *st, const gc_exec_opts *opts,
+int gc_execute_parallel(gc_engine *e, gc_state *st, const gc_exec_opts *opts,
                         gc_result *results, gc_err *err)
 {
     if (!e || !st || !results)
@@ -128,15 +137,27 @@ int gc_execute_parallel(gc_engine *e, const gc_state *st, const gc_exec_opts *op
         goto out;
     }
     const gc_contract *c = opts->contract ? opts->contract : &p->contract;
+    if (c->outbox && !e->outbox) {
+        /* Fail before any worker runs, never drop messages (INC-002). */
+        rc = gc_err_set(err, GC_EINVAL, "execute_parallel: the contract of '%s' may send outbox "
+                        "messages but the engine has no outbox sink (gc_engine_set_outbox)",
+                        opts->process);
+        goto out;
+    }
     memset(results, 0, (size_t)opts->tasks * sizeof *results);
     for (uint32_t t = 0; t < opts->tasks; t++) {
         results[t].task = t;
         results[t].worker = -1;
     }
+    gc__commit cm;
+    rc = gc__commit_begin(&cm, e, st, c, opts, err);
+    if (rc != GC_OK)
+        goto out;
     if (opts->mode == GC_MODE_THREAD)
-        rc = run_threads(st, p, c, opts, results, err);
+        rc = run_threads(&cm, p, opts, results, err);
     else
-        rc = gc__pool_run(e, st, p, c, opts, results, err);
+        rc = gc__pool_run(e, &cm, p, opts, results, err);
+    gc__commit_end(&cm);
 out:
     pthread_mutex_unlock(&e->lock);
     return rc;

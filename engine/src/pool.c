@@ -4,7 +4,11 @@
  * hold that generation yet. The dispatcher waits on all busy workers at once
  * and turns every way a worker can fail (signal, exit, hang past the deadline,
  * malformed or oversized reply, closed channel) into that task's result, then
- * replaces the worker. Every worker it forks it also reaps. */
+ * replaces the worker. Every worker it forks it also reaps. It keeps each
+ * running attempt's context: a reply's write set is decoded, checked against
+ * that context (what it may write) and handed to the run's commit with it,
+ * exactly as a thread worker hands its own; a task the commit sends round
+ * again (a conflict with retries left) goes back to the queue. */
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -17,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "commit_int.h"
+#include "ctx_int.h"
 #include "engine_int.h"
 #include "gapcheck/status.h"
 #include "gapcheck/wire.h"
@@ -30,6 +36,7 @@ typedef struct pool_worker {
     uint32_t task;
     uint64_t start_ns;        /* dispatch time of the running task */
     uint64_t deadline_ns;     /* 0: none */
+    gc_ctx *ctx;              /* the running attempt's context (main side) */
 } pool_worker;
 
 struct gc__pool {
@@ -41,16 +48,19 @@ struct gc__pool {
 typedef struct pool_run {
     gc_engine *e;
     gc__pool *pool;
-    const gc_state *st;
+    gc__commit *cm;
     const gc__proc *proc;
-    const gc_contract *contract;
     const gc_exec_opts *opts;
     gc_result *results;
     uint8_t *msg;                 /* GC_PROTO_TASK_MAX bytes */
+    uint8_t *reply;               /* GC_PROTO_REPLY_MAX + 1 bytes */
     int in_fd, out_fd;
     uint64_t gen;
     uint32_t next, done;
-    uint32_t *attempts;           /* dispatch attempts per task */
+    uint32_t *sends;              /* failed hand-overs per task */
+    uint64_t *first_ns;           /* first dispatch per task */
+    uint32_t *queue;              /* tasks to run again, or handed back */
+    uint32_t nqueue;
 } pool_run;
 
 #define DISPATCH_ATTEMPTS 3
@@ -90,6 +100,7 @@ static void slot_clear(pool_worker *w)
 {
     if (w->sock >= 0)
         close(w->sock);
+    gc_ctx_free(w->ctx);
     *w = (pool_worker){.sock = -1};
 }
 
@@ -176,11 +187,20 @@ static void replace(pool_run *run, int slot)
         run->e->stats.workers_replaced++;
 }
 
+/* The attempt in slot is over (r says how): the commit decides, and the
+ * task is either final or queued to run again. */
 static void finish(pool_run *run, int slot, gc_result *r)
 {
     pool_worker *w = &run->pool->w[slot];
-    r->wall_ns = gc__now_ns() - w->start_ns;
+    int again = gc__commit_finish(run->cm, w->ctx, r);
+    gc_ctx_free(w->ctx);
+    w->ctx = NULL;
     w->busy = 0;
+    if (again) {
+        run->queue[run->nqueue++] = w->task;
+        return;
+    }
+    r->wall_ns = gc__now_ns() - run->first_ns[w->task];
     run->done++;
 }
 
@@ -219,7 +239,7 @@ static int dispatch(pool_run *run, int slot, uint32_t t, gc_err *err)
     gc_result *r = &run->results[t];
     uint64_t t0 = gc__now_ns();
     gc_ctx *ctx = NULL;
-    int rc = gc_ctx_from_state(run->st, run->contract, t, run->opts->tasks, &ctx, err);
+    int rc = gc__commit_ctx(run->cm, t, &ctx, err);
     if (rc != GC_OK)
         return rc;
     uint64_t deadline = run->opts->timeout_ms ? t0 + (uint64_t)run->opts->timeout_ms * 1000000ull : 0;
@@ -248,9 +268,11 @@ static int dispatch(pool_run *run, int slot, uint32_t t, gc_err *err)
     }
     size_t clen = 0;
     rc = gc_wire_encode(ctx, run->msg + sizeof h, GC_WIRE_MSG_MAX, &clen, err);
-    gc_ctx_free(ctx);
-    if (rc != GC_OK)
+    if (rc != GC_OK) {
+        gc_ctx_free(ctx);
+        gc__commit_unrun(run->cm, t);
         return rc;
+    }
     h.ctx_len = (uint32_t)clen;
     memcpy(run->msg, &h, sizeof h);
 
@@ -280,8 +302,13 @@ static int dispatch(pool_run *run, int slot, uint32_t t, gc_err *err)
          * to another. */
         gc_err_set(err, GC_ESYS, "sending task %u to worker %d failed: %s", t, slot,
                    strerror(errno));
+        gc_ctx_free(ctx);
+        gc__commit_unrun(run->cm, t);
         return GC_EBUSY;
     }
+    if (!run->first_ns[t])
+        run->first_ns[t] = t0;
+    w->ctx = ctx;
     w->busy = 1;
     w->task = t;
     w->start_ns = t0;
@@ -296,11 +323,10 @@ static int dispatch(pool_run *run, int slot, uint32_t t, gc_err *err)
 static void receive(pool_run *run, int slot)
 {
     pool_worker *w = &run->pool->w[slot];
-    gc__result_msg m;
-    uint8_t buf[sizeof m + 1];
+    uint8_t *buf = run->reply;
     ssize_t n;
     do
-        n = recv(w->sock, buf, sizeof buf, MSG_DONTWAIT | MSG_TRUNC);
+        n = recv(w->sock, buf, GC_PROTO_REPLY_MAX + 1, MSG_DONTWAIT | MSG_TRUNC);
     while (n < 0 && errno == EINTR);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
         return;
@@ -310,11 +336,21 @@ static void receive(pool_run *run, int slot)
     }
     gc_result *r = &run->results[w->task];
     gc_err err;
+    gc_err_clear(&err);
     uint64_t held = 0;
+    const uint8_t *wbytes = NULL;
+    size_t wlen = 0;
+    gc__wset ws;
     /* MSG_TRUNC makes n the real size of the datagram, so an oversized reply
      * is seen as such; gc__result_check refuses it before reading past the
-     * buffer. */
-    if (gc__result_check(buf, (size_t)n, w->task, r, &held, &err) != GC_OK) {
+     * buffer. The write set is then held to the same standard: decoded by the
+     * pure decoder, and checked against what this attempt's context may write. */
+    int rc = gc__result_check(buf, (size_t)n, w->task, r, &held, &wbytes, &wlen, &err);
+    if (rc == GC_OK)
+        rc = gc__wset_decode(wbytes, wlen, w->ctx->n_domain, &ws, &err);
+    if (rc == GC_OK)
+        rc = gc__ctx_adopt(w->ctx, &ws, &err);
+    if (rc != GC_OK) {
         char why[GC_ERR_MSG_MAX + 32];
         snprintf(why, sizeof why, "worker %d: %s", slot, err.msg);
         worker_kill(run, slot, GC_EWIRE, why);
@@ -324,15 +360,28 @@ static void receive(pool_run *run, int slot)
     finish(run, slot, r);
 }
 
-/* Fail every task not yet dispatched with the same reason. */
+/* Fail every task waiting to run (first time or again) with one reason. */
 static void fail_remaining(pool_run *run, int status, const char *why)
 {
-    for (; run->next < run->opts->tasks; run->next++) {
-        gc_result *r = &run->results[run->next];
+    while (run->nqueue > 0 || run->next < run->opts->tasks) {
+        uint32_t t = run->nqueue > 0 ? run->queue[--run->nqueue] : run->next++;
+        gc_result *r = &run->results[t];
         r->status = status;
         snprintf(r->text, sizeof r->text, "%s", why);
         run->done++;
     }
+}
+
+/* The next task to hand out: one to run again first, then a new one. */
+static int take_task(pool_run *run, uint32_t *t)
+{
+    if (run->nqueue > 0)
+        *t = run->queue[--run->nqueue];
+    else if (run->next < run->opts->tasks)
+        *t = run->next++;
+    else
+        return 0;
+    return 1;
 }
 
 static int live_workers(const pool_run *run)
@@ -345,36 +394,38 @@ static int live_workers(const pool_run *run)
 
 static void dispatch_idle(pool_run *run)
 {
-    for (uint32_t s = 0; s < run->opts->workers && run->next < run->opts->tasks; s++) {
+    for (uint32_t s = 0; s < run->opts->workers; s++) {
         pool_worker *w = &run->pool->w[s];
         if (w->pid <= 0 || w->busy)
             continue;
-        uint32_t t = run->next;
+        uint32_t t;
+        if (!take_task(run, &t))
+            break;
         gc_err err;
         gc_err_clear(&err);
         int rc = dispatch(run, (int)s, t, &err);
-        if (rc == GC_OK) {
-            run->next++;
-        } else if (rc == GC_EBUSY) {
+        if (rc == GC_OK)
+            continue;
+        if (rc == GC_EBUSY) {
             /* The channel failed before the task started: not the task's fault.
-             * Replace the worker and retry. */
+             * Replace the worker and hand the task out again. */
             reap(w->pid, REAP_GRACE_NS);
             replace(run, (int)s);
-            if (++run->attempts[t] >= DISPATCH_ATTEMPTS) {
-                gc_result *r = &run->results[t];
-                r->status = GC_ESYS;
-                snprintf(r->text, sizeof r->text,
-                         "task %u could not be handed to a worker after %d attempts: %.120s", t,
-                         DISPATCH_ATTEMPTS, err.msg);
-                run->next++;
-                run->done++;
+            if (++run->sends[t] < DISPATCH_ATTEMPTS) {
+                run->queue[run->nqueue++] = t;
+                continue;
             }
+            gc_result *r = &run->results[t];
+            r->status = GC_ESYS;
+            snprintf(r->text, sizeof r->text,
+                     "task %u could not be handed to a worker after %d attempts: %.120s", t,
+                     DISPATCH_ATTEMPTS, err.msg);
+            run->done++;
         } else {
             gc_result *r = &run->results[t];
             r->status = rc;
             r->worker = (int)s;
             snprintf(r->text, sizeof r->text, "%s", err.msg);
-            run->next++;
             run->done++;
         }
     }
@@ -461,26 +512,28 @@ static int pool_prepare(gc_engine *e, uint32_t workers, gc_err *err)
     return GC_OK;
 }
 
-int gc__pool_run(gc_engine *e, const gc_state *st, const gc__proc *p, const gc_contract *c,
-                 const gc_exec_opts *opts, gc_result *results, gc_err *err)
+int gc__pool_run(gc_engine *e, gc__commit *cm, const gc__proc *p, const gc_exec_opts *opts,
+                 gc_result *results, gc_err *err)
 {
     int rc = pool_prepare(e, opts->workers, err);
     if (rc != GC_OK)
         return rc;
-    pool_run run = {.e = e, .pool = e->pool, .st = st, .proc = p, .contract = c, .opts = opts,
+    pool_run run = {.e = e, .pool = e->pool, .cm = cm, .proc = p, .opts = opts,
                     .results = results, .in_fd = -1, .out_fd = -1};
-    const gc_zone *zone = gc_state_heavy(st);
+    const gc_zone *zone = gc_state_heavy(cm->st);
     if (zone) {
         run.gen = gc_zone_generation(zone);
         run.in_fd = gc_zone_input_fd(zone);
         run.out_fd = gc_zone_output_fd(zone);
     }
     run.msg = malloc(GC_PROTO_TASK_MAX);
-    run.attempts = calloc(opts->tasks, sizeof *run.attempts);
-    if (!run.msg || !run.attempts) {
-        free(run.msg);
-        free(run.attempts);
-        return gc_err_set(err, GC_ENOMEM, "pool: out of memory for %u tasks", opts->tasks);
+    run.reply = malloc(GC_PROTO_REPLY_MAX + 1);
+    run.sends = calloc(opts->tasks, sizeof *run.sends);
+    run.first_ns = calloc(opts->tasks, sizeof *run.first_ns);
+    run.queue = calloc(opts->tasks, sizeof *run.queue);
+    if (!run.msg || !run.reply || !run.sends || !run.first_ns || !run.queue) {
+        rc = gc_err_set(err, GC_ENOMEM, "pool: out of memory for %u tasks", opts->tasks);
+        goto out;
     }
     while (run.done < opts->tasks) {
         dispatch_idle(&run);
@@ -495,7 +548,11 @@ int gc__pool_run(gc_engine *e, const gc_state *st, const gc__proc *p, const gc_c
         }
         wait_busy(&run);
     }
+out:
     free(run.msg);
-    free(run.attempts);
-    return GC_OK;
+    free(run.reply);
+    free(run.sends);
+    free(run.first_ns);
+    free(run.queue);
+    return rc;
 }

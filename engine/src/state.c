@@ -1,19 +1,23 @@
 /* The state: the domain zone (named small values the state owns, kept in
- * insertion order so that listings and encodings are reproducible) and the
- * published heavy zone it owns. Setting a value is all-or-nothing: the new
+ * insertion order so that listings and encodings are reproducible), the
+ * published heavy zone it owns, and versions: the state's, and per key the
+ * version that last modified it. Setting a value is all-or-nothing: the new
  * copy is made before the old one is released, so a failed set leaves the
- * previous value in place. */
+ * previous value in place; installing a write set (the only way a version is
+ * made) allocates everything it needs before it changes anything. */
 #include "gapcheck/state.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "gapcheck/status.h"
+#include "state_int.h"
 
 struct state_item {
     char name[GC_NAME_MAX + 1];
     gc_value v;
     void *buf;      /* owned copy of string/bytes values */
+    uint64_t modified;
 };
 
 /* Items are allocated one by one: gc_state_get hands out pointers into them
@@ -22,6 +26,8 @@ struct gc_state {
     struct state_item **items;
     size_t count, cap;
     gc_zone *heavy;
+    int heavy_borrowed;   /* a clone shares its source's zone */
+    uint64_t version;
 };
 
 int gc_state_new(gc_state **out, gc_err *err)
@@ -43,7 +49,8 @@ void gc_state_free(gc_state *st)
         free(st->items[i]);
     }
     free(st->items);
-    gc_zone_free(st->heavy);
+    if (!st->heavy_borrowed)
+        gc_zone_free(st->heavy);
     free(st);
 }
 
@@ -95,6 +102,7 @@ static int set_value(gc_state *st, const char *name, const gc_value *v, void *bu
     free(it->buf);
     it->v = *v;
     it->buf = buf;
+    it->modified = st->version;
     return GC_OK;
 }
 
@@ -163,6 +171,22 @@ size_t gc_state_domain_count(const gc_state *st)
     return st ? st->count : 0;
 }
 
+uint64_t gc_state_version(const gc_state *st)
+{
+    return st ? st->version : 0;
+}
+
+int gc_state_key_version(const gc_state *st, const char *name, uint64_t *out)
+{
+    if (!st || !name || !out)
+        return GC_EINVAL;
+    const struct state_item *it = find_item(st, name);
+    if (!it)
+        return GC_ENOTFOUND;
+    *out = it->modified;
+    return GC_OK;
+}
+
 int gc_state_domain_at(const gc_state *st, size_t i, const char **name, const gc_value **value)
 {
     if (!st || !name || !value)
@@ -183,12 +207,126 @@ int gc_state_set_heavy(gc_state *st, gc_zone *zone, gc_err *err)
                           "gc_state_set_heavy: the zone is not published (gc_zone_publish first)");
     if (zone == st->heavy)
         return GC_OK;   /* already ours: freeing "the old one" would free it */
-    gc_zone_free(st->heavy);
+    if (!st->heavy_borrowed)
+        gc_zone_free(st->heavy);
     st->heavy = zone;
+    st->heavy_borrowed = 0;
     return GC_OK;
 }
 
 const gc_zone *gc_state_heavy(const gc_state *st)
 {
     return st ? st->heavy : NULL;
+}
+
+/* ---- the commit path (state_int.h) ---------------------------------------- */
+
+/* A value's own copy of its bytes (with a NUL), or NULL for numbers. */
+static int dup_value(const gc_value *v, gc_value *out, void **buf)
+{
+    *out = *v;
+    *buf = NULL;
+    if (v->type != GC_VAL_STR && v->type != GC_VAL_BYTES) {
+        out->ptr = NULL;
+        out->len = 0;
+        return GC_OK;
+    }
+    char *b = malloc(v->len + 1);
+    if (!b)
+        return GC_ENOMEM;
+    if (v->len)
+        memcpy(b, v->ptr, v->len);
+    b[v->len] = '\0';
+    out->ptr = b;
+    *buf = b;
+    return GC_OK;
+}
+
+int gc__state_clone(const gc_state *src, gc_state **out, gc_err *err)
+{
+    *out = NULL;
+    gc_state *st = calloc(1, sizeof *st);
+    struct state_item **items = calloc(src->count + 1, sizeof *items);
+    if (!st || !items) {
+        free(st);
+        free(items);
+        return gc_err_set(err, GC_ENOMEM, "state: out of memory copying the run's base");
+    }
+    st->items = items;
+    st->cap = src->count + 1;
+    st->heavy = src->heavy;
+    st->heavy_borrowed = 1;
+    st->version = src->version;
+    for (size_t i = 0; i < src->count; i++) {
+        struct state_item *it = calloc(1, sizeof *it);
+        if (!it || dup_value(&src->items[i]->v, &it->v, &it->buf) != GC_OK) {
+            free(it);
+            gc_state_free(st);
+            return gc_err_set(err, GC_ENOMEM, "state: out of memory copying the run's base");
+        }
+        memcpy(it->name, src->items[i]->name, sizeof it->name);
+        it->modified = src->items[i]->modified;
+        st->items[st->count++] = it;
+    }
+    *out = st;
+    return GC_OK;
+}
+
+int gc__state_install(gc_state *st, const gc__wset *ws, uint64_t *version, gc_err *err)
+{
+    size_t n = ws->n_writes, fresh = 0;
+    for (size_t i = 0; i < n; i++)
+        fresh += find_item(st, ws->writes[i].name) == NULL;
+    if (fresh > GC_DOMAIN_MAX - st->count)
+        return gc_err_set(err, GC_ELIMIT, "commit: %zu new domain keys would pass the state's "
+                          "%d keys", fresh, GC_DOMAIN_MAX);
+    /* Everything that can fail happens first, into `staged`. */
+    struct staged { gc_value v; void *buf; struct state_item *item; } *sg =
+        calloc(n + 1, sizeof *sg);
+    int rc = sg ? GC_OK : GC_ENOMEM;
+    if (rc == GC_OK && st->count + fresh > st->cap) {
+        size_t cap = st->cap ? st->cap : 8;
+        while (cap < st->count + fresh)
+            cap *= 2;
+        struct state_item **items = realloc(st->items, cap * sizeof *items);
+        if (items) {
+            st->items = items;
+            st->cap = cap;
+        } else {
+            rc = GC_ENOMEM;
+        }
+    }
+    for (size_t i = 0; rc == GC_OK && i < n; i++) {
+        rc = dup_value(&ws->writes[i].v, &sg[i].v, &sg[i].buf);
+        if (rc == GC_OK && !find_item(st, ws->writes[i].name)) {
+            sg[i].item = calloc(1, sizeof *sg[i].item);
+            if (!sg[i].item)
+                rc = GC_ENOMEM;
+        }
+    }
+    if (rc != GC_OK) {
+        for (size_t i = 0; sg && i < n; i++) {
+            free(sg[i].buf);
+            free(sg[i].item);
+        }
+        free(sg);
+        return gc_err_set(err, GC_ENOMEM, "commit: out of memory installing %zu writes", n);
+    }
+    st->version++;
+    for (size_t i = 0; i < n; i++) {
+        struct state_item *it = sg[i].item;
+        if (it) {
+            memcpy(it->name, ws->writes[i].name, sizeof it->name);
+            st->items[st->count++] = it;
+        } else {
+            it = find_item(st, ws->writes[i].name);
+            free(it->buf);
+        }
+        it->v = sg[i].v;
+        it->buf = sg[i].buf;
+        it->modified = st->version;
+    }
+    free(sg);
+    *version = st->version;
+    return GC_OK;
 }

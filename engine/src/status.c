@@ -26,6 +26,8 @@ static const struct {
     {GC_EUNSUPPORTED, "EUNSUPPORTED", "not supported in this mode"},
     {GC_EPROC, "EPROC", "process reported failure"},
     {GC_EBUSY, "EBUSY", "resource busy"},
+    {GC_ECONFLICT, "ECONFLICT", "commit conflict: the state changed since the task's base"},
+    {GC_EVALIDATE, "EVALIDATE", "a write failed validation"},
 };
 
 #define STATUS_COUNT (sizeof status_table / sizeof status_table[0])

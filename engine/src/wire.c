@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "ctx_int.h"
+#include "le_int.h"
 #include "gapcheck/status.h"
 
 #define WIRE_FLAG_INPUT 0x1u
@@ -32,22 +33,6 @@ enum {
     OFF_NTASKS = 16, OFF_GENERATION = 20, OFF_DEADLINE = 28, OFF_IN_SIZE = 36,
     OFF_OUT_SIZE = 44, OFF_NDOMAIN = 52, OFF_NENTRIES = 54
 };
-
-/* ---- little-endian primitives ------------------------------------------- */
-
-static void le_put(uint8_t *p, uint64_t v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t le_get(const uint8_t *p, size_t n)
-{
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
 
 /* ---- encoder --------------------------------------------------------------- */
 
@@ -66,7 +51,7 @@ static void put_bytes(struct writer *w, const void *p, size_t n)
 static void put_uint(struct writer *w, uint64_t v, size_t n)
 {
     uint8_t tmp[8];
-    le_put(tmp, v, n);
+    gc__le_put(tmp, v, n);
     put_bytes(w, tmp, n);
 }
 
@@ -90,6 +75,28 @@ static void put_value(struct writer *w, const gc_value *v)
         put_uint(w, v->len, 4);
         put_bytes(w, v->ptr, v->len);
     }
+}
+
+#define WIRE_CFG_STRICT_CONTRACTS 0x1u
+#define WIRE_CFG_STRICT_COMMIT 0x2u
+#define WIRE_CFG_ALL 0x3u
+
+/* The commit section: what the write set may hold and what it is based on. */
+static void put_commit(struct writer *w, const gc_ctx *ctx)
+{
+    uint32_t cfg = (ctx->cfg.strict_contracts ? WIRE_CFG_STRICT_CONTRACTS : 0) |
+                   (ctx->cfg.commit == GC_COMMIT_STRICT ? WIRE_CFG_STRICT_COMMIT : 0);
+    put_uint(w, ctx->base_version, 8);
+    put_uint(w, ctx->attempt, 4);
+    put_uint(w, cfg, 1);
+    put_uint(w, ctx->allow, 1);
+    put_uint(w, ctx->n_declared, 2);
+    for (size_t i = 0; i < ctx->n_domain; i++)
+        put_uint(w, ctx->domain[i].modified, 8);
+    put_uint(w, ctx->n_wnames, 2);
+    for (size_t i = 0; i < ctx->n_wnames; i++)
+        put_name(w, ctx->wnames[i]);
+    put_uint(w, ctx->return_idx, 2);
 }
 
 static void put_header(struct writer *w, const gc_ctx *ctx)
@@ -124,6 +131,7 @@ static void encode_into(struct writer *w, const gc_ctx *ctx)
         put_uint(w, e->offset, 8);
         put_uint(w, e->length, 8);
     }
+    put_commit(w, ctx);
 }
 
 size_t gc_wire_size(const gc_ctx *ctx)
@@ -145,7 +153,7 @@ int gc_wire_encode(const gc_ctx *ctx, uint8_t *buf, size_t cap, size_t *len, gc_
     if (w.len > cap)
         return gc_err_set(err, GC_ELIMIT, "wire: context needs %zu bytes, buffer holds %zu",
                           w.len, cap);
-    le_put(buf + OFF_TOTAL, w.len, 4);
+    gc__le_put(buf + OFF_TOTAL, w.len, 4);
     *len = w.len;
     return GC_OK;
 }
@@ -189,7 +197,7 @@ static int take_uint(struct reader *r, size_t n, const char *field, uint64_t *v)
     const uint8_t *p = NULL;
     int rc = take(r, n, field, &p);
     if (rc == GC_OK)
-        *v = le_get(p, n);
+        *v = gc__le_get(p, n);
     return rc;
 }
 
@@ -418,6 +426,92 @@ static int read_entries(struct reader *r, gc_ctx *ctx, const struct header *h)
     return GC_OK;
 }
 
+/* The commit section (see put_commit and wire.h). */
+static int read_commit(struct reader *r, gc_ctx *ctx)
+{
+    uint64_t base, attempt, cfg, allow, declared, nwrites, ret, v;
+    r->sect = "commit";
+    r->idx = -1;
+    size_t at = r->pos;
+    int rc = take_uint(r, 8, "base version", &base);
+    if (rc == GC_OK)
+        rc = take_uint(r, 4, "attempt", &attempt);
+    if (rc == GC_OK && attempt == 0)
+        return bad(r, GC_EWIRE, "attempt at byte %zu is 0 (attempts count from 1)", at + 8);
+    if (rc == GC_OK)
+        rc = take_uint(r, 1, "config", &cfg);
+    if (rc == GC_OK && (cfg & ~(uint64_t)WIRE_CFG_ALL))
+        return bad(r, GC_EWIRE, "config at byte %zu has unknown bits 0x%llx", at + 12,
+                   (unsigned long long)(cfg & ~(uint64_t)WIRE_CFG_ALL));
+    if (rc == GC_OK)
+        rc = take_uint(r, 1, "allow", &allow);
+    if (rc == GC_OK && (allow & ~(uint64_t)GC__ALLOW_ALL))
+        return bad(r, GC_EWIRE, "allow at byte %zu has unknown bits 0x%llx", at + 13,
+                   (unsigned long long)(allow & ~(uint64_t)GC__ALLOW_ALL));
+    if (rc == GC_OK)
+        rc = take_uint(r, 2, "declared count", &declared);
+    if (rc == GC_OK && (declared > ctx->n_domain ||
+                        (declared < ctx->n_domain && (cfg & WIRE_CFG_STRICT_CONTRACTS))))
+        return bad(r, GC_EWIRE, "declared count at byte %zu is %llu of %zu domain keys (undeclared "
+                   "keys ride only with strict contracts off)", at + 14,
+                   (unsigned long long)declared, ctx->n_domain);
+    if (rc != GC_OK)
+        return rc;
+    ctx->base_version = base;
+    ctx->attempt = (uint32_t)attempt;
+    ctx->cfg.strict_contracts = (cfg & WIRE_CFG_STRICT_CONTRACTS) != 0;
+    ctx->cfg.commit = (cfg & WIRE_CFG_STRICT_COMMIT) ? GC_COMMIT_STRICT : GC_COMMIT_SMART;
+    ctx->allow = (uint32_t)allow;
+    ctx->n_declared = (size_t)declared;
+    for (size_t i = 0; i < ctx->n_domain; i++) {
+        at = r->pos;
+        rc = take_uint(r, 8, "last-modified version", &v);
+        if (rc == GC_OK && v > base)
+            return bad(r, GC_EWIRE, "last-modified version of '%s' at byte %zu is %llu, after the "
+                       "base version %llu", ctx->domain[i].name, at, (unsigned long long)v,
+                       (unsigned long long)base);
+        if (rc != GC_OK)
+            return rc;
+        ctx->domain[i].modified = v;
+    }
+    at = r->pos;
+    rc = take_uint(r, 2, "write count", &nwrites);
+    if (rc == GC_OK && nwrites > GC_DOMAIN_MAX)
+        return bad(r, GC_ELIMIT, "write count at byte %zu is %llu (limit %d)", at,
+                   (unsigned long long)nwrites, GC_DOMAIN_MAX);
+    if (rc != GC_OK)
+        return rc;
+    free(ctx->wnames);
+    ctx->wnames = calloc((size_t)nwrites + 1, sizeof *ctx->wnames);
+    if (!ctx->wnames)
+        return gc_err_set(r->err, GC_ENOMEM, "wire: out of memory");
+    r->sect = "write";
+    for (size_t i = 0; i < (size_t)nwrites; i++) {
+        r->idx = (long)i;
+        const uint8_t *name = NULL;
+        size_t name_len = 0;
+        at = r->pos;
+        rc = take_name(r, &name, &name_len);
+        for (size_t j = 0; rc == GC_OK && j < i; j++)
+            if (strlen(ctx->wnames[j]) == name_len && memcmp(ctx->wnames[j], name, name_len) == 0)
+                return bad(r, GC_EWIRE, "name at byte %zu repeats write[%zu] '%s'", at, j,
+                           ctx->wnames[j]);
+        if (rc != GC_OK)
+            return rc;
+        memcpy(ctx->wnames[i], name, name_len);
+        ctx->n_wnames = i + 1;
+    }
+    r->sect = "commit";
+    r->idx = -1;
+    at = r->pos;
+    rc = take_uint(r, 2, "return index", &ret);
+    if (rc == GC_OK && ret != GC__NO_RETURN && ret >= nwrites)
+        return bad(r, GC_EWIRE, "return index at byte %zu is %llu of %llu writes", at,
+                   (unsigned long long)ret, (unsigned long long)nwrites);
+    ctx->return_idx = (uint32_t)ret;
+    return rc;
+}
+
 /* ---- decoder: the descriptors -------------------------------------------------- */
 
 static int check_file(int fd, int declared, uint64_t stated, int input, gc_err *err)
@@ -546,11 +640,13 @@ static int decode_body(struct reader *r, const struct header *h, int in_fd, int 
     int rc = read_domain(r, ctx, (size_t)h->ndomain);
     if (rc == GC_OK)
         rc = read_entries(r, ctx, h);
+    if (rc == GC_OK)
+        rc = read_commit(r, ctx);
     if (rc != GC_OK)
         return rc;
     if (r->pos != r->len)
-        return gc_err_set(r->err, GC_EWIRE, "wire: %zu trailing bytes after the last entry at "
-                          "byte %zu", r->len - r->pos, r->pos);
+        return gc_err_set(r->err, GC_EWIRE, "wire: %zu trailing bytes after the commit section "
+                          "at byte %zu", r->len - r->pos, r->pos);
     rc = check_file(in_fd, (h->flags & WIRE_FLAG_INPUT) != 0, h->in_size, 1, r->err);
     if (rc == GC_OK)
         rc = check_file(out_fd, (h->flags & WIRE_FLAG_OUTPUT) != 0, h->out_size, 0, r->err);
@@ -575,7 +671,7 @@ int gc_wire_decode(const uint8_t *msg, size_t len, int in_fd, int out_fd, gc_ctx
         rc = check_header(&r, &h);
     if (rc != GC_OK)
         return rc;
-    gc_ctx *ctx = gc__ctx_alloc((size_t)h.ndomain, (size_t)h.nentries);
+    gc_ctx *ctx = gc__ctx_alloc((size_t)h.ndomain, (size_t)h.nentries, 0);
     if (!ctx)
         return gc_err_set(err, GC_ENOMEM, "wire: out of memory");
     ctx->mode = GC_CTX_PROCESS;
@@ -691,6 +787,33 @@ static int compare_entry(size_t i, const gc_zone_entry *a, const gc_zone_entry *
     return GC_OK;
 }
 
+static int compare_commit(const gc_ctx *a, const gc_ctx *b, gc_err *err)
+{
+    int rc = compare_u64("base version", a->base_version, b->base_version, err);
+    if (rc == GC_OK)
+        rc = compare_u64("attempt", a->attempt, b->attempt, err);
+    if (rc == GC_OK)
+        rc = compare_u64("strict contracts", (uint64_t)a->cfg.strict_contracts,
+                         (uint64_t)b->cfg.strict_contracts, err);
+    if (rc == GC_OK)
+        rc = compare_u64("commit mode", (uint64_t)a->cfg.commit, (uint64_t)b->cfg.commit, err);
+    if (rc == GC_OK)
+        rc = compare_u64("allow", a->allow, b->allow, err);
+    if (rc == GC_OK)
+        rc = compare_u64("declared count", a->n_declared, b->n_declared, err);
+    for (size_t i = 0; rc == GC_OK && i < a->n_domain; i++)
+        rc = compare_u64(a->domain[i].name, a->domain[i].modified, b->domain[i].modified, err);
+    if (rc == GC_OK)
+        rc = compare_u64("write count", a->n_wnames, b->n_wnames, err);
+    for (size_t i = 0; rc == GC_OK && i < a->n_wnames; i++)
+        if (strcmp(a->wnames[i], b->wnames[i]) != 0)
+            rc = gc_err_set(err, GC_EINVAL, "write[%zu] differs: '%s' vs '%s'", i, a->wnames[i],
+                            b->wnames[i]);
+    if (rc == GC_OK)
+        rc = compare_u64("return index", a->return_idx, b->return_idx, err);
+    return rc;
+}
+
 int gc_wire_compare(const gc_ctx *a, const gc_ctx *b, gc_err *err)
 {
     if (!a || !b)
@@ -714,5 +837,7 @@ int gc_wire_compare(const gc_ctx *a, const gc_ctx *b, gc_err *err)
         rc = compare_u64("entry count", a->n_entries, b->n_entries, err);
     for (size_t i = 0; rc == GC_OK && i < a->n_entries; i++)
         rc = compare_entry(i, &a->entries[i], &b->entries[i], err);
+    if (rc == GC_OK)
+        rc = compare_commit(a, b, err);
     return rc;
 }

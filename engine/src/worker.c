@@ -5,7 +5,8 @@
  * with a task, decoded and checked by the wire decoder. It keeps the zone of
  * the last generation mapped, so the next task of that generation costs no
  * mapping; an older generation is released after the reply is sent, off the
- * handoff's critical path. */
+ * handoff's critical path. The attempt's write set (and the keys it read)
+ * goes back in the reply; the worker never commits anything itself. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ctx_int.h"
 #include "engine_int.h"
 #include "gapcheck/status.h"
 #include "gapcheck/wire.h"
@@ -84,7 +86,8 @@ static int worker_isolate(int sock, pid_t parent)
     return 0;
 }
 
-static void send_result(uint32_t task, const gc_result *r, uint64_t held_gen)
+static void send_result(uint32_t task, const gc_result *r, uint64_t held_gen,
+                        const uint8_t *wset, size_t wset_len)
 {
     gc__result_msg m;
     memset(&m, 0, sizeof m);
@@ -92,14 +95,34 @@ static void send_result(uint32_t task, const gc_result *r, uint64_t held_gen)
     m.task = task;
     m.status = r->status;
     m.violations = r->violations;
+    m.undeclared_reads = r->undeclared_reads;
     m.value = r->value;
     m.exec_ns = r->exec_ns;
     m.held_gen = held_gen;
+    m.wset_len = (uint32_t)wset_len;
     size_t tl = strnlen(r->text, GC_RESULT_TEXT_MAX - 1);
     memcpy(m.text, r->text, tl);
     m.text_len = (uint32_t)tl;
-    if (send(GC_WORKER_CHANNEL_FD, &m, gc__result_len(&m), MSG_NOSIGNAL) < 0)
+    struct iovec iov[2] = {{.iov_base = &m, .iov_len = gc__result_len(&m)},
+                           {.iov_base = (void *)wset, .iov_len = wset_len}};
+    struct msghdr msg = {.msg_iov = iov, .msg_iovlen = wset_len ? 2 : 1};
+    if (sendmsg(GC_WORKER_CHANNEL_FD, &msg, MSG_NOSIGNAL) < 0)
         worker_exit(0);               /* the main process is gone or gave up on us */
+}
+
+/* The attempt's write set and read keys into wbuf; a write set that cannot
+ * be encoded fails the task (it is never dropped silently). */
+static size_t reply_wset(const gc_ctx *ctx, uint8_t *wbuf, gc_result *r)
+{
+    uint16_t reads[GC_DOMAIN_MAX];
+    size_t nr = gc__ctx_reads(ctx, reads), len = 0;
+    gc_err err;
+    if (gc__wset_encode(&ctx->ws, reads, nr, wbuf, GC_WSET_MSG_MAX, &len, &err) != GC_OK) {
+        r->status = err.status;
+        snprintf(r->text, sizeof r->text, "worker: %.200s", err.msg);
+        return 0;
+    }
+    return len;
 }
 
 static void fail(gc_result *r, int status, const char *msg)
@@ -149,7 +172,8 @@ static int view_map(zone_view *v, gc_result *r)
 /* Serve one task message; `fds` are the descriptors that came with it (owned
  * here from now on). Old views to drop after the reply go to *retired. */
 static void serve(const gc_engine *e, zone_view *cur, zone_view *retired, const uint8_t *buf,
-                  size_t len, int fds[2], int nfds, uint32_t *task_out, gc_result *r)
+                  size_t len, int fds[2], int nfds, uint32_t *task_out, gc_result *r,
+                  uint8_t *wbuf, size_t *wlen)
 {
     gc__task_hdr h;
     zone_view fresh = {.in_fd = -1, .out_fd = -1};
@@ -231,6 +255,7 @@ static void serve(const gc_engine *e, zone_view *cur, zone_view *retired, const 
         goto out;
     }
     gc__run_process(p, ctx, r);
+    *wlen = reply_wset(ctx, wbuf, r);
 out:
     gc_ctx_free(ctx);
     view_release(&fresh);
@@ -245,7 +270,8 @@ void gc__worker_main(const gc_engine *e, int sock, int slot, pid_t parent)
     if (worker_isolate(sock, parent) != 0)
         worker_exit(1);
     uint8_t *buf = malloc(GC_PROTO_TASK_MAX);
-    if (!buf)
+    uint8_t *wbuf = malloc(GC_WSET_MSG_MAX);
+    if (!buf || !wbuf)
         worker_exit(1);
     zone_view cur = {.in_fd = -1, .out_fd = -1};
     for (;;) {
@@ -278,6 +304,7 @@ void gc__worker_main(const gc_engine *e, int sock, int slot, pid_t parent)
         gc_result r;
         memset(&r, 0, sizeof r);
         uint32_t task;
+        size_t wlen = 0;
         zone_view retired = {.in_fd = -1, .out_fd = -1};
         if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
             for (int i = 0; i < nfds; i++)
@@ -285,12 +312,13 @@ void gc__worker_main(const gc_engine *e, int sock, int slot, pid_t parent)
             task = n >= 8 ? ((const uint32_t *)(const void *)buf)[1] : UINT32_MAX;
             fail(&r, GC_EWIRE, "task message or its descriptors were truncated");
         } else {
-            serve(e, &cur, &retired, buf, (size_t)n, fds, nfds, &task, &r);
+            serve(e, &cur, &retired, buf, (size_t)n, fds, nfds, &task, &r, wbuf, &wlen);
         }
-        send_result(task, &r, cur.gen);
+        send_result(task, &r, cur.gen, wbuf, wlen);
         view_release(&retired);
     }
     view_release(&cur);
     free(buf);
+    free(wbuf);
     worker_exit(0);
 }

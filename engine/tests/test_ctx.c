@@ -60,7 +60,7 @@ START_TEST(factory_hands_heavy_zone_to_context_inc014)
     gc_contract c = {.heavy_reads = heavy, .n_heavy_reads = 1};
     gc_ctx *ctx = NULL;
     gc_err err;
-    ck_assert_int_eq(gc_ctx_from_state(st, &c, 0, 1, &ctx, &err), GC_OK);
+    ck_assert_int_eq(gc_ctx_from_state(st, &c, NULL, 0, 1, &ctx, &err), GC_OK);
     const void *d = NULL;
     size_t n = 0;
     ck_assert_int_eq(gc_ctx_heavy(ctx, "x", &d, &n), GC_OK);
@@ -81,9 +81,9 @@ START_TEST(factory_exposes_exactly_the_contract)
     gc_state *st = make_state(1);
     static const char *const dom[] = {"b", "a"}, *const heavy[] = {"y", "x", "z"},
                              *const outs[] = {"o2"};
-    gc_contract c = {dom, N(dom), heavy, N(heavy), outs, N(outs)};
+    gc_contract c = {dom, N(dom), heavy, N(heavy), outs, N(outs), NULL, 0, NULL, 0, 0};
     gc_ctx *ctx = NULL;
-    ck_assert_int_eq(gc_ctx_from_state(st, &c, 2, 5, &ctx, NULL), GC_OK);
+    ck_assert_int_eq(gc_ctx_from_state(st, &c, NULL, 2, 5, &ctx, NULL), GC_OK);
     ck_assert_int_eq(gc_ctx_mode_of(ctx), GC_CTX_THREAD);
     ck_assert_uint_eq(gc_ctx_task(ctx), 2);
     ck_assert_uint_eq(gc_ctx_task_count(ctx), 5);
@@ -142,7 +142,7 @@ START_TEST(context_domain_values_are_copies)
     static const char *const dom[] = {"b", "c", "raw"};
     gc_contract c = {.domain_reads = dom, .n_domain_reads = N(dom)};
     gc_ctx *ctx = NULL;
-    ck_assert_int_eq(gc_ctx_from_state(st, &c, 0, 1, &ctx, NULL), GC_OK);
+    ck_assert_int_eq(gc_ctx_from_state(st, &c, NULL, 0, 1, &ctx, NULL), GC_OK);
     ck_assert_int_eq(gc_state_set_str(st, "b", "changed", NULL), GC_OK);
     gc_state_free(st);   /* the context outlives the state's values */
     const char *s;
@@ -169,9 +169,9 @@ START_TEST(undeclared_access_refused_and_counted)
 {
     gc_state *st = make_state(1);
     static const char *const dom[] = {"b"}, *const heavy[] = {"y", "x"}, *const outs[] = {"o2"};
-    gc_contract c = {dom, 1, heavy, 2, outs, 1};
+    gc_contract c = {dom, 1, heavy, 2, outs, 1, NULL, 0, NULL, 0, 0};
     gc_ctx *ctx = NULL;
-    ck_assert_int_eq(gc_ctx_from_state(st, &c, 0, 1, &ctx, NULL), GC_OK);
+    ck_assert_int_eq(gc_ctx_from_state(st, &c, NULL, 0, 1, &ctx, NULL), GC_OK);
     const void *d;
     void *w;
     size_t n;
@@ -207,7 +207,7 @@ START_TEST(empty_contract_exposes_nothing)
     gc_state *st = make_state(1);
     gc_contract c = {0};
     gc_ctx *ctx = NULL;
-    ck_assert_int_eq(gc_ctx_from_state(st, &c, 0, 1, &ctx, NULL), GC_OK);
+    ck_assert_int_eq(gc_ctx_from_state(st, &c, NULL, 0, 1, &ctx, NULL), GC_OK);
     ck_assert_uint_eq(gc_ctx_domain_count(ctx), 0);
     ck_assert_uint_eq(gc_ctx_entry_count(ctx), 0);
     /* No heavy entry declared: the context names no zone, so a process
@@ -239,30 +239,38 @@ static const char *const L_x[] = {"x"}, *const L_o1[] = {"o1"}, *const L_q[] = {
                          *const L_null[] = {NULL}, *const L_ab[] = {"a", "nope"};
 
 static const struct factory_case factory_cases[] = {
-    {"missing domain key", 1, {L_ab, 2, 0, 0, 0, 0}, 0, 1, GC_ENOTFOUND,
+    {"missing domain key", 1, {L_ab, 2, 0, 0, 0, 0, NULL, 0, NULL, 0, 0}, 0, 1, GC_ENOTFOUND,
      "domain key 'nope' declared by the contract is not in the state"},
-    {"missing heavy entry", 1, {0, 0, L_q, 1, 0, 0}, 0, 1, GC_ENOTFOUND,
+    {"missing heavy entry", 1, {0, 0, L_q, 1, 0, 0, NULL, 0, NULL, 0, 0}, 0, 1, GC_ENOTFOUND,
      "heavy entry 'q' declared by the contract is not in the state's heavy zone"},
-    {"missing output", 1, {0, 0, 0, 0, L_q, 1}, 0, 1, GC_ENOTFOUND, "output entry 'q'"},
-    {"heavy without zone", 0, {0, 0, L_x, 1, 0, 0}, 0, 1, GC_ENOTFOUND,
+    {"missing output", 1, {0, 0, 0, 0, L_q, 1, NULL, 0, NULL, 0, 0}, 0, 1, GC_ENOTFOUND, "output entry 'q'"},
+    {"heavy without zone", 0, {0, 0, L_x, 1, 0, 0, NULL, 0, NULL, 0, 0}, 0, 1, GC_ENOTFOUND,
      "heavy entry 'x' declared by the contract is not in the state (the state has no heavy zone)"},
-    {"output without zone", 0, {0, 0, 0, 0, L_o1, 1}, 0, 1, GC_ENOTFOUND,
+    {"output without zone", 0, {0, 0, 0, 0, L_o1, 1, NULL, 0, NULL, 0, 0}, 0, 1, GC_ENOTFOUND,
      "(the state has no heavy zone)"},
-    {"heavy read names an output", 1, {0, 0, L_o1, 1, 0, 0}, 0, 1, GC_ECONTRACT,
+    {"heavy read names an output", 1, {0, 0, L_o1, 1, 0, 0, NULL, 0, NULL, 0, 0}, 0, 1, GC_ECONTRACT,
      "'o1' is declared by the contract as a heavy read but the zone holds it as an output"},
-    {"output names an input", 1, {0, 0, 0, 0, L_x, 1}, 0, 1, GC_ECONTRACT,
+    {"output names an input", 1, {0, 0, 0, 0, L_x, 1, NULL, 0, NULL, 0, 0}, 0, 1, GC_ECONTRACT,
      "as an output but the zone holds it as an input entry"},
-    {"duplicate domain key", 1, {L_aa, 2, 0, 0, 0, 0}, 0, 1, GC_EINVAL, "declared twice"},
-    {"duplicate heavy read", 1, {0, 0, L_xx, 3, 0, 0}, 0, 1, GC_EINVAL, "'x' is declared twice"},
-    {"heavy read and output", 1, {0, 0, L_x, 1, L_x, 1}, 0, 1, GC_EINVAL,
+    {"duplicate domain key", 1, {L_aa, 2, 0, 0, 0, 0, NULL, 0, NULL, 0, 0}, 0, 1, GC_EINVAL, "declared twice"},
+    {"duplicate heavy read", 1, {0, 0, L_xx, 3, 0, 0, NULL, 0, NULL, 0, 0}, 0, 1, GC_EINVAL, "'x' is declared twice"},
+    {"heavy read and output", 1, {0, 0, L_x, 1, L_x, 1, NULL, 0, NULL, 0, 0}, 0, 1, GC_EINVAL,
      "both as a heavy read and an output"},
-    {"invalid name", 1, {L_bad, 1, 0, 0, 0, 0}, 0, 1, GC_EINVAL, "domain key name has byte 0x20"},
-    {"dot name", 1, {0, 0, L_dot, 1, 0, 0}, 0, 1, GC_EINVAL, "starts with '.'"},
-    {"NULL name", 1, {0, 0, 0, 0, L_null, 1}, 0, 1, GC_EINVAL, "output entry name is missing"},
-    {"NULL list", 1, {NULL, 2, 0, 0, 0, 0}, 0, 1, GC_EINVAL, "list is NULL"},
-    {"too many keys", 1, {L_aa, GC_DOMAIN_MAX + 1, 0, 0, 0, 0}, 0, 1, GC_ELIMIT, "limit 256"},
-    {"too many entries", 1, {0, 0, L_x, GC_HEAVY_MAX, L_x, 1}, 0, 1, GC_ELIMIT, "limit 1024"},
+    {"invalid name", 1, {L_bad, 1, 0, 0, 0, 0, NULL, 0, NULL, 0, 0}, 0, 1, GC_EINVAL, "domain key name has byte 0x20"},
+    {"dot name", 1, {0, 0, L_dot, 1, 0, 0, NULL, 0, NULL, 0, 0}, 0, 1, GC_EINVAL, "starts with '.'"},
+    {"NULL name", 1, {0, 0, 0, 0, L_null, 1, NULL, 0, NULL, 0, 0}, 0, 1, GC_EINVAL, "output entry name is missing"},
+    {"NULL list", 1, {NULL, 2, 0, 0, 0, 0, NULL, 0, NULL, 0, 0}, 0, 1, GC_EINVAL, "list is NULL"},
+    {"too many keys", 1, {L_aa, GC_DOMAIN_MAX + 1, 0, 0, 0, 0, NULL, 0, NULL, 0, 0}, 0, 1, GC_ELIMIT, "limit 256"},
+    {"too many entries", 1, {0, 0, L_x, GC_HEAVY_MAX, L_x, 1, NULL, 0, NULL, 0, 0}, 0, 1, GC_ELIMIT, "limit 1024"},
     {"task out of range", 1, {0}, 3, 3, GC_EINVAL, "task 3 of 3"},
+    {"duplicate domain write", 1, {.domain_writes = L_aa, .n_domain_writes = 2}, 0, 1, GC_EINVAL,
+     "domain write 'a' is declared twice"},
+    {"too many domain writes", 1, {.domain_writes = L_aa, .n_domain_writes = GC_DOMAIN_MAX + 1},
+     0, 1, GC_ELIMIT, "domain writes (limit 256)"},
+    {"return key not a write", 1, {.domain_writes = L_x, .n_domain_writes = 1, .return_key = "q"},
+     0, 1, GC_EINVAL, "return key 'q' is not a declared domain write"},
+    {"invalid write name", 1, {.domain_writes = L_dot, .n_domain_writes = 1}, 0, 1, GC_EINVAL,
+     "domain write name '.x' starts with '.'"},
     {"no tasks", 1, {0}, 0, 0, GC_EINVAL, "task 0 of 0"},
 };
 
@@ -273,7 +281,7 @@ START_TEST(factory_errors)
     gc_ctx *ctx = NULL;
     gc_err err;
     gc_err_clear(&err);
-    int rc = gc_ctx_from_state(st, &fc->c, fc->task, fc->ntasks, &ctx, &err);
+    int rc = gc_ctx_from_state(st, &fc->c, NULL, fc->task, fc->ntasks, &ctx, &err);
     ck_assert_msg(rc == fc->status, "%s: status %s (%s), expected %s", fc->label,
                   gc_status_name(rc), err.msg, gc_status_name(fc->status));
     ck_assert_int_eq(err.status, fc->status);
@@ -290,9 +298,9 @@ START_TEST(factory_null_arguments)
     gc_contract c = {0};
     gc_ctx *ctx = NULL;
     gc_err err;
-    ck_assert_int_eq(gc_ctx_from_state(NULL, &c, 0, 1, &ctx, &err), GC_EINVAL);
-    ck_assert_int_eq(gc_ctx_from_state(st, NULL, 0, 1, &ctx, &err), GC_EINVAL);
-    ck_assert_int_eq(gc_ctx_from_state(st, &c, 0, 1, NULL, &err), GC_EINVAL);
+    ck_assert_int_eq(gc_ctx_from_state(NULL, &c, NULL, 0, 1, &ctx, &err), GC_EINVAL);
+    ck_assert_int_eq(gc_ctx_from_state(st, NULL, NULL, 0, 1, &ctx, &err), GC_EINVAL);
+    ck_assert_int_eq(gc_ctx_from_state(st, &c, NULL, 0, 1, NULL, &err), GC_EINVAL);
     ck_assert_ptr_null(ctx);
     gc_ctx_free(NULL);
     gc_state_free(st);

@@ -344,7 +344,7 @@ END_TEST
 
 typedef struct conc_arg {
     gc_engine *e;
-    const gc_state *st;
+    gc_state *st;
     gc_mode mode;
     uint64_t want;
     int ok;
@@ -617,11 +617,14 @@ static int send_task(int sock, uint32_t task, const uint8_t *ctx, size_t clen, i
     }
     if (sendmsg(sock, &m, MSG_NOSIGNAL) < 0)
         return -1;
-    uint8_t reply[sizeof(gc__result_msg)];
+    static uint8_t reply[GC_PROTO_REPLY_MAX];
     ssize_t n = recv(sock, reply, sizeof reply, 0);
     uint64_t held;
+    const uint8_t *ws;
+    size_t wlen;
     memset(r, 0, sizeof *r);
-    return n > 0 && gc__result_check(reply, (size_t)n, task, r, &held, NULL) == GC_OK ? 0 : -1;
+    return n > 0 && gc__result_check(reply, (size_t)n, task, r, &held, &ws, &wlen, NULL) == GC_OK
+               ? 0 : -1;
 }
 
 /* The worker re-checks what it receives: a context whose entry reaches past
@@ -635,7 +638,7 @@ START_TEST(worker_refuses_entry_outside_received_file)
     static const char *const heavy[] = {"a"};
     gc_contract c = {.heavy_reads = heavy, .n_heavy_reads = 1};
     gc_ctx *ctx;
-    ck_assert_int_eq(gc_ctx_from_state(f.st, &c, 0, 1, &ctx, NULL), GC_OK);
+    ck_assert_int_eq(gc_ctx_from_state(f.st, &c, NULL, 0, 1, &ctx, NULL), GC_OK);
     uint8_t good[GC_WIRE_MSG_MAX], bad[GC_WIRE_MSG_MAX];
     size_t len;
     ck_assert_int_eq(gc_wire_encode(ctx, good, sizeof good, &len, NULL), GC_OK);

@@ -75,9 +75,9 @@ static void fx_init(struct fx *f)
     memset(f, 0, sizeof *f);
     f->st = fx_state();
     f->z = gc_state_heavy(f->st);
-    gc_contract c = {FX_DOM, N(FX_DOM), FX_HEAVY, N(FX_HEAVY), FX_OUT, N(FX_OUT)};
+    gc_contract c = {FX_DOM, N(FX_DOM), FX_HEAVY, N(FX_HEAVY), FX_OUT, N(FX_OUT), NULL, 0, NULL, 0, 0};
     gc_err err;
-    ck_assert_int_eq(gc_ctx_from_state(f->st, &c, 1, 3, &f->ctx, &err), GC_OK);
+    ck_assert_int_eq(gc_ctx_from_state(f->st, &c, NULL, 1, 3, &f->ctx, &err), GC_OK);
     gc_wire_set_deadline(f->ctx, DEADLINE);
     ck_assert_int_eq(gc_wire_encode(f->ctx, f->msg, sizeof f->msg, &f->len, &err), GC_OK);
     f->in_fd = gc_zone_input_fd(f->z);
@@ -143,10 +143,10 @@ START_TEST(round_trip_shapes)
     static const char *const heavy2[] = {"e", "b", "a"}, *const outs2[] = {"p", "o"};
     const gc_contract shapes[] = {
         {0},
-        {dom_all, N(dom_all), 0, 0, 0, 0},
-        {0, 0, heavy2, N(heavy2), 0, 0},
-        {0, 0, 0, 0, outs2, N(outs2)},
-        {dom_all, N(dom_all), heavy2, N(heavy2), outs2, N(outs2)},
+        {dom_all, N(dom_all), 0, 0, 0, 0, NULL, 0, NULL, 0, 0},
+        {0, 0, heavy2, N(heavy2), 0, 0, NULL, 0, NULL, 0, 0},
+        {0, 0, 0, 0, outs2, N(outs2), NULL, 0, NULL, 0, 0},
+        {dom_all, N(dom_all), heavy2, N(heavy2), outs2, N(outs2), NULL, 0, NULL, 0, 0},
     };
     for (int zone = 0; zone < 2; zone++) {
         gc_state *st = fx_state();
@@ -166,7 +166,7 @@ START_TEST(round_trip_shapes)
                 continue;
             gc_ctx *ctx = NULL, *d = NULL;
             gc_err err;
-            ck_assert_int_eq(gc_ctx_from_state(st, &shapes[k], 0, 1, &ctx, &err), GC_OK);
+            ck_assert_int_eq(gc_ctx_from_state(st, &shapes[k], NULL, 0, 1, &ctx, &err), GC_OK);
             uint8_t buf[4096];
             size_t len;
             ck_assert_int_eq(gc_wire_encode(ctx, buf, sizeof buf, &len, &err), GC_OK);
@@ -263,16 +263,16 @@ START_TEST(encode_limits)
         ck_assert_int_eq(gc_state_set_str(st, names[i], big, NULL), GC_OK);
     }
     free(big);
-    gc_contract c = {names, 20, 0, 0, 0, 0};
+    gc_contract c = {names, 20, 0, 0, 0, 0, NULL, 0, NULL, 0, 0};
     /* The factory refuses it for every mode, so that thread and process
      * workers never see different outcomes for one contract. */
     gc_ctx *ctx = NULL;
-    ck_assert_int_eq(gc_ctx_from_state(st, &c, 0, 1, &ctx, &err), GC_ELIMIT);
+    ck_assert_int_eq(gc_ctx_from_state(st, &c, NULL, 0, 1, &ctx, &err), GC_ELIMIT);
     ck_assert_ptr_null(ctx);
     ck_assert_ptr_nonnull(strstr(err.msg, "message limit"));
     /* Fifteen such values still fit, and their size is what encode writes. */
     c.n_domain_reads = 15;
-    ck_assert_int_eq(gc_ctx_from_state(st, &c, 0, 1, &ctx, &err), GC_OK);
+    ck_assert_int_eq(gc_ctx_from_state(st, &c, NULL, 0, 1, &ctx, &err), GC_OK);
     uint8_t *huge = malloc(GC_WIRE_MSG_MAX);
     ck_assert_int_eq(gc_wire_encode(ctx, huge, GC_WIRE_MSG_MAX, &len, &err), GC_OK);
     ck_assert_uint_eq(len, gc_wire_size(ctx));
@@ -312,6 +312,17 @@ struct spec {
     int nd;
     struct espec e[4];
     int ne;
+    /* the commit section */
+    uint64_t base;
+    uint32_t attempt;
+    unsigned cfg, allow;
+    int declared;         /* -1: nd */
+    uint64_t modified[4];
+    const char *writes[4];
+    int nw;
+    int nwrites;          /* -1: nw */
+    unsigned ret;
+    int no_commit;        /* leave the commit section out */
     int trailing;
 };
 
@@ -378,6 +389,20 @@ static void build(struct mb *m, const struct spec *s)
         mb_u(m, e->offset, 8);
         mb_u(m, e->length, 8);
     }
+    if (s->no_commit)
+        goto end;
+    mb_u(m, s->base, 8);
+    mb_u(m, s->attempt, 4);
+    mb_u(m, s->cfg, 1);
+    mb_u(m, s->allow, 1);
+    mb_u(m, (uint64_t)(s->declared < 0 ? s->nd : s->declared), 2);
+    for (int i = 0; i < s->nd; i++)
+        mb_u(m, s->modified[i], 8);
+    mb_u(m, (uint64_t)(s->nwrites < 0 ? s->nw : s->nwrites), 2);
+    for (int i = 0; i < s->nw; i++)
+        mb_name(m, s->writes[i], -1);
+    mb_u(m, s->ret, 2);
+end:
     for (int i = 0; i < s->trailing; i++)
         mb_u(m, 0, 1);
     uint64_t total = s->total < 0 ? m->n : (uint64_t)s->total;
@@ -408,6 +433,10 @@ static void base_spec(const struct fx *f, struct spec *s)
     s->ne = 2;
     s->e[0] = (struct espec){"a", -1, 0, a->offset, a->length};
     s->e[1] = (struct espec){"o", -1, GC_ENTRY_OUTPUT, o->offset, o->length};
+    s->attempt = 1;
+    s->cfg = 1;          /* strict contracts, smart commit: the default */
+    s->declared = s->nwrites = -1;
+    s->ret = 0xFFFF;
 }
 
 START_TEST(encoder_matches_documented_format)
@@ -432,7 +461,7 @@ struct reject {
 
 static const struct reject rejects[] = {
     /* 0 */ {"bad magic", GC_EWIRE, "magic at byte 0"},
-    {"version 2", GC_EWIRE, "version at byte 4 is 2"},
+    {"version 3", GC_EWIRE, "version at byte 4 is 3"},
     {"reserved flag bit", GC_EWIRE, "reserved bits 0x4"},
     {"total length too big", GC_EWIRE, "total length at byte 8"},
     {"task >= ntasks", GC_EWIRE, "task at byte 12 is 3 of ntasks 3"},
@@ -473,6 +502,16 @@ static const struct reject rejects[] = {
     {"total length too small", GC_EWIRE, "total length at byte 8"},
     /* 40 */ {"name byte 0x00", GC_EWIRE, "byte 0x00"},
     {"value runs off the message", GC_EWIRE, "domain[2] value at byte"},
+    {"attempt 0", GC_EWIRE, "attempt at byte 142 is 0"},
+    {"unknown config bit", GC_EWIRE, "config at byte 146 has unknown bits 0x4"},
+    {"unknown allow bit", GC_EWIRE, "allow at byte 147 has unknown bits 0x4"},
+    /* 45 */ {"undeclared keys with strict contracts", GC_EWIRE, "declared count at byte 148 is 2"},
+    {"declared count past the keys", GC_EWIRE, "declared count at byte 148 is 4"},
+    {"last-modified after the base", GC_EWIRE, "last-modified version of 's'"},
+    {"write count over limit", GC_ELIMIT, "write count at byte 174 is 257"},
+    {"write named twice", GC_EWIRE, "repeats write[0] 'k'"},
+    /* 50 */ {"return index past the writes", GC_EWIRE, "return index at byte"},
+    {"bad write name", GC_EWIRE, "write[0] name at byte"},
 };
 
 static void mutate(int i, struct spec *s)
@@ -480,7 +519,7 @@ static void mutate(int i, struct spec *s)
     uint64_t pg = page();
     switch (i) {
     case 0: s->magic ^= 0x100; break;
-    case 1: s->version = 2; break;
+    case 1: s->version = 3; break;
     case 2: s->flags |= 4; break;
     case 3: s->total = 1000; break;
     case 4: s->task = 3; break;
@@ -520,7 +559,17 @@ static void mutate(int i, struct spec *s)
     case 38: s->e[1].offset = s->out_size; s->e[1].length = 1; break;
     case 39: s->total = 60; break;
     case 40: s->d[0].name = "i\0"; s->d[0].name_len = 2; break;
-    case 41: s->d[2].blen = 2; s->ne = 0; s->nentries = 0; break;   /* 3 claimed, 2 sent */
+    case 41: s->d[2].blen = 2; s->ne = 0; s->nentries = 0; s->no_commit = 1; break;   /* 3 claimed, 2 sent */
+    case 42: s->attempt = 0; break;
+    case 43: s->cfg = 5; break;
+    case 44: s->allow = 4; break;
+    case 45: s->declared = 2; break;
+    case 46: s->declared = 4; break;
+    case 47: s->base = 3; s->modified[1] = 4; break;
+    case 48: s->nwrites = 257; break;
+    case 49: s->nw = 2; s->writes[0] = "k"; s->writes[1] = "k"; break;
+    case 50: s->nw = 1; s->writes[0] = "k"; s->ret = 1; break;
+    case 51: s->nw = 1; s->writes[0] = "a b"; break;
     }
 }
 
@@ -704,7 +753,7 @@ START_TEST(decoder_rejects_descriptor_mismatches)
     ck_assert_int_eq(gc_state_new(&st, NULL), GC_OK);
     gc_contract none = {0};
     gc_ctx *ctx = NULL;
-    ck_assert_int_eq(gc_ctx_from_state(st, &none, 0, 1, &ctx, NULL), GC_OK);
+    ck_assert_int_eq(gc_ctx_from_state(st, &none, NULL, 0, 1, &ctx, NULL), GC_OK);
     uint8_t buf[256];
     size_t len;
     ck_assert_int_eq(gc_wire_encode(ctx, buf, sizeof buf, &len, NULL), GC_OK);
@@ -759,29 +808,29 @@ START_TEST(compare_names_first_difference)
 {
     struct fx f;
     fx_init(&f);
-    gc_contract c = {FX_DOM, N(FX_DOM), FX_HEAVY, N(FX_HEAVY), FX_OUT, N(FX_OUT)};
+    gc_contract c = {FX_DOM, N(FX_DOM), FX_HEAVY, N(FX_HEAVY), FX_OUT, N(FX_OUT), NULL, 0, NULL, 0, 0};
     gc_ctx *b = NULL;
     gc_err err;
-    ck_assert_int_eq(gc_ctx_from_state(f.st, &c, 1, 3, &b, NULL), GC_OK);
+    ck_assert_int_eq(gc_ctx_from_state(f.st, &c, NULL, 1, 3, &b, NULL), GC_OK);
     ck_assert_int_eq(gc_wire_compare(f.ctx, b, &err), GC_EINVAL);   /* deadline not set */
     ck_assert_ptr_nonnull(strstr(err.msg, "deadline_ns differs"));
     gc_wire_set_deadline(b, DEADLINE);
     ck_assert_int_eq(gc_wire_compare(f.ctx, b, &err), GC_OK);
     gc_ctx_free(b);
-    ck_assert_int_eq(gc_ctx_from_state(f.st, &c, 0, 3, &b, NULL), GC_OK);
+    ck_assert_int_eq(gc_ctx_from_state(f.st, &c, NULL, 0, 3, &b, NULL), GC_OK);
     ck_assert_int_eq(gc_wire_compare(f.ctx, b, &err), GC_EINVAL);
     ck_assert_ptr_nonnull(strstr(err.msg, "task differs: 1 vs 0"));
     gc_ctx_free(b);
     ck_assert_int_eq(gc_state_set_bytes(f.st, "by", "\0\xFF\x08", 3, NULL), GC_OK);
-    ck_assert_int_eq(gc_ctx_from_state(f.st, &c, 1, 3, &b, NULL), GC_OK);
+    ck_assert_int_eq(gc_ctx_from_state(f.st, &c, NULL, 1, 3, &b, NULL), GC_OK);
     gc_wire_set_deadline(b, DEADLINE);
     ck_assert_int_eq(gc_wire_compare(f.ctx, b, &err), GC_EINVAL);
     ck_assert_str_eq(err.msg, "domain 'by' value differs");
     gc_ctx_free(b);
     static const char *const other_heavy[] = {"b"};
-    gc_contract c2 = {FX_DOM, N(FX_DOM), other_heavy, 1, FX_OUT, N(FX_OUT)};
+    gc_contract c2 = {FX_DOM, N(FX_DOM), other_heavy, 1, FX_OUT, N(FX_OUT), NULL, 0, NULL, 0, 0};
     ck_assert_int_eq(gc_state_set_bytes(f.st, "by", FX_BYTES, 3, NULL), GC_OK);
-    ck_assert_int_eq(gc_ctx_from_state(f.st, &c2, 1, 3, &b, NULL), GC_OK);
+    ck_assert_int_eq(gc_ctx_from_state(f.st, &c2, NULL, 1, 3, &b, NULL), GC_OK);
     gc_wire_set_deadline(b, DEADLINE);
     ck_assert_int_eq(gc_wire_compare(f.ctx, b, &err), GC_EINVAL);
     ck_assert_str_eq(err.msg, "entry[0] name differs: 'a' vs 'b'");

@@ -34,9 +34,30 @@
  *   shm_census      value = entries in /dev/shm named like the zone's files
  *                   ("gapcheck"), where a named shared-memory zone would
  *                   show up (a memfd zone never does)
- * sleep, spin, block, crash, exit and bad_result act on every task, or only on task number domain
+ * The commit path's (writes go to the write set; see ctx.h, commit.h). A
+ * writing builtin also emits one event (topic "changed") and sends one
+ * message (topic "outbox", id "m<task>", the same in every attempt) when its
+ * contract allows them; payloads say "task=T attempt=A":
+ *   increment       adds domain "by" (default 1) to every declared write
+ *                   (from its value when it is also a declared read, else 0);
+ *                   domain "ms" waits between read and write; domain "own"
+ *                   1 writes only write key task % count (disjoint keys)
+ *   append          appends domain "entry" (default "<task>;") to every
+ *                   declared write, a bytes key
+ *   emit, send      only the event / only the message
+ *   fail_validation writes domain "bad" (default -1) to every declared write,
+ *                   for a validation rule to refuse
+ *   fail_after_write does what increment does, then fails (EPROC)
+ *   conflict        sets the first declared write to the task number: tasks
+ *                   of a run share a base, so all but one conflict at first;
+ *                   value = the attempt number
+ *   peek            value = the integer domain key named by domain "key",
+ *                   declared or not (strict contracts off: counted)
+ * sleep, spin, block, crash, exit, bad_result and fail_after_write act on every
+ * task, or only on task number domain
  * "only_task" when the contract names it; the other tasks then do what
- * checksum does, so their results can be checked. */
+ * checksum does (fail_after_write: what increment does), so their results
+ * can be checked. */
 #ifndef GAPCHECK_BUILTINS_H
 #define GAPCHECK_BUILTINS_H
 

@@ -8,14 +8,18 @@
  * zone's descriptors and keep the zone mapped until its generation changes.
  * Failures are values: a task whose worker crashes, exits, hangs past the
  * deadline or breaks its contract gets an error result; other tasks finish;
- * the pool replaces dead workers; the state is never modified. Calls on one
- * engine from several threads are serialised. */
+ * the pool replaces dead workers. A task that succeeds has its write set
+ * committed into the state (commit.h): one at a time, in the main process,
+ * the same code in both modes. Every task's first attempt is built from the
+ * state as the run found it (one base for the run); retries from the state
+ * as it is then. Calls on one engine from several threads are serialised. */
 #ifndef GAPCHECK_ENGINE_H
 #define GAPCHECK_ENGINE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "commit.h"
 #include "ctx.h"
 #include "error.h"
 #include "state.h"
@@ -48,6 +52,8 @@ typedef struct gc_exec_opts {
     uint32_t tasks;               /* 1..GC_TASKS_MAX */
     uint32_t timeout_ms;          /* per task, 0 = none */
     const gc_contract *contract;  /* NULL: the process's registered contract */
+    uint32_t retries;             /* runs again after a conflict, 0..GC_RETRIES_MAX */
+    gc_history *history;          /* NULL: no attempt history (costs nothing) */
 } gc_exec_opts;
 
 typedef struct gc_result {
@@ -62,6 +68,17 @@ typedef struct gc_result {
     uint32_t violations;          /* contract violations seen in the task */
     uint64_t wall_ns;             /* dispatch to result, seen by the main process */
     uint64_t exec_ns;             /* inside the process function */
+    uint32_t undeclared_reads;    /* lax reads (strict_contracts 0) */
+    /* The commit path: attempts made (0 when none ran), the base version of
+     * the last one, the version its write set was installed as (0: nothing
+     * installed; the status and text say why), and what was delivered after
+     * install: event deliveries (one per subscriber reached) and messages. */
+    uint32_t attempts;
+    uint64_t base_version;
+    uint64_t committed_version;
+    uint32_t writes;
+    uint32_t events_delivered;
+    uint32_t messages_delivered;
 } gc_result;
 
 typedef struct gc_engine_stats {
@@ -86,8 +103,24 @@ int gc_engine_lookup(const gc_engine *e, const char *name, gc_proc_fn *fn,
 /* Run; results must hold opts->tasks entries. Returns GC_OK when the run took
  * place (each task's own status is in its result), or an error when it could
  * not start (bad options, unknown process, pool failure). */
-int gc_execute_parallel(gc_engine *e, const gc_state *st, const gc_exec_opts *opts,
+int gc_execute_parallel(gc_engine *e, gc_state *st, const gc_exec_opts *opts,
                         gc_result *results, gc_err *err);
+
+/* The configuration every context of later runs carries (and commits use). */
+int gc_engine_configure(gc_engine *e, const gc_config *cfg, gc_err *err);
+gc_config gc_engine_config_get(gc_engine *e);
+
+/* Validation rules, checked at commit for every write of `key`, in the order
+ * added. An integer range [min, max] (a non-integer value fails it too), or
+ * a check function. */
+int gc_engine_rule_int_range(gc_engine *e, const char *key, int64_t min, int64_t max,
+                             gc_err *err);
+int gc_engine_rule_check(gc_engine *e, const char *key, gc_rule_fn fn, void *arg, gc_err *err);
+/* Event subscribers (topic NULL: every topic) and the outbox sink (one; a
+ * run whose contract may send messages is refused while there is none). */
+int gc_engine_subscribe(gc_engine *e, const char *topic, gc_delivery_fn fn, void *arg,
+                        gc_err *err);
+int gc_engine_set_outbox(gc_engine *e, gc_delivery_fn fn, void *arg, gc_err *err);
 
 void gc_engine_stats_get(gc_engine *e, gc_engine_stats *out);
 /* Stop all pool workers now (they are started again on demand). */

@@ -6,6 +6,7 @@
 #include "value.h"
 #include "zone.h"
 #include "state.h"
+#include "commit.h"
 #include "ctx.h"
 #include "wire.h"
 #include "pattern.h"

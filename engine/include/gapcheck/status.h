@@ -28,10 +28,12 @@ enum gc_status {
     GC_ETIMEOUT = -13,   /* task passed its deadline */
     GC_EUNSUPPORTED = -14, /* not possible in this mode (e.g. crash in a thread) */
     GC_EPROC = -15,      /* the process function itself reported failure */
-    GC_EBUSY = -16       /* resource in use */
+    GC_EBUSY = -16,      /* resource in use */
+    GC_ECONFLICT = -17,  /* the state moved under the task's writes, retries used up */
+    GC_EVALIDATE = -18   /* a write broke a validation rule; nothing was installed */
 };
 
-#define GC_STATUS_MIN GC_EBUSY
+#define GC_STATUS_MIN GC_EVALIDATE
 
 /* Stable short name without the GC_ prefix, e.g. "ETIMEOUT"; "OK" for 0.
  * Unknown codes give "EUNKNOWN". Never NULL. */

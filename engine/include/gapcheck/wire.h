@@ -1,7 +1,7 @@
 /* gapcheck engine: the context wire format.
  *
  * A process worker receives its context as one message (encoded here) with the
- * zone's descriptors beside it (SCM_RIGHTS). Format v1, little-endian:
+ * zone's descriptors beside it (SCM_RIGHTS). Format v2, little-endian:
  *   header  magic "GCW1" u32 | version u16 | flags u16 (bit0 input file,
  *           bit1 output file; other bits must be 0) | total length u32 |
  *           task u32 | ntasks u32 | generation u64 | deadline_ns u64 |
@@ -10,11 +10,20 @@
  *   domain  name_len u8 | name | type u8 | INT/DOUBLE: 8 bytes |
  *           STR/BYTES: len u32 | bytes        (repeated domain count times)
  *   entry   name_len u8 | name | flags u32 | offset u64 | length u64
+ *   commit  base version u64 | attempt u32 | config u8 (bit0 strict contracts,
+ *           bit1 strict commit) | allow u8 (bit0 events, bit1 outbox) |
+ *           declared count u16 | last-modified u64 per domain key |
+ *           write count u16 | write names (name_len u8 | name) |
+ *           return index u16 (0xFFFF: none)
+ * The domain section holds the declared reads first; with strict contracts
+ * off every other key of the state follows (readable, counted).
  * Rules the decoder enforces besides the layout: a file is present exactly
  * when its flag is set, and then its size is a non-zero whole number of pages;
  * an input file comes with a non-zero generation (and only then); an output
  * file only with an input file; task < ntasks; heavy reads come before
- * outputs; STR values hold no NUL; names are unique per section.
+ * outputs; STR values hold no NUL; names are unique per section; attempt >= 1;
+ * no last-modified version after the base; undeclared keys only with strict
+ * contracts off; the return index names a write.
  * The decoder is a pure function of (bytes, length, descriptors): it trusts
  * nothing. It checks the version, every count and length against the hard
  * limits in value.h, names, types, flags, that the message is consumed
@@ -41,7 +50,7 @@ extern "C" {
 #endif
 
 #define GC_WIRE_MAGIC 0x31574347u   /* "GCW1" */
-#define GC_WIRE_VERSION 1u
+#define GC_WIRE_VERSION 2u
 #define GC_WIRE_MSG_MAX (64u * 1024u)
 
 /* Encode ctx into buf (capacity cap); *len gets the message length.

@@ -1,0 +1,459 @@
+/* Write sets (wset_int.h): the container a context fills while its process
+ * runs, and the codec that carries it back from a process worker in the
+ * task's reply. The decoder is a fuzz target (fuzz/writeset_decode.c): a
+ * worker may be broken or hostile, so it trusts no byte, bounds every read by
+ * the message and every count and length by the hard limits, and frees what
+ * it allocated on every error path. The encoding is canonical (one encoding
+ * per write set), which the fuzz target checks by re-encoding. */
+#include "wset_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gapcheck/status.h"
+#include "le_int.h"
+
+/* ---- the container --------------------------------------------------------- */
+
+static void write_release(struct gc__write *w)
+{
+    free(w->buf);
+    w->buf = NULL;
+}
+
+void gc__wset_free(gc__wset *ws)
+{
+    if (!ws)
+        return;
+    for (size_t i = 0; i < ws->n_writes; i++)
+        write_release(&ws->writes[i]);
+    for (size_t i = 0; i < ws->n_events; i++)
+        free(ws->events[i].payload);
+    for (size_t i = 0; i < ws->n_msgs; i++)
+        free(ws->msgs[i].payload);
+    free(ws->writes);
+    free(ws->events);
+    free(ws->msgs);
+    free(ws->reads);
+    memset(ws, 0, sizeof *ws);
+}
+
+int gc__wset_empty(const gc__wset *ws)
+{
+    return ws->n_writes == 0 && ws->n_events == 0 && ws->n_msgs == 0;
+}
+
+/* Room for one more element in a growing array. */
+static int grow(void **arr, size_t *cap, size_t n, size_t elem)
+{
+    if (n < *cap)
+        return GC_OK;
+    size_t ncap = *cap ? *cap * 2 : 4;
+    void *p = realloc(*arr, ncap * elem);
+    if (!p)
+        return GC_ENOMEM;
+    *arr = p;
+    *cap = ncap;
+    return GC_OK;
+}
+
+const struct gc__write *gc__wset_find(const gc__wset *ws, const char *key)
+{
+    for (size_t i = 0; i < ws->n_writes; i++)
+        if (strcmp(ws->writes[i].name, key) == 0)
+            return &ws->writes[i];
+    return NULL;
+}
+
+int gc__wset_put(gc__wset *ws, const char *key, uint8_t source, const gc_value *v, gc_err *err)
+{
+    if ((v->type == GC_VAL_STR || v->type == GC_VAL_BYTES) && v->len > GC_VALUE_BYTES_MAX)
+        return gc_err_set(err, GC_ELIMIT, "write of '%s': %s value of %zu bytes (limit %d)", key,
+                          gc_value_type_name(v->type), v->len, GC_VALUE_BYTES_MAX);
+    struct gc__write w;
+    memset(&w, 0, sizeof w);
+    snprintf(w.name, sizeof w.name, "%s", key);
+    w.source = source;
+    w.v = *v;
+    if (v->type == GC_VAL_STR || v->type == GC_VAL_BYTES) {
+        w.buf = malloc(v->len + 1);
+        if (!w.buf)
+            return gc_err_set(err, GC_ENOMEM, "write of '%s': out of memory", key);
+        if (v->len)
+            memcpy(w.buf, v->ptr, v->len);
+        ((char *)w.buf)[v->len] = '\0';
+        w.v.ptr = w.buf;
+    } else {
+        w.v.ptr = NULL;
+        w.v.len = 0;
+    }
+    for (size_t i = 0; i < ws->n_writes; i++) {
+        if (strcmp(ws->writes[i].name, key) == 0) {
+            write_release(&ws->writes[i]);
+            ws->writes[i] = w;
+            return GC_OK;
+        }
+    }
+    if (ws->n_writes >= GC_DOMAIN_MAX ||
+        grow((void **)&ws->writes, &ws->cap_writes, ws->n_writes, sizeof w) != GC_OK) {
+        free(w.buf);
+        return ws->n_writes >= GC_DOMAIN_MAX
+                   ? gc_err_set(err, GC_ELIMIT, "write set: more than %d writes", GC_DOMAIN_MAX)
+                   : gc_err_set(err, GC_ENOMEM, "write of '%s': out of memory", key);
+    }
+    ws->writes[ws->n_writes++] = w;
+    return GC_OK;
+}
+
+static int add_event(struct gc__event **arr, size_t *n, size_t *cap, size_t max,
+                     const char *what, const char *topic, const char *id, const void *p,
+                     size_t len, gc_err *err)
+{
+    if (len > GC_PAYLOAD_MAX)
+        return gc_err_set(err, GC_ELIMIT, "%s '%s': payload of %zu bytes (limit %d)", what,
+                          topic, len, GC_PAYLOAD_MAX);
+    if (*n >= max)
+        return gc_err_set(err, GC_ELIMIT, "write set: more than %zu %ss", max, what);
+    struct gc__event ev;
+    memset(&ev, 0, sizeof ev);
+    snprintf(ev.topic, sizeof ev.topic, "%s", topic);
+    snprintf(ev.id, sizeof ev.id, "%s", id ? id : "");
+    ev.payload = malloc(len + 1);
+    if (!ev.payload || grow((void **)arr, cap, *n, sizeof ev) != GC_OK) {
+        free(ev.payload);
+        return gc_err_set(err, GC_ENOMEM, "%s '%s': out of memory", what, topic);
+    }
+    if (len)
+        memcpy(ev.payload, p, len);
+    ev.len = len;
+    (*arr)[(*n)++] = ev;
+    return GC_OK;
+}
+
+int gc__wset_event(gc__wset *ws, const char *topic, const void *p, size_t len, gc_err *err)
+{
+    return add_event(&ws->events, &ws->n_events, &ws->cap_events, GC_EVENTS_MAX, "event", topic,
+                     NULL, p, len, err);
+}
+
+int gc__wset_msg(gc__wset *ws, const char *topic, const char *id, const void *p, size_t len,
+                 gc_err *err)
+{
+    for (size_t i = 0; i < ws->n_msgs; i++)
+        if (strcmp(ws->msgs[i].id, id) == 0)
+            return gc_err_set(err, GC_EEXIST, "message id '%s' is already in this write set", id);
+    return add_event(&ws->msgs, &ws->n_msgs, &ws->cap_msgs, GC_MESSAGES_MAX, "message", topic,
+                     id, p, len, err);
+}
+
+/* ---- encoder ------------------------------------------------------------------ */
+
+struct out {
+    uint8_t *buf;
+    size_t cap, len;     /* len keeps counting past cap */
+};
+
+static void put(struct out *o, const void *p, size_t n)
+{
+    if (n && o->len <= o->cap && n <= o->cap - o->len)
+        memcpy(o->buf + o->len, p, n);
+    o->len += n;
+}
+
+static void put_u(struct out *o, uint64_t v, size_t n)
+{
+    uint8_t tmp[8];
+    gc__le_put(tmp, v, n);
+    put(o, tmp, n);
+}
+
+static void put_str(struct out *o, const char *s)
+{
+    size_t n = strlen(s);
+    put_u(o, n, 1);
+    put(o, s, n);
+}
+
+static void encode_into(struct out *o, const gc__wset *ws, const uint16_t *reads, size_t nr)
+{
+    put_u(o, GC__WSET_MAGIC, 4);
+    put_u(o, GC__WSET_VERSION, 2);
+    put_u(o, 0, 2);
+    put_u(o, 0, 4);          /* total, patched */
+    put_u(o, ws->n_writes, 2);
+    put_u(o, ws->n_events, 2);
+    put_u(o, ws->n_msgs, 2);
+    put_u(o, nr, 2);
+    for (size_t i = 0; i < ws->n_writes; i++) {
+        const struct gc__write *w = &ws->writes[i];
+        put_str(o, w->name);
+        put_u(o, w->source, 1);
+        put_u(o, (uint64_t)w->v.type, 1);
+        if (w->v.type == GC_VAL_INT) {
+            put_u(o, (uint64_t)w->v.i, 8);
+        } else if (w->v.type == GC_VAL_DOUBLE) {
+            uint64_t bits;
+            memcpy(&bits, &w->v.d, 8);
+            put_u(o, bits, 8);
+        } else {
+            put_u(o, w->v.len, 4);
+            put(o, w->v.ptr, w->v.len);
+        }
+    }
+    for (size_t i = 0; i < ws->n_events; i++) {
+        put_str(o, ws->events[i].topic);
+        put_u(o, ws->events[i].len, 2);
+        put(o, ws->events[i].payload, ws->events[i].len);
+    }
+    for (size_t i = 0; i < ws->n_msgs; i++) {
+        put_str(o, ws->msgs[i].topic);
+        put_str(o, ws->msgs[i].id);
+        put_u(o, ws->msgs[i].len, 2);
+        put(o, ws->msgs[i].payload, ws->msgs[i].len);
+    }
+    for (size_t i = 0; i < nr; i++)
+        put_u(o, reads[i], 2);
+}
+
+size_t gc__wset_size(const gc__wset *ws, size_t n_reads)
+{
+    struct out o = {NULL, 0, 0};
+    /* Reads are 2 bytes each whatever their value: count them without data. */
+    encode_into(&o, ws, NULL, 0);
+    return o.len + 2 * n_reads;
+}
+
+int gc__wset_encode(const gc__wset *ws, const uint16_t *reads, size_t n_reads, uint8_t *buf,
+                    size_t cap, size_t *len, gc_err *err)
+{
+    struct out o = {buf, cap, 0};
+    encode_into(&o, ws, reads, n_reads);
+    if (o.len > GC_WSET_MSG_MAX || o.len > cap)
+        return gc_err_set(err, GC_ELIMIT, "write set needs %zu bytes (limit %zu)", o.len,
+                          cap < GC_WSET_MSG_MAX ? cap : (size_t)GC_WSET_MSG_MAX);
+    gc__le_put(buf + 8, o.len, 4);
+    *len = o.len;
+    return GC_OK;
+}
+
+/* ---- decoder ------------------------------------------------------------------- */
+
+struct in {
+    const uint8_t *p;
+    size_t len, pos;
+    gc_err *err;
+    const char *sect;
+    long idx;
+};
+
+__attribute__((format(printf, 3, 4)))
+static int bad(struct in *r, int status, const char *fmt, ...)
+{
+    char what[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    if (r->idx >= 0)
+        return gc_err_set(r->err, status, "write set: %s[%ld] %s", r->sect, r->idx, what);
+    return gc_err_set(r->err, status, "write set: %s %s", r->sect, what);
+}
+
+static int take(struct in *r, size_t n, const char *field, const uint8_t **out)
+{
+    if (n > r->len - r->pos)
+        return bad(r, GC_EWIRE, "%s at byte %zu needs %zu bytes but the message ends at byte %zu",
+                   field, r->pos, n, r->len);
+    *out = r->p + r->pos;
+    r->pos += n;
+    return GC_OK;
+}
+
+static int take_u(struct in *r, size_t n, const char *field, uint64_t *v)
+{
+    const uint8_t *p = NULL;
+    int rc = take(r, n, field, &p);
+    if (rc == GC_OK)
+        *v = gc__le_get(p, n);
+    return rc;
+}
+
+/* A name (key, topic or id) into dst[GC_NAME_MAX + 1]. */
+static int take_name(struct in *r, const char *field, char *dst)
+{
+    uint64_t n;
+    const uint8_t *p = NULL;
+    size_t at = r->pos;
+    int rc = take_u(r, 1, field, &n);
+    if (rc == GC_OK)
+        rc = take(r, (size_t)n, field, &p);
+    if (rc != GC_OK)
+        return rc;
+    gc_err why;
+    if (gc_name_check_n((const char *)p, (size_t)n, field, &why) != GC_OK)
+        return bad(r, GC_EWIRE, "at byte %zu: %s", at, why.msg);
+    memcpy(dst, p, (size_t)n);
+    dst[n] = '\0';
+    return GC_OK;
+}
+
+static int read_write(struct in *r, gc__wset *ws)
+{
+    char name[GC_NAME_MAX + 1];
+    uint64_t source, type, bits, len;
+    size_t at = r->pos;
+    int rc = take_name(r, "key", name);
+    if (rc == GC_OK && gc__wset_find(ws, name))
+        return bad(r, GC_EWIRE, "key '%s' at byte %zu is written twice", name, at);
+    at = r->pos;
+    if (rc == GC_OK)
+        rc = take_u(r, 1, "source", &source);
+    if (rc == GC_OK && source != GC__WRITE_SET && source != GC__WRITE_RETURN)
+        return bad(r, GC_EWIRE, "source at byte %zu is %llu (1 set, 2 return)", at,
+                   (unsigned long long)source);
+    at = r->pos;
+    if (rc == GC_OK)
+        rc = take_u(r, 1, "type", &type);
+    if (rc != GC_OK)
+        return rc;
+    gc_value v = {.type = (gc_value_type)type};
+    const uint8_t *p = NULL;
+    if (type == GC_VAL_INT || type == GC_VAL_DOUBLE) {
+        rc = take_u(r, 8, "value", &bits);
+        if (type == GC_VAL_INT)
+            v.i = (int64_t)bits;
+        else
+            memcpy(&v.d, &bits, 8);
+    } else if (type == GC_VAL_STR || type == GC_VAL_BYTES) {
+        size_t lat = r->pos;
+        rc = take_u(r, 4, "value length", &len);
+        if (rc == GC_OK && len > GC_VALUE_BYTES_MAX)
+            return bad(r, GC_ELIMIT, "value length at byte %zu is %llu (limit %d)", lat,
+                       (unsigned long long)len, GC_VALUE_BYTES_MAX);
+        if (rc == GC_OK)
+            rc = take(r, (size_t)len, "value", &p);
+        if (rc == GC_OK && type == GC_VAL_STR && memchr(p, 0, (size_t)len))
+            return bad(r, GC_EWIRE, "string value at byte %zu contains a NUL byte", lat + 4);
+        v.ptr = p;
+        v.len = (size_t)len;
+    } else {
+        return bad(r, GC_EWIRE, "type at byte %zu is %llu (not int, double, str or bytes)", at,
+                   (unsigned long long)type);
+    }
+    if (rc == GC_OK)
+        rc = gc__wset_put(ws, name, (uint8_t)source, &v, r->err);
+    return rc;
+}
+
+static int read_event(struct in *r, gc__wset *ws, int message)
+{
+    char topic[GC_NAME_MAX + 1], id[GC_NAME_MAX + 1];
+    uint64_t len;
+    const uint8_t *p = NULL;
+    int rc = take_name(r, "topic", topic);
+    size_t at = r->pos;
+    if (rc == GC_OK && message)
+        rc = take_name(r, "message id", id);
+    for (size_t i = 0; rc == GC_OK && message && i < ws->n_msgs; i++)
+        if (strcmp(ws->msgs[i].id, id) == 0)
+            return bad(r, GC_EWIRE, "message id '%s' at byte %zu repeats message[%zu]", id, at,
+                       i);
+    at = r->pos;
+    if (rc == GC_OK)
+        rc = take_u(r, 2, "payload length", &len);
+    if (rc == GC_OK && len > GC_PAYLOAD_MAX)
+        return bad(r, GC_ELIMIT, "payload length at byte %zu is %llu (limit %d)", at,
+                   (unsigned long long)len, GC_PAYLOAD_MAX);
+    if (rc == GC_OK)
+        rc = take(r, (size_t)len, "payload", &p);
+    if (rc != GC_OK)
+        return rc;
+    return message ? gc__wset_msg(ws, topic, id, p, (size_t)len, r->err)
+                   : gc__wset_event(ws, topic, p, (size_t)len, r->err);
+}
+
+static int decode_body(struct in *r, const uint64_t count[4], size_t n_domain, gc__wset *ws)
+{
+    static const char *const sects[] = {"write", "event", "message", "read"};
+    int rc = GC_OK;
+    for (int s = 0; s < 3 && rc == GC_OK; s++) {
+        r->sect = sects[s];
+        for (uint64_t i = 0; i < count[s] && rc == GC_OK; i++) {
+            r->idx = (long)i;
+            rc = s == 0 ? read_write(r, ws) : read_event(r, ws, s == 2);
+        }
+    }
+    if (rc != GC_OK)
+        return rc;
+    r->sect = "read";
+    ws->reads = calloc(count[3] + 1, sizeof *ws->reads);
+    if (!ws->reads)
+        return gc_err_set(r->err, GC_ENOMEM, "write set: out of memory");
+    for (uint64_t i = 0; i < count[3]; i++) {
+        r->idx = (long)i;
+        uint64_t ix;
+        size_t at = r->pos;
+        rc = take_u(r, 2, "index", &ix);
+        if (rc != GC_OK)
+            return rc;
+        if (ix >= n_domain || (i > 0 && ix <= ws->reads[i - 1]))
+            return bad(r, GC_EWIRE, "index at byte %zu is %llu (the context has %zu keys; "
+                       "indices increase)", at, (unsigned long long)ix, n_domain);
+        ws->reads[ws->n_reads++] = (uint16_t)ix;
+    }
+    r->idx = -1;
+    if (r->pos != r->len)
+        return gc_err_set(r->err, GC_EWIRE, "write set: %zu trailing bytes at byte %zu",
+                          r->len - r->pos, r->pos);
+    return GC_OK;
+}
+
+int gc__wset_decode(const uint8_t *msg, size_t len, size_t n_domain, gc__wset *out,
+                    gc_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!msg && len)
+        return gc_err_set(err, GC_EINVAL, "write set: NULL message");
+    if (len > GC_WSET_MSG_MAX)
+        return gc_err_set(err, GC_ELIMIT, "write set: message of %zu bytes (limit %u)", len,
+                          GC_WSET_MSG_MAX);
+    struct in r = {msg, len, 0, err, "header", -1};
+    uint64_t magic, version, flags, total, count[4];
+    int rc = take_u(&r, 4, "magic", &magic);
+    if (rc == GC_OK && magic != GC__WSET_MAGIC)
+        return bad(&r, GC_EWIRE, "magic at byte 0 is 0x%08llx, not 0x%08x",
+                   (unsigned long long)magic, GC__WSET_MAGIC);
+    if (rc == GC_OK)
+        rc = take_u(&r, 2, "version", &version);
+    if (rc == GC_OK && version != GC__WSET_VERSION)
+        return bad(&r, GC_EWIRE, "version at byte 4 is %llu, this decoder reads %u",
+                   (unsigned long long)version, GC__WSET_VERSION);
+    if (rc == GC_OK)
+        rc = take_u(&r, 2, "flags", &flags);
+    if (rc == GC_OK && flags != 0)
+        return bad(&r, GC_EWIRE, "flags at byte 6 are 0x%llx (none are defined)",
+                   (unsigned long long)flags);
+    if (rc == GC_OK)
+        rc = take_u(&r, 4, "total length", &total);
+    if (rc == GC_OK && total != len)
+        return bad(&r, GC_EWIRE, "total length at byte 8 is %llu but %zu bytes were received",
+                   (unsigned long long)total, len);
+    static const char *const names[] = {"write count", "event count", "message count",
+                                        "read count"};
+    static const uint64_t limits[] = {GC_DOMAIN_MAX, GC_EVENTS_MAX, GC_MESSAGES_MAX,
+                                      GC_DOMAIN_MAX};
+    for (int i = 0; i < 4 && rc == GC_OK; i++) {
+        size_t at = r.pos;
+        rc = take_u(&r, 2, names[i], &count[i]);
+        if (rc == GC_OK && count[i] > limits[i])
+            return bad(&r, GC_ELIMIT, "%s at byte %zu is %llu (limit %llu)", names[i], at,
+                       (unsigned long long)count[i], (unsigned long long)limits[i]);
+    }
+    if (rc == GC_OK)
+        rc = decode_body(&r, count, n_domain, out);
+    if (rc != GC_OK)
+        gc__wset_free(out);
+    return rc;
+}
