@@ -670,9 +670,12 @@ int hc_case_run(const hc_case *c, gc_mode mode, uint64_t seed, hc_outcome *out)
 
     /* The case's contract, or the process's registered one without [contract]. */
     r.contract = (gc_contract){
-        (const char *const *)c->domain_reads.v, c->domain_reads.n,
-        (const char *const *)c->heavy_reads.v, c->heavy_reads.n,
-        (const char *const *)c->outputs.v, c->outputs.n,
+        .domain_reads = (const char *const *)c->domain_reads.v,
+        .n_domain_reads = c->domain_reads.n,
+        .heavy_reads = (const char *const *)c->heavy_reads.v,
+        .n_heavy_reads = c->heavy_reads.n,
+        .outputs = (const char *const *)c->outputs.v,
+        .n_outputs = c->outputs.n,
     };
     r.k = &r.contract;
 
