@@ -413,11 +413,42 @@ static int bi_bad_result(gc_ctx *ctx, gc_proc_out *out)
     return GC_OK;
 }
 
-/* The worker's descriptor table: value = descriptors other than stdio, the
- * channel and memfds (the zone); text lists every descriptor. */
+/* The worker's census: value = descriptors and memfd mappings it should not
+ * hold. Expected are stdio, its channel, and the files and mappings of the
+ * zone generation it keeps (the live one, plus the previous one during the
+ * task that replaced it); anything else, old generations' memfds included,
+ * is stray. Inherited mappings count too: a worker forked while the main
+ * process maps a zone must not see that mapping. In a thread there is no
+ * worker, so every memfd of the main process counts. Text lists every
+ * descriptor, then the mapping figures. */
+static int count_stray_maps(int64_t *maps, int64_t *stray)
+{
+    FILE *f = fopen("/proc/self/maps", "re");
+    if (!f)
+        return -1;
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        int memfd = strstr(line, "memfd:") != NULL;
+        uintptr_t start = (uintptr_t)strtoull(line, NULL, 16);
+        while (!strchr(line, '\n') && fgets(line, sizeof line, f))
+            ;   /* the rest of a long line */
+        if (!memfd)
+            continue;
+        ++*maps;
+        *stray += !gc__worker_holds_addr(start);
+    }
+    fclose(f);
+    return 0;
+}
+
 static int bi_fd_census(gc_ctx *ctx, gc_proc_out *out)
 {
     (void)ctx;
+    int64_t maps = 0, stray_maps = 0;
+    if (count_stray_maps(&maps, &stray_maps) != 0) {
+        snprintf(out->text, sizeof out->text, "fd_census: /proc/self/maps: %s", strerror(errno));
+        return GC_ESYS;
+    }
     DIR *d = opendir("/proc/self/fd");
     if (!d) {
         snprintf(out->text, sizeof out->text, "fd_census: /proc/self/fd: %s", strerror(errno));
@@ -434,16 +465,20 @@ static int bi_fd_census(gc_ctx *ctx, gc_proc_out *out)
         snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
         ssize_t n = readlink(path, target, sizeof target - 1);
         target[n > 0 ? n : 1] = '\0';
-        int expected = fd <= GC_WORKER_CHANNEL_FD || strncmp(target, "/memfd:", 7) == 0;
+        int expected = fd <= GC_WORKER_CHANNEL_FD || gc__worker_holds_fd(fd);
         struct rlimit rl;
         if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && (rlim_t)fd >= rl.rlim_cur)
             expected = 1;   /* a tool's own descriptor (valgrind keeps them up there) */
         stray += !expected;
         if (off < sizeof out->text)
-            off += (size_t)snprintf(out->text + off, sizeof out->text - off, "%d=%s ", fd, target);
+            off += (size_t)snprintf(out->text + off, sizeof out->text - off, "%d=%s%s ", fd,
+                                    target, expected ? "" : "(stray)");
     }
     closedir(d);
-    out->value = stray;
+    if (off < sizeof out->text)
+        snprintf(out->text + off, sizeof out->text - off, "; %lld memfd maps, %lld stray",
+                 (long long)maps, (long long)stray_maps);
+    out->value = stray + stray_maps;
     return GC_OK;
 }
 

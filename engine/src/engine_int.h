@@ -75,6 +75,12 @@ void gc__pool_free(gc__pool *pool);
 void gc__worker_main(const gc_engine *e, int sock, int slot, pid_t parent)
     __attribute__((noreturn));
 
+/* Inside a pool worker: does the descriptor, or the mapping starting at
+ * addr, belong to the zone generation the worker keeps (the live one, or the
+ * one it releases after the current reply)? Always 0 outside a worker. */
+int gc__worker_holds_fd(int fd);
+int gc__worker_holds_addr(uintptr_t addr);
+
 uint64_t gc__now_ns(void);
 
 /* The poll(2) timeout that wakes at deadline_ns (0: no deadline, -1 = wait

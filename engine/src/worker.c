@@ -8,6 +8,7 @@
  * handoff's critical path. The attempt's write set (and the keys it read)
  * goes back in the reply; the worker never commits anything itself. */
 #include <errno.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +51,35 @@ static void view_release(zone_view *v)
     if (v->out_fd >= 0)
         close(v->out_fd);
     *v = (zone_view){.in_fd = -1, .out_fd = -1};
+}
+
+/* What the worker holds of the zone, for the census builtin: the live
+ * generation and, during the task that brought a new one, the previous
+ * generation, released right after the reply. Nothing else of any zone may
+ * be open or mapped in a worker. NULL outside a pool worker (thread mode). */
+static const zone_view *held_views[2];
+
+static int view_holds_fd(const zone_view *v, int fd)
+{
+    return v && fd >= 0 && (fd == v->in_fd || fd == v->out_fd);
+}
+
+static int view_holds_addr(const zone_view *v, uintptr_t a)
+{
+    if (!v)
+        return 0;
+    uintptr_t in = (uintptr_t)v->in_map, out = (uintptr_t)v->out_map;
+    return (in && a >= in && a - in < v->in_size) || (out && a >= out && a - out < v->out_size);
+}
+
+int gc__worker_holds_fd(int fd)
+{
+    return view_holds_fd(held_views[0], fd) || view_holds_fd(held_views[1], fd);
+}
+
+int gc__worker_holds_addr(uintptr_t addr)
+{
+    return view_holds_addr(held_views[0], addr) || view_holds_addr(held_views[1], addr);
 }
 
 __attribute__((noreturn)) static void worker_exit(int code)
@@ -274,6 +304,9 @@ void gc__worker_main(const gc_engine *e, int sock, int slot, pid_t parent)
     if (!buf || !wbuf)
         worker_exit(1);
     zone_view cur = {.in_fd = -1, .out_fd = -1};
+    zone_view retired = {.in_fd = -1, .out_fd = -1};
+    held_views[0] = &cur;
+    held_views[1] = &retired;
     for (;;) {
         union {
             struct cmsghdr align;
@@ -305,7 +338,6 @@ void gc__worker_main(const gc_engine *e, int sock, int slot, pid_t parent)
         memset(&r, 0, sizeof r);
         uint32_t task;
         size_t wlen = 0;
-        zone_view retired = {.in_fd = -1, .out_fd = -1};
         if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
             for (int i = 0; i < nfds; i++)
                 close(fds[i]);

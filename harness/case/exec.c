@@ -498,11 +498,47 @@ static void record_claims(const hc_case *c, hc_outcome *out, int measured_ok)
 }
 
 /* The rounds of [run] on one engine, then the end-of-run expectations. */
+static int has_tag(const hc_case *c, const char *tag)
+{
+    for (int i = 0; i < c->info.ntags && i < HC_TAGS_MAX; i++)
+        if (strcmp(c->info.tags[i], tag) == 0)
+            return 1;
+    return 0;
+}
+
+/* Leaks between rounds: once the engine is warm (pool started, and with
+ * alternate_mode both modes run once), every later round must end holding no
+ * more descriptors, memfds, memfd mappings or children than the warm round
+ * did. The runner's census only sees what is left after the engine is freed,
+ * which hides anything the engine pins until then (an old generation kept by
+ * the pool, a channel never closed). `allow-leaks` cases are exempt. */
+static void check_round_leaks(const hc_case *c, uint32_t round, uint32_t warm,
+                              gc_census *base, hc_outcome *out)
+{
+    gc_census now;
+    if (round < warm || has_tag(c, "allow-leaks") || gc_census_take(&now) != GC_OK)
+        return;
+    if (round == warm) {
+        *base = now;
+        return;
+    }
+    if (base->fds < 0)
+        return;   /* the warm round could not be counted */
+    if (now.fds > base->fds || now.memfds > base->memfds || now.maps > base->maps ||
+        now.children > base->children)
+        unmet(out, "leaked between rounds: after round %u the case process holds %d descriptors "
+                   "(%d memfds), %d memfd mappings, %d children; after round %u: %d (%d), %d, %d",
+              round + 1, now.fds, now.memfds, now.maps, now.children, warm + 1, base->fds,
+              base->memfds, base->maps, base->children);
+}
+
 static void run_rounds(hc_run *r, gc_mode mode, uint64_t seed, hc_outcome *out)
 {
     const hc_case *c = r->c;
     long rss_first = -1;
     gc_err ge;
+    gc_census base = {.fds = -1};
+    uint32_t warm = c->alternate_mode ? 1 : 0;
     for (uint32_t round = 0; round < c->rounds && out->passed; round++) {
         if (c->new_generation_every && round > 0 && round % c->new_generation_every == 0) {
             gc_err_clear(&ge);
@@ -516,6 +552,7 @@ static void run_rounds(hc_run *r, gc_mode mode, uint64_t seed, hc_outcome *out)
             m = mode == GC_MODE_THREAD ? GC_MODE_PROCESS : GC_MODE_THREAD;
         if (run_round(r, m, out, &r->round_ms[round]) != GC_OK)
             return;
+        check_round_leaks(c, round, warm, &base, out);
         if (!out->passed && c->rounds > 1) {
             char tail[HC_MESSAGE_MAX];
             snprintf(tail, sizeof tail, "%s", out->message);

@@ -29,8 +29,10 @@
  *                   and the task still ends ECONTRACT (violations counted)
  *   bad_result      writes a broken reply into its channel first (domain
  *                   "kind": 1 oversized, 2 bad magic, 3 wrong task): EWIRE
- *   fd_census       value = the worker's descriptors beyond stdio, its
- *                   channel and memfds; text lists them all
+ *   fd_census       value = the worker's descriptors and memfd mappings
+ *                   beyond stdio, its channel and the zone generation it
+ *                   keeps (old generations' files and inherited mappings
+ *                   are stray); text lists them all
  *   shm_census      value = entries in /dev/shm named like the zone's files
  *                   ("gapcheck"), where a named shared-memory zone would
  *                   show up (a memfd zone never does)
