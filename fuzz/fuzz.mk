@@ -11,7 +11,7 @@
 # seconds. Campaigns: make fuzz | fuzz-libfuzzer FUZZ_TARGET= FUZZ_SECONDS=
 # FUZZ_JOBS=; crashes: make fuzz-triage FUZZ_TARGET=.
 
-FUZZ_TARGETS := context_decode context_factory case_parse
+FUZZ_TARGETS := context_decode context_factory case_parse writeset_decode
 FUZZ_TARGET ?= context_decode
 FUZZ_SECONDS ?= 60
 FUZZ_JOBS ?= 1

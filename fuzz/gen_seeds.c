@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "fz.h"
+#include "wset_int.h"
 #include "gapcheck/gapcheck.h"
 
 static const char *outdir;
@@ -97,7 +98,9 @@ static void decode_seed(const struct decode_spec *s)
 {
     static const char *const reads[] = {"n", "ratio", "name", "blob"};
     gc_state *st = make_state(s->entries);
-    gc_contract c = {reads, 4, s->heavy, s->n_heavy, s->outputs, s->n_outputs};
+    gc_contract c = {.domain_reads = reads, .n_domain_reads = 4, .heavy_reads = s->heavy,
+                     .n_heavy_reads = s->n_heavy, .outputs = s->outputs,
+                     .n_outputs = s->n_outputs};
     gc_ctx *ctx = NULL;
     gc_err err;
     if (gc_ctx_from_state(st, &c, NULL, s->task, s->ntasks, &ctx, &err))
@@ -297,6 +300,46 @@ static void factory_seeds(void)
     write_seed("context_factory", "task-out-of-range", o.b, o.n);
 }
 
+/* ---- writeset_decode --------------------------------------------------------- */
+
+/* Real write sets as a worker encodes them; the first byte is the receiving
+ * context's key count. */
+static void writeset_seed(const char *name, const gc__wset *ws, const uint16_t *reads,
+                          size_t nr, uint8_t n_domain)
+{
+    static uint8_t buf[1 + GC_WSET_MSG_MAX];
+    size_t len = 0;
+    gc_err err;
+    buf[0] = n_domain;
+    if (gc__wset_encode(ws, reads, nr, buf + 1, GC_WSET_MSG_MAX, &len, &err) != GC_OK)
+        die("writeset seed", &err);
+    write_seed("writeset_decode", name, buf, 1 + len);
+}
+
+static void writeset_seeds(void)
+{
+    gc__wset ws;
+    gc_err err;
+    memset(&ws, 0, sizeof ws);
+    writeset_seed("empty", &ws, NULL, 0, 0);
+    gc_value i = {.type = GC_VAL_INT, .i = 41}, d = {.type = GC_VAL_DOUBLE, .d = 2.5},
+             s = {.type = GC_VAL_STR, .ptr = "hello", .len = 5},
+             b = {.type = GC_VAL_BYTES, .ptr = "\0\1\2", .len = 3};
+    if (gc__wset_put(&ws, "counter", GC__WRITE_SET, &i, &err) ||
+        gc__wset_put(&ws, "ratio", GC__WRITE_SET, &d, &err) ||
+        gc__wset_put(&ws, "name", GC__WRITE_SET, &s, &err) ||
+        gc__wset_put(&ws, "blob", GC__WRITE_RETURN, &b, &err))
+        die("writeset seed", &err);
+    static const uint16_t reads[] = {0, 2, 3};
+    writeset_seed("writes-every-type", &ws, reads, 3, 4);
+    if (gc__wset_event(&ws, "changed", "task=0 attempt=1", 16, &err) ||
+        gc__wset_msg(&ws, "outbox", "m0", "task=0 attempt=1", 16, &err) ||
+        gc__wset_msg(&ws, "outbox", "m1", "", 0, &err))
+        die("writeset seed", &err);
+    writeset_seed("writes-events-messages", &ws, reads, 3, 4);
+    gc__wset_free(&ws);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -306,5 +349,6 @@ int main(int argc, char **argv)
     outdir = argv[1];
     decode_seeds();
     factory_seeds();
+    writeset_seeds();
     return 0;
 }

@@ -8,7 +8,7 @@
 set -euo pipefail
 build=${1:?usage: replay-all.sh BUILD LOG}
 log=${2:?usage: replay-all.sh BUILD LOG}
-targets=(context_decode context_factory case_parse)
+targets=(context_decode context_factory case_parse writeset_decode)
 passed=0 failed=0 rc=0
 : > "$log"
 for t in "${targets[@]}"; do

@@ -58,7 +58,7 @@ with zipfile.ZipFile(sys.argv[1], "w") as z:
   fi
 }
 
-for t in context_decode context_factory case_parse; do
+for t in context_decode context_factory case_parse writeset_decode; do
   objs=("${common[@]}" "$(compile "fuzz/$t.c")")
   libs=()
   if [ "$t" = case_parse ]; then
