@@ -1,0 +1,812 @@
+/* The commit path: versions, write sets (context API and reply codec),
+ * configuration on the wire, and end to end in both modes: real concurrent
+ * increments, retries, validation, delivery after install, the two write
+ * paths, failed attempts that leave nothing, and the attempt history. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctx_int.h"
+#include "gapcheck/gapcheck.h"
+#include "state_int.h"
+#include "suites.h"
+#include "testutil.h"
+#include "wset_int.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static const gc_mode modes[] = {GC_MODE_THREAD, GC_MODE_PROCESS};
+
+/* ---- recorders ------------------------------------------------------------- */
+
+#define REC_MAX 256
+
+/* What subscribers and the outbox sink saw. */
+typedef struct recorder {
+    int n;
+    char id[REC_MAX][GC_NAME_MAX + 1];
+    uint64_t version[REC_MAX];
+    int64_t seen[REC_MAX];        /* the value of "k" in the state at delivery */
+    uint32_t task[REC_MAX];
+} recorder;
+
+static void record(const gc_delivery *d, void *arg)
+{
+    recorder *r = arg;
+    if (r->n >= REC_MAX)
+        return;
+    snprintf(r->id[r->n], sizeof r->id[r->n], "%s", d->id);
+    r->version[r->n] = d->version;
+    r->task[r->n] = d->task;
+    const gc_value *v;
+    r->seen[r->n] = gc_state_get(d->state, "k", &v) == GC_OK && v->type == GC_VAL_INT ? v->i : -999;
+    r->n++;
+}
+
+typedef struct fixture {
+    gc_engine *e;
+    gc_state *st;
+    gc_result res[64];
+    recorder events, msgs;
+} fixture;
+
+static void fx_open(fixture *f)
+{
+    gc_err err;
+    memset(f, 0, sizeof *f);
+    ck_assert_int_eq(gc_engine_new(&f->e, &err), GC_OK);
+    ck_assert_int_eq(gc_builtins_register(f->e, &err), GC_OK);
+    ck_assert_int_eq(gc_engine_subscribe(f->e, "changed", record, &f->events, &err), GC_OK);
+    ck_assert_int_eq(gc_engine_set_outbox(f->e, record, &f->msgs, &err), GC_OK);
+    ck_assert_int_eq(gc_state_new(&f->st, &err), GC_OK);
+    ck_assert_int_eq(gc_state_set_int(f->st, "k", 0, &err), GC_OK);
+    ck_assert_int_eq(gc_state_set_int(f->st, "sib", 7, &err), GC_OK);
+    ck_assert_int_eq(gc_state_set_int(f->st, "ms", 0, &err), GC_OK);
+    ck_assert_int_eq(gc_state_set_int(f->st, "only_task", -1, &err), GC_OK);
+}
+
+static void fx_close(fixture *f)
+{
+    gc_engine_free(f->e);
+    gc_state_free(f->st);
+}
+
+static int fx_run(fixture *f, const char *proc, gc_mode mode, uint32_t workers, uint32_t tasks,
+                  uint32_t retries, const gc_contract *c, gc_history *h)
+{
+    gc_exec_opts o = {.process = proc, .mode = mode, .workers = workers, .tasks = tasks,
+                      .contract = c, .retries = retries, .history = h};
+    gc_err err;
+    gc_err_clear(&err);
+    int rc = gc_execute_parallel(f->e, f->st, &o, f->res, &err);
+    if (rc != GC_OK)
+        fprintf(stderr, "execute_parallel: %s\n", err.msg);
+    return rc;
+}
+
+static int64_t key_int(const gc_state *st, const char *key)
+{
+    const gc_value *v;
+    ck_assert_int_eq(gc_state_get(st, key, &v), GC_OK);
+    ck_assert_int_eq(v->type, GC_VAL_INT);
+    return v->i;
+}
+
+static uint64_t key_version(const gc_state *st, const char *key)
+{
+    uint64_t v = 0;
+    ck_assert_int_eq(gc_state_key_version(st, key, &v), GC_OK);
+    return v;
+}
+
+static const char *const K[] = {"k"}, *const K_MS[] = {"k", "ms"};
+
+/* ---- versions and the write set API -------------------------------------------- */
+
+START_TEST(state_versions_start_at_zero_and_only_commits_make_one)
+{
+    gc_state *st;
+    gc_err err;
+    ck_assert_int_eq(gc_state_new(&st, &err), GC_OK);
+    ck_assert_uint_eq(gc_state_version(st), 0);
+    ck_assert_int_eq(gc_state_set_int(st, "a", 1, &err), GC_OK);
+    ck_assert_uint_eq(gc_state_version(st), 0);
+    ck_assert_uint_eq(key_version(st, "a"), 0);
+    uint64_t v;
+    ck_assert_int_eq(gc_state_key_version(st, "nope", &v), GC_ENOTFOUND);
+    gc__wset ws;
+    memset(&ws, 0, sizeof ws);
+    gc_value two = {.type = GC_VAL_INT, .i = 2}, s = {.type = GC_VAL_STR, .ptr = "x", .len = 1};
+    ck_assert_int_eq(gc__wset_put(&ws, "a", GC__WRITE_SET, &two, &err), GC_OK);
+    ck_assert_int_eq(gc__wset_put(&ws, "new", GC__WRITE_SET, &s, &err), GC_OK);
+    uint64_t ver = 0;
+    ck_assert_int_eq(gc__state_install(st, &ws, &ver, &err), GC_OK);
+    ck_assert_uint_eq(ver, 1);
+    ck_assert_uint_eq(gc_state_version(st), 1);
+    ck_assert_uint_eq(key_version(st, "a"), 1);
+    ck_assert_uint_eq(key_version(st, "new"), 1);
+    ck_assert_int_eq(key_int(st, "a"), 2);
+    gc__wset_free(&ws);
+    gc_state_free(st);
+}
+END_TEST
+
+START_TEST(write_set_api_refuses_what_the_contract_does_not_declare)
+{
+    gc_state *st;
+    gc_err err;
+    ck_assert_int_eq(gc_state_new(&st, &err), GC_OK);
+    ck_assert_int_eq(gc_state_set_int(st, "k", 1, &err), GC_OK);
+    static const char *const w[] = {"k", "s", "d", "b"};
+    gc_contract c = {.domain_reads = K, .n_domain_reads = 1, .domain_writes = w,
+                     .n_domain_writes = 4, .outbox = 1};
+    gc_ctx *ctx;
+    ck_assert_int_eq(gc_ctx_from_state(st, &c, NULL, 0, 1, &ctx, &err), GC_OK);
+    ck_assert_uint_eq(gc_ctx_base_version(ctx), 0);
+    ck_assert_uint_eq(gc_ctx_attempt(ctx), 1);
+    ck_assert_uint_eq(gc_ctx_pending_writes(ctx), 0);   /* a pending set starts empty */
+    ck_assert_int_eq(gc_ctx_set_int(ctx, "k", 5), GC_OK);
+    ck_assert_int_eq(gc_ctx_set_int(ctx, "k", 6), GC_OK);   /* replaces */
+    ck_assert_int_eq(gc_ctx_set_str(ctx, "s", "hi"), GC_OK);
+    ck_assert_int_eq(gc_ctx_set_double(ctx, "d", 0.5), GC_OK);
+    ck_assert_int_eq(gc_ctx_set_bytes(ctx, "b", "\0\1", 2), GC_OK);
+    ck_assert_uint_eq(gc_ctx_pending_writes(ctx), 4);
+    int64_t k;
+    ck_assert_int_eq(gc_ctx_int(ctx, "k", &k), GC_OK);
+    ck_assert_int_eq(k, 1);   /* reads see the base, not the pending set */
+    ck_assert_uint_eq(gc_ctx_violations(ctx), 0);
+    ck_assert_int_eq(gc_ctx_set_int(ctx, "other", 1), GC_ECONTRACT);
+    ck_assert_ptr_nonnull(strstr(gc_ctx_last_error(ctx), "domain writes: k, s, d, b"));
+    ck_assert_int_eq(gc_ctx_emit(ctx, "changed", "x", 1), GC_ECONTRACT);
+    ck_assert_uint_eq(gc_ctx_violations(ctx), 2);
+    ck_assert_int_eq(gc_ctx_send(ctx, "outbox", "m1", "x", 1), GC_OK);
+    ck_assert_int_eq(gc_ctx_send(ctx, "outbox", "m1", "y", 1), GC_EEXIST);
+    static char big[GC_PAYLOAD_MAX + 1];
+    ck_assert_int_eq(gc_ctx_send(ctx, "outbox", "m2", big, sizeof big), GC_ELIMIT);
+    ck_assert_int_eq(gc_ctx_send(ctx, "bad topic", "m3", "", 0), GC_EINVAL);
+    ck_assert_uint_eq(gc_ctx_pending_messages(ctx), 1);
+    const struct gc__write *wr = gc__wset_find(&ctx->ws, "k");
+    ck_assert_int_eq(wr->v.i, 6);
+    gc_ctx_free(ctx);
+    gc_state_free(st);
+}
+END_TEST
+
+/* ---- the reply codec --------------------------------------------------------------- */
+
+static size_t sample_wset(uint8_t *buf, size_t cap)
+{
+    gc__wset ws;
+    gc_err err;
+    memset(&ws, 0, sizeof ws);
+    gc_value i = {.type = GC_VAL_INT, .i = -3}, s = {.type = GC_VAL_STR, .ptr = "ab", .len = 2};
+    ck_assert_int_eq(gc__wset_put(&ws, "k", GC__WRITE_SET, &i, &err), GC_OK);
+    ck_assert_int_eq(gc__wset_put(&ws, "s", GC__WRITE_RETURN, &s, &err), GC_OK);
+    ck_assert_int_eq(gc__wset_event(&ws, "changed", "p", 1, &err), GC_OK);
+    ck_assert_int_eq(gc__wset_msg(&ws, "outbox", "m0", "q", 1, &err), GC_OK);
+    static const uint16_t reads[] = {0, 2};
+    size_t len = 0;
+    ck_assert_int_eq(gc__wset_encode(&ws, reads, 2, buf, cap, &len, &err), GC_OK);
+    ck_assert_uint_eq(len, gc__wset_size(&ws, 2));
+    gc__wset_free(&ws);
+    return len;
+}
+
+START_TEST(write_set_round_trip)
+{
+    static uint8_t buf[GC_WSET_MSG_MAX], again[GC_WSET_MSG_MAX];
+    size_t len = sample_wset(buf, sizeof buf), len2 = 0;
+    gc__wset ws;
+    gc_err err;
+    ck_assert_int_eq(gc__wset_decode(buf, len, 3, &ws, &err), GC_OK);
+    ck_assert_uint_eq(ws.n_writes, 2);
+    ck_assert_int_eq(ws.writes[0].v.i, -3);
+    ck_assert_uint_eq(ws.writes[1].source, GC__WRITE_RETURN);
+    ck_assert_str_eq(ws.writes[1].v.ptr, "ab");
+    ck_assert_str_eq(ws.msgs[0].id, "m0");
+    ck_assert_uint_eq(ws.n_reads, 2);
+    ck_assert_int_eq(gc__wset_encode(&ws, ws.reads, ws.n_reads, again, sizeof again, &len2, &err),
+                     GC_OK);
+    ck_assert_uint_eq(len2, len);
+    ck_assert_mem_eq(again, buf, len);
+    gc__wset_free(&ws);
+}
+END_TEST
+
+/* Offsets in the sample: header 20; write "k" at 20 (name 2, source 1,
+ * type 1, value 8 = 32); write "s" at 32 (2 + 1 + 1 + 4 + 2 = 42); event at
+ * 42 (8 + 2 + 1 = 53); message at 53 (7 + 3 + 2 + 1 = 66); reads at 66. */
+struct wreject {
+    const char *label;
+    size_t at;            /* byte to change */
+    int value;            /* new byte, or -1: cut the message at `at` */
+    size_t n_domain;
+    int status;
+    const char *msg;
+};
+
+static const struct wreject wrejects[] = {
+    {"bad magic", 0, 'X', 3, GC_EWIRE, "magic at byte 0"},
+    {"version 2", 4, 2, 3, GC_EWIRE, "version at byte 4 is 2"},
+    {"flags", 6, 1, 3, GC_EWIRE, "flags at byte 6"},
+    {"total length", 8, 0, 3, GC_EWIRE, "total length at byte 8"},
+    {"write count over limit", 13, 0x10, 3, GC_ELIMIT, "write count at byte 12 is 4098"},
+    {"event count over limit", 15, 1, 3, GC_ELIMIT, "event count at byte 14 is 257"},
+    {"message count over limit", 17, 1, 3, GC_ELIMIT, "message count at byte 16 is 257"},
+    {"bad key name", 21, '/', 3, GC_EWIRE, "write[0] at byte 20"},
+    {"bad source", 22, 3, 3, GC_EWIRE, "source at byte 22 is 3"},
+    {"bad type", 23, 9, 3, GC_EWIRE, "type at byte 23 is 9"},
+    {"key written twice", 33, 'k', 3, GC_EWIRE, "key 'k' at byte 32 is written twice"},
+    {"string with a NUL", 40, 0, 3, GC_EWIRE, "contains a NUL byte"},
+    {"value length over limit", 37, 0x20, 3, GC_ELIMIT, "value length at byte 36"},
+    {"payload over limit", 51, 0x10, 3, GC_ELIMIT, "payload length at byte 50"},
+    {"read index past the keys", 66, 5, 3, GC_EWIRE, "index at byte 66 is 5"},
+    {"reads not increasing", 68, 0, 3, GC_EWIRE, "index at byte 68 is 0"},
+    {"read index past a smaller context", 66, 0, 2, GC_EWIRE, "index at byte 68 is 2"},
+    {"truncated", 60, -1, 3, GC_EWIRE, "total length"},
+};
+
+START_TEST(write_set_decoder_rejects)
+{
+    const struct wreject *w = &wrejects[_i];
+    static uint8_t buf[GC_WSET_MSG_MAX];
+    size_t len = sample_wset(buf, sizeof buf);
+    ck_assert_uint_eq(len, 70);
+    if (w->value < 0)
+        len = w->at;
+    else
+        buf[w->at] = (uint8_t)w->value;
+    gc__wset ws;
+    gc_err err;
+    gc_err_clear(&err);
+    int rc = gc__wset_decode(buf, len, w->n_domain, &ws, &err);
+    ck_assert_msg(rc == w->status, "%s: %s (%s)", w->label, gc_status_name(rc), err.msg);
+    ck_assert_msg(strstr(err.msg, w->msg), "%s: '%s' lacks '%s'", w->label, err.msg, w->msg);
+    ck_assert_ptr_null(ws.writes);
+    ck_assert_ptr_null(ws.reads);
+}
+END_TEST
+
+/* The main process's copy of a context refuses a reply that writes what the
+ * attempt may not (a hostile or broken worker). */
+START_TEST(adopt_refuses_undeclared_writes_from_a_reply)
+{
+    gc_state *st;
+    gc_err err;
+    ck_assert_int_eq(gc_state_new(&st, &err), GC_OK);
+    gc_contract c = {.domain_writes = K, .n_domain_writes = 1};
+    gc_ctx *ctx;
+    ck_assert_int_eq(gc_ctx_from_state(st, &c, NULL, 0, 1, &ctx, &err), GC_OK);
+    static const char *const what[] = {"undeclared", "return", "events", "messages"};
+    static const char *const why[] = {"does not declare", "not the contract's return key",
+                                      "allows none", "allows none"};
+    for (int i = 0; i < 4; i++) {
+        gc__wset ws;
+        memset(&ws, 0, sizeof ws);
+        gc_value v = {.type = GC_VAL_INT, .i = 1};
+        if (i == 0)
+            gc__wset_put(&ws, "other", GC__WRITE_SET, &v, &err);
+        if (i == 1)
+            gc__wset_put(&ws, "k", GC__WRITE_RETURN, &v, &err);
+        if (i == 2)
+            gc__wset_event(&ws, "changed", "", 0, &err);
+        if (i == 3)
+            gc__wset_msg(&ws, "outbox", "m", "", 0, &err);
+        gc_err_clear(&err);
+        ck_assert_msg(gc__ctx_adopt(ctx, &ws, &err) == GC_EWIRE, "%s", what[i]);
+        ck_assert_msg(strstr(err.msg, why[i]), "%s: %s", what[i], err.msg);
+        ck_assert_ptr_null(ws.writes);
+        ck_assert(gc__wset_empty(&ctx->ws));
+    }
+    gc_ctx_free(ctx);
+    gc_state_free(st);
+}
+END_TEST
+
+/* ---- configuration -------------------------------------------------------------------- */
+
+START_TEST(configuration_crosses_the_wire)
+{
+    gc_state *st;
+    gc_err err;
+    ck_assert_int_eq(gc_state_new(&st, &err), GC_OK);
+    ck_assert_int_eq(gc_state_set_int(st, "k", 1, &err), GC_OK);
+    ck_assert_int_eq(gc_state_set_int(st, "hidden", 42, &err), GC_OK);
+    gc_contract c = {.domain_reads = K, .n_domain_reads = 1, .domain_writes = K,
+                     .n_domain_writes = 1, .return_key = "k", .events = 1};
+    for (int strict = 0; strict <= 1; strict++) {
+        gc_config cfg = {.strict_contracts = strict,
+                         .commit = strict ? GC_COMMIT_SMART : GC_COMMIT_STRICT};
+        gc_ctx *ctx, *d;
+        ck_assert_int_eq(gc_ctx_from_state(st, &c, &cfg, 0, 1, &ctx, &err), GC_OK);
+        static uint8_t buf[GC_WIRE_MSG_MAX];
+        size_t len;
+        ck_assert_int_eq(gc_wire_encode(ctx, buf, sizeof buf, &len, &err), GC_OK);
+        ck_assert_int_eq(gc_wire_decode(buf, len, -1, -1, &d, &err), GC_OK);
+        ck_assert_int_eq(gc_wire_compare(ctx, d, &err), GC_OK);
+        gc_config got = gc_ctx_config(d);
+        ck_assert_int_eq(got.strict_contracts, strict);
+        ck_assert_int_eq(got.commit, cfg.commit);
+        ck_assert_uint_eq(gc_ctx_write_count(d), 1);
+        ck_assert(gc_ctx_may_emit(d) && !gc_ctx_may_send(d));
+        ck_assert_int_eq(gc_wire_attach(d, NULL, 0, NULL, 0, &err), GC_OK);
+        int64_t v = 0;
+        ck_assert_int_eq(gc_ctx_int(d, "hidden", &v), strict ? GC_ECONTRACT : GC_OK);
+        ck_assert_int_eq(v, strict ? 0 : 42);
+        ck_assert_uint_eq(gc_ctx_undeclared_reads(d), strict ? 0 : 1);
+        ck_assert_uint_eq(gc_ctx_violations(d), strict ? 1 : 0);
+        ck_assert_uint_eq(gc_ctx_domain_count(d), 1);   /* lax extras are not listed */
+        gc_ctx_free(ctx);
+        gc_ctx_free(d);
+    }
+    gc_state_free(st);
+}
+END_TEST
+
+/* INC-011: a change between two runs reaches the warm workers of the next. */
+START_TEST(configuration_change_reaches_warm_workers)
+{
+    fixture f;
+    fx_open(&f);
+    gc_err err;
+    ck_assert_int_eq(gc_state_set_str(f.st, "key", "sib", &err), GC_OK);
+    static const char *const dom[] = {"key"};
+    gc_contract c = {.domain_reads = dom, .n_domain_reads = 1};
+    ck_assert_int_eq(fx_run(&f, "peek", modes[_i], 2, 2, 0, &c, NULL), GC_OK);
+    ck_assert_int_eq(f.res[0].status, GC_ECONTRACT);
+    gc_engine_stats before, after;
+    gc_engine_stats_get(f.e, &before);
+    gc_config lax = {.strict_contracts = 0, .commit = GC_COMMIT_SMART};
+    ck_assert_int_eq(gc_engine_configure(f.e, &lax, &err), GC_OK);
+    ck_assert_int_eq(gc_engine_config_get(f.e).strict_contracts, 0);
+    ck_assert_int_eq(fx_run(&f, "peek", modes[_i], 2, 2, 0, &c, NULL), GC_OK);
+    gc_engine_stats_get(f.e, &after);
+    ck_assert_uint_eq(after.workers_started, before.workers_started);   /* warm */
+    for (int t = 0; t < 2; t++) {
+        ck_assert_msg(f.res[t].status == GC_OK, "%s %s", gc_status_name(f.res[t].status),
+                      f.res[t].text);
+        ck_assert_int_eq(f.res[t].value, 7);
+        ck_assert_uint_eq(f.res[t].undeclared_reads, 1);
+        ck_assert_uint_eq(f.res[t].violations, 0);
+    }
+    fx_close(&f);
+}
+END_TEST
+
+/* INC-011: strict commit refuses a stale write to a disjoint key; smart merges. */
+START_TEST(strict_commit_refuses_stale_disjoint_writes)
+{
+    static const char *const w[] = {"a", "b"}, *const dom[] = {"own"};
+    for (int strict = 0; strict <= 1; strict++) {
+        fixture f;
+        fx_open(&f);
+        gc_err err;
+        ck_assert_int_eq(gc_state_set_int(f.st, "own", 1, &err), GC_OK);
+        gc_config cfg = {.strict_contracts = 1, .commit = strict ? GC_COMMIT_STRICT
+                                                                  : GC_COMMIT_SMART};
+        ck_assert_int_eq(gc_engine_configure(f.e, &cfg, &err), GC_OK);
+        gc_contract c = {.domain_reads = dom, .n_domain_reads = 1, .domain_writes = w,
+                         .n_domain_writes = 2};
+        ck_assert_int_eq(fx_run(&f, "increment", modes[_i], 2, 2, 0, &c, NULL), GC_OK);
+        int ok = (f.res[0].status == GC_OK) + (f.res[1].status == GC_OK);
+        ck_assert_int_eq(ok, strict ? 1 : 2);
+        ck_assert_uint_eq(gc_state_version(f.st), strict ? 1 : 2);
+        if (strict) {
+            int loser = f.res[0].status == GC_OK ? 1 : 0;
+            ck_assert_int_eq(f.res[loser].status, GC_ECONFLICT);
+            ck_assert_ptr_nonnull(strstr(f.res[loser].text, "strict commit"));
+        }
+        fx_close(&f);
+    }
+}
+END_TEST
+
+/* ---- end to end --------------------------------------------------------------------------- */
+
+/* INC-028: N concurrent increments of one key from version 0 end at N. */
+START_TEST(concurrent_increments_end_at_n)
+{
+    fixture f;
+    fx_open(&f);
+    gc_err err;
+    ck_assert_int_eq(gc_state_set_int(f.st, "ms", 2, &err), GC_OK);
+    gc_contract c = {.domain_reads = K_MS, .n_domain_reads = 2, .domain_writes = K,
+                     .n_domain_writes = 1};
+    const uint32_t n = 8;
+    ck_assert_int_eq(fx_run(&f, "increment", modes[_i], 4, n, n, &c, NULL), GC_OK);
+    uint32_t executions = 0;
+    int seen[9] = {0};
+    for (uint32_t t = 0; t < n; t++) {
+        ck_assert_msg(f.res[t].status == GC_OK, "task %u: %s %s", t,
+                      gc_status_name(f.res[t].status), f.res[t].text);
+        executions += f.res[t].attempts;
+        ck_assert_uint_ge(f.res[t].committed_version, 1);
+        ck_assert_uint_le(f.res[t].committed_version, n);
+        seen[f.res[t].committed_version]++;
+        ck_assert_uint_lt(f.res[t].base_version, f.res[t].committed_version);
+    }
+    for (uint32_t v = 1; v <= n; v++)
+        ck_assert_int_eq(seen[v], 1);   /* one commit per version */
+    ck_assert_uint_ge(executions, n + 1);   /* one base: conflicts happened */
+    ck_assert_int_eq(key_int(f.st, "k"), n);
+    ck_assert_uint_eq(gc_state_version(f.st), n);
+    ck_assert_uint_eq(key_version(f.st, "k"), n);
+    ck_assert_int_eq(key_int(f.st, "sib"), 7);
+    ck_assert_uint_eq(key_version(f.st, "sib"), 0);
+    fx_close(&f);
+}
+END_TEST
+
+START_TEST(no_retries_exactly_one_commits)
+{
+    fixture f;
+    fx_open(&f);
+    gc_contract c = {.domain_reads = K, .n_domain_reads = 1, .domain_writes = K,
+                     .n_domain_writes = 1};
+    ck_assert_int_eq(fx_run(&f, "increment", modes[_i], 4, 6, 0, &c, NULL), GC_OK);
+    int ok = 0, conflicts = 0;
+    for (int t = 0; t < 6; t++) {
+        ck_assert_uint_eq(f.res[t].attempts, 1);
+        ok += f.res[t].status == GC_OK;
+        conflicts += f.res[t].status == GC_ECONFLICT;
+        if (f.res[t].status == GC_ECONFLICT) {
+            ck_assert_uint_eq(f.res[t].committed_version, 0);
+            ck_assert_ptr_nonnull(strstr(f.res[t].text, "'k' was modified at version 1"));
+        }
+    }
+    ck_assert_int_eq(ok, 1);
+    ck_assert_int_eq(conflicts, 5);
+    ck_assert_int_eq(key_int(f.st, "k"), 1);
+    ck_assert_uint_eq(gc_state_version(f.st), 1);
+    fx_close(&f);
+}
+END_TEST
+
+/* No false conflicts: disjoint keys from one base all land, first try. */
+START_TEST(disjoint_keys_never_conflict)
+{
+    fixture f;
+    fx_open(&f);
+    gc_err err;
+    static const char *const w[] = {"d0", "d1", "d2", "d3", "d4", "d5"}, *const dom[] = {"own"};
+    ck_assert_int_eq(gc_state_set_int(f.st, "own", 1, &err), GC_OK);
+    gc_contract c = {.domain_reads = dom, .n_domain_reads = 1, .domain_writes = w,
+                     .n_domain_writes = 6};
+    ck_assert_int_eq(fx_run(&f, "increment", modes[_i], 3, 6, 0, &c, NULL), GC_OK);
+    for (int t = 0; t < 6; t++) {
+        ck_assert_int_eq(f.res[t].status, GC_OK);
+        ck_assert_uint_eq(f.res[t].attempts, 1);
+        ck_assert_uint_eq(f.res[t].base_version, 0);
+        ck_assert_int_eq(key_int(f.st, w[t]), 1);
+    }
+    ck_assert_uint_eq(gc_state_version(f.st), 6);
+    fx_close(&f);
+}
+END_TEST
+
+static int64_t count_id(const recorder *r, const char *id)
+{
+    int64_t n = 0;
+    for (int i = 0; i < r->n; i++)
+        n += strcmp(r->id[i], id) == 0;
+    return n;
+}
+
+/* INC-023: a write that fails validation delivers nothing and changes nothing;
+ * a valid one delivers once, after install, seeing the committed version. */
+START_TEST(validation_failure_delivers_nothing)
+{
+    fixture f;
+    fx_open(&f);
+    gc_err err;
+    ck_assert_int_eq(gc_engine_rule_int_range(f.e, "k", 0, 100, &err), GC_OK);
+    gc_contract c = {.domain_reads = K, .n_domain_reads = 1, .domain_writes = K,
+                     .n_domain_writes = 1, .events = 1, .outbox = 1};
+    ck_assert_int_eq(fx_run(&f, "fail_validation", modes[_i], 1, 1, 3, &c, NULL), GC_OK);
+    ck_assert_int_eq(f.res[0].status, GC_EVALIDATE);
+    ck_assert_ptr_nonnull(strstr(f.res[0].text, "validation of 'k': -1 is outside [0, 100]"));
+    ck_assert_uint_eq(f.res[0].attempts, 1);   /* validation is not retried */
+    ck_assert_int_eq(f.events.n + f.msgs.n, 0);
+    ck_assert_uint_eq(gc_state_version(f.st), 0);
+    ck_assert_int_eq(key_int(f.st, "k"), 0);
+    ck_assert_int_eq(fx_run(&f, "increment", modes[_i], 1, 1, 0, &c, NULL), GC_OK);
+    ck_assert_int_eq(f.res[0].status, GC_OK);
+    ck_assert_int_eq(f.events.n, 1);
+    ck_assert_int_eq(f.msgs.n, 1);
+    ck_assert_uint_eq(f.res[0].events_delivered, 1);
+    ck_assert_uint_eq(f.res[0].messages_delivered, 1);
+    ck_assert_uint_eq(f.events.version[0], 1);
+    ck_assert_uint_eq(f.events.version[0], f.res[0].committed_version);
+    ck_assert_int_eq(f.events.seen[0], 1);   /* the subscriber reads the new value */
+    fx_close(&f);
+}
+END_TEST
+
+static int odd_only(const char *key, const gc_value *v, void *arg, char *reason, size_t cap)
+{
+    (void)key;
+    (void)arg;
+    if (v->type == GC_VAL_INT && v->i % 2 == 1)
+        return GC_OK;
+    snprintf(reason, cap, "not odd");
+    return GC_EVALIDATE;
+}
+
+START_TEST(check_function_rule)
+{
+    fixture f;
+    fx_open(&f);
+    gc_err err;
+    ck_assert_int_eq(gc_engine_rule_check(f.e, "k", odd_only, NULL, &err), GC_OK);
+    gc_contract c = {.domain_reads = K, .n_domain_reads = 1, .domain_writes = K,
+                     .n_domain_writes = 1};
+    ck_assert_int_eq(fx_run(&f, "increment", modes[_i], 1, 1, 0, &c, NULL), GC_OK);
+    ck_assert_int_eq(f.res[0].status, GC_OK);   /* 0 + 1 = 1: odd */
+    ck_assert_int_eq(fx_run(&f, "increment", modes[_i], 1, 1, 0, &c, NULL), GC_OK);
+    ck_assert_int_eq(f.res[0].status, GC_EVALIDATE);   /* 2 */
+    ck_assert_ptr_nonnull(strstr(f.res[0].text, "not odd"));
+    ck_assert_int_eq(key_int(f.st, "k"), 1);
+    fx_close(&f);
+}
+END_TEST
+
+/* INC-023/INC-016: a conflict then a successful retry delivers exactly once
+ * per task, and every message id once. */
+START_TEST(retry_after_conflict_delivers_once)
+{
+    fixture f;
+    fx_open(&f);
+    gc_contract c = {.domain_writes = K, .n_domain_writes = 1, .events = 1, .outbox = 1};
+    ck_assert_int_eq(fx_run(&f, "conflict", modes[_i], 4, 4, 3, &c, NULL), GC_OK);
+    uint32_t attempts = 0;
+    for (int t = 0; t < 4; t++) {
+        ck_assert_int_eq(f.res[t].status, GC_OK);
+        attempts += f.res[t].attempts;
+        ck_assert_uint_eq(f.res[t].events_delivered, 1);
+        ck_assert_uint_eq(f.res[t].messages_delivered, 1);
+        char id[16];
+        snprintf(id, sizeof id, "m%d", t);
+        ck_assert_int_eq(count_id(&f.msgs, id), 1);
+    }
+    ck_assert_uint_ge(attempts, 5);   /* at least three conflicted first */
+    ck_assert_int_eq(f.events.n, 4);
+    ck_assert_int_eq(f.msgs.n, 4);
+    for (int i = 0; i < f.events.n; i++)
+        ck_assert_uint_eq(f.events.version[i], (uint64_t)i + 1);
+    fx_close(&f);
+}
+END_TEST
+
+/* INC-016: a task that fails after writing delivers nothing; others deliver. */
+START_TEST(failed_attempt_leaves_nothing)
+{
+    fixture f;
+    fx_open(&f);
+    gc_err err;
+    ck_assert_int_eq(gc_state_set_int(f.st, "only_task", 1, &err), GC_OK);
+    static const char *const dom[] = {"k", "only_task"};
+    gc_contract c = {.domain_reads = dom, .n_domain_reads = 2, .domain_writes = K,
+                     .n_domain_writes = 1, .events = 1, .outbox = 1};
+    ck_assert_int_eq(fx_run(&f, "fail_after_write", modes[_i], 3, 5, 10, &c, NULL), GC_OK);
+    int committed = 0;
+    for (int t = 0; t < 5; t++) {
+        if (t == 1) {
+            ck_assert_int_eq(f.res[t].status, GC_EPROC);
+            ck_assert_uint_eq(f.res[t].committed_version, 0);
+            ck_assert_uint_eq(f.res[t].messages_delivered, 0);
+            ck_assert_uint_eq(f.res[t].events_delivered, 0);
+        } else {
+            ck_assert_int_eq(f.res[t].status, GC_OK);
+            committed++;
+        }
+    }
+    ck_assert_int_eq(f.msgs.n, committed);
+    ck_assert_int_eq(count_id(&f.msgs, "m1"), 0);
+    for (int t = 0; t < 5; t++)
+        if (t != 1) {
+            char id[16];
+            snprintf(id, sizeof id, "m%d", t);
+            ck_assert_int_eq(count_id(&f.msgs, id), 1);
+        }
+    ck_assert_int_eq(key_int(f.st, "k"), committed);
+    fx_close(&f);
+}
+END_TEST
+
+/* A timed-out attempt installs nothing (the thread finishes late; the
+ * process is killed). */
+START_TEST(timed_out_attempt_leaves_nothing)
+{
+    fixture f;
+    fx_open(&f);
+    gc_err err;
+    ck_assert_int_eq(gc_state_set_int(f.st, "ms", 300, &err), GC_OK);
+    gc_contract c = {.domain_reads = K_MS, .n_domain_reads = 2, .domain_writes = K,
+                     .n_domain_writes = 1, .events = 1};
+    gc_exec_opts o = {.process = "increment", .mode = modes[_i], .workers = 1, .tasks = 1,
+                      .contract = &c, .timeout_ms = 50};
+    ck_assert_int_eq(gc_execute_parallel(f.e, f.st, &o, f.res, &err), GC_OK);
+    ck_assert_int_eq(f.res[0].status, GC_ETIMEOUT);
+    ck_assert_uint_eq(f.res[0].committed_version, 0);
+    ck_assert_int_eq(f.events.n, 0);
+    ck_assert_uint_eq(gc_state_version(f.st), 0);
+    ck_assert_int_eq(key_int(f.st, "k"), 0);
+    fx_close(&f);
+}
+END_TEST
+
+/* INC-026: two write paths. The value returned at the end wins over a set of
+ * the same key during the run; a return-only process commits its return;
+ * siblings stay. */
+static int set_then_return(gc_ctx *ctx, gc_proc_out *out)
+{
+    int64_t setv = 0;
+    gc_ctx_int(ctx, "setv", &setv);
+    if (setv) {
+        int rc = gc_ctx_set_int(ctx, "k", setv);
+        if (rc == GC_OK)
+            rc = gc_ctx_set_int(ctx, "other", setv);
+        if (rc != GC_OK)
+            return rc;
+    }
+    out->value = 70;
+    return GC_OK;
+}
+
+START_TEST(returned_value_wins_over_a_set)
+{
+    fixture f;
+    fx_open(&f);
+    gc_err err;
+    ck_assert_int_eq(gc_engine_register(f.e, "set_then_return", set_then_return, NULL, &err),
+                     GC_OK);
+    static const char *const dom[] = {"setv"}, *const w[] = {"k", "other"};
+    gc_contract c = {.domain_reads = dom, .n_domain_reads = 1, .domain_writes = w,
+                     .n_domain_writes = 2, .return_key = "k"};
+    ck_assert_int_eq(gc_state_set_int(f.st, "setv", 0, &err), GC_OK);   /* return only */
+    ck_assert_int_eq(fx_run(&f, "set_then_return", modes[_i], 1, 1, 0, &c, NULL), GC_OK);
+    ck_assert_int_eq(f.res[0].status, GC_OK);
+    ck_assert_int_eq(key_int(f.st, "k"), 70);
+    ck_assert_int_eq(gc_state_get(f.st, "other", &(const gc_value *){0}), GC_ENOTFOUND);
+    ck_assert_int_eq(gc_state_set_int(f.st, "setv", 5, &err), GC_OK);    /* both paths */
+    ck_assert_int_eq(fx_run(&f, "set_then_return", modes[_i], 1, 1, 0, &c, NULL), GC_OK);
+    ck_assert_int_eq(f.res[0].status, GC_OK);
+    ck_assert_int_eq(key_int(f.st, "k"), 70);
+    ck_assert_int_eq(key_int(f.st, "other"), 5);
+    ck_assert_int_eq(key_int(f.st, "sib"), 7);
+    gc_contract no_ret = c;
+    no_ret.return_key = NULL;                                            /* set only */
+    ck_assert_int_eq(fx_run(&f, "set_then_return", modes[_i], 1, 1, 0, &no_ret, NULL), GC_OK);
+    ck_assert_int_eq(key_int(f.st, "k"), 5);
+    fx_close(&f);
+}
+END_TEST
+
+/* INC-021/INC-026: five sequential saves keep five. */
+START_TEST(five_sequential_appends_keep_five)
+{
+    fixture f;
+    fx_open(&f);
+    gc_err err;
+    ck_assert_int_eq(gc_state_set_bytes(f.st, "list", "", 0, &err), GC_OK);
+    static const char *const l[] = {"list"};
+    gc_contract c = {.domain_reads = l, .n_domain_reads = 1, .domain_writes = l,
+                     .n_domain_writes = 1};
+    for (int i = 0; i < 5; i++) {
+        ck_assert_int_eq(fx_run(&f, "append", modes[_i], 1, 1, 0, &c, NULL), GC_OK);
+        ck_assert_int_eq(f.res[0].status, GC_OK);
+    }
+    const gc_value *v;
+    ck_assert_int_eq(gc_state_get(f.st, "list", &v), GC_OK);
+    ck_assert_uint_eq(v->len, 10);
+    ck_assert_mem_eq(v->ptr, "0;0;0;0;0;", 10);
+    ck_assert_uint_eq(gc_state_version(f.st), 5);
+    fx_close(&f);
+}
+END_TEST
+
+START_TEST(outbox_without_sink_is_refused_before_any_worker_runs)
+{
+    gc_engine *e;
+    gc_state *st;
+    gc_err err;
+    gc_result r;
+    ck_assert_int_eq(gc_engine_new(&e, &err), GC_OK);
+    ck_assert_int_eq(gc_builtins_register(e, &err), GC_OK);
+    ck_assert_int_eq(gc_state_new(&st, &err), GC_OK);
+    gc_contract c = {.outbox = 1};
+    gc_exec_opts o = {.process = "send", .mode = GC_MODE_THREAD, .workers = 1, .tasks = 1,
+                      .contract = &c};
+    ck_assert_int_eq(gc_execute_parallel(e, st, &o, &r, &err), GC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "no outbox sink"));
+    gc_engine_stats s;
+    gc_engine_stats_get(e, &s);
+    ck_assert_uint_eq(s.dispatches, 0);
+    gc_engine_free(e);
+    gc_state_free(st);
+}
+END_TEST
+
+/* The history: every attempt in commit order, what it read and wrote, its
+ * outcome and its deliveries; a run without one records nothing. */
+START_TEST(history_records_every_attempt)
+{
+    fixture f;
+    fx_open(&f);
+    gc_err err;
+    gc_history *h;
+    ck_assert_int_eq(gc_history_new(&h, &err), GC_OK);
+    gc_contract c = {.domain_reads = K, .n_domain_reads = 1, .domain_writes = K,
+                     .n_domain_writes = 1, .events = 1};
+    ck_assert_int_eq(fx_run(&f, "increment", modes[_i], 3, 5, 5, &c, h), GC_OK);
+    uint32_t attempts = 0;
+    for (int t = 0; t < 5; t++)
+        attempts += f.res[t].attempts;
+    ck_assert_uint_eq(gc_history_count(h), attempts);
+    ck_assert_uint_eq(gc_history_incomplete(h), 0);
+    uint64_t last = 0;
+    size_t installed = 0, conflicts = 0;
+    for (size_t i = 0; i < gc_history_count(h); i++) {
+        const gc_attempt *a = gc_history_at(h, i);
+        ck_assert_uint_eq(a->n_reads, 1);
+        ck_assert_str_eq(a->reads[0].key, "k");
+        ck_assert_uint_le(a->reads[0].version, a->base);
+        ck_assert_uint_eq(a->n_writes, 1);
+        ck_assert_str_eq(a->writes[0], "k");
+        if (a->outcome == GC_OK) {
+            ck_assert_uint_eq(a->version, last + 1);   /* versions in commit order */
+            last = a->version;
+            installed++;
+            ck_assert_uint_eq(a->n_deliveries, 1);
+            ck_assert_uint_eq(a->deliveries[0].version, a->version);
+            ck_assert_str_eq(a->deliveries[0].topic, "changed");
+        } else {
+            ck_assert_int_eq(a->outcome, GC_ECONFLICT);
+            ck_assert_uint_eq(a->n_deliveries, 0);
+            conflicts++;
+        }
+    }
+    ck_assert_uint_eq(installed, 5);
+    ck_assert_uint_eq(conflicts, attempts - 5);
+    ck_assert_ptr_null(gc_history_at(h, gc_history_count(h)));
+    size_t before = gc_history_count(h);
+    ck_assert_int_eq(fx_run(&f, "increment", modes[_i], 1, 1, 0, &c, NULL), GC_OK);
+    ck_assert_uint_eq(gc_history_count(h), before);
+    gc_history_clear(h);
+    ck_assert_uint_eq(gc_history_count(h), 0);
+    gc_history_free(h);
+    fx_close(&f);
+}
+END_TEST
+
+Suite *suite_commit(void)
+{
+    Suite *s = suite_create("commit");
+    TCase *u = tcase_create("units");
+    tcase_add_test(u, state_versions_start_at_zero_and_only_commits_make_one);
+    tcase_add_test(u, write_set_api_refuses_what_the_contract_does_not_declare);
+    tcase_add_test(u, write_set_round_trip);
+    tcase_add_loop_test(u, write_set_decoder_rejects, 0, (int)N(wrejects));
+    tcase_add_test(u, adopt_refuses_undeclared_writes_from_a_reply);
+    tcase_add_test(u, configuration_crosses_the_wire);
+    tcase_add_test(u, outbox_without_sink_is_refused_before_any_worker_runs);
+    suite_add_tcase(s, u);
+    TCase *m = tcase_create("both_modes");
+    tcase_set_timeout(m, 30);
+    tcase_add_loop_test(m, configuration_change_reaches_warm_workers, 0, 2);
+    tcase_add_loop_test(m, strict_commit_refuses_stale_disjoint_writes, 0, 2);
+    tcase_add_loop_test(m, concurrent_increments_end_at_n, 0, 2);
+    tcase_add_loop_test(m, no_retries_exactly_one_commits, 0, 2);
+    tcase_add_loop_test(m, disjoint_keys_never_conflict, 0, 2);
+    tcase_add_loop_test(m, validation_failure_delivers_nothing, 0, 2);
+    tcase_add_loop_test(m, check_function_rule, 0, 2);
+    tcase_add_loop_test(m, retry_after_conflict_delivers_once, 0, 2);
+    tcase_add_loop_test(m, failed_attempt_leaves_nothing, 0, 2);
+    tcase_add_loop_test(m, timed_out_attempt_leaves_nothing, 0, 2);
+    tcase_add_loop_test(m, returned_value_wins_over_a_set, 0, 2);
+    tcase_add_loop_test(m, five_sequential_appends_keep_five, 0, 2);
+    tcase_add_loop_test(m, history_records_every_attempt, 0, 2);
+    suite_add_tcase(s, m);
+    return s;
+}
