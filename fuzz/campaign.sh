@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # One fuzzing campaign of one target, run by `make fuzz` (AFL++) and
-# `make fuzz-libfuzzer`: assembles the seeds (the committed corpus, plus every
-# cases/**/*.case for case_parse), runs the engine for SECONDS over JOBS
+# `make fuzz-libfuzzer`: assembles the seeds (the committed corpus, plus the
+# target's extra inputs from fuzz/fuzz.mk, e.g. every cases/**/*.case for
+# case_parse), runs the engine for SECONDS over JOBS
 # processes (AFL++: one -M main and -S secondaries; libFuzzer: -jobs/-workers)
 # into fuzz/out/TARGET/ENGINE/, then prints the campaign's own figures:
 # execs/s (total and per job), edges covered, crashes and hangs. AFL++ exits 0
 # even when it found crashes, so the verdict comes from its output folder:
 # this script exits 1 when any crash (libFuzzer: crash, leak, oom or timeout
 # artifact) was found, after naming the files to feed to fuzz/triage.sh.
-# Usage: fuzz/campaign.sh afl|libfuzzer TARGET SECONDS JOBS BUILD
+# Usage: fuzz/campaign.sh afl|libfuzzer TARGET SECONDS JOBS BUILD [DIR:GLOB]
 # Environment: FUZZ_RESUME=1 continues an AFL++ output folder instead of
 # starting over; FUZZ_TIMEOUT_MS (default 1000) is the per-input limit.
 set -euo pipefail
@@ -18,6 +19,7 @@ target=${2:?target}
 seconds=${3:?seconds}
 jobs=${4:?jobs}
 build=${5:?build dir}
+inputs=${6:-}
 timeout_ms=${FUZZ_TIMEOUT_MS:-1000}
 
 root=$(pwd)
@@ -36,8 +38,8 @@ grep -qxF '/fuzz/out/' .gitignore 2>/dev/null || echo '/fuzz/out/' >> .gitignore
 rm -rf "$seeds"
 mkdir -p "$seeds" "$out"
 cp "fuzz/corpus/$target"/* "$seeds"/ 2>/dev/null || true
-if [ "$target" = case_parse ] && [ -d cases ]; then
-  find cases -name '*.case' -type f -print0 |
+if [ -n "$inputs" ] && [ -d "${inputs%%:*}" ]; then
+  find "${inputs%%:*}" -name "${inputs#*:}" -type f -print0 |
     while IFS= read -r -d '' f; do cp "$f" "$seeds/$(echo "$f" | tr / _)"; done
 fi
 # Regressions are seeds too: the neighbourhood of a past bug is worth a look.

@@ -11,7 +11,21 @@
 # seconds. Campaigns: make fuzz | fuzz-libfuzzer FUZZ_TARGET= FUZZ_SECONDS=
 # FUZZ_JOBS=; crashes: make fuzz-triage FUZZ_TARGET=.
 
+# The one list of fuzz targets. A target is fuzz/NAME.c (one
+# LLVMFuzzerTestOneInput), its seeds fuzz/corpus/NAME/, its dictionary
+# fuzz/dict/NAME.dict and its name here; FUZZ_SRC_NAME, FUZZ_LIBS_NAME and
+# FUZZ_INPUTS_NAME (DIR:GLOB) add sources, libraries and the files under DIR
+# matching GLOB, replayed and seeded too. Scripts ask make for the list (fuzz-info), they
+# keep none of their own.
 FUZZ_TARGETS := context_decode context_factory case_parse writeset_decode
+FUZZ_SRC_case_parse = $(HC_PARSE_SRC)
+FUZZ_LIBS_case_parse = $(if $(HC_LIBS),$(HC_LIBS),-linih) -lm
+FUZZ_INPUTS_case_parse := cases:*.case
+# A target file left out of the list would never be built, replayed or
+# fuzzed: refuse to go on.
+FUZZ_TARGET_FILES := $(basename $(notdir $(shell grep -l '^int LLVMFuzzerTestOneInput' fuzz/*.c)))
+$(if $(filter-out $(FUZZ_TARGETS),$(FUZZ_TARGET_FILES)),$(error fuzz/fuzz.mk: \
+  $(filter-out $(FUZZ_TARGETS),$(FUZZ_TARGET_FILES)) define LLVMFuzzerTestOneInput but are not in FUZZ_TARGETS))
 FUZZ_TARGET ?= context_decode
 FUZZ_SECONDS ?= 60
 FUZZ_JOBS ?= 1
@@ -21,13 +35,11 @@ FUZZ_GCC ?= gcc
 FUZZ_DEPS := afl++ clang
 FUZZ_DEPS_STAMP := $(BUILD)/.deps-fuzz
 
-# Sources every target links, and what case_parse adds: only the parser
-# (HC_PARSE_SRC) of the case module; its executor (exec.c) is not needed.
+# Sources every target links, then each target's own (case_parse: only the
+# parser, HC_PARSE_SRC, of the case module; its executor is not needed).
 FUZZ_COMMON_SRC := $(ENGINE_SRC) fuzz/fz.c
-FUZZ_HC_SRC ?= $(HC_PARSE_SRC)
-FUZZ_HC_LIBS ?= $(if $(HC_LIBS),$(HC_LIBS),-linih) -lm
-fuzz_srcs = $(FUZZ_COMMON_SRC) fuzz/$(1).c $(if $(filter case_parse,$(1)),$(FUZZ_HC_SRC))
-fuzz_libs = $(if $(filter case_parse,$(1)),$(FUZZ_HC_LIBS))
+fuzz_srcs = $(FUZZ_COMMON_SRC) fuzz/$(1).c $(FUZZ_SRC_$(1))
+fuzz_libs = $(FUZZ_LIBS_$(1))
 fuzz_objs = $(patsubst %.c,$(2)/%.o,$(call fuzz_srcs,$(1)))
 
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -85,9 +97,9 @@ fuzz-build: fuzz-build-afl fuzz-build-libfuzzer fuzz-build-replay
 # Campaigns (fuzz/campaign.sh): figures on stdout, exit 1 when a crash was
 # found. Only the binary of the chosen target is built.
 fuzz: $(FUZZ_AFL_DIR)/$(FUZZ_TARGET) $(FUZZ_RP_DIR)/$(FUZZ_TARGET)
-	fuzz/campaign.sh afl $(FUZZ_TARGET) $(FUZZ_SECONDS) $(FUZZ_JOBS) $(BUILD)
+	fuzz/campaign.sh afl $(FUZZ_TARGET) $(FUZZ_SECONDS) $(FUZZ_JOBS) $(BUILD) $(FUZZ_INPUTS_$(FUZZ_TARGET))
 fuzz-libfuzzer: $(FUZZ_LF_DIR)/$(FUZZ_TARGET) $(FUZZ_RP_DIR)/$(FUZZ_TARGET)
-	fuzz/campaign.sh libfuzzer $(FUZZ_TARGET) $(FUZZ_SECONDS) $(FUZZ_JOBS) $(BUILD)
+	fuzz/campaign.sh libfuzzer $(FUZZ_TARGET) $(FUZZ_SECONDS) $(FUZZ_JOBS) $(BUILD) $(FUZZ_INPUTS_$(FUZZ_TARGET))
 
 # Crashes of the last campaigns -> minimized, de-duplicated regressions.
 fuzz-triage: $(FUZZ_AFL_DIR)/$(FUZZ_TARGET) $(FUZZ_LF_DIR)/$(FUZZ_TARGET) \
@@ -117,8 +129,14 @@ fuzz-oss-local: | $(FUZZ_DEPS_STAMP)
 # drivers (gcc, sanitizers on); the log ends with "N passed, N failed".
 check-fuzz-replay: $(FUZZ_RP_BINS)
 	@mkdir -p $(BUILD)/check
-	@fuzz/replay-all.sh $(BUILD) $(BUILD)/check/fuzz-replay.log
+	@fuzz/replay-all.sh $(BUILD) $(BUILD)/check/fuzz-replay.log \
+	  $(foreach t,$(FUZZ_TARGETS),$(t)=$(FUZZ_INPUTS_$(t)))
+
+# One line per target, "NAME|own sources|libraries|extra inputs", for scripts
+# that build outside make (ci/oss-fuzz/build.sh).
+fuzz-info:
+	@$(foreach t,$(FUZZ_TARGETS),echo '$(t)|$(strip $(FUZZ_SRC_$(t)))|$(strip $(FUZZ_LIBS_$(t)))|$(FUZZ_INPUTS_$(t))';)
 
 CHECK_STEPS += check-fuzz-replay
 .PHONY: fuzz fuzz-libfuzzer fuzz-triage fuzz-seeds fuzz-build fuzz-build-afl \
-        fuzz-build-libfuzzer fuzz-build-replay fuzz-oss-local check-fuzz-replay
+        fuzz-build-libfuzzer fuzz-build-replay fuzz-oss-local check-fuzz-replay fuzz-info

@@ -1,24 +1,28 @@
 #!/usr/bin/env bash
 # The check-fuzz-replay step of `make check`: every committed corpus, every
-# stored regression and (for case_parse) every case file of the tree through
-# the gcc replay drivers, sanitizers on. Writes LOG, which ends with one line
+# stored regression and each target's extra inputs (for case_parse every case
+# file of the tree) through the gcc replay drivers, sanitizers on. The
+# targets and their inputs come from fuzz/fuzz.mk (FUZZ_TARGETS), the one list. Writes LOG, which ends with one line
 # "N passed, N failed" (N = files replayed) for ci/check-summary.sh; the
 # drivers' own summaries are prefixed "replay:" so they are not counted twice.
-# Usage: fuzz/replay-all.sh BUILD LOG
+# Usage: fuzz/replay-all.sh BUILD LOG TARGET[=DIR:GLOB]...
 set -euo pipefail
-build=${1:?usage: replay-all.sh BUILD LOG}
-log=${2:?usage: replay-all.sh BUILD LOG}
-targets=(context_decode context_factory case_parse writeset_decode)
+build=${1:?usage: replay-all.sh BUILD LOG TARGET[=DIR:GLOB]...}
+log=${2:?usage: replay-all.sh BUILD LOG TARGET[=DIR:GLOB]...}
+shift 2
+(($# > 0)) || { echo "replay-all: no target given (make passes FUZZ_TARGETS)" >&2; exit 2; }
 passed=0 failed=0 rc=0
 : > "$log"
-for t in "${targets[@]}"; do
+for spec in "$@"; do
+  t=${spec%%=*}
+  inputs=${spec#"$t"}; inputs=${inputs#=}
   paths=()
   for d in "fuzz/corpus/$t" "fuzz/regressions/$t"; do
     [ -d "$d" ] && paths+=("$d")
   done
-  if [ "$t" = case_parse ] && [ -d cases ]; then
+  if [ -n "$inputs" ] && [ -d "${inputs%%:*}" ]; then
     while IFS= read -r -d '' f; do paths+=("$f"); done \
-      < <(find cases -name '*.case' -type f -print0 | sort -z)
+      < <(find "${inputs%%:*}" -name "${inputs#*:}" -type f -print0 | sort -z)
   fi
   ((${#paths[@]} > 0)) || continue
   # The driver exits 1 when an input failed; the summary line says how many.

@@ -58,23 +58,29 @@ with zipfile.ZipFile(sys.argv[1], "w") as z:
   fi
 }
 
-for t in context_decode context_factory case_parse writeset_decode; do
+# The targets, their own sources, libraries and extra inputs: asked of
+# fuzz/fuzz.mk, the one list (one line per target, NAME|SRCS|LIBS|DIR:GLOB).
+info=$(make -s --no-print-directory -C "$repo" fuzz-info)
+[ -n "$info" ] || { echo "build.sh: make fuzz-info listed no target" >&2; exit 1; }
+while IFS='|' read -r t srcs libspec inputs; do
   objs=("${common[@]}" "$(compile "fuzz/$t.c")")
+  for src in $srcs; do objs+=("$(compile "$src")"); done
   libs=()
-  if [ "$t" = case_parse ]; then
-    if [ -z "$inih" ]; then
-      echo "build.sh: skipping case_parse: no static Debian inih (libinih-dev) found" >&2
-      continue
+  for l in $libspec; do
+    # inih: Debian's static archive, since the runner images have no libinih.
+    if [ "$l" = -linih ]; then
+      [ -n "$inih" ] || { echo "build.sh: skipping $t: no static Debian inih (libinih-dev) found" >&2; continue 2; }
+      l=$inih
     fi
-    objs+=("$(compile harness/case/parse.c)")
-    libs=("$inih" -lm)
-  fi
+    libs+=("$l")
+  done
   # shellcheck disable=SC2086  # CXXFLAGS and LIB_FUZZING_ENGINE are flag lists
   $CXX $CXXFLAGS "${objs[@]}" $LIB_FUZZING_ENGINE "${libs[@]}" -pthread -o "$OUT/$t"
   cp "fuzz/dict/$t.dict" "$OUT/$t.dict"
   seeds=(fuzz/corpus/"$t"/*)
-  if [ "$t" = case_parse ]; then
-    while IFS= read -r -d '' f; do seeds+=("$f"); done < <(find cases -name '*.case' -print0)
+  if [ -n "$inputs" ]; then
+    while IFS= read -r -d '' f; do seeds+=("$f"); done \
+      < <(find "${inputs%%:*}" -name "${inputs#*:}" -type f -print0)
   fi
   zip_dir "$OUT/${t}_seed_corpus.zip" "${seeds[@]}"
-done
+done <<< "$info"

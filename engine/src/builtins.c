@@ -703,41 +703,72 @@ static int bi_peek(gc_ctx *ctx, gc_proc_out *out)
     return rc;
 }
 
+/* The one list of built-ins: adding one is its function above and one row
+ * here. Names, the parser's check, error messages and the list in
+ * cases/README.md (checked by a unit test) all come from this table. */
 static const struct {
-    const char *name;
+    gc_builtin_info info;
     gc_proc_fn fn;
 } builtin_table[] = {
-    {"checksum", bi_checksum},
-    {"touch", bi_touch},
-    {"read_all", bi_read_all},
-    {"echo", bi_echo},
-    {"fill", bi_fill},
-    {"sleep", bi_sleep},
-    {"spin", bi_spin},
-    {"block", bi_block},
-    {"crash", bi_crash},
-    {"exit", bi_exit},
-    {"alloc", bi_alloc},
-    {"write_readonly", bi_write_readonly},
-    {"read_undeclared", bi_read_undeclared},
-    {"bad_result", bi_bad_result},
-    {"fd_census", bi_fd_census},
-    {"shm_census", bi_shm_census},
-    {"increment", bi_increment},
-    {"append", bi_append},
-    {"emit", bi_emit},
-    {"send", bi_send},
-    {"fail_validation", bi_fail_validation},
-    {"fail_after_write", bi_fail_after_write},
-    {"conflict", bi_conflict},
-    {"peek", bi_peek},
+    {{"checksum", "value = `gc_checksum` chained over every declared heavy entry, in contract "
+                  "order, from `GC_CHECKSUM_SEED`"}, bi_checksum},
+    {{"touch", "reads the first and last byte of every declared heavy entry; value = their sum "
+               "(the handoff probe)"}, bi_touch},
+    {{"read_all", "reads every byte of every declared heavy entry; value = `gc_sum64` of them "
+                  "added up (bandwidth probe)"}, bi_read_all},
+    {{"echo", "value/text of the first declared domain key"}, bi_echo},
+    {{"fill", "task i of n writes slice [i*L/n, (i+1)*L/n) of every declared output with the "
+              "pattern named by domain `pattern` (default `sequence`); value = bytes written"},
+     bi_fill},
+    {{"sleep", "sleeps domain `ms` ms; honours the deadline (`ETIMEOUT`)"}, bi_sleep},
+    {{"spin", "busy loop of domain `ms` ms that never looks at its deadline (non-cooperative: "
+              "only the engine can stop it)"}, bi_spin},
+    {{"block", "one blocking wait of domain `ms` ms that ignores its deadline (non-cooperative, "
+               "like a silent socket read)"}, bi_block},
+    {{"crash", "raises domain `signal` (default `SIGSEGV`); process mode only"}, bi_crash},
+    {{"exit", "`_exit(code)` with domain `code` (default 3); process mode only"}, bi_exit},
+    {{"alloc", "allocates and touches domain `bytes` bytes"}, bi_alloc},
+    {{"write_readonly", "tries to make the first declared heavy entry writable (mprotect) and, "
+                        "if domain `store` is 1, stores to it; `EREADONLY` when the kernel "
+                        "refuses"}, bi_write_readonly},
+    {{"read_undeclared", "asks for the heavy entry named by domain `name`, which the contract "
+                         "does not declare: `ECONTRACT`; with domain `swallow` = 1 it ignores "
+                         "the refusal and returns OK, and the task still ends `ECONTRACT`"},
+     bi_read_undeclared},
+    {{"bad_result", "writes a broken reply into its channel first (domain `kind`: 1 oversized, "
+                    "2 bad magic, 3 wrong task): `EWIRE`"}, bi_bad_result},
+    {{"fd_census", "value = the worker's descriptors and memfd mappings beyond stdio, its "
+                   "channel and the zone generation it keeps (old generations' files and "
+                   "inherited mappings are stray); text lists them all"}, bi_fd_census},
+    {{"shm_census", "value = entries in /dev/shm named like the zone's files (`gapcheck`), "
+                    "where a named shared-memory zone would show up (a memfd zone never does)"},
+     bi_shm_census},
+    /* The commit path's: writes go to the write set (ctx.h, commit.h); a
+     * writing builtin also emits one event (topic `changed`) and sends one
+     * message (topic `outbox`, id `m<task>`) when its contract allows them. */
+    {{"increment", "adds domain `by` (default 1) to every declared write (from its value when "
+                   "it is also a declared read, else 0); domain `ms` waits between read and "
+                   "write; domain `own` 1 writes only write key task % count"}, bi_increment},
+    {{"append", "appends domain `entry` (default `<task>;`) to every declared write, a bytes "
+                "key"}, bi_append},
+    {{"emit", "only the event of a writing builtin"}, bi_emit},
+    {{"send", "only the outbox message of a writing builtin"}, bi_send},
+    {{"fail_validation", "writes domain `bad` (default -1) to every declared write, for a "
+                         "validation rule to refuse"}, bi_fail_validation},
+    {{"fail_after_write", "does what increment does, then fails (`EPROC`)"},
+     bi_fail_after_write},
+    {{"conflict", "sets the first declared write to the task number: tasks of a run share a "
+                  "base, so all but one conflict at first; value = the attempt number"},
+     bi_conflict},
+    {{"peek", "value = the integer domain key named by domain `key`, declared or not (strict "
+              "contracts off: counted)"}, bi_peek},
 };
 #define BUILTIN_COUNT (sizeof builtin_table / sizeof builtin_table[0])
 
 int gc_builtins_register(gc_engine *e, gc_err *err)
 {
     for (size_t i = 0; i < BUILTIN_COUNT; i++) {
-        int rc = gc_engine_register(e, builtin_table[i].name, builtin_table[i].fn, NULL, err);
+        int rc = gc_engine_register(e, builtin_table[i].info.name, builtin_table[i].fn, NULL, err);
         if (rc != GC_OK)
             return rc;
     }
@@ -747,7 +778,7 @@ int gc_builtins_register(gc_engine *e, gc_err *err)
 int gc_builtins_has(const char *name)
 {
     for (size_t i = 0; name && i < BUILTIN_COUNT; i++)
-        if (strcmp(builtin_table[i].name, name) == 0)
+        if (strcmp(builtin_table[i].info.name, name) == 0)
             return 1;
     return 0;
 }
@@ -759,7 +790,12 @@ static void builtin_list_init(void)
     size_t off = 0;
     for (size_t i = 0; i < BUILTIN_COUNT && off < sizeof builtin_list; i++)
         off += (size_t)snprintf(builtin_list + off, sizeof builtin_list - off, "%s%s",
-                                i ? ", " : "", builtin_table[i].name);
+                                i ? ", " : "", builtin_table[i].info.name);
+}
+
+const gc_builtin_info *gc_builtins_at(size_t i)
+{
+    return i < BUILTIN_COUNT ? &builtin_table[i].info : NULL;
 }
 
 const char *gc_builtins_list(void)

@@ -94,16 +94,16 @@ static void hr__print_summary(const hr_report *rep, const hr_opts *o, const hr_p
                (unsigned long long)rep->info.seed, (unsigned long long)rep->info.seed);
     if (written) {
         printf("results in %s/:", o->output);
-        for (unsigned f = 1; f <= HR_FMT_MD; f <<= 1)
-            if (written & f)
-                printf(" %s", hr_render_filename(f));
+        for (size_t f = 0; f < hr_nformats; f++)
+            if (written & (1u << f))
+                printf(" %s", hr_formats[f].file);
         printf("\n");
     }
     if (write_err[0]) {
         printf("results NOT written:");
-        for (unsigned f = 1; f <= HR_FMT_MD; f <<= 1)
-            if ((o->formats & f) && !(written & f))
-                printf(" %s", hr_render_filename(f));
+        for (size_t f = 0; f < hr_nformats; f++)
+            if ((o->formats & (1u << f)) && !(written & (1u << f)))
+                printf(" %s", hr_formats[f].file);
         printf(" (%s)\n", write_err);
     }
     char line[128];

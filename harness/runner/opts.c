@@ -13,6 +13,14 @@
 
 void hr_usage(FILE *f, const char *argv0)
 {
+    char names[128], dflt[128], files[256] = "";
+    hr_formats_names(names, sizeof names, 0);
+    hr_formats_names(dflt, sizeof dflt, 1);
+    for (size_t i = 0, used = 0; i < hr_nformats && used < sizeof files; i++) {
+        int n = snprintf(files + used, sizeof files - used, "%s%s", i ? ", " : "",
+                         hr_formats[i].file);
+        used += n > 0 ? (size_t)n : 0;
+    }
     fprintf(f,
         "usage: %s run [OPTION...] [PATH...]\n"
         "       %s --help | --version\n"
@@ -35,9 +43,8 @@ void hr_usage(FILE *f, const char *argv0)
         "      --timeout MULT     multiply every case's timeout by MULT (default 1)\n"
         "  -s, --seed N           run seed (0..2^63-1; default from the clock, always\n"
         "                         printed); each case's seed derives from it and its id\n"
-        "      --format LIST      comma list of json,junit,tap,md (default json,junit,tap)\n"
-        "  -o, --output DIR       where results go (default reports/run): results.json,\n"
-        "                         junit.xml, results.tap, summary.md\n"
+        "      --format LIST      comma list of %s (default %s)\n"
+        "  -o, --output DIR       where results go (default reports/run): %s\n"
         "  -l, --list             print the selected ids, run nothing\n"
         "      --max-failures N   start no new case after N failures; the rest are skipped\n"
         "  -v, --verbose          print each case's output, leaks and metrics\n"
@@ -58,7 +65,7 @@ void hr_usage(FILE *f, const char *argv0)
         "The last line is \"N passed, N failed\" (\", N skipped\" when any were). Exit\n"
         "status: 0 when nothing failed (fail, error, timeout, crash, xpass), 1 otherwise,\n"
         "2 on a usage error. A failure prints its seed and the command replaying it.\n",
-        argv0, argv0, HR_JOBS_MAX);
+        argv0, argv0, HR_JOBS_MAX, names, dflt, files);
 }
 
 static int hr__fail(char *err, size_t errlen, const char *fmt, ...)
@@ -84,30 +91,6 @@ static int hr__parse_long(const char *s, long lo, long hi, long *out)
     if (errno || *end || v < lo || v > hi)
         return -1;
     *out = v;
-    return 0;
-}
-
-static int hr__parse_formats(const char *s, unsigned *out)
-{
-    unsigned f = 0;
-    const char *p = s;
-    while (1) {
-        size_t n = strcspn(p, ",");
-        if (n == 4 && !strncmp(p, "json", 4))
-            f |= HR_FMT_JSON;
-        else if (n == 5 && !strncmp(p, "junit", 5))
-            f |= HR_FMT_JUNIT;
-        else if (n == 3 && !strncmp(p, "tap", 3))
-            f |= HR_FMT_TAP;
-        else if ((n == 2 && !strncmp(p, "md", 2)) || (n == 8 && !strncmp(p, "markdown", 8)))
-            f |= HR_FMT_MD;
-        else
-            return -1;
-        if (!p[n])
-            break;
-        p += n + 1;
-    }
-    *out = f;
     return 0;
 }
 
@@ -178,9 +161,12 @@ static int hr__apply(hr_opts *o, const hr__optdef *d, const char *val, const cha
         o->seed = s;
         o->seed_set = 1;
     } else if (!strcmp(n, "format")) {
-        if (hr__parse_formats(val, &o->formats))
-            return hr__fail(err, errlen, "%s '%s': expected a comma list of json,junit,tap,md",
-                            shown, val);
+        if (hr_formats_parse(val, &o->formats)) {
+            char names[128];
+            hr_formats_names(names, sizeof names, 0);
+            return hr__fail(err, errlen, "%s '%s': expected a comma list of %s", shown, val,
+                            names);
+        }
     } else if (!strcmp(n, "output")) {
         if (!*val)
             return hr__fail(err, errlen, "%s: empty directory", shown);
@@ -209,7 +195,7 @@ int hr_opts_parse(int argc, char **argv, hr_opts *o, char *err, size_t errlen)
     o->jobs = 1;
     o->repeat = 1;
     o->timeout_mult = 1.0;
-    o->formats = HR_FMT_DEFAULT;
+    o->formats = hr_formats_default();
     o->output = "reports/run";
     size_t cap = (size_t)(argc > 0 ? argc : 1);
     o->paths = calloc(cap, sizeof *o->paths);

@@ -9,23 +9,70 @@
 
 #include "render.h"
 
-static const struct {
-    unsigned fmt;
-    const char *file;
-    int (*render)(const hr_report *, FILE *);
-} hr__formats[] = {
-    {HR_FMT_JSON, "results.json", hr_render_json},
-    {HR_FMT_JUNIT, "junit.xml", hr_render_junit},
-    {HR_FMT_TAP, "results.tap", hr_render_tap},
-    {HR_FMT_MD, "summary.md", hr_render_md},
+/* The one list of formats: a new format is its renderer and one row. */
+const hr_format hr_formats[] = {
+    {"json", NULL, "results.json", 1, hr_render_json},
+    {"junit", NULL, "junit.xml", 1, hr_render_junit},
+    {"tap", NULL, "results.tap", 1, hr_render_tap},
+    {"md", "markdown", "summary.md", 0, hr_render_md},
 };
+const size_t hr_nformats = sizeof hr_formats / sizeof hr_formats[0];
 
-const char *hr_render_filename(unsigned fmt)
+static unsigned hr__format_bit_n(const char *name, size_t n)
 {
-    for (size_t i = 0; i < sizeof hr__formats / sizeof hr__formats[0]; i++)
-        if (hr__formats[i].fmt == fmt)
-            return hr__formats[i].file;
-    return NULL;
+    for (size_t i = 0; i < hr_nformats; i++) {
+        const hr_format *f = &hr_formats[i];
+        if ((strlen(f->name) == n && strncmp(f->name, name, n) == 0) ||
+            (f->alias && strlen(f->alias) == n && strncmp(f->alias, name, n) == 0))
+            return 1u << i;
+    }
+    return 0;
+}
+
+unsigned hr_format_bit(const char *name)
+{
+    return hr__format_bit_n(name, strlen(name));
+}
+
+unsigned hr_formats_default(void)
+{
+    unsigned m = 0;
+    for (size_t i = 0; i < hr_nformats; i++)
+        if (hr_formats[i].by_default)
+            m |= 1u << i;
+    return m;
+}
+
+int hr_formats_parse(const char *list, unsigned *out)
+{
+    unsigned m = 0;
+    for (const char *p = list;; ) {
+        size_t n = strcspn(p, ",");
+        unsigned bit = hr__format_bit_n(p, n);
+        if (!bit)
+            return -1;
+        m |= bit;
+        if (!p[n])
+            break;
+        p += n + 1;
+    }
+    *out = m;
+    return 0;
+}
+
+void hr_formats_names(char *buf, size_t len, int only_default)
+{
+    size_t used = 0;
+    if (len)
+        buf[0] = '\0';
+    for (size_t i = 0; i < hr_nformats && used < len; i++) {
+        if (only_default && !hr_formats[i].by_default)
+            continue;
+        int n = snprintf(buf + used, len - used, "%s%s", used ? "," : "", hr_formats[i].name);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
 }
 
 /* mkdir -p: every prefix of dir, ignoring those that exist. */
@@ -58,18 +105,18 @@ int hr_render_all(const hr_report *r, const char *dir, unsigned formats, unsigne
     *written = 0;
     if (hr__mkdirs(dir, err, errlen) != 0)
         return -1;
-    for (size_t i = 0; i < sizeof hr__formats / sizeof hr__formats[0]; i++) {
-        if (!(formats & hr__formats[i].fmt))
+    for (size_t i = 0; i < hr_nformats; i++) {
+        if (!(formats & (1u << i)))
             continue;
         char final[4200], tmp[4300];
-        snprintf(final, sizeof final, "%s/%s", dir, hr__formats[i].file);
+        snprintf(final, sizeof final, "%s/%s", dir, hr_formats[i].file);
         snprintf(tmp, sizeof tmp, "%s.tmp.%ld", final, (long)getpid());
         FILE *f = fopen(tmp, "w");
         if (!f) {
             snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
             return -1;
         }
-        int rc = hr__formats[i].render(r, f);
+        int rc = hr_formats[i].render(r, f);
         int saved = errno;
         if (fclose(f) != 0 && rc == 0) {
             rc = -1;
@@ -85,7 +132,7 @@ int hr_render_all(const hr_report *r, const char *dir, unsigned formats, unsigne
                      saved ? strerror(saved) : "render failed");
             return -1;
         }
-        *written |= hr__formats[i].fmt;
+        *written |= 1u << i;
     }
     return 0;
 }

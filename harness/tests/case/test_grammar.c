@@ -120,6 +120,12 @@ static char *generate(const char *name)
         rc = hc_probe_requirements_markdown(f);
     else if (strcmp(name, "metrics") == 0)
         rc = hc__metrics_markdown(f);
+    else if (strcmp(name, "builtins") == 0) {
+        fputs("| process | what it does |\n| --- | --- |\n", f);
+        for (size_t i = 0; gc_builtins_at(i); i++)
+            fprintf(f, "| `%s` | %s |\n", gc_builtins_at(i)->name, gc_builtins_at(i)->doc);
+        rc = 0;
+    }
     else
         for (size_t s = 0; s < hc__nsections; s++) {
             char want[64];
@@ -176,8 +182,8 @@ START_TEST(readme_reference_matches_the_tables)
     ck_assert_msg(h == NULL, "%s: block '%s' has no end marker", path, name);
     ck_assert_msg(bad == 0, "%s: %d generated block(s) differ from harness/case/ (see stderr)",
                   path, bad);
-    /* Every section's keys, the requirements and the metrics. */
-    ck_assert_int_eq(blocks, (int)hc__nsections + 2);
+    /* Every section's keys, the requirements, the metrics, the built-ins. */
+    ck_assert_int_eq(blocks, (int)hc__nsections + 3);
 }
 END_TEST
 

@@ -3,6 +3,7 @@
  * kind of usage error). */
 #include <check.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "opts.h"
@@ -111,12 +112,49 @@ START_TEST(opts_defaults)
     ck_assert_int_eq(o.jobs, 1);
     ck_assert_int_eq(o.repeat, 1);
     ck_assert_double_eq(o.timeout_mult, 1.0);
-    ck_assert_uint_eq(o.formats, HR_FMT_JSON | HR_FMT_JUNIT | HR_FMT_TAP);
+    ck_assert_uint_eq(o.formats, hr_format_bit("json") | hr_format_bit("junit") | hr_format_bit("tap"));
     ck_assert_str_eq(o.output, "reports/run");
     ck_assert_int_eq(o.seed_set, 0);
     ck_assert_int_eq(o.shard_count, 0);
     ck_assert_int_eq(o.max_failures, 0);
     hr_opts_free(&o);
+}
+END_TEST
+
+/* The format table drives --format, its default, its error and the usage
+ * text: every row is reachable by name (and alias) with nothing else edited. */
+START_TEST(opts_formats_from_the_table)
+{
+    char err[256], names[128];
+    hr_formats_names(names, sizeof names, 0);
+    char *usage = NULL;
+    size_t ulen = 0;
+    FILE *f = open_memstream(&usage, &ulen);
+    ck_assert_ptr_nonnull(f);
+    hr_usage(f, "gapcheck");
+    fclose(f);
+    unsigned dflt = 0;
+    for (size_t i = 0; i < hr_nformats; i++) {
+        const hr_format *fm = &hr_formats[i];
+        hr_opts o;
+        ck_assert_int_eq(parse(&o, err, sizeof err, "run", "--format", fm->name, NULL), 0);
+        ck_assert_uint_eq(o.formats, 1u << i);
+        hr_opts_free(&o);
+        if (fm->alias) {
+            ck_assert_int_eq(parse(&o, err, sizeof err, "run", "--format", fm->alias, NULL), 0);
+            ck_assert_uint_eq(o.formats, 1u << i);
+            hr_opts_free(&o);
+        }
+        ck_assert_msg(strstr(names, fm->name) != NULL, "%s not in '%s'", fm->name, names);
+        ck_assert_msg(strstr(usage, fm->file) != NULL, "usage lacks %s", fm->file);
+        dflt |= fm->by_default ? 1u << i : 0;
+    }
+    ck_assert_uint_eq(hr_formats_default(), dflt);
+    ck_assert_ptr_nonnull(strstr(usage, names));
+    hr_opts o;
+    ck_assert_int_eq(parse(&o, err, sizeof err, "run", "--format", "json,nope", NULL), -1);
+    ck_assert_msg(strstr(err, names) != NULL, "'%s' lacks '%s'", err, names);
+    free(usage);
 }
 END_TEST
 
@@ -145,7 +183,7 @@ START_TEST(opts_every_option)
     ck_assert_double_eq(o.timeout_mult, 2.5);
     ck_assert_int_eq(o.seed_set, 1);
     ck_assert_uint_eq(o.seed, 123);
-    ck_assert_uint_eq(o.formats, HR_FMT_JSON | HR_FMT_MD);
+    ck_assert_uint_eq(o.formats, hr_format_bit("json") | hr_format_bit("md"));
     ck_assert_str_eq(o.output, "out");
     ck_assert_int_eq(o.list, 1);
     ck_assert_int_eq(o.max_failures, 2);
@@ -208,6 +246,7 @@ Suite *suite_runner_model(void)
     tcase_add_test(tc, status_names_closed_set);
     tcase_add_test(tc, aggregation_and_exit_code);
     tcase_add_test(tc, median);
+    tcase_add_test(tc, opts_formats_from_the_table);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -189,16 +189,23 @@ START_TEST(markdown_and_files)
     char out[128], err[256];
     unsigned written = 0;
     snprintf(out, sizeof out, "%s/a/b", dir);
-    ck_assert_int_eq(hr_render_all(&r, out, HR_FMT_JSON | HR_FMT_JUNIT | HR_FMT_TAP | HR_FMT_MD,
-                                   &written, err, sizeof err), 0);
-    ck_assert_uint_eq(written, HR_FMT_JSON | HR_FMT_JUNIT | HR_FMT_TAP | HR_FMT_MD);
+    /* Every row of the format table is written, under its own file name. */
+    unsigned all = (1u << hr_nformats) - 1;
+    ck_assert_uint_ge(hr_nformats, 4);
+    ck_assert_int_eq(hr_render_all(&r, out, all, &written, err, sizeof err), 0);
+    ck_assert_uint_eq(written, all);
+    for (size_t i = 0; i < hr_nformats; i++) {
+        char p[256];
+        snprintf(p, sizeof p, "%s/%s", out, hr_formats[i].file);
+        ck_assert_msg(access(p, R_OK) == 0, "%s not written", p);
+    }
     const char *names[] = {"results.json", "junit.xml", "results.tap", "summary.md"};
     for (int i = 0; i < 4; i++) {
         char p[256];
         snprintf(p, sizeof p, "%s/%s", out, names[i]);
         ck_assert_int_eq(access(p, R_OK), 0);
     }
-    ck_assert_int_eq(hr_render_all(&r, "/proc/no/such/dir", HR_FMT_JSON, &written, err, sizeof err),
+    ck_assert_int_eq(hr_render_all(&r, "/proc/no/such/dir", hr_format_bit("json"), &written, err, sizeof err),
                      -1);
     ck_assert_ptr_nonnull(strstr(err, "/proc/no"));
     ck_assert_uint_eq(written, 0);   /* nothing claimed that is not there */
