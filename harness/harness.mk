@@ -86,28 +86,30 @@ check-cases: $(GAPCHECK)
 CHECK_STEPS += check-runner check-cases
 .PHONY: check-runner check-cases
 
-# --- incident re-injection (case module): for every cases/INC-XXX/reinject.patch
-# a step check-reinject-INC-XXX rebuilds the engine with the bug put back and
-# passes only if at least one of the incident's cases fails (ci/reinject.sh).
-# It builds its own engine variant and gapcheck under $(BUILD)/reinject/.
-HC_REINJECT_INCIDENTS := $(patsubst cases/%/reinject.patch,%,$(sort $(wildcard cases/*/reinject.patch)))
-HC_REINJECT_STEPS := $(HC_REINJECT_INCIDENTS:%=check-reinject-%)
-
-HC_REINJECT_DEPS := patch
+# --- incident verification (runner): `gapcheck verify` decides, once, every
+# incident's verdict (cases/INC-XXX/, found by folder): the fix holds, the
+# re-injected bug is caught in every mode it affects (engine copy and build
+# under $(BUILD)/verify/INC-XXX/, started from this build's objects), the
+# claims are measured and hold. Verdict files: $(BUILD)/verify/INC-XXX.json,
+# which the reports render. verify-e2e.sh tests the command itself on the
+# fixture incidents (a case that cannot fail, a patch that no longer applies).
+HC_VERIFY_DEPS := patch
 $(BUILD)/.deps-case: mk/ensure-deps.sh
-	@mk/ensure-deps.sh $(HC_REINJECT_DEPS)
+	@mk/ensure-deps.sh $(HC_VERIFY_DEPS)
 	@mkdir -p $(@D) && touch $@
 
-define HC_REINJECT_RULE
-check-reinject-$(1): $$(DEPS_STAMP) $$(BUILD)/.deps-case
-	@ci/reinject.sh --build $$(BUILD) $(1)
-endef
-$(foreach i,$(HC_REINJECT_INCIDENTS),$(eval $(call HC_REINJECT_RULE,$(i))))
+check-verify: $(GAPCHECK) $(BUILD)/.deps-case
+	@mkdir -p $(BUILD)/check
+	@set -o pipefail; $(GAPCHECK) verify --build $(BUILD) --output $(BUILD)/verify 2>&1 \
+	  | tee $(BUILD)/check/verify.log
 
-check-reinject: $(HC_REINJECT_STEPS)
+check-verify-e2e: $(GAPCHECK) $(BUILD)/.deps-case $(BUILD)/.deps-runner
+	@mkdir -p $(BUILD)/check
+	@set -o pipefail; harness/tests/runner/verify-e2e.sh $(GAPCHECK) $(BUILD) \
+	  $(BUILD)/check/verify-e2e 2>&1 | tee $(BUILD)/check/verify-e2e.log
 
-CHECK_STEPS += $(HC_REINJECT_STEPS)
-.PHONY: check-reinject $(HC_REINJECT_STEPS)
+CHECK_STEPS += check-verify check-verify-e2e
+.PHONY: check-verify check-verify-e2e
 
 # make soak: the load-tagged cases (the 10,000-dispatch soak, concurrent
 # callers), each repeated SOAK_REPEAT times, with min/median/max timings.

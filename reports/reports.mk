@@ -30,7 +30,7 @@ COV_SUB := $(MAKE) --no-print-directory BUILD=$(COV_BUILD) CFLAGS='$(COV_CFLAGS)
            LDFLAGS='$(COV_LDFLAGS)'
 # Every test step (unit tests, cases through the runner, fuzz replay) except
 # those that build their own variants, read reports or install.
-COV_STEPS = $(foreach s,$(CHECK_STEPS),$(if $(or $(findstring reinject,$(s)),$(findstring reports,$(s)),$(findstring zero-guard,$(s)),$(findstring install,$(s))),,$(s)))
+COV_STEPS = $(foreach s,$(CHECK_STEPS),$(if $(or $(findstring verify,$(s)),$(findstring reports,$(s)),$(findstring zero-guard,$(s)),$(findstring install,$(s))),,$(s)))
 LCOV := lcov --quiet --rc lcov_branch_coverage=1
 COV_PATTERNS := '*/engine/src/*' '*/harness/case/*' '*/harness/runner/*'
 
@@ -126,7 +126,6 @@ baseline: $(REPORTS_STAMP) timing-inputs
 # ---- verify: the main job -----------------------------------------------------
 # Each stage runs even when an earlier one failed, so that the report shows
 # everything; the job fails at the end if any stage or verdict did.
-REINJECT_LOGS = $(wildcard $(BUILD)/check/reinject-*.log)
 verify: $(REPORTS_STAMP)
 	@mkdir -p reports/stages && rm -f reports/stages/*
 	@rc=0; \

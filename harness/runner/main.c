@@ -2,7 +2,8 @@
  * in the order of a run: options -> discovery -> plan -> run -> renderers ->
  * summary, and owns the exit status (0 nothing failed, 1 failures or a fatal
  * error, 2 usage, 130 interrupted). Everything it prints on stdout ends with
- * the closing line "N passed, N failed[, N skipped]". */
+ * the closing line "N passed, N failed[, N skipped]". `gapcheck verify` is its
+ * own module (verify.c), reached from here. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "result.h"
 #include "run.h"
 #include "text.h"
+#include "verify.h"
 
 static uint64_t hr__clock_seed(void)
 {
@@ -113,6 +115,8 @@ static void hr__print_summary(const hr_report *rep, const hr_opts *o, const hr_p
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && !strcmp(argv[1], "verify"))
+        return hr_verify_main(argc, argv);
     hr_opts o;
     char err[512] = "";
     if (hr_opts_parse(argc, argv, &o, err, sizeof err) != 0) {

@@ -23,6 +23,7 @@ void hr_usage(FILE *f, const char *argv0)
     }
     fprintf(f,
         "usage: %s run [OPTION...] [PATH...]\n"
+        "       %s verify [--help | OPTION...] [INC-ID...]   (incident verification)\n"
         "       %s --help | --version\n"
         "\n"
         "Runs end-to-end cases (*.case files found recursively under each PATH,\n"
@@ -65,7 +66,7 @@ void hr_usage(FILE *f, const char *argv0)
         "The last line is \"N passed, N failed\" (\", N skipped\" when any were). Exit\n"
         "status: 0 when nothing failed (fail, error, timeout, crash, xpass), 1 otherwise,\n"
         "2 on a usage error. A failure prints its seed and the command replaying it.\n",
-        argv0, argv0, HR_JOBS_MAX, names, dflt, files);
+        argv0, argv0, argv0, HR_JOBS_MAX, names, dflt, files);
 }
 
 static int hr__fail(char *err, size_t errlen, const char *fmt, ...)
@@ -217,7 +218,7 @@ int hr_opts_parse(int argc, char **argv, hr_opts *o, char *err, size_t errlen)
         o->command = HR_CMD_HELP;
         return 0;
     } else if (argv[1][0] != '-') {
-        snprintf(err, errlen, "unknown command '%s' (expected 'run'; try --help)", argv[1]);
+        snprintf(err, errlen, "unknown command '%s' (expected 'run' or 'verify'; try --help)", argv[1]);
         return -1;
     }
     int only_paths = 0;
@@ -271,7 +272,7 @@ int hr_opts_parse(int argc, char **argv, hr_opts *o, char *err, size_t errlen)
     }
     if (o->command == 0) {
         /* Options without a command: only --help/--version make sense. */
-        snprintf(err, errlen, "no command given (expected 'run'; try --help)");
+        snprintf(err, errlen, "no command given (expected 'run' or 'verify'; try --help)");
         return -1;
     }
     if (o->npaths == 0)

@@ -151,98 +151,66 @@ def touched_coverage(spec, patch, coverage):
     return rows
 
 
-def sensitivity(build, inc):
-    """What the re-injection check (ci/reinject.sh) found for one incident."""
-    log_path = os.path.join(build, "check", f"reinject-{inc}.log")
-    log = _read(log_path)
-    res = _load(os.path.join(build, "reinject", inc, "results", "results.json"))
-    out = {"log": log_path if log is not None else None, "ran": log is not None or res is not None,
-           "check_passed": None, "caught": [], "still_pass": [], "not_judged": [], "notes": []}
-    if log is not None:
-        s = last_summary(log)
-        out["check_passed"] = bool(s and s[1] == 0 and s[0] > 0)
-        out["notes"] = [ln for ln in log.splitlines()
-                        if ln.startswith(f"reinject {inc}:") and ("FAILED" in ln or "OK" in ln)]
-    for r in (res or {}).get("results", []):
-        item = {"id": r["id"], "status": r["status"], "message": r.get("message", "")}
-        if r["status"] in ("fail", "timeout", "crash"):
-            out["caught"].append(item)
-        elif r["status"] in PASSING:
-            out["still_pass"].append(item)
-        else:
-            out["not_judged"].append(item)
-    if res is None and log:
-        for m in re.finditer(r"^  caught by (\S+): (\w+): (.*)$", log, re.M):
-            out["caught"].append({"id": m.group(1), "status": m.group(2), "message": m.group(3)})
-    out["sensitive"] = bool(out["caught"]) and out["check_passed"] is not False
-    return out
+def verdict_file(build, inc):
+    """The verdict `gapcheck verify` wrote for one incident (None when absent)."""
+    return _load(os.path.join(build, "verify", f"{inc}.json"))
 
 
 def incident(root, build, inc, spec, results, bench, coverage, mach):
+    """One incident as the report shows it. The verdict, its parts (fix holds,
+    sensitive, claims hold), the claims and the re-injection matrix are
+    rendered from the verdict file `gapcheck verify` wrote; nothing here
+    decides them again. Coverage of the touched code is information beside
+    the verdict (the coverage gate is its own stage)."""
     title, summary = incident_text(root, inc)
-    cases = [r for r in (results or {}).get("results", []) if r.get("incident") == inc]
-    failing = [r for r in cases if r["status"] in FAILING]
-    skipped = [r for r in cases if r["status"] == "skip"]
-    fix_holds = bool(cases) and not failing and not skipped
-    sens = sensitivity(build, inc)
-    # Claims live only in case data. A claim holds only when it was measured
-    # (a figure, not null) in a run that passed: a claim the run never reached,
-    # or one of a case that failed or is xfail, is not held. The bench's own
-    # targets are limits fixed in C, not the incident's claims: they are
-    # reported under "bench", never counted here.
-    claims = []
-    for r in cases:
-        for c in r.get("claims", []):
-            measured = c.get("measured")
-            claims.append({"text": c["text"], "claimed": c["claimed"], "measured": measured,
-                           "unit": c["unit"], "source": r["id"], "metric": c.get("metric", ""),
-                           "holds": bool(c["holds"]) and measured is not None
-                           and r["status"] == "pass"})
-    claims_hold = bool(claims) and all(c["holds"] for c in claims)
+    v = verdict_file(build, inc)
+    vpath = os.path.join(build, "verify", f"{inc}.json")
+    by_id = {r["id"]: r for r in (results or {}).get("results", []) if r.get("incident") == inc}
+    if v is None:
+        v = {"verdict": "NOT VERIFIED", "verified": False, "fix_holds": False,
+             "sensitive": False, "claims_hold": False, "errors": [],
+             "missing": [f"no verdict file {vpath} (run gapcheck verify)"],
+             "fix": [], "reinject": {}, "claims": [], "matrix": []}
+    missing = list(v.get("errors", [])) + list(v.get("missing", []))
+    verdict = v["verdict"] + (": " + "; ".join(missing) if missing and not v["verified"] else "")
+    cases = []
+    for f in v.get("fix", []):
+        r = by_id.get(f["id"], {})
+        row = _case_row(dict(r, **f))
+        row["in_results"] = bool(r)
+        cases.append(row)
+    rj = v.get("reinject", {})
+    re_rows = rj.get("results", [])
+
+    def pick(cell):
+        return [{"id": x["id"], "status": x["status"], "message": x.get("message", "")}
+                for x in re_rows if x.get("cell") == cell]
+    sens = {"log": rj.get("build_log"), "ran": bool(re_rows), "patch": rj.get("patch"),
+            "affects": rj.get("affects", []), "changed": rj.get("changed", []),
+            "caught": pick("caught"), "still_pass": pick("not caught"),
+            "not_judged": pick("not judged") + pick("not run"),
+            "sensitive": bool(v.get("sensitive"))}
+    claims = [{"text": c["text"], "claimed": c["claimed"], "measured": c["measured"],
+               "unit": c["unit"], "metric": c.get("metric", ""), "holds": c["holds"],
+               "source": f"{c['case_id']}[{c['mode']}]"} for c in v.get("claims", [])]
     touched = touched_coverage(spec.get("touched", []), patch_touches(root, inc), coverage)
     coverage_ok = bool(touched) and all(
         t["measured"] and (t["lines_hit"] or 0) > 0 and all(f["measured"] and f["calls"] > 0
                                                              for f in t["functions"])
         for t in touched)
-    missing = []
-    if not cases:
-        missing.append("fix not shown: no case of the incident ran")
-    elif failing or skipped:
-        missing.append(f"fix does not hold: {len(failing)} failing and {len(skipped)} skipped "
-                       f"of {len(cases)} case runs")
-    if not sens["ran"]:
-        missing.append(f"sensitivity not shown: no re-injection run "
-                       f"(expected {build}/check/reinject-{inc}.log)")
-    elif not sens["sensitive"]:
-        missing.append("cases not sensitive: with the bug re-injected no case failed")
-    if not claims:
-        missing.append("claims not measured")
-    elif not claims_hold:
-        missing.append(f"claims do not hold: {sum(not c['holds'] for c in claims)} of "
-                       f"{len(claims)} missed")
-    if not touched or not any(t["measured"] for t in touched):
-        missing.append("coverage of the touched code not measured (run make coverage)")
-    elif not coverage_ok:
-        missing.append("touched code not fully exercised: " + ", ".join(
-            f"{t['file']}:{f['name']}" for t in touched for f in t["functions"]
-            if not f["measured"] or f["calls"] == 0) or "a touched file has no executed line")
-    verified = not missing
     filt = f"'{inc}.*'"
     mk = "make" if build in ("build", "build/") else f"make BUILD={build}"
     return {
-        "id": inc, "title": title or spec.get("title", ""), "summary": summary,
-        "verdict": "VERIFIED" if verified else "NOT VERIFIED: " + "; ".join(missing),
-        "verified": verified, "missing": missing,
-        "fix_holds": fix_holds, "sensitive": sens["sensitive"], "claims_hold": claims_hold,
-        "coverage_ok": coverage_ok,
-        "cases": [_case_row(r) for r in cases],
-        "sensitivity": sens, "claims": claims, "machine": mach, "touched": touched,
+        "id": inc, "title": title or v.get("title") or spec.get("title", ""), "summary": summary,
+        "verdict": verdict, "verified": bool(v["verified"]), "missing": missing,
+        "fix_holds": bool(v["fix_holds"]), "sensitive": bool(v["sensitive"]),
+        "claims_hold": bool(v["claims_hold"]), "coverage_ok": coverage_ok,
+        "verdict_file": vpath, "cases": cases, "sensitivity": sens, "claims": claims,
+        "matrix": v.get("matrix", []), "machine": mach, "touched": touched,
         "reproduce": [
-            f"{mk} check   # unit tests, every case, re-injection check",
-            f"{build}/gapcheck run cases/{inc} --repeat 5 --output reports/run   # fix holds, timings",
-            f"ci/reinject.sh --build {build} {inc}   # sensitivity: log in "
-            f"{build}/check/reinject-{inc}.log",
-            f"GC_BENCH_QUICK=1 {build}/engine/bench/bench reports/bench.json   # bench targets (reported, not claims)",
+            f"{mk} check   # unit tests, every case, every incident's verification",
+            f"{build}/gapcheck verify {inc}   # the verdict: {vpath}",
+            f"{build}/gapcheck run cases/{inc} --repeat 5 --output reports/run   # timings",
             f"{mk} coverage   # touched code: reports/coverage/index.html",
             f"{mk} verify   # all of it: reports/{inc}.md, reports/index.html",
         ] + [f"{r['replay']}   # replay {r['id']}" for r in cases

@@ -270,6 +270,28 @@ def _slug(s):
     return "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in s)
 
 
+MODES = ("thread", "process")
+
+
+def _matrix_cell(m):
+    """What one case did in one mode with the bug re-injected, as the verdict says."""
+    if not m:
+        return "not run", "muted"
+    cls = {"caught": "ok", "not caught": "bad"}.get(m["cell"], "muted")
+    return f"{m['cell']} ({m['reinject']})", cls
+
+
+def _matrix_html(inc):
+    rows = []
+    for r in inc["matrix"]:
+        cells = [E(r["case_id"])]
+        for mode in MODES:
+            text, cls = _matrix_cell(r["modes"].get(mode))
+            cells.append(f"<span class='{cls}'>{E(text)}</span>")
+        rows.append(cells)
+    return _table(["re-injection x case", "thread", "process"], rows)
+
+
 def _incident_html(inc):
     v = inc["verdict"]
     p = [f"<h3 id='{E(_slug(inc['id']))}'>{E(inc['id'])}: {E(inc['title'])}</h3>",
@@ -283,19 +305,20 @@ def _incident_html(inc):
              ["touched code is covered", f"<span class='{'ok' if inc['coverage_ok'] else 'bad'}'>{yes(inc['coverage_ok'])}</span>"]])]
     p.append("<h4>Fix holds</h4>")
     p.append(_table(["case", "status", "median ms"],
-                    [[f"<a href='#case-{E(_slug(c['id']))}'>{E(c['id'])}</a>",
+                    [[f"<a href='#case-{E(_slug(c['id']))}'>{E(c['id'])}</a>"
+                      if c.get("in_results") else E(c["id"]),
                       f"<span class='{E(c['status'])}'>{E(c['status'])}</span>",
                       E(fmt(c["wall_ms"]["median"]))] for c in inc["cases"]]))
     sens = inc["sensitivity"]
     p.append("<h4>Cases are sensitive</h4>")
-    if sens["caught"]:
-        p.append(f"<p>{len(sens['caught'])} case runs fail with the bug re-injected "
-                 f"({len(sens['still_pass'])} still pass):</p>")
-        p.append(_table(["case", "status", "how it failed"],
-                        [[E(c["id"]), E(c["status"]), E(c["message"][:200])]
-                         for c in sens["caught"]]))
+    if sens["ran"]:
+        p.append(f"<p>With the bug re-injected (<code>{E(sens['patch'] or '')}</code>, changes "
+                 f"{E(', '.join(sens['changed']))}; affects {E(' and '.join(sens['affects']))} "
+                 f"mode), {len(sens['caught'])} case runs fail and {len(sens['still_pass'])} "
+                 f"cannot fail against it:</p>")
     else:
-        p.append("<p class='bad'>no case failed with the bug re-injected, or no run.</p>")
+        p.append("<p class='bad'>no re-injected run (see the verdict).</p>")
+    p.append(_matrix_html(inc))
     p.append("<h4>Claims hold</h4>")
     p.append(_table(["claim", "claimed", "measured", "holds", "where"],
                     [[E(c["text"]), E(fmt(c["claimed"], c["unit"])),
@@ -351,15 +374,16 @@ def render_incident_md(inc, m):
                        fmt(c["wall_ms"]["max"])] for c in inc["cases"]]), "",
            "## Cases are sensitive", ""]
     if sens["ran"]:
-        out += [f"With the bug re-injected (`cases/{inc['id']}/reinject.patch`, applied by "
-                f"`ci/reinject.sh`), {len(sens['caught'])} case runs fail and "
-                f"{len(sens['still_pass'])} still pass. Log: `{sens['log']}`.", ""]
-        if sens["caught"]:
-            out += [_md_table(["case", "status", "how it failed"],
-                              [[c["id"], c["status"], c["message"][:200]] for c in sens["caught"]]),
-                    ""]
+        out += [f"With the bug re-injected (`{sens['patch']}`, changes "
+                f"{', '.join('`%s`' % c for c in sens['changed'])}; affects "
+                f"{' and '.join(sens['affects'])} mode), {len(sens['caught'])} case runs fail "
+                f"and {len(sens['still_pass'])} cannot fail against it. Verdict file: "
+                f"`{inc['verdict_file']}`.", "",
+                _md_table(["re-injection x case", "thread", "process"],
+                          [[r["case_id"]] + [_matrix_cell(r["modes"].get(mo))[0] for mo in MODES]
+                           for r in inc["matrix"]]), ""]
     else:
-        out += ["No re-injection run was found.", ""]
+        out += ["No re-injected run (see the verdict).", ""]
     out += ["## Claims hold", "",
             _md_table(["claim", "claimed", "measured", "holds", "measured by"],
                       [[c["text"], fmt(c["claimed"], c["unit"]), fmt(c["measured"], c["unit"], 3),

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# End-to-end test of `gapcheck verify` on the fixture incidents in
+# harness/tests/fixtures/verify/: INC-901 (one case catches the re-injected
+# bug, one cannot fail against it: VERIFIED, and the second reported as not
+# caught), INC-902 (no case can catch it: NOT VERIFIED, in both modes),
+# INC-903 (a patch that no longer applies: an error naming the incident and
+# the file) and INC-904 (a patch that edits a file outside engine/: refused).
+# It also checks that the tree itself is never touched.
+# gapcheck's own output goes to files under OUT, never to this script's
+# stdout: its "N passed, N failed" lines would be summed by check-summary.
+# Usage: verify-e2e.sh GAPCHECK BUILD OUT     Ends with "N passed, N failed".
+set -u
+GAPCHECK=${1:?usage: verify-e2e.sh GAPCHECK BUILD OUT}
+BUILD=${2:?usage: verify-e2e.sh GAPCHECK BUILD OUT}
+OUT=${3:?usage: verify-e2e.sh GAPCHECK BUILD OUT}
+FIX=harness/tests/fixtures/verify
+PY=$(command -v /usr/bin/python3 || command -v python3)
+rm -rf "$OUT" && mkdir -p "$OUT"
+pass=0 fail=0
+ok()  { pass=$((pass + 1)); echo "ok   - $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL - $1"; }
+check() { local what=$1; shift; if "$@" >>"$OUT/checks.log" 2>&1; then ok "$what"; else bad "$what"; fi; }
+# q FILE EXPR: a Python expression over the verdict `v` must be true.
+q() { "$PY" -c 'import json, sys
+v = json.load(open(sys.argv[1]))
+ok = eval(sys.argv[2])
+print(sys.argv[2], "->", ok)
+sys.exit(0 if ok else 1)' "$OUT/$1.json" "$2"; }
+
+before=$(cat engine/src/*.c engine/src/*.h harness/runner/*.c | md5sum)
+rc=0
+"$GAPCHECK" verify --cases "$FIX" --build "$BUILD" --output "$OUT" >"$OUT/verify.log" 2>&1 || rc=$?
+check "verify exits 1 when an incident is not verified" test "$rc" = 1
+check "the closing line counts incidents" grep -qx '1 passed, 3 failed' "$OUT/verify.log"
+check "the tree's engine and harness are untouched" \
+  test "$before" = "$(cat engine/src/*.c engine/src/*.h harness/runner/*.c | md5sum)"
+
+check "INC-901 is VERIFIED" q INC-901 'v["verdict"] == "VERIFIED" and v["fix_holds"] and v["sensitive"]'
+check "INC-901: the catching case is recorded in each mode" \
+  q INC-901 'set(v["reinject"]["caught"]) == {"INC-901.catches[thread]", "INC-901.catches[process]"}'
+check "INC-901: a case that cannot fail against the bug is reported as such" \
+  q INC-901 'set(v["reinject"]["not_caught"]) == {"INC-901.cannot-fail[thread]", "INC-901.cannot-fail[process]"}'
+check "INC-901: the matrix says caught / not caught per case and mode" \
+  q INC-901 '{(r["case_id"], m, c["cell"]) for r in v["matrix"] for m, c in r["modes"].items()} == {("INC-901.catches", "thread", "caught"), ("INC-901.catches", "process", "caught"), ("INC-901.cannot-fail", "thread", "not caught"), ("INC-901.cannot-fail", "process", "not caught")}'
+check "INC-901: the patch's files and the changed file are named" \
+  q INC-901 'v["reinject"]["files"] == ["engine/src/ctx.c"] and v["reinject"]["changed"] == ["engine/src/ctx.c"]'
+check "the log says which case cannot fail against the bug" \
+  grep -q 'INC-901.cannot-fail\[thread\] cannot fail against the re-injected bug' "$OUT/verify.log"
+
+check "INC-902 (no case can catch the bug) is NOT VERIFIED" \
+  q INC-902 'v["verdict"] == "NOT VERIFIED" and v["fix_holds"] and not v["sensitive"]'
+check "INC-902: not sensitive, said for each mode" \
+  q INC-902 'any("thread mode" in m for m in v["missing"]) and any("process mode" in m for m in v["missing"])'
+
+check "INC-903 (patch no longer applies) is an error naming the incident and the file" \
+  q INC-903 'not v["verified"] and v["reinject"]["applies"] is False and any("INC-903/reinject.patch no longer applies" in e for e in v["errors"])'
+check "INC-904 (patch outside engine/) is refused before it runs" \
+  q INC-904 'not v["verified"] and any("outside engine/" in e and "harness/runner/main.c" in e for e in v["errors"]) and "applies" not in v["reinject"]'
+
+rc=0
+"$GAPCHECK" verify --cases "$FIX" --output "$OUT/none" INC-999 >"$OUT/unknown.log" 2>&1 || rc=$?
+check "an unknown incident is not verified (exit 1)" test "$rc" = 1
+rc=0
+"$GAPCHECK" verify --bogus >"$OUT/usage.log" 2>&1 || rc=$?
+check "an unknown option is a usage error (exit 2)" test "$rc" = 2
+
+echo "verify-e2e: $pass passed, $fail failed (log: $OUT/checks.log)"
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
