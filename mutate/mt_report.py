@@ -1,0 +1,297 @@
+"""mt_report: the campaign's outputs, all derived from one document.
+
+mutation.json follows the mutation-testing-report-schema (Stryker's
+mutation-testing-elements, schema 2; vendored in mutate/schema/). Everything
+else is computed from it, so a merge of CI shards (merge()) gives the same
+summary a single run would:
+  mutation-summary.json  score per file, per function, per incident, the
+                         survivors, date, commit (what `make verify` shows)
+  mutation.md / .html    the survivors with their diff, readable
+Score = killed + timed out over killed + timed out + survived (Stryker's
+"mutation score of covered code"); equivalent mutants (status Ignored, listed
+in mutate/equivalents.txt) and mutants that did not build are not counted.
+"""
+
+import datetime
+import html
+import json
+import os
+import re
+
+SCHEMA_VERSION = "2"
+DETECTED = ("Killed", "Timeout")
+UNDETECTED = ("Survived", "NoCoverage")
+
+
+def parse_id(mid):
+    f, fn, line, col, op = mid.split(":")
+    return {"file": f, "function": fn, "line": int(line), "col": int(col), "op": op}
+
+
+def load_equivalents(path):
+    """{id: reason} from the checked-in list: `<id>  # <reason>` per line."""
+    out, errors = {}, []
+    if not os.path.exists(path):
+        return out, errors
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            s = line.strip()
+            if not s or s.startswith("#"):
+                continue
+            mid, sep, reason = s.partition("#")
+            mid, reason = mid.strip(), reason.strip()
+            if not sep or not reason:
+                errors.append(f"{path}:{n}: an equivalent mutant needs a reason: `<id>  # why`")
+                continue
+            try:
+                parse_id(mid)
+            except ValueError:
+                errors.append(f"{path}:{n}: not a mutant id "
+                              f"(file:function:line:column:operator): {mid}")
+                continue
+            if mid in out:
+                errors.append(f"{path}:{n}: {mid} listed twice")
+            out[mid] = reason
+    return out, errors
+
+
+def stryker(points, results, sources, tests, meta, equivalents):
+    """The standard report. points: [Point]; results: {id: result dict}."""
+    files = {}
+    for p in points:
+        r = results.get(p.id)
+        if r is None:
+            continue  # not run (budget, shard): not in this report
+        m = {"id": p.id, "mutatorName": p.mutator, "replacement": p.repl,
+             "description": f"{p.function}: `{p.orig}` -> `{p.repl}`",
+             "location": {"start": {"line": p.line, "column": p.col},
+                          "end": {"line": p.end_line, "column": p.end_col}},
+             "status": r["status"], "statusReason": r.get("statusReason", ""),
+             "killedBy": r.get("killedBy", []), "coveredBy": r.get("coveredBy", []),
+             "testsCompleted": r.get("testsCompleted", 0), "duration": r.get("duration", 0)}
+        if p.id in equivalents:
+            m["status"] = "Ignored"
+            m["statusReason"] = "equivalent: " + equivalents[p.id] + \
+                f" (observed: {r['status']})"
+        files.setdefault(p.file, {"language": "c", "source": sources[p.file], "mutants": []})
+        files[p.file]["mutants"].append(m)
+    test_files = {}
+    for t in tests:
+        test_files.setdefault(t["suite"], {"tests": []})["tests"].append(
+            {"id": t["id"], "name": t["id"]})
+    return {"$schema": "https://git.io/mutation-testing-schema", "schemaVersion": SCHEMA_VERSION,
+            "thresholds": {"high": 90, "low": 80}, "projectRoot": ".",
+            "files": files, "testFiles": test_files,
+            "framework": {"name": "gapcheck-mutate", "version": meta.get("version", "1")},
+            "config": meta.get("config", {}),
+            "performance": meta.get("performance", {"setup": 0, "initialRun": 0, "mutation": 0}),
+            "system": {"ci": bool(os.environ.get("CI")),
+                       "os": {"platform": "linux"},
+                       "cpu": {"logicalCores": os.cpu_count() or 1}}}
+
+
+def merge(docs):
+    """One report from several (CI shards). A mutant id seen twice keeps the
+    first result; files' sources must agree (same commit)."""
+    if not docs:
+        raise ValueError("merge: no report")
+    out = json.loads(json.dumps(docs[0]))
+    seen = {m["id"] for f in out["files"].values() for m in f["mutants"]}
+    for d in docs[1:]:
+        for path, f in d["files"].items():
+            mine = out["files"].get(path)
+            if mine is None:
+                out["files"][path] = json.loads(json.dumps(f))
+                seen.update(m["id"] for m in f["mutants"])
+                continue
+            if mine["source"] != f["source"]:
+                raise ValueError(f"merge: {path}: shards ran on different sources")
+            for m in f["mutants"]:
+                if m["id"] not in seen:
+                    mine["mutants"].append(m)
+                    seen.add(m["id"])
+        for suite, tf in d.get("testFiles", {}).items():
+            have = out.setdefault("testFiles", {}).setdefault(suite, {"tests": []})
+            ids = {t["id"] for t in have["tests"]}
+            have["tests"] += [t for t in tf["tests"] if t["id"] not in ids]
+        for k in ("setup", "initialRun", "mutation"):
+            if "performance" in out and "performance" in d:
+                out["performance"][k] = out["performance"][k] + d["performance"].get(k, 0)
+        shards = out.setdefault("config", {}).setdefault("merged_shards", [])
+        shards.append(d.get("config", {}).get("shard"))
+    for f in out["files"].values():
+        f["mutants"].sort(key=lambda m: (m["location"]["start"]["line"],
+                                         m["location"]["start"]["column"], m["id"]))
+    return out
+
+
+def _score(counts):
+    det = sum(counts.get(s, 0) for s in DETECTED)
+    und = sum(counts.get(s, 0) for s in UNDETECTED)
+    return round(100.0 * det / (det + und), 1) if det + und else None
+
+
+def _count(mutants):
+    c = {}
+    for m in mutants:
+        c[m["status"]] = c.get(m["status"], 0) + 1
+    c["score"] = _score(c)
+    c["total"] = len(mutants)
+    return c
+
+
+def summary(doc, incidents, meta):
+    """The project's own summary. incidents: {id: {(file, function), ...}}."""
+    allm, per_file, per_fn = [], {}, {}
+    for path, f in sorted(doc["files"].items()):
+        for m in f["mutants"]:
+            i = parse_id(m["id"])
+            allm.append(m)
+            per_file.setdefault(path, []).append(m)
+            per_fn.setdefault((path, i["function"]), []).append(m)
+    inc = {}
+    for iid, fns in sorted(incidents.items()):
+        ms = [m for key in sorted(fns) for m in per_fn.get(key, [])]
+        inc[iid] = dict(_count(ms), functions=[f"{a}:{b}" for a, b in sorted(fns)])
+    survivors = []
+    for path, f in sorted(doc["files"].items()):
+        lines = f["source"].split("\n")
+        for m in f["mutants"]:
+            if m["status"] in UNDETECTED:
+                survivors.append(dict(parse_id(m["id"]), id=m["id"], mutator=m["mutatorName"],
+                                      description=m.get("description", ""),
+                                      diff=diff_of(lines, m)))
+    tot = _count(allm)
+    return {"schema": "gapcheck-mutation-summary", "schema_version": 1,
+            "generated_at": meta.get("generated_at") or datetime.datetime.now(
+                datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "commit": meta.get("commit"), "command": meta.get("command"),
+            "config": doc.get("config", {}),
+            "campaign_seconds": meta.get("campaign_seconds"),
+            "totals": tot, "score": tot["score"],
+            "files": {p: _count(ms) for p, ms in per_file.items()},
+            "functions": {f"{p}:{fn}": _count(ms) for (p, fn), ms in sorted(per_fn.items())},
+            "incidents": inc, "survivors": survivors}
+
+
+def diff_of(lines, m):
+    """A unified diff of the mutant's lines (the original text is the source)."""
+    a, b = m["location"]["start"], m["location"]["end"]
+    old = lines[a["line"] - 1:b["line"]]
+    text = "\n".join(old)
+    # Offsets inside the slice: columns are bytes; the engine is ASCII.
+    start = a["column"] - 1
+    end = len("\n".join(old[:-1])) + (1 if len(old) > 1 else 0) + b["column"] - 1
+    new = (text[:start] + m.get("replacement", "") + text[end:]).split("\n")
+    out = [f"@@ -{a['line']},{len(old)} +{a['line']},{len(new)} @@"]
+    out += ["-" + ln for ln in old] + ["+" + ln for ln in new]
+    return "\n".join(out)
+
+
+def markdown(s):
+    t = s["totals"]
+    out = [f"# Mutation testing: {t['score']}% killed", "",
+           f"Generated {s['generated_at']} at commit {s.get('commit') or '?'}; "
+           f"command: `{s.get('command') or 'make mutate'}`; campaign "
+           f"{s.get('campaign_seconds') or '?'} s.", "",
+           "Score = (killed + timed out) / (killed + timed out + survived); equivalent mutants "
+           "(`mutate/equivalents.txt`) and mutants that did not build are not counted.", "",
+           "| | mutants | killed | timeout | survived | equivalent | not built | score |",
+           "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+
+    def row(name, c):
+        return (f"| {name} | {c['total']} | {c.get('Killed', 0)} | {c.get('Timeout', 0)} | "
+                f"{c.get('Survived', 0)} | {c.get('Ignored', 0)} | {c.get('CompileError', 0)} | "
+                f"{'-' if c['score'] is None else str(c['score']) + '%'} |")
+    out.append(row("**all**", t))
+    for iid, c in s["incidents"].items():
+        out.append(row(f"incident {iid} (its functions)", c))
+    for p, c in s["files"].items():
+        out.append(row(f"`{p}`", c))
+    out += ["", f"## Survivors ({len(s['survivors'])})", ""]
+    for v in s["survivors"]:
+        out += [f"### `{v['id']}`", "", f"{v['mutator']}: {v['description']}", "",
+                "```diff", v["diff"], "```", ""]
+    out += ["## Per function", "", "| function | mutants | survived | score |",
+            "| --- | --- | --- | --- |"]
+    for k, c in s["functions"].items():
+        out.append(f"| `{k}` | {c['total']} | {c.get('Survived', 0)} | "
+                   f"{'-' if c['score'] is None else str(c['score']) + '%'} |")
+    return "\n".join(out) + "\n"
+
+
+def html_page(s):
+    e = html.escape
+    t = s["totals"]
+    rows = []
+    for name, c in [("all", t)] + [(f"incident {k}", v) for k, v in s["incidents"].items()] + \
+            list(s["files"].items()):
+        rows.append("<tr>" + "".join(f"<td>{e(str(x))}</td>" for x in (
+            name, c["total"], c.get("Killed", 0), c.get("Timeout", 0), c.get("Survived", 0),
+            c.get("Ignored", 0), c.get("CompileError", 0),
+            "-" if c["score"] is None else f"{c['score']}%")) + "</tr>")
+    surv = []
+    for i, v in enumerate(s["survivors"]):
+        dl = []
+        for ln in v["diff"].split("\n"):
+            cls = "add" if ln.startswith("+") else "del" if ln.startswith("-") else "hunk"
+            dl.append(f'<span class="{cls}">{e(ln)}</span>')
+        surv.append(f'<h3 id="s{i}"><code>{e(v["id"])}</code></h3>\n<p>{e(v["mutator"])}: '
+                    f'{e(v["description"])}</p>\n<pre>' + "\n".join(dl) + "</pre>")
+    head = ("<th>scope</th><th>mutants</th><th>killed</th><th>timeout</th><th>survived</th>"
+            "<th>equivalent</th><th>not built</th><th>score</th>")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>gapcheck mutation testing</title>
+<style>body{{font-family:sans-serif;max-width:70em;margin:auto}}
+table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 6px}}
+pre{{background:#f6f6f6;padding:6px}}.add{{color:#060}}.del{{color:#a00}}.hunk{{color:#666}}</style>
+</head><body>
+<h1>Mutation testing: {e(str(t['score']))}% killed</h1>
+<p>Generated {e(s['generated_at'])} at commit {e(str(s.get('commit') or '?'))};
+command <code>{e(s.get('command') or 'make mutate')}</code>; campaign
+{e(str(s.get('campaign_seconds') or '?'))} s. Equivalent mutants
+(mutate/equivalents.txt) and mutants that did not build are not counted.</p>
+<table><tr>{head}</tr>
+{chr(10).join(rows)}
+</table>
+<h2>Survivors ({len(s['survivors'])})</h2>
+{chr(10).join(surv)}
+</body></html>
+"""
+
+
+def incident_functions(root, incidents_json, functions_of):
+    """{incident: {(file, function)}}: reports/incidents.json's touched
+    functions plus the functions cases/<ID>/reinject.patch edits.
+    functions_of(file) -> {function: (first line, last line)}."""
+    out = {}
+    try:
+        with open(incidents_json, encoding="utf-8") as f:
+            spec = json.load(f).get("incidents", {})
+    except (OSError, ValueError):
+        spec = {}
+    for iid, s in spec.items():
+        fns = out.setdefault(iid, set())
+        for t in s.get("touched", []):
+            for fn in t.get("functions", []):
+                fns.add((t["file"], fn))
+    for patch in sorted(os.listdir(os.path.join(root, "cases"))):
+        path = os.path.join(root, "cases", patch, "reinject.patch")
+        if not os.path.exists(path):
+            continue
+        fns = out.setdefault(patch, set())
+        cur, ln = None, 0
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("--- a/"):
+                    cur = line[6:].split("\t")[0].strip()
+                elif line.startswith("@@") and cur:
+                    m = re.match(r"@@ -(\d+)", line)
+                    ln = int(m.group(1)) if m else 0
+                elif cur and ln and line[:1] in ("-", " "):
+                    if line.startswith("-") and not line.startswith("---"):
+                        for name, (a, b) in functions_of(cur).items():
+                            if a <= ln <= b:
+                                fns.add((cur, name))
+                    ln += 1
+    return out

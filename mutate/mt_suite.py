@@ -1,0 +1,174 @@
+"""mt_suite: the tests a mutant is judged by, how to run one, and which lines
+each one executes.
+
+A suite (from the profile) is a Check unit-test binary, whose tests are run one
+test case (TCase) at a time with CK_RUN_CASE, or the gapcheck runner, whose
+tests are the end-to-end cases (both modes of a case together). A test id is
+"<suite>:<tcase>" or "case:<case id>". Every test runs in its own process
+group with a deadline; the group is killed at the deadline.
+
+Coverage per test: the sources are built once with gcc --coverage, every test
+runs alone, and gcov's JSON says which lines of the mutated files it ran.
+"""
+
+import glob
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+CLEAN_ENV_KEYS = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "GNUMAKEFLAGS")
+
+
+def clean_env(extra=None):
+    env = {k: v for k, v in os.environ.items() if k not in CLEAN_ENV_KEYS}
+    env.update(extra or {})
+    return env
+
+
+def run_limited(argv, cwd, env, deadline, log_path):
+    """Run argv in its own process group; ('pass'|'fail'|'timeout', seconds, rc)."""
+    t0 = time.monotonic()
+    with open(log_path, "wb") as log:
+        p = subprocess.Popen(argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
+                             stdin=subprocess.DEVNULL, start_new_session=True)
+        try:
+            rc = p.wait(timeout=deadline)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            p.wait()
+            return "timeout", time.monotonic() - t0, None
+    # A test that leaves children behind in its group must not leak them.
+    try:
+        os.killpg(p.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    return ("pass" if rc == 0 else "fail"), time.monotonic() - t0, rc
+
+
+def _binary(suite, build):
+    return suite["binary"].replace("{build}", build)
+
+
+def discover(profile, root, build):
+    """Test ids of every suite, read from the built binaries in root/build."""
+    tests = []
+    for s in profile["suites"]:
+        binary = os.path.join(root, _binary(s, build))
+        if s["kind"] == "check":
+            with tempfile.TemporaryDirectory() as td:
+                tap = os.path.join(td, "t.tap")
+                env = clean_env(dict(s.get("env", {}), GC_TEST_TAP=tap, CK_FORK="yes"))
+                subprocess.run([binary], cwd=root, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, timeout=600)
+                names = []
+                with open(tap, encoding="utf-8", errors="replace") as f:
+                    for line in f:
+                        m = re.match(r"^(?:not )?ok \d+ - [^:]*:([^:]+):", line)
+                        if m and m.group(1) not in names:
+                            names.append(m.group(1))
+            if not names:
+                raise RuntimeError(f"{binary}: no test case found in its TAP output")
+            tests += [{"id": f"{s['name']}:{n}", "suite": s["name"], "tcase": n} for n in names]
+        elif s["kind"] == "cases":
+            out = subprocess.run([binary, "run", "--list"] + s["paths"], cwd=root,
+                                 env=clean_env(), capture_output=True, text=True, timeout=120)
+            ids = []
+            for line in out.stdout.splitlines():
+                cid = re.sub(r"\[(thread|process)\]$", "", line.strip())
+                if cid and cid not in ids:
+                    ids.append(cid)
+            if not ids:
+                raise RuntimeError(f"{binary} run --list: no case")
+            tests += [{"id": f"case:{c}", "suite": s["name"], "case": c} for c in ids]
+        else:
+            raise ValueError(f"profile: suite {s['name']}: unknown kind {s['kind']!r}")
+    return tests
+
+
+def _suite(profile, name):
+    return next(s for s in profile["suites"] if s["name"] == name)
+
+
+def command(profile, build, tests, outdir):
+    """(argv, env) that runs `tests` (all of one suite; cases may be several)."""
+    s = _suite(profile, tests[0]["suite"])
+    binary = _binary(s, build)
+    if s["kind"] == "check":
+        assert len(tests) == 1
+        env = clean_env(dict(s.get("env", {}), CK_FORK="yes", CK_RUN_CASE=tests[0]["tcase"]))
+        return [binary], env
+    argv = [binary, "run", "--max-failures", "1", "--format", "json", "--output", outdir]
+    for t in tests:
+        argv += ["--filter", t["case"]]
+    return argv + s["paths"], clean_env(s.get("env", {}))
+
+
+def first_failure(outdir):
+    """The first case that did not pass in a gapcheck results.json, or None."""
+    try:
+        with open(os.path.join(outdir, "results.json"), encoding="utf-8") as f:
+            res = json.load(f)
+    except (OSError, ValueError):
+        return None
+    for r in res.get("results", []):
+        if r.get("status") not in ("pass", "xfail", "skip"):
+            return r.get("id"), r.get("status"), r.get("message", "")
+    return None
+
+
+# ---- coverage per test -------------------------------------------------------
+
+def gcov_lines(root, covbuild, files):
+    """{file: set(lines executed)} from the .gcda files under covbuild."""
+    out = {}
+    for f in files:
+        gcda = os.path.join(covbuild, f[:-2] + ".gcda")
+        if not os.path.exists(gcda):
+            continue
+        p = subprocess.run(["gcov", "--json-format", "--stdout", gcda], cwd=root,
+                           capture_output=True, timeout=120)
+        for doc in p.stdout.decode("utf-8", "replace").splitlines():
+            doc = doc.strip()
+            if not doc.startswith("{"):
+                continue
+            for fi in json.loads(doc).get("files", []):
+                name = os.path.relpath(os.path.join(root, fi["file"]), root) \
+                    if not os.path.isabs(fi["file"]) else os.path.relpath(fi["file"], root)
+                if name != f:
+                    continue
+                hit = out.setdefault(f, set())
+                for ln in fi.get("lines", []):
+                    if ln.get("count", 0) > 0:
+                        hit.add(ln["line_number"])
+    return out
+
+
+def coverage_map(profile, root, covbuild_rel, tests, files, log, progress=print):
+    """{test id: {file: [lines]}}: each test alone on the coverage build."""
+    covbuild = os.path.join(root, covbuild_rel)
+    cmap = {}
+    for i, t in enumerate(tests):
+        for g in glob.glob(os.path.join(covbuild, "**", "*.gcda"), recursive=True):
+            os.unlink(g)
+        with tempfile.TemporaryDirectory() as td:
+            argv, env = command(profile, covbuild_rel, [t], td)
+            status, secs, _ = run_limited(argv, root, env, 600, log)
+        lines = gcov_lines(root, covbuild, files)
+        cmap[t["id"]] = {f: sorted(v) for f, v in lines.items()}
+        progress(f"mutate: coverage {i + 1}/{len(tests)} {t['id']}: {status}, "
+                 f"{sum(len(v) for v in lines.values())} lines, {secs:.1f} s")
+    for g in glob.glob(os.path.join(covbuild, "**", "*.gcda"), recursive=True):
+        os.unlink(g)
+    return cmap
+
+
+def rmtree(path):
+    shutil.rmtree(path, ignore_errors=True)

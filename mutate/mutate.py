@@ -1,0 +1,452 @@
+#!/usr/bin/python3
+"""mutate: gapcheck's mutation testing (`make mutate`; see mutate/README.md).
+
+  run     list the mutation points of the files (libclang), keep those on lines
+          the suite executes (a gcc --coverage build, each test alone), build
+          each mutant in a scratch tree and judge it with the tests, write
+          mutation.json (mutation-testing-report-schema), mutation-summary.json
+          and the survivors page (mutation.md, mutation.html)
+  merge   several shards' mutation.json -> one, and its summary and pages
+  report  an existing mutation.json -> summary and pages
+  points  print the mutation points of files (no build, no test)
+
+Debian's /usr/bin/python3 with python3-clang; nothing else beyond the
+standard library (python3-jsonschema is used by the tests only).
+"""
+
+import argparse
+import concurrent.futures
+import glob
+import hashlib
+import json
+import os
+import random
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import mt_exec  # noqa: E402
+import mt_report  # noqa: E402
+import mt_suite  # noqa: E402
+
+VERSION = "1.0"
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+def _sha(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def _write(path, text):
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def _dump(path, obj):
+    _write(path, json.dumps(obj, indent=1) + "\n")
+
+
+def _commit(root):
+    p = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=root, capture_output=True,
+                       text=True)
+    if p.returncode != 0:
+        return None
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                           capture_output=True, text=True).stdout.strip()
+    return p.stdout.strip() + ("-dirty" if dirty else "")
+
+
+def load_profile(a):
+    with open(a.profile, encoding="utf-8") as f:
+        prof = json.load(f)
+    cov = prof.setdefault("coverage", {})
+    if a.cov_var:
+        cov["vars"] = dict(v.split("=", 1) for v in a.cov_var)
+    if a.cov_prebuild:
+        cov["prebuild"] = a.cov_prebuild
+    return prof
+
+
+def expand_files(root, globs):
+    files = []
+    for g in globs:
+        for f in sorted(glob.glob(os.path.join(root, g))):
+            rel = os.path.relpath(f, root)
+            if rel.endswith(".c") and rel not in files:
+                files.append(rel)
+    if not files:
+        raise SystemExit(f"mutate: no C file matches {' '.join(globs)}")
+    return files
+
+
+def list_points(root, files, parse_args):
+    import mt_points
+    import clang.cindex as ci
+    index = ci.Index.create()
+    pts, fns = [], {}
+    for f in files:
+        p, fn, diags = mt_points.points_of(os.path.join(root, f), f, parse_args, index)
+        if diags:
+            raise SystemExit(f"mutate: libclang cannot parse {f}: {diags[0]}")
+        pts += p
+        fns[f] = fn
+    return pts, fns
+
+
+def tree_hash(root, paths):
+    h = hashlib.sha256()
+    for f in sorted(mt_exec.tree_files(root)):
+        if any(f == p or f.startswith(p.rstrip("/") + "/") for p in paths):
+            full = os.path.join(root, f)
+            if os.path.isfile(full):
+                h.update(f.encode() + b"\0")
+                with open(full, "rb") as fh:
+                    h.update(_sha(fh.read()).encode())
+    return h.hexdigest()[:24]
+
+
+def build_coverage(a, prof, files):
+    """The coverage build, the test list and which lines each test runs;
+    cached under the work dir by the hash of the sources and tests."""
+    key = tree_hash(a.root, prof["fingerprint_paths"])
+    path = os.path.join(a.work, "covmap.json")
+    try:
+        with open(path, encoding="utf-8") as f:
+            cached = json.load(f)
+        if cached.get("key") == key and cached.get("files") == files:
+            log(f"mutate: coverage map from {path} (sources unchanged)")
+            return cached["tests"], cached["map"]
+    except (OSError, ValueError):
+        pass
+    cov_build = os.path.relpath(os.path.join(a.work, "cov"), a.root)
+    cv = prof.get("coverage", {})
+    vars_ = [f"{k}={v.replace('{build}', cov_build)}" for k, v in cv.get("vars", {}).items()]
+    targets = [s["binary"].replace("{build}", cov_build) for s in prof["suites"]]
+    pre = [p.replace("{build}", cov_build) for p in cv.get("prebuild", [])]
+    log(f"mutate: coverage build in {cov_build}")
+    for tg in ([pre] if pre else []) + [targets]:
+        p = subprocess.run(["make", "--no-print-directory", "-s", f"-j{a.jobs}",
+                            f"BUILD={cov_build}"] + vars_ + tg, cwd=a.root,
+                           env=mt_suite.clean_env(), capture_output=True, text=True)
+        if p.returncode != 0:
+            raise SystemExit(f"mutate: coverage build failed:\n{p.stderr[-2000:]}")
+    tests = mt_suite.discover(prof, a.root, cov_build)
+    os.makedirs(a.work, exist_ok=True)
+    cmap = mt_suite.coverage_map(prof, a.root, cov_build, tests, files,
+                                 os.path.join(a.work, "coverage.log"), log)
+    _dump(path, {"key": key, "files": files, "tests": tests, "map": cmap})
+    return tests, cmap
+
+
+def select(points, a, equivalents):
+    if a.ids:
+        want = set(a.ids)
+        sel = [p for p in points if p.id in want]
+        missing = want - {p.id for p in sel}
+        if missing:
+            raise SystemExit("mutate: no such mutant (or its line is not covered): "
+                             + ", ".join(sorted(missing)))
+        return sel
+    if a.shard:
+        i, n = (int(x) for x in a.shard.split("/"))
+        if not 1 <= i <= n:
+            raise SystemExit(f"mutate: MUTATE_SHARD={a.shard}: want I/N with 1 <= I <= N")
+        points = [p for p in points if int(_sha(p.id.encode())[:8], 16) % n == i - 1]
+    # Seeded order, files interleaved, so that a budget or a --max sample
+    # still spreads over every file.
+    rng = random.Random(a.seed)
+    by_file = {}
+    for p in points:
+        by_file.setdefault(p.file, []).append(p)
+    for lst in by_file.values():
+        rng.shuffle(lst)
+    order, lists = [], [by_file[f] for f in sorted(by_file)]
+    while any(lists):
+        for lst in lists:
+            if lst:
+                order.append(lst.pop())
+    if a.max:
+        order = order[:a.max]
+    return order
+
+
+class Progress:
+    def __init__(self, total, budget):
+        self.total, self.budget, self.t0 = total, budget, time.monotonic()
+        self.done, self.counts, self.lock = 0, {}, threading.Lock()
+
+    def add(self, p, r, cached):
+        with self.lock:
+            self.done += 1
+            self.counts[r["status"]] = self.counts.get(r["status"], 0) + 1
+            c = self.counts
+            det = c.get("Killed", 0) + c.get("Timeout", 0)
+            rate = 100.0 * det / max(1, det + c.get("Survived", 0))
+            el = time.monotonic() - self.t0
+            left = el / self.done * (self.total - self.done)
+            if self.budget:
+                left = min(left, max(0, self.budget - el))
+            who = (" by " + r["killedBy"][0]) if r.get("killedBy") else ""
+            log(f"mutate: [{self.done}/{self.total}] kill rate {rate:.1f}% "
+                f"(killed {c.get('Killed', 0)}, timeout {c.get('Timeout', 0)}, survived "
+                f"{c.get('Survived', 0)}, not built {c.get('CompileError', 0)}), "
+                f"~{left / 60:.1f} min left | {r['status']}{who}{' (cached)' if cached else ''}"
+                f": {p.id}")
+
+    def over_budget(self, per_mutant):
+        return self.budget and time.monotonic() - self.t0 + per_mutant > self.budget
+
+
+def cmd_run(a):
+    t_start = time.monotonic()
+    a.root = os.path.abspath(a.root)
+    a.work = os.path.abspath(a.work)
+    prof = load_profile(a)
+    files = expand_files(a.root, a.files)
+    equivalents, errs = mt_report.load_equivalents(a.equivalents)
+    if errs:
+        raise SystemExit("\n".join(errs))
+    log(f"mutate: files {len(files)}: {' '.join(files)}")
+    points, functions = list_points(a.root, files, prof["parse_args"])
+    tests, cmap = build_coverage(a, prof, files)
+    covered_by = {}
+    for tid, fl in cmap.items():
+        for f, lines in fl.items():
+            for ln in lines:
+                covered_by.setdefault((f, ln), []).append(tid)
+    covered = [p for p in points if (p.file, p.line) in covered_by]
+    log(f"mutate: {len(points)} mutation points, {len(covered)} on covered lines, "
+        f"{len(tests)} tests")
+    todo = select(covered, a, equivalents)
+    setup_s = time.monotonic() - t_start
+
+    # Scratch trees, the dry run and the deadlines.
+    targets = [s["binary"].replace("{build}", a.build) for s in prof["suites"]]
+    p = subprocess.run(["make", "--no-print-directory", "-s", f"-j{a.jobs}"] + targets,
+                       cwd=a.root, env=mt_suite.clean_env())
+    if p.returncode != 0:
+        raise SystemExit("mutate: the tree does not build")
+    jobs = max(1, min(a.jobs, len(todo) or 1))
+    scratches = [mt_exec.Scratch(a.root, a.build, os.path.join(a.work, f"job{j}"), prof, targets)
+                 for j in range(jobs)]
+    with concurrent.futures.ThreadPoolExecutor(jobs) as ex:
+        list(ex.map(lambda s: s.setup(), scratches))
+    t_dry = time.monotonic()
+    durations = {}
+    for t in tests:
+        with mt_exec.tempfile.TemporaryDirectory(dir=scratches[0].dir) as td:
+            argv, env = mt_suite.command(prof, a.build, [t], td)
+            st, secs, _ = mt_suite.run_limited(argv, scratches[0].tree, env, 900, scratches[0].log)
+        if st != "pass":
+            raise SystemExit(f"mutate: the suite fails WITHOUT a mutant: {t['id']}: {st} "
+                             f"({mt_exec._tail(scratches[0].log)}); fix that first")
+        durations[t["id"]] = secs
+    # The deadline of a test: its own time, times a factor, plus slack for a
+    # loaded machine (Stryker's timeoutFactor / timeoutMS).
+    deadlines = {k: a.timeout_factor * v + a.timeout_slack for k, v in durations.items()}
+    suite_s = sum(durations.values())
+    dry_s = time.monotonic() - t_dry
+    log(f"mutate: dry run {suite_s:.1f} s for {len(tests)} tests (all pass); "
+        f"{len(todo)} mutants to judge with {jobs} jobs")
+
+    suite_key = tree_hash(a.root, prof["suite_paths"])
+    cache_path = os.path.join(a.work, "cache.jsonl")
+    cache = {}
+    if not a.fresh and os.path.exists(cache_path):
+        with open(cache_path, encoding="utf-8") as f:
+            for line in f:
+                try:
+                    e = json.loads(line)
+                except ValueError:
+                    continue  # a line cut by an interrupted run
+                cache[e["key"]] = e["result"]
+    cache_lock = threading.Lock()
+    sources = {}
+    for f in files:
+        with open(os.path.join(a.root, f), "rb") as fh:
+            sources[f] = fh.read()
+
+    results = {}
+    prog = Progress(len(todo), a.budget)
+    per_mutant = [suite_s]
+    queue = list(todo)
+    qlock = threading.Lock()
+    stopped = []
+
+    def worker(scr):
+        while True:
+            with qlock:
+                if not queue:
+                    return
+                if prog.over_budget(sum(per_mutant) / len(per_mutant) / jobs):
+                    stopped.extend(queue)
+                    queue.clear()
+                    return
+                pt = queue.pop(0)
+            cov = covered_by.get((pt.file, pt.line), [])
+            key = f"{pt.fkey}:{suite_key}"
+            r = cache.get(key)
+            if r is not None:
+                r = dict(r, coveredBy=cov)
+                results[pt.id] = r
+                prog.add(pt, r, True)
+                continue
+            first = sorted((t for t in tests if t["id"] in cov), key=lambda t: durations[t["id"]])
+            rest = sorted((t for t in tests if t["id"] not in cov),
+                          key=lambda t: durations[t["id"]])
+            t0 = time.monotonic()
+            r = mt_exec.judge(scr, pt, sources[pt.file], first, rest, deadlines, prof)
+            per_mutant.append(time.monotonic() - t0)
+            r.pop("build_s", None)
+            r["coveredBy"] = cov
+            results[pt.id] = r
+            with cache_lock:
+                with open(cache_path, "a", encoding="utf-8") as f:
+                    f.write(json.dumps({"key": key, "id": pt.id, "result": r}) + "\n")
+            prog.add(pt, r, False)
+
+    t_mut = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(jobs) as ex:
+        for fut in [ex.submit(worker, s) for s in scratches]:
+            fut.result()
+    mutation_s = time.monotonic() - t_mut
+    total_s = time.monotonic() - t_start
+    for pt in todo:
+        if pt.id in equivalents and results.get(pt.id, {}).get("status") == "Killed":
+            log(f"mutate: WARNING: {pt.id} is listed as equivalent but was killed by "
+                f"{results[pt.id]['killedBy']}: remove it from {a.equivalents}")
+    meta = {"version": VERSION,
+            "config": {"files": a.files, "seed": a.seed, "shard": a.shard, "max": a.max,
+                       "budget_s": a.budget, "jobs": jobs, "points": len(points),
+                       "points_covered": len(covered), "selected": len(todo),
+                       "not_run_budget": len(stopped), "tests": len(tests),
+                       "suite_seconds": round(suite_s, 2),
+                       "timeout": f"{a.timeout_factor} x test time + {a.timeout_slack} s"},
+            "performance": {"setup": round(setup_s * 1000), "initialRun": round(dry_s * 1000),
+                            "mutation": round(mutation_s * 1000)}}
+    src_text = {f: s.decode("utf-8", "replace") for f, s in sources.items()}
+    doc = mt_report.stryker(points, results, src_text, tests, meta, equivalents)
+    write_outputs(a, doc, functions, {"commit": _commit(a.root), "command": a.command,
+                                      "campaign_seconds": round(total_s)})
+    if stopped:
+        log(f"mutate: budget of {a.budget} s reached: {len(stopped)} selected mutants not run")
+    return 0
+
+
+def write_outputs(a, doc, functions, meta):
+    _dump(a.json, doc)
+    incs = mt_report.incident_functions(a.root, a.incidents,
+                                        lambda f: functions.get(f) or _functions_of(a, f))
+    s = mt_report.summary(doc, incs, meta)
+    out = os.path.dirname(a.json) or "."
+    base = os.path.join(out, "mutation")
+    _dump(base + "-summary.json", s)
+    _write(base + ".md", mt_report.markdown(s))
+    _write(base + ".html", mt_report.html_page(s))
+    t = s["totals"]
+    log(f"mutate: score {t['score']}% (killed {t.get('Killed', 0)}, timeout "
+        f"{t.get('Timeout', 0)}, survived {t.get('Survived', 0)}, equivalent "
+        f"{t.get('Ignored', 0)}, not built {t.get('CompileError', 0)}) of {t['total']} mutants")
+    for iid, c in s["incidents"].items():
+        log(f"mutate: {iid} (the functions it touched): score {c['score']}% of {c['total']}")
+    log(f"mutate: wrote {a.json}, {base}-summary.json, {base}.md, {base}.html "
+        f"({len(s['survivors'])} survivors)")
+
+
+_FN_CACHE = {}
+
+
+def _functions_of(a, f):
+    if f not in _FN_CACHE:
+        try:
+            with open(a.profile, encoding="utf-8") as fh:
+                args = json.load(fh)["parse_args"]
+            _FN_CACHE[f] = list_points(a.root, [f], args)[1][f]
+        except (OSError, SystemExit, ImportError):
+            _FN_CACHE[f] = {}
+    return _FN_CACHE[f]
+
+
+def cmd_merge(a):
+    docs = []
+    for p in a.inputs:
+        with open(p, encoding="utf-8") as f:
+            docs.append(json.load(f))
+    doc = mt_report.merge(docs)
+    write_outputs(a, doc, {}, {"commit": _commit(a.root), "command": a.command})
+    return 0
+
+
+def cmd_report(a):
+    with open(a.json, encoding="utf-8") as f:
+        doc = json.load(f)
+    write_outputs(a, doc, {}, {"commit": _commit(a.root), "command": a.command})
+    return 0
+
+
+def cmd_points(a):
+    with open(a.profile, encoding="utf-8") as f:
+        prof = json.load(f)
+    pts, _ = list_points(a.root, expand_files(a.root, a.files), prof["parse_args"])
+    for p in pts:
+        print(f"{p.id}\t{p.orig!r} -> {p.repl!r}")
+    return 0
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="mutate", description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    here = os.path.dirname(os.path.abspath(__file__))
+
+    def common(p):
+        p.add_argument("--root", default=".")
+        p.add_argument("--profile", default=os.path.join(here, "profile.json"))
+        p.add_argument("--json", default="reports/mutation.json")
+        p.add_argument("--incidents", default="reports/incidents.json")
+        p.add_argument("--command", default=None)
+    p = sub.add_parser("run")
+    common(p)
+    p.add_argument("--build", default="build")
+    p.add_argument("--work", default="build/mutate")
+    p.add_argument("--files", nargs="+", default=["engine/src/*.c"])
+    p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--shard", default="")
+    p.add_argument("--budget", type=float, default=0, help="seconds; 0 = no limit")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--max", type=int, default=0, help="at most N mutants (a sample)")
+    p.add_argument("--ids", nargs="*", default=None, help="exactly these mutants")
+    p.add_argument("--equivalents", default=os.path.join(here, "equivalents.txt"))
+    p.add_argument("--fresh", action="store_true", help="ignore the cache")
+    p.add_argument("--timeout-factor", type=float, default=3.0)
+    p.add_argument("--timeout-slack", type=float, default=5.0)
+    p.add_argument("--cov-var", action="append", default=[], help="VAR=VALUE for the coverage build")
+    p.add_argument("--cov-prebuild", action="append", default=[])
+    p.set_defaults(fn=cmd_run)
+    p = sub.add_parser("merge")
+    common(p)
+    p.add_argument("inputs", nargs="+")
+    p.set_defaults(fn=cmd_merge)
+    p = sub.add_parser("report")
+    common(p)
+    p.set_defaults(fn=cmd_report)
+    p = sub.add_parser("points")
+    common(p)
+    p.add_argument("--files", nargs="+", default=["engine/src/*.c"])
+    p.set_defaults(fn=cmd_points)
+    a = ap.parse_args(argv)
+    if a.command is None:
+        a.command = "mutate " + " ".join(argv if argv is not None else sys.argv[1:])
+    return a.fn(a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
