@@ -49,6 +49,7 @@ include engine/engine.mk
 include harness/harness.mk
 include fuzz/fuzz.mk
 include reports/reports.mk
+include mutate/mutate.mk
 
 # The build's own helper scripts (mk/), tested like any part.
 check-mk:
@@ -90,6 +91,7 @@ help:
 	@echo "make memcheck   tests under Valgrind;  make sanitize: under ASan+UBSan"
 	@echo "make verify-browser  check the rendered report in headless Chromium"
 	@echo "make fuzz       AFL++ campaign (FUZZ_TARGET, FUZZ_SECONDS, FUZZ_JOBS); make fuzz-libfuzzer"
+	@echo "make mutate      mutation testing -> reports/mutation.json (MUTATE_FILES, MUTATE_JOBS, MUTATE_SHARD, MUTATE_BUDGET, MUTATE_SEED, MUTATE_MAX)"
 	@echo "make baseline   refresh reports/baseline.json from this machine"
 	@echo "make soak       load cases (10,000-dispatch soak, concurrent callers) x SOAK_REPEAT"
 	@echo "make install    library, headers, pkg-config (PREFIX, DESTDIR)"

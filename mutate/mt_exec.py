@@ -26,10 +26,21 @@ SKIP_BUILD_DIRS = {"coverage", "asan", "mutate", "reinject", "fuzz", "check", "i
                    "soak", "reports-test"}
 
 
-def tree_files(root):
+def tree_files(root, skip=("build",)):
+    """The tree's files: git's view (tracked, and untracked but not ignored),
+    or, outside a work tree (a copied fixture), every file but `skip`."""
     p = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                       cwd=root, capture_output=True, check=True)
-    return [f for f in p.stdout.decode().split("\0") if f]
+                       cwd=root, capture_output=True)
+    files = [f for f in p.stdout.decode().split("\0") if f] if p.returncode == 0 else []
+    if files:
+        return files
+    out = []
+    for d, dirs, names in os.walk(root):
+        rel = os.path.relpath(d, root)
+        if rel == ".":
+            dirs[:] = [x for x in dirs if x not in skip and not x.startswith(".")]
+        out += [os.path.normpath(os.path.join(rel, n)) for n in names]
+    return sorted(out)
 
 
 class Scratch:

@@ -275,7 +275,8 @@ def incident_functions(root, incidents_json, functions_of):
         for t in s.get("touched", []):
             for fn in t.get("functions", []):
                 fns.add((t["file"], fn))
-    for patch in sorted(os.listdir(os.path.join(root, "cases"))):
+    cases = os.path.join(root, "cases")
+    for patch in sorted(os.listdir(cases) if os.path.isdir(cases) else []):
         path = os.path.join(root, "cases", patch, "reinject.patch")
         if not os.path.exists(path):
             continue

@@ -73,6 +73,13 @@ def load_profile(a):
         cov["vars"] = dict(v.split("=", 1) for v in a.cov_var)
     if a.cov_prebuild:
         cov["prebuild"] = a.cov_prebuild
+    # The build names its binaries (make variables): they win over the profile's.
+    for kv in a.suite_binary:
+        name, _, binary = kv.partition("=")
+        suite = [s for s in prof["suites"] if s["name"] == name]
+        if not suite:
+            raise SystemExit(f"mutate: --suite-binary {kv}: no suite named {name!r} in the profile")
+        suite[0]["binary"] = binary
     return prof
 
 
@@ -430,6 +437,8 @@ def main(argv=None):
     p.add_argument("--timeout-slack", type=float, default=5.0)
     p.add_argument("--cov-var", action="append", default=[], help="VAR=VALUE for the coverage build")
     p.add_argument("--cov-prebuild", action="append", default=[])
+    p.add_argument("--suite-binary", action="append", default=[],
+                   help="NAME={build}/path: the binary of a profile suite")
     p.set_defaults(fn=cmd_run)
     p = sub.add_parser("merge")
     common(p)

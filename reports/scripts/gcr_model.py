@@ -257,8 +257,23 @@ def stages(stages_dir):
     return out
 
 
+def mutation(path):
+    """The latest `make mutate` summary (mutate/mt_report.py writes it), shown
+    as it is: a campaign is not part of verify, so it decides no verdict."""
+    s = _load(path)
+    if not s:
+        return None
+    t = s.get("totals") or {}
+    return {"score": s.get("score"), "mutants": t.get("total", 0),
+            "killed": t.get("Killed", 0) + t.get("Timeout", 0), "survivors": t.get("Survived", 0),
+            "equivalent": t.get("Ignored", 0), "generated_at": s.get("generated_at"),
+            "commit": s.get("commit"), "command": s.get("command"),
+            "incidents": s.get("incidents") or {}}
+
+
 def build(args):
-    """args: root, build, stages, results, bench, coverage, timing, incidents."""
+    """args: root, build, stages, results, bench, coverage, timing, incidents;
+    optional mutation (default reports/mutation-summary.json under root)."""
     results = _load(args["results"])
     if results is None:
         results = _load(os.path.join(args["build"], "check", "cases-run", "results.json"))
@@ -275,6 +290,10 @@ def build(args):
                   glob.glob(os.path.join(args["root"], "cases", "INC-*", "INCIDENT.md"))})
     incs = [incident(args["root"], args["build"], i, specs.get("incidents", {}).get(i, {}),
                      results, bench, coverage, mach) for i in ids]
+    mut = mutation(args.get("mutation") or
+                   os.path.join(args["root"], "reports", "mutation-summary.json"))
+    for i in incs:
+        i["mutation"] = (mut or {}).get("incidents", {}).get(i["id"])
     totals = check_totals(args["build"], args.get("stages"))
     st = stages(args.get("stages"))
     rsum = (results or {}).get("summary") or {}
@@ -309,4 +328,5 @@ def build(args):
         "run": (results or {}).get("run"),
         "cases": [_case_row(r) for r in (results or {}).get("results", [])],
         "incidents": incs,
+        "mutation": mut,
     }

@@ -196,7 +196,8 @@ def render_html(m, outdir=None):
             ["coverage", f"lines {pct(m['coverage']['lines'])}, branches "
                          f"{pct(m['coverage']['branches'])}"],
             ["timings", f"{m['timing'].get('regressions', 0)} regressions in "
-                        f"{m['timing'].get('compared', 0)} compared figures"]]
+                        f"{m['timing'].get('compared', 0)} compared figures"],
+            ["mutation score (make mutate)", mutation_text(m.get("mutation"))]]
     rows += [[f"stage: make {k}", f"<span class='{'ok' if v == 'ok' else 'bad'}'>{v}</span>"]
              for k, v in s["stages"].items()]
     p.append(_table(["what", "result"], [[E(a), b if b.startswith("<span") else E(b)]
@@ -266,6 +267,22 @@ def render_html(m, outdir=None):
     return "\n".join(p)
 
 
+def mutation_text(mu):
+    if not mu:
+        return "no campaign yet (make mutate)"
+    return (f"{pct(mu['score'])} of {mu['mutants']} mutants killed, {mu['survivors']} survivors, "
+            f"{mu['equivalent']} equivalent; {mu['generated_at']} at {mu['commit'] or '?'} "
+            f"(reports/mutation.html)")
+
+
+def _incident_mutation(inc):
+    mi = inc.get("mutation")
+    if not mi:
+        return "no mutation campaign covered its functions (make mutate)"
+    return (f"{pct(mi['score'])} of {mi['total']} mutants of the functions it touched killed, "
+            f"{mi.get('Survived', 0)} survived ({', '.join(mi.get('functions', []))})")
+
+
 def _slug(s):
     return "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in s)
 
@@ -302,7 +319,8 @@ def _incident_html(inc):
              ["cases are sensitive: with the bug re-injected, a case fails",
               f"<span class='{'ok' if inc['sensitive'] else 'bad'}'>{yes(inc['sensitive'])}</span>"],
              ["claims hold, measured", f"<span class='{'ok' if inc['claims_hold'] else 'bad'}'>{yes(inc['claims_hold'])}</span>"],
-             ["touched code is covered", f"<span class='{'ok' if inc['coverage_ok'] else 'bad'}'>{yes(inc['coverage_ok'])}</span>"]])]
+             ["touched code is covered", f"<span class='{'ok' if inc['coverage_ok'] else 'bad'}'>{yes(inc['coverage_ok'])}</span>"]]),
+         f"<p>Mutation score: {E(_incident_mutation(inc))}</p>"]
     p.append("<h4>Fix holds</h4>")
     p.append(_table(["case", "status", "median ms"],
                     [[f"<a href='#case-{E(_slug(c['id']))}'>{E(c['id'])}</a>"
@@ -364,6 +382,7 @@ def render_incident_md(inc, m):
                ["cases are sensitive (a case fails with the bug re-injected)", yes(inc["sensitive"])],
                ["claims hold (measured)", yes(inc["claims_hold"])],
                ["code the incident touched is covered", yes(inc["coverage_ok"])]]), "",
+           f"Mutation score: {_incident_mutation(inc)}.", "",
            f"Generated {m['generated_at']} by `make verify`; machine-readable: `reports/verify.json`.",
            "", "## Summary", "", inc["summary"] or "(no summary in cases/%s/INCIDENT.md)" % inc["id"],
            "", "## Fix holds", "",

@@ -240,6 +240,29 @@ def bench_targets_are_not_claims(tmp):
     assert not any("INC-" in t["text"] for t in load("bench.json")["targets"])
 
 
+@test
+def mutation_summary_shown_when_present(tmp):
+    prepare(tmp)
+    m = gcr_model.build(model_args(tmp, mutation=os.path.join(tmp, "none.json")))
+    assert m["mutation"] is None and m["incidents"][0]["mutation"] is None
+    assert "no campaign yet" in gcr_render.render_html(m)
+    p = os.path.join(tmp, "mutation-summary.json")
+    with open(p, "w") as f:
+        json.dump({"score": 87.5, "generated_at": "2026-11-29T23:00:00Z", "commit": "abc123",
+                   "command": "make mutate", "survivors": [{"id": "x"}],
+                   "totals": {"total": 9, "Killed": 6, "Timeout": 1, "Survived": 1,
+                              "Ignored": 1},
+                   "incidents": {"INC-014": {"total": 4, "Killed": 3, "Survived": 1,
+                                             "score": 75.0, "functions": ["a.c:f"]}}}, f)
+    m = gcr_model.build(model_args(tmp, mutation=p))
+    assert m["mutation"]["score"] == 87.5 and m["mutation"]["survivors"] == 1, m["mutation"]
+    assert m["mutation"]["killed"] == 7 and m["mutation"]["commit"] == "abc123"
+    page = gcr_render.render_html(m)
+    assert "87.5% of 9 mutants killed, 1 survivors" in page and "abc123" in page, page[:300]
+    md = gcr_render.render_incident_md(m["incidents"][0], m)
+    assert "75.0% of 4 mutants" in md, md[:600]
+
+
 # ---- renderings ---------------------------------------------------------------
 
 def rendered(tmp):

@@ -1,0 +1,66 @@
+# mutate/: mutation testing. `make mutate` changes the engine in small ways,
+# one at a time (mutation points found with libclang on the lines the suite
+# executes), rebuilds one object in a scratch tree, runs the tests that cover
+# the line first, and writes reports/mutation.json (the
+# mutation-testing-report-schema), reports/mutation-summary.json and the
+# survivors page reports/mutation.{md,html}. See mutate/README.md.
+#   MUTATE_FILES   globs of the files to mutate (default engine/src/*.c)
+#   MUTATE_JOBS    mutants built and tested at once (default 2)
+#   MUTATE_SHARD   I/N: only shard I of N (CI matrices; merge with mutate-merge)
+#   MUTATE_BUDGET  seconds; no new mutant starts after it (0 = no limit)
+#   MUTATE_SEED    order of the sample (seeded shuffle, files interleaved)
+#   MUTATE_MAX     at most N mutants (0 = every covered point)
+#   MUTATE_FRESH=1 ignore the result cache in $(BUILD)/mutate/cache.jsonl
+
+MUTATE_FILES ?= engine/src/*.c
+MUTATE_JOBS ?= 2
+MUTATE_SHARD ?=
+MUTATE_BUDGET ?= 0
+MUTATE_SEED ?= 1
+MUTATE_MAX ?= 0
+MUTATE_FRESH ?=
+MUTATE_JSON ?= reports/mutation.json
+MUTATE_WORK := $(BUILD)/mutate
+# Debian's interpreter: python3-clang and python3-jsonschema live there.
+MUTATE_PY := /usr/bin/python3 mutate/mutate.py
+MUTATE_DEPS := python3 python3-clang python3-jsonschema gcc make pkg-config check
+
+$(BUILD)/.deps-mutate: mk/ensure-deps.sh
+	@mk/ensure-deps.sh $(MUTATE_DEPS)
+	@mkdir -p $(@D) && touch $@
+
+# The suites' binaries and the coverage build's flags come from the parts
+# that own them (engine.mk, harness.mk, reports.mk); {build} is whichever
+# build directory mutate builds in.
+MUTATE_ARGS = --build $(BUILD) --work $(MUTATE_WORK) --json $(MUTATE_JSON) \
+  --files $(foreach g,$(MUTATE_FILES),'$(g)') --jobs $(MUTATE_JOBS) \
+  $(if $(MUTATE_SHARD),--shard $(MUTATE_SHARD)) --budget $(MUTATE_BUDGET) \
+  --seed $(MUTATE_SEED) --max $(MUTATE_MAX) $(if $(MUTATE_FRESH),--fresh) \
+  --suite-binary 'engine=$(ENGINE_TESTS:$(BUILD)/%={build}/%)' \
+  --suite-binary 'harness=$(HARNESS_CASE_TESTS:$(BUILD)/%={build}/%)' \
+  --suite-binary 'case=$(GAPCHECK:$(BUILD)/%={build}/%)' \
+  --cov-var 'CFLAGS=$(COV_CFLAGS)' \
+  --cov-var 'LDFLAGS=$(subst $(COV_BUILD),{build},$(COV_LDFLAGS))' \
+  --cov-prebuild '$(subst $(COV_BUILD),{build},$(COV_EXIT_OBJ))'
+
+mutate: $(BUILD)/.deps-mutate $(DEPS_STAMP) $(ENGINE_TESTS) $(HARNESS_CASE_TESTS) $(GAPCHECK)
+	@mkdir -p $(dir $(MUTATE_JSON))
+	$(MUTATE_PY) run $(MUTATE_ARGS) --command "make mutate MUTATE_FILES='$(MUTATE_FILES)' \
+	  MUTATE_JOBS=$(MUTATE_JOBS) MUTATE_SEED=$(MUTATE_SEED) MUTATE_MAX=$(MUTATE_MAX) \
+	  MUTATE_BUDGET=$(MUTATE_BUDGET)$(if $(MUTATE_SHARD), MUTATE_SHARD=$(MUTATE_SHARD))"
+
+# CI: the shards' mutation.json files -> one report, summary and pages.
+MUTATE_INPUTS ?= $(sort $(wildcard reports/mutation-shard-*/mutation.json))
+mutate-merge: $(BUILD)/.deps-mutate
+	$(MUTATE_PY) merge --json $(MUTATE_JSON) $(MUTATE_INPUTS)
+
+# make check: the machinery's checks and a smoke run on a small fixture
+# (mutate/tests/fixture: one killed, equivalent, survived, not built and
+# timed-out mutant each; about 10 s).
+check-mutate: $(BUILD)/.deps-mutate $(DEPS_STAMP)
+	@mkdir -p $(BUILD)/check
+	@set -o pipefail; /usr/bin/python3 mutate/tests/test_mutate.py --tmp $(BUILD)/mutate-test \
+	  2>&1 | tee $(BUILD)/check/mutate.log
+
+CHECK_STEPS += check-mutate
+.PHONY: mutate mutate-merge check-mutate

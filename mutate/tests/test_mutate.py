@@ -1,0 +1,304 @@
+#!/usr/bin/python3
+"""The checks of `make mutate`'s machinery, a step of `make check`.
+
+Unit checks: mutation points are exact (libclang, not text: no point inside a
+comment or a string, every point's text is the source's bytes), the
+equivalents file is strict, shards merge, the report validates against the
+vendored mutation-testing-report-schema (and a broken one does not), the
+profile's binaries are real make targets.
+
+Smoke run: the whole machinery on mutate/tests/fixture (a copy under --tmp),
+five mutants with one known fate each: killed (by the test case covering the
+line), equivalent (reported Ignored, observed Survived), survived, not built,
+timed out. Then the cache: a second run re-runs nothing; after an edit of one
+function only that function's mutants run again, even though every line
+below the edit moved. Prints "N passed, M failed".
+"""
+
+import argparse
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MUTATE = os.path.dirname(HERE)
+ROOT = os.path.dirname(MUTATE)
+sys.path.insert(0, MUTATE)
+
+import jsonschema  # noqa: E402  (Debian python3-jsonschema)
+
+import mt_points  # noqa: E402
+import mt_report  # noqa: E402
+
+PY = "/usr/bin/python3"
+SCHEMA = os.path.join(MUTATE, "schema", "mutation-testing-report-schema.json")
+results = []
+
+
+def check(name, ok, detail=""):
+    ok = bool(ok)
+    results.append(ok)
+    print(f"{'ok  ' if ok else 'FAIL'} {name}" + (f": {detail}" if detail and not ok else ""),
+          flush=True)
+
+
+def validator():
+    with open(SCHEMA, encoding="utf-8") as f:
+        schema = json.load(f)
+    return jsonschema.Draft7Validator(schema)
+
+
+def fixture_points(root):
+    pts, fns, diags = mt_points.points_of(os.path.join(root, "src/calc.c"), "src/calc.c",
+                                          ["-Isrc", "-std=c11"])
+    return pts, fns, diags
+
+
+def find(pts, function, op):
+    return next(p for p in pts if p.function == function and p.op == op)
+
+
+# ---- unit checks ---------------------------------------------------------------
+
+def unit_points():
+    fx = os.path.join(HERE, "fixture")
+    pts, fns, diags = fixture_points(fx)
+    check("fixture parses without diagnostics", not diags, str(diags[:1]))
+    src = open(os.path.join(fx, "src/calc.c"), "rb").read()
+    check("every point's text is the source's bytes at its offsets",
+          all(src[p.start:p.end].decode() == p.orig for p in pts))
+    comment_end = src.index(b"*/")
+    string_at = src.index(b'"a < b"')
+    check("no point inside a comment or a string literal",
+          all(p.start > comment_end and not (string_at <= p.start < string_at + 7) for p in pts),
+          [p.id for p in pts if p.start <= comment_end or string_at <= p.start < string_at + 7])
+    ops = {p.op.split(".")[0] for p in pts}
+    check("every operator family found", ops >= {"ror", "aor", "obo", "cond", "call", "ret",
+                                                  "early"}, sorted(ops))
+    lt = find(pts, "calc_clamp", "ror.lt>ge")
+    check("a binary operator is placed at its token", (lt.line, lt.col, lt.orig) == (17, 11, "<"),
+          (lt.line, lt.col, lt.orig))
+    check("the mutated source differs only there",
+          lt.apply(src) == src[:lt.start] + b">=" + src[lt.start + 1:])
+    check("functions' extents", fns.get("calc_clamp") == (15, 22), fns.get("calc_clamp"))
+    ids = [p.id for p in pts]
+    check("ids are unique", len(ids) == len(set(ids)))
+    # Stable ids and cache keys: a line added above moves ids, not fkeys.
+    moved = b"/* one more line */\n" + src
+    tmp = os.path.join(ARGS.tmp, "moved")
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(fx, tmp)
+    with open(os.path.join(tmp, "src/calc.c"), "wb") as f:
+        f.write(moved)
+    pts2, _, _ = fixture_points(tmp)
+    check("a point's cache key survives a line added above its function",
+          [p.fkey for p in pts] == [p.fkey for p in pts2])
+    check("its id names the new line", find(pts2, "calc_clamp", "ror.lt>ge").line == 18)
+    # libclang on a real engine file: the bindings and the parse arguments
+    # the profile gives work for the sources `make mutate` mutates.
+    prof = json.load(open(os.path.join(MUTATE, "profile.json")))
+    ep, _, ed = mt_points.points_of(os.path.join(ROOT, "engine/src/status.c"),
+                                    "engine/src/status.c", prof["parse_args"])
+    check("engine/src/status.c parses with the profile's arguments", not ed and len(ep) > 0,
+          str(ed[:1]))
+
+
+def unit_equivalents():
+    path = os.path.join(ARGS.tmp, "eq.txt")
+    with open(path, "w") as f:
+        f.write("# comment\nsrc/a.c:f:1:2:ror.lt>le  # same value when equal\n"
+                "src/a.c:f:3:4:ror.lt>ge\nnot-an-id  # reason\n")
+    eq, errs = mt_report.load_equivalents(path)
+    check("equivalents: a line with its reason is read", eq == {
+        "src/a.c:f:1:2:ror.lt>le": "same value when equal"}, eq)
+    check("equivalents: a missing reason and a bad id are errors naming the line",
+          len(errs) == 2 and ":3:" in errs[0] and ":4:" in errs[1], errs)
+    eq, errs = mt_report.load_equivalents(os.path.join(MUTATE, "equivalents.txt"))
+    check("mutate/equivalents.txt is well-formed", not errs, errs)
+
+
+def _doc(ids_status, source="int f(void) { return 1 < 2; }\n"):
+    muts = [{"id": i, "mutatorName": "EqualityOperator", "replacement": ">=",
+             "location": {"start": {"line": 1, "column": 24}, "end": {"line": 1, "column": 25}},
+             "status": s, "killedBy": [], "coveredBy": []} for i, s in ids_status]
+    return {"schemaVersion": "2", "thresholds": {"high": 90, "low": 80},
+            "files": {"a.c": {"language": "c", "source": source, "mutants": muts}},
+            "performance": {"setup": 1, "initialRun": 1, "mutation": 1},
+            "config": {"shard": "x"}}
+
+
+def unit_merge_and_schema():
+    v = validator()
+    a = _doc([("a.c:f:1:24:ror.lt>ge", "Killed"), ("a.c:f:1:24:ror.lt>le", "Survived")])
+    b = _doc([("a.c:f:1:24:ror.lt>le", "Survived"), ("a.c:f:1:22:obo.plus1", "Timeout")])
+    m = mt_report.merge([a, b])
+    ids = sorted(x["id"] for x in m["files"]["a.c"]["mutants"])
+    check("merge: union of the shards, each mutant once", ids == sorted(
+        ["a.c:f:1:24:ror.lt>ge", "a.c:f:1:24:ror.lt>le", "a.c:f:1:22:obo.plus1"]), ids)
+    check("merge: performance adds up", m["performance"]["mutation"] == 2)
+    check("merged report validates", not list(v.iter_errors(m)))
+    s = mt_report.summary(m, {"INC-X": {("a.c", "f")}}, {})
+    check("summary: score = (killed + timeout) / (killed + timeout + survived)",
+          s["score"] == round(200 / 3, 1) and s["incidents"]["INC-X"]["total"] == 3, s["score"])
+    try:
+        mt_report.merge([a, _doc([("a.c:f:1:24:x.y", "Killed")], source="other\n")])
+        check("merge: shards of different sources are refused", False)
+    except ValueError:
+        check("merge: shards of different sources are refused", True)
+    bad = json.loads(json.dumps(m))
+    bad["files"]["a.c"]["mutants"][0]["status"] = "Dead"
+    del bad["thresholds"]
+    errs = list(v.iter_errors(bad))
+    check("the validator rejects a broken report (bad status, no thresholds)", len(errs) >= 2,
+          [e.message for e in errs])
+    # The merge script as CI calls it.
+    for n, d in (("1", a), ("2", b)):
+        with open(os.path.join(ARGS.tmp, f"shard{n}.json"), "w") as f:
+            json.dump(d, f)
+    out = os.path.join(ARGS.tmp, "merged", "mutation.json")
+    p = subprocess.run([PY, os.path.join(MUTATE, "mutate.py"), "merge", "--root", ROOT,
+                        "--json", out, os.path.join(ARGS.tmp, "shard1.json"),
+                        os.path.join(ARGS.tmp, "shard2.json")], capture_output=True, text=True)
+    ok = p.returncode == 0 and os.path.exists(out)
+    check("mutate.py merge writes the merged report and summary", ok and os.path.exists(
+        os.path.join(ARGS.tmp, "merged", "mutation-summary.json")), p.stderr[-500:])
+
+
+def unit_profile_targets():
+    prof = json.load(open(os.path.join(MUTATE, "profile.json")))
+    bad = []
+    for s in prof["suites"]:
+        b = s["binary"].replace("{build}", "build")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("MAKE", "MFLAGS"))}
+        p = subprocess.run(["make", "-n", "--no-print-directory", "BUILD=build", b], cwd=ROOT,
+                           capture_output=True, text=True, env=env)
+        if p.returncode != 0:
+            bad.append(f"{b}: {p.stderr.strip()[:200]}")
+    check("mutate/profile.json's suite binaries are make targets", not bad, bad)
+
+
+# ---- the smoke run ---------------------------------------------------------------
+
+def run_fixture(root, ids, *extra):
+    cmd = [PY, os.path.join(MUTATE, "mutate.py"), "run", "--root", root,
+           "--profile", os.path.join(root, "profile.json"), "--files", "src/*.c",
+           "--build", "build", "--work", os.path.join(root, "build", "mutate"),
+           "--json", os.path.join(root, "out", "mutation.json"),
+           "--equivalents", os.path.join(root, "equivalents.txt"),
+           "--incidents", os.path.join(root, "incidents.json"),
+           "--jobs", "2", "--timeout-factor", "3", "--timeout-slack", "1", "--ids"] + ids + list(extra)
+    t0 = time.monotonic()
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    return p, time.monotonic() - t0
+
+
+def smoke():
+    root = os.path.join(ARGS.tmp, "fixture")
+    shutil.rmtree(root, ignore_errors=True)
+    shutil.copytree(os.path.join(HERE, "fixture"), root)
+    pts, _, _ = fixture_points(root)
+    want = {"killed": find(pts, "calc_clamp", "ror.lt>ge"),
+            "equivalent": find(pts, "calc_max", "ror.ge>gt"),
+            "survived": find(pts, "calc_add", "call.drop"),
+            "not built": find(pts, "calc_twice", "ret.ok"),
+            "timeout": find(pts, "calc_countdown", "aor.subeq>addeq")}
+    with open(os.path.join(root, "equivalents.txt"), "w") as f:
+        f.write(f"{want['equivalent'].id}  # a == b: both operands are the same value\n")
+    with open(os.path.join(root, "incidents.json"), "w") as f:
+        json.dump({"incidents": {"INC-FX": {"touched": [
+            {"file": "src/calc.c", "functions": ["calc_clamp", "calc_add"]}]}}}, f)
+    ids = [p.id for p in want.values()]
+    p, secs = run_fixture(root, ids)
+    check("smoke: mutate run exits 0", p.returncode == 0, (p.stdout + p.stderr)[-1500:])
+    try:
+        doc = json.load(open(os.path.join(root, "out", "mutation.json")))
+        summ = json.load(open(os.path.join(root, "out", "mutation-summary.json")))
+    except (OSError, ValueError) as e:
+        check("smoke: reports written", False, str(e))
+        return
+    errs = list(validator().iter_errors(doc))
+    check("smoke: mutation.json validates against the mutation-testing-report-schema", not errs,
+          [e.message for e in errs[:3]])
+    got = {m["id"]: m for m in doc["files"]["src/calc.c"]["mutants"]}
+    k = got.get(want["killed"].id, {})
+    check("smoke: the clamp mutant is Killed by the test case covering it",
+          k.get("status") == "Killed" and k.get("killedBy") == ["fixture:clamp"], k)
+    check("smoke: the covering test ran first and alone (coveredBy from gcov, 1 test run)",
+          k.get("coveredBy") == ["fixture:clamp"] and k.get("testsCompleted") == 1, k)
+    e = got.get(want["equivalent"].id, {})
+    check("smoke: the listed equivalent is Ignored and was observed surviving",
+          e.get("status") == "Ignored" and "(observed: Survived)" in e.get("statusReason", ""), e)
+    s = got.get(want["survived"].id, {})
+    check("smoke: the unchecked note() drop Survived", s.get("status") == "Survived", s)
+    c = got.get(want["not built"].id, {})
+    check("smoke: the GC_OK mutant did not build (CompileError, with the compiler's reason)",
+          c.get("status") == "CompileError" and "GC_OK" in c.get("statusReason", ""), c)
+    t = got.get(want["timeout"].id, {})
+    check("smoke: the endless countdown is a Timeout", t.get("status") == "Timeout", t)
+    check("smoke: score counts killed + timeout over those + survived, equivalent and not "
+          "built excluded", summ["score"] == round(200 / 3, 1), summ["score"])
+    check("smoke: per-incident score over its functions",
+          summ["incidents"].get("INC-FX", {}).get("total") == 2
+          and summ["incidents"]["INC-FX"]["score"] == 50.0, summ["incidents"])
+    md = open(os.path.join(root, "out", "mutation.md")).read()
+    check("smoke: the survivors page shows the survivor with its diff",
+          want["survived"].id in md and "-    note(a);" in md and "+    ;" in md)
+    check("smoke: progress shows done/total, kill rate and time left",
+          "[5/5] kill rate" in p.stdout and "min left" in p.stdout, p.stdout[-600:])
+    # Each job's scratch tree is back to the original source and object.
+    bad = []
+    orig = open(os.path.join(root, "src/calc.c"), "rb").read()
+    for job in sorted(glob.glob(os.path.join(root, "build", "mutate", "job*"))):
+        if open(os.path.join(job, "tree", "src/calc.c"), "rb").read() != orig:
+            bad.append(job + ": source")
+        keep = os.path.join(job, "pristine", "src/calc.o")
+        if not os.path.exists(keep) or open(keep, "rb").read() != open(
+                os.path.join(job, "tree", "build", "src/calc.o"), "rb").read():
+            bad.append(job + ": object")
+    check("smoke: after the run every scratch tree holds the original source and object",
+          not bad and glob.glob(os.path.join(root, "build", "mutate", "job*")), bad)
+    check("smoke: the fixture's own source was never written",
+          orig == open(os.path.join(HERE, "fixture", "src/calc.c"), "rb").read())
+    # Resumable/incremental: nothing re-runs; then edit one function.
+    p2, secs2 = run_fixture(root, ids)
+    check("smoke: a second run takes every result from the cache",
+          p2.stdout.count("(cached)") == 5, p2.stdout[-800:])
+    src = open(os.path.join(root, "src/calc.c")).read()
+    src = src.replace("    note(a);\n", "    note(a);\n    note(0);\n").replace(
+        "#include \"calc.h\"\n", "#include \"calc.h\"\n\n")
+    with open(os.path.join(root, "src/calc.c"), "w") as f:
+        f.write(src)
+    pts3, _, _ = fixture_points(root)
+    ids3 = [find(pts3, w.function, w.op).id for w in want.values()]
+    p3, _ = run_fixture(root, ids3)
+    rerun = [ln for ln in p3.stdout.splitlines() if "] kill rate" in ln and "(cached)" not in ln]
+    check("smoke: after an edit of calc_add only its mutant runs again (others cached, "
+          "though their lines moved)", len(rerun) == 1 and "calc_add" in rerun[0],
+          "\n".join(rerun) or p3.stdout[-800:])
+    print(f"smoke: first run {secs:.1f} s, cached run {secs2:.1f} s")
+
+
+def main():
+    global ARGS
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tmp", required=True)
+    ARGS = ap.parse_args()
+    ARGS.tmp = os.path.abspath(ARGS.tmp)
+    shutil.rmtree(ARGS.tmp, ignore_errors=True)
+    os.makedirs(ARGS.tmp)
+    for fn in (unit_points, unit_equivalents, unit_merge_and_schema, unit_profile_targets, smoke):
+        try:
+            fn()
+        except Exception as e:  # a crash of one group is a failure, not the end
+            check(f"{fn.__name__} ran to the end", False, repr(e))
+    passed = sum(results)
+    print(f"{passed} passed, {len(results) - passed} failed")
+    return 0 if passed == len(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
