@@ -95,6 +95,9 @@ static json_t *hr__result(hr__jb *b, const hr_result *r)
         hr__push(b, tags, hr__str(b, r->tags[i]));
     hr__set(b, o, "tags", tags);
     hr__set(b, o, "status", hr__str(b, hr_status_name(r->status)));
+    hr__set(b, o, "passed", json_boolean(hr_status_counts_as_passed(r->status)));
+    hr__set(b, o, "failed", json_boolean(hr_status_is_failure(r->status)));
+    hr__set(b, o, "caught", json_boolean(hr_status_caught(r->status)));
     hr__set(b, o, "message", hr__str(b, r->message));
     hr__set(b, o, "reason", hr__str(b, r->reason));
     if (r->is_load_error) {

@@ -29,6 +29,16 @@ int hr_status_is_failure(hr_status s)
     }
 }
 
+int hr_status_counts_as_passed(hr_status s)
+{
+    return s == HR_PASS || s == HR_XFAIL;
+}
+
+int hr_status_caught(hr_status s)
+{
+    return s == HR_FAIL || s == HR_TIMEOUT || s == HR_CRASH;
+}
+
 void hr_report_init(hr_report *r)
 {
     memset(r, 0, sizeof *r);

@@ -105,6 +105,13 @@ typedef struct hr_totals {
 const char *hr_status_name(hr_status s);
 /* 1 when the status makes the run fail: fail, error, timeout, crash, xpass. */
 int hr_status_is_failure(hr_status s);
+/* The verdicts, decided here once and written into results.json per result
+ * ("passed", "failed", "caught"), so that no later stage decides again:
+ * counts as passed (pass, xfail); caught = the case ran and was judged to
+ * fail an expectation (fail, timeout, crash; not error, xpass or skip), which
+ * is what proves a re-injected bug was noticed. */
+int hr_status_counts_as_passed(hr_status s);
+int hr_status_caught(hr_status s);
 
 void hr_report_init(hr_report *r);
 /* Appends a zeroed result; returns it or NULL when out of memory. The pointer

@@ -222,6 +222,22 @@ def report_never_redecides(tmp):
 
 
 @test
+def case_rows_carry_gapcheck_verdicts(tmp):
+    """Per-case rows (and what the pages count as passed or failing) come from
+    results.json's passed/failed, never from the status string."""
+    prepare(tmp)
+    r = load("results.json")
+    first = r["results"][0]
+    first.update(passed=False, failed=True)          # status still "pass"
+    p = os.path.join(tmp, "verdict-results.json")
+    with open(p, "w") as f:
+        json.dump(r, f)
+    inc = _with_verdict(tmp, lambda v: None, results=p)
+    row = next(c for c in inc["cases"] if c["id"] == first["id"])
+    assert row["status"] == "pass" and row["failed"] and not row["passed"], row
+
+
+@test
 def no_verdict_file_is_not_verified(tmp):
     prepare(tmp)
     inc = gcr_model.build(model_args(tmp, build=tmp))["incidents"][0]

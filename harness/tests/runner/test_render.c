@@ -107,6 +107,19 @@ START_TEST(json_is_valid_and_complete)
     json_t *claim = json_array_get(json_object_get(crash, "claims"), 0);
     ck_assert(json_is_true(json_object_get(claim, "holds")));
     ck_assert_double_eq(json_real_value(json_object_get(claim, "claimed")), 48);
+    /* Verdicts as data, per result, in status order pass, fail, error,
+     * timeout, crash, xfail, xpass, skip: what counts as passed, as failed,
+     * and as a judged failure that catches a bug (not error, xpass, skip). */
+    static const int passed[8] = {1, 0, 0, 0, 0, 1, 0, 0};
+    static const int failed[8] = {0, 1, 1, 1, 1, 0, 1, 0};
+    static const int caught[8] = {0, 1, 0, 1, 1, 0, 0, 0};
+    for (size_t i = 0; i < 8; i++) {
+        json_t *x = json_array_get(results, i);
+        ck_assert_msg(json_is_boolean(json_object_get(x, "passed")), "result %zu: no passed", i);
+        ck_assert_int_eq(json_is_true(json_object_get(x, "passed")), passed[i]);
+        ck_assert_int_eq(json_is_true(json_object_get(x, "failed")), failed[i]);
+        ck_assert_int_eq(json_is_true(json_object_get(x, "caught")), caught[i]);
+    }
     const char *fields[] = {"id", "case_id", "file", "incident", "mode", "status", "message",
                             "seed", "wall_ms", "cpu_ms", "maxrss_kb", "leaks", "metrics",
                             "claims", "signal", "runs", "replay", "tags", "load_error"};
