@@ -51,10 +51,11 @@ include fuzz/fuzz.mk
 include reports/reports.mk
 include mutate/mutate.mk
 
-# The build's own helper scripts (mk/), tested like any part.
+# The build's own helper scripts (mk/) and the CI gate, tested like any part.
 check-mk:
 	@mkdir -p $(BUILD)/check
-	@set -o pipefail; mk/tests/ensure-deps.sh 2>&1 | tee $(BUILD)/check/mk.log
+	@set -o pipefail; { mk/tests/ensure-deps.sh && mk/tests/gate.sh; } 2>&1 \
+	  | tee $(BUILD)/check/mk.log
 
 CHECK_STEPS += check-mk
 .PHONY: check-mk
@@ -65,7 +66,7 @@ all: $(ALL_TARGETS)
 check:
 	@mkdir -p $(BUILD)/check && rm -f $(BUILD)/check/*.log
 	@rc=0; $(MAKE) --no-print-directory -k $(CHECK_STEPS) || rc=$$?; \
-	 ci/check-summary.sh $(BUILD)/check || rc=1; exit $$rc
+	 mk/check-summary.sh $(BUILD)/check || rc=1; exit $$rc
 
 install: $(BUILD)/libgapcheck.a $(BUILD)/libgapcheck.so $(BUILD)/gapcheck.pc
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/gapcheck $(DESTDIR)$(PKGCONFIGDIR)

@@ -3,7 +3,7 @@
 # stored regression and each target's extra inputs (for case_parse every case
 # file of the tree) through the gcc replay drivers, sanitizers on. The
 # targets and their inputs come from fuzz/fuzz.mk (FUZZ_TARGETS), the one list. Writes LOG, which ends with one line
-# "N passed, N failed" (N = files replayed) for ci/check-summary.sh; the
+# "N passed, N failed" (N = files replayed) for mk/check-summary.sh; the
 # drivers' own summaries are prefixed "replay:" so they are not counted twice.
 # Usage: fuzz/replay-all.sh BUILD LOG TARGET[=DIR:GLOB]...
 set -euo pipefail

@@ -80,13 +80,13 @@ define run-memory-tests
 	  CK_FORK=yes CK_DEFAULT_TIMEOUT=120 HC_CASES_DIR=cases $(3) $$t \
 	    > $(2)/memcheck/$$name.out 2>&1 || rc=1; \
 	  grep -hE '^[0-9]+%: Checks|^[0-9]+ passed, ' $(2)/memcheck/$$name.out | tail -n 1; \
-	  ci/memcheck-scan.sh $(2)/memcheck/$$name.out || rc=1; \
+	  mk/memcheck-scan.sh $(2)/memcheck/$$name.out || rc=1; \
 	done; \
 	if $(4) $(2)/gapcheck >/dev/null 2>&1; then \
 	  echo "$(1): small cases through the runner"; \
 	  $(3) $(2)/gapcheck run --jobs 1 --timeout 20 --format json --output $(2)/run \
 	    $(MEMCHECK_CASE_ARGS) cases > $(2)/memcheck/cases.out 2>&1 || rc=1; \
-	  grep -hE '^[0-9]+ passed, ' $(2)/memcheck/cases.out | tail -n 1; ci/memcheck-scan.sh $(2)/memcheck/cases.out || rc=1; \
+	  grep -hE '^[0-9]+ passed, ' $(2)/memcheck/cases.out | tail -n 1; mk/memcheck-scan.sh $(2)/memcheck/cases.out || rc=1; \
 	else echo "$(1): gapcheck runner not buildable yet; cases not run"; fi; \
 	[ "$$rc" = 0 ] && echo "$(1): clean" || { echo "$(1): FAILED (see $(2)/memcheck/*.out)" >&2; exit 1; }
 endef

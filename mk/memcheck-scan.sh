@@ -5,7 +5,7 @@
 # their own), descriptors left open at exit beyond stdio (--track-fds=yes
 # only reports them) and sanitizer reports. Prints what it found; exits 1 if
 # anything, 0 if the output is clean.
-# Usage: ci/memcheck-scan.sh OUTPUT-FILE
+# Usage: mk/memcheck-scan.sh OUTPUT-FILE
 set -euo pipefail
 out=${1:?usage: memcheck-scan.sh OUTPUT-FILE}
 bad=0
