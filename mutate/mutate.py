@@ -223,6 +223,12 @@ def cmd_run(a):
     if errs:
         raise SystemExit("\n".join(errs))
     log(f"mutate: files {len(files)}: {' '.join(files)}")
+    # The bytes the points were found in: every edit is made to them, and the
+    # tree must still hold them when the scratch trees are copied.
+    sources = {}
+    for f in files:
+        with open(os.path.join(a.root, f), "rb") as fh:
+            sources[f] = fh.read()
     points, functions = list_points(a.root, files, prof["parse_args"])
     tests, cmap = build_coverage(a, prof, files)
     covered_by = {}
@@ -247,6 +253,11 @@ def cmd_run(a):
                  for j in range(jobs)]
     with concurrent.futures.ThreadPoolExecutor(jobs) as ex:
         list(ex.map(lambda s: s.setup(), scratches))
+    for f in files:
+        with open(os.path.join(scratches[0].tree, f), "rb") as fh:
+            if fh.read() != sources[f]:
+                raise SystemExit(f"mutate: {f} changed while the campaign was starting; "
+                                 "run it on a tree nobody edits (a separate worktree)")
     t_dry = time.monotonic()
     durations = {}
     for t in tests:
@@ -277,11 +288,6 @@ def cmd_run(a):
                     continue  # a line cut by an interrupted run
                 cache[e["key"]] = e["result"]
     cache_lock = threading.Lock()
-    sources = {}
-    for f in files:
-        with open(os.path.join(a.root, f), "rb") as fh:
-            sources[f] = fh.read()
-
     results = {}
     prog = Progress(len(todo), a.budget)
     per_mutant = [suite_s]

@@ -29,8 +29,8 @@ COV_LDFLAGS := --coverage -Wl,--wrap=_exit $(COV_EXIT_OBJ) -Wl,--no-as-needed -l
 COV_SUB := $(MAKE) --no-print-directory BUILD=$(COV_BUILD) CFLAGS='$(COV_CFLAGS)' \
            LDFLAGS='$(COV_LDFLAGS)'
 # Every test step (unit tests, cases through the runner, fuzz replay) except
-# those that build their own variants, read reports or install.
-COV_STEPS = $(foreach s,$(CHECK_STEPS),$(if $(or $(findstring verify,$(s)),$(findstring reports,$(s)),$(findstring zero-guard,$(s)),$(findstring install,$(s))),,$(s)))
+# those that build their own variants (mutate: its own fixture), read reports or install.
+COV_STEPS = $(foreach s,$(CHECK_STEPS),$(if $(or $(findstring verify,$(s)),$(findstring reports,$(s)),$(findstring zero-guard,$(s)),$(findstring install,$(s)),$(findstring mutate,$(s))),,$(s)))
 LCOV := lcov --quiet --rc lcov_branch_coverage=1
 COV_PATTERNS := '*/engine/src/*' '*/harness/case/*' '*/harness/runner/*'
 

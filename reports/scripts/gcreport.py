@@ -106,6 +106,8 @@ def cmd_verify(a):
           f"{model['timing'].get('regressions')}")
     for inc in model["incidents"]:
         print(f"verify: {inc['id']}: {inc['verdict']}")
+    print("verify: mutation score (latest make mutate): "
+          + gcr_render.mutation_text(model.get("mutation")))
     print(f"verify: wrote {a.out}/index.html, verify.json, junit.xml, "
           + ", ".join(f"{i['id']}.md" for i in model["incidents"]))
     print("verify: " + ("PASS" if s["ok"] else "FAIL"))
