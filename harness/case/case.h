@@ -20,6 +20,7 @@
 #define HC_METRICS_MAX 16
 #define HC_CLAIMS_MAX 8
 #define HC_MESSAGE_MAX 1024
+#define HC_PIDS_MAX 32
 
 /* What the runner needs to know about a case without running it. */
 typedef struct hc_case_info {
@@ -35,6 +36,7 @@ typedef struct hc_case_info {
     char xfail[HC_TEXT_MAX];         /* reason; "" when the case must pass */
     char requires[HC_REQUIRES_MAX][64];
     int nrequires;
+    int mixed_modes;                 /* [run] alternate_mode: rounds of both modes */
 } hc_case_info;
 
 typedef struct hc_case hc_case;
@@ -74,6 +76,13 @@ typedef struct hc_outcome {
     int nmetrics;
     hc_claim claims[HC_CLAIMS_MAX];
     int nclaims;
+    /* What really ran, for the runner to hold against the label: every
+     * distinct process that ran a task (gc_result.pid) over all rounds and
+     * callers. Thread workers show as the case process's own pid (listed
+     * first whenever seen); pool workers as theirs. */
+    int32_t pids[HC_PIDS_MAX];
+    int npids;
+    uint32_t pids_unlisted;          /* distinct pids seen beyond HC_PIDS_MAX */
 } hc_outcome;
 
 /* Parse and validate a case file. On failure returns a negative gc_status and

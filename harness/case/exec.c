@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 static uint64_t now_ns(void)
 {
@@ -229,6 +230,36 @@ static void check_output(hc_outcome *out, const gc_state *st, const hc_output_ex
                    "pattern",
               oe->name, off + i, len, d[off + i], chunk[i]);
         return;
+    }
+}
+
+/* Note every process that ran a task of this call (see hc_outcome.pids). */
+static void note_pids(hc_outcome *out, const gc_result *res, uint32_t n)
+{
+    int32_t self = (int32_t)getpid();
+    for (uint32_t t = 0; t < n; t++) {
+        int32_t pid = res[t].pid;
+        if (pid <= 0)
+            continue;   /* no worker got this task */
+        int known = 0;
+        for (int i = 0; i < out->npids && !known; i++)
+            known = out->pids[i] == pid;
+        if (known)
+            continue;
+        if (pid == self && out->npids > 0) {
+            /* The case's own pid always makes the list: it is the one that
+             * tells thread workers from process workers. */
+            if (out->npids == HC_PIDS_MAX)
+                out->pids_unlisted++;
+            else
+                out->npids++;
+            memmove(&out->pids[1], &out->pids[0], (size_t)(out->npids - 1) * sizeof *out->pids);
+            out->pids[0] = pid;
+        } else if (out->npids < HC_PIDS_MAX) {
+            out->pids[out->npids++] = pid;
+        } else {
+            out->pids_unlisted++;
+        }
     }
 }
 
@@ -456,6 +487,9 @@ static int run_round(hc_run *r, gc_mode mode, hc_outcome *out, double *wall_ms)
         return GC_ESYS;
     }
     *wall_ms = (double)cl[0].ns / 1e6;
+    for (uint32_t i = 0; i < c->callers; i++)
+        if (cl[i].rc == GC_OK)
+            note_pids(out, cl[i].res, c->tasks);
     snprintf(r->run_msg, sizeof r->run_msg, "%s", cl[0].rc != GC_OK ? cl[0].ge.msg : "");
     for (uint32_t i = 0; i < c->callers && out->passed; i++) {
         if (cl[i].rc != r->expect_run) {

@@ -737,6 +737,7 @@ int hc_case_parse(const char *name, const char *text, size_t len, hc_case **out,
         hc__fail(&p, 0, "", GC_ENOMEM, "inih failed (%d)", r);
     if (!p.failed)
         finish(&p);
+    c->info.mixed_modes = c->alternate_mode;
 
     for (size_t i = 0; i < p.nseen; i++)
         free(p.seen[i].key);

@@ -133,6 +133,7 @@ int hr_child_start(hr_child *c, hr_child_fn fn, void *arg, double timeout_s)
     /* Both sides set the group, so that it exists before either relies on it. */
     setpgid(pid, pid);
     c->pid = pid;
+    c->case_pid = pid;
     close(mp[1]);
     close(op[1]);
     c->msg_fd = mp[0];
@@ -239,6 +240,11 @@ int hr_msg_validate(hr_msg *m, size_t len, char *why, size_t whylen)
         HR_BAD("result message with %d claims (max %d)", o->nclaims, HC_CLAIMS_MAX);
     if (o->tasks_ok > o->tasks)
         HR_BAD("result message with %u of %u tasks ok", o->tasks_ok, o->tasks);
+    if (o->npids < 0 || o->npids > HC_PIDS_MAX)
+        HR_BAD("result message with %d pids (max %d)", o->npids, HC_PIDS_MAX);
+    for (int i = 0; i < o->npids; i++)
+        if (o->pids[i] <= 0)
+            HR_BAD("result message with pid %d", (int)o->pids[i]);
 #undef HR_BAD
     /* Strings: terminated whatever the child wrote. */
     hr__force_nul(o->message, sizeof o->message);

@@ -44,6 +44,7 @@ typedef void (*hr_child_fn)(void *arg, hr_msg *msg);
 
 typedef struct hr_child {
     pid_t pid;                     /* 0 when not started or already reaped */
+    pid_t case_pid;                /* the child's pid, kept after reaping */
     int pidfd, msg_fd, out_fd;     /* -1 when closed */
     double start, deadline;        /* hr_now() seconds */
     unsigned char msgbuf[sizeof(hr_msg)];

@@ -158,6 +158,17 @@ static json_t *hr__result(hr__jb *b, const hr_result *r)
         hr__push(b, claims, m);
     }
     hr__set(b, o, "claims", claims);
+    json_t *ran = json_object();
+    if (ran) {
+        hr__set(b, ran, "mode", hr__str(b, r->mode_ran));
+        hr__set(b, ran, "case_pid", r->case_pid ? json_integer(r->case_pid) : json_null());
+        json_t *pids = json_array();
+        for (int i = 0; pids && i < r->npids && i < HC_PIDS_MAX; i++)
+            hr__push(b, pids, json_integer(r->pids[i]));
+        hr__set(b, ran, "pids", pids);
+        hr__set(b, ran, "pids_unlisted", json_integer(r->pids_unlisted));
+    }
+    hr__set(b, o, "ran", ran);
     hr__set(b, o, "replay", hr__str(b, r->replay));
     hr__set(b, o, "output", r->output ? hr__str(b, r->output) : json_null());
     hr__set(b, o, "output_truncated", json_boolean(r->output_truncated));

@@ -70,6 +70,11 @@ typedef struct hr_result {
     int nmetrics;
     hc_claim claims[HC_CLAIMS_MAX];    /* measured: median over runs */
     int nclaims;
+    char mode_ran[24];             /* "thread", "process", "thread+process", "none"; "" not run */
+    int32_t case_pid;              /* the case process of the last run */
+    int32_t pids[HC_PIDS_MAX];     /* processes that ran tasks in the last run */
+    int npids;
+    uint32_t pids_unlisted;
     char replay[8192];             /* exact command that replays this result */
     char *output;                  /* captured stdout+stderr of the last run, owned; may be NULL */
     int output_truncated;

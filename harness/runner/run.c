@@ -45,6 +45,7 @@ typedef struct hr__slot {
     hr_status status;
     char message[HC_MESSAGE_MAX];
     hr_msg last;                   /* last valid message */
+    pid_t last_case_pid;           /* the case process that sent it */
     int have_last;
 } hr__slot;
 
@@ -107,6 +108,41 @@ hr_status hr_classify(const hr_child *c, int allow_leaks, double timeout_s, char
     }
     snprintf(msg, msglen, "%s", m->out.message);
     return HR_PASS;
+}
+
+int hr_mode_check(const hc_outcome *o, int32_t case_pid, gc_mode label, int mixed, char *ran,
+                  size_t ranlen, char *why, size_t whylen)
+{
+    int self = 0, other = o->pids_unlisted > 0;
+    int32_t first_other = 0;
+    for (int i = 0; i < o->npids && i < HC_PIDS_MAX; i++) {
+        if (o->pids[i] == case_pid) {
+            self = 1;
+        } else {
+            other = 1;
+            if (!first_other)
+                first_other = o->pids[i];
+        }
+    }
+    snprintf(ran, ranlen, "%s", self && other ? "thread+process"
+                                : self        ? "thread"
+                                : other       ? "process"
+                                              : "none");
+    why[0] = '\0';
+    const char *name = label == GC_MODE_THREAD ? "thread" : "process";
+    if (mixed) {
+        if ((self || other) && !(label == GC_MODE_THREAD ? self : other))
+            snprintf(why, whylen, "labelled [%s] (mixed modes) but no task ran in %s", name,
+                     label == GC_MODE_THREAD ? "the case process" : "a worker process");
+    } else if (label == GC_MODE_THREAD && other) {
+        snprintf(why, whylen, "labelled [thread] but tasks ran in other processes (pid %d, %d "
+                 "distinct), not in thread workers of the case process (pid %d)",
+                 (int)first_other, o->npids - self + (int)o->pids_unlisted, (int)case_pid);
+    } else if (label == GC_MODE_PROCESS && self) {
+        snprintf(why, whylen, "labelled [process] but tasks ran in the case process itself "
+                 "(pid %d), not in worker processes", (int)case_pid);
+    }
+    return why[0] == '\0';
 }
 
 static int hr__has_tag(const hc_case_info *info, const char *tag)
@@ -277,6 +313,19 @@ static int hr__end_run(hr__ctx *x, hr__slot *s, hr_result *r)
     int k = s->run;
     s->status = hr_classify(c, hr__has_tag(j->info, HR_TAG_ALLOW_LEAKS), s->timeout_s,
                             s->message, sizeof s->message);
+    /* Judged by the runner, not the case: the pids that ran the tasks must
+     * say the same mode as the label. */
+    if (c->msg_valid && (s->status == HR_PASS || s->status == HR_FAIL)) {
+        char ran[24], why[320];
+        if (!hr_mode_check(&c->msg.out, (int32_t)c->case_pid, j->mode, j->info->mixed_modes,
+                           ran, sizeof ran, why, sizeof why)) {
+            char prev[HC_MESSAGE_MAX];
+            snprintf(prev, sizeof prev, "%s", s->message);
+            snprintf(s->message, sizeof s->message, "%s%s%.600s", why,
+                     s->status == HR_FAIL ? "; also " : "", s->status == HR_FAIL ? prev : "");
+            s->status = HR_FAIL;
+        }
+    }
     s->wall[k] = c->msg_valid ? c->msg.run_ms : c->wall_ms;
     s->cpu[k] = (double)(c->ru.ru_utime.tv_sec + c->ru.ru_stime.tv_sec) * 1000.0 +
                 (double)(c->ru.ru_utime.tv_usec + c->ru.ru_stime.tv_usec) / 1000.0;
@@ -284,6 +333,7 @@ static int hr__end_run(hr__ctx *x, hr__slot *s, hr_result *r)
         s->maxrss = c->ru.ru_maxrss;
     if (c->msg_valid) {
         s->last = c->msg;
+        s->last_case_pid = c->case_pid;
         s->have_last = 1;
         for (int m = 0; m < c->msg.out.nmetrics; m++)
             s->met[m * x->o->repeat + k] = c->msg.out.metrics[m].value;
@@ -326,6 +376,13 @@ static void hr__end_job(hr__ctx *x, hr__slot *s, hr_result *r)
             r->metrics[m] = o->metrics[m];
             r->metrics[m].value = hr__median_finite(&s->met[m * x->o->repeat], n, s->scratch);
         }
+        r->case_pid = (int32_t)s->last_case_pid;
+        r->npids = o->npids;
+        memcpy(r->pids, o->pids, sizeof r->pids);
+        r->pids_unlisted = o->pids_unlisted;
+        char why[320];
+        hr_mode_check(o, r->case_pid, j->mode, j->info->mixed_modes, r->mode_ran,
+                      sizeof r->mode_ran, why, sizeof why);
         r->nclaims = o->nclaims;
         for (int m = 0; m < o->nclaims; m++) {
             r->claims[m] = o->claims[m];

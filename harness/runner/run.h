@@ -27,6 +27,17 @@
  * (out of memory). Results are written into rep. */
 int hr_run(const hr_opts *o, const hr_plan *plan, hr_report *rep, FILE *out);
 
+/* The mode on the label against what really ran (exported for tests): from
+ * the pids that ran tasks (hc_outcome.pids) and the case process's pid, as
+ * the runner itself forked it. Thread workers run in the case process, pool
+ * workers in other processes; `mixed` ([run] alternate_mode) allows both,
+ * as long as the label's own mode ran. Writes "thread", "process",
+ * "thread+process" or "none" into ran; returns 1 when label and reality
+ * agree, else 0 with why. A task no worker got names no pid, so a run in
+ * which nothing ran contradicts no label. */
+int hr_mode_check(const hc_outcome *o, int32_t case_pid, gc_mode label, int mixed, char *ran,
+                  size_t ranlen, char *why, size_t whylen);
+
 /* Turn one finished child into a status and message (exported for tests).
  * allow_leaks: leaks are reported but do not fail. */
 hr_status hr_classify(const hr_child *c, int allow_leaks, double timeout_s, char *msg,

@@ -232,6 +232,71 @@ START_TEST(classify_leaks_and_failures)
 }
 END_TEST
 
+/* The runner, not the case, holds the label against the pids that ran. */
+START_TEST(mode_on_the_label_is_the_mode_that_ran)
+{
+    hc_outcome o;
+    char ran[24], why[320];
+    memset(&o, 0, sizeof o);
+    /* Nothing ran (every task refused before a worker got it): no contradiction. */
+    ck_assert_int_eq(hr_mode_check(&o, 100, GC_MODE_PROCESS, 0, ran, sizeof ran, why, sizeof why), 1);
+    ck_assert_str_eq(ran, "none");
+    /* Thread workers: the case process itself. */
+    o.npids = 1;
+    o.pids[0] = 100;
+    ck_assert_int_eq(hr_mode_check(&o, 100, GC_MODE_THREAD, 0, ran, sizeof ran, why, sizeof why), 1);
+    ck_assert_str_eq(ran, "thread");
+    ck_assert_int_eq(hr_mode_check(&o, 100, GC_MODE_PROCESS, 0, ran, sizeof ran, why, sizeof why), 0);
+    ck_assert_ptr_nonnull(strstr(why, "labelled [process] but tasks ran in the case process"));
+    /* Pool workers: other processes. */
+    o.npids = 2;
+    o.pids[0] = 101;
+    o.pids[1] = 102;
+    ck_assert_int_eq(hr_mode_check(&o, 100, GC_MODE_PROCESS, 0, ran, sizeof ran, why, sizeof why), 1);
+    ck_assert_str_eq(ran, "process");
+    ck_assert_int_eq(hr_mode_check(&o, 100, GC_MODE_THREAD, 0, ran, sizeof ran, why, sizeof why), 0);
+    ck_assert_ptr_nonnull(strstr(why, "labelled [thread] but tasks ran in other processes (pid 101"));
+    /* Only unlisted pids (more than HC_PIDS_MAX): still other processes. */
+    o.npids = 0;
+    o.pids_unlisted = 40;
+    ck_assert_int_eq(hr_mode_check(&o, 100, GC_MODE_THREAD, 0, ran, sizeof ran, why, sizeof why), 0);
+    o.pids_unlisted = 0;
+    /* Both: only a mixed-mode case may show both, and its label's mode must be among them. */
+    o.npids = 2;
+    o.pids[0] = 100;
+    o.pids[1] = 101;
+    ck_assert_int_eq(hr_mode_check(&o, 100, GC_MODE_THREAD, 0, ran, sizeof ran, why, sizeof why), 0);
+    ck_assert_int_eq(hr_mode_check(&o, 100, GC_MODE_PROCESS, 0, ran, sizeof ran, why, sizeof why), 0);
+    ck_assert_int_eq(hr_mode_check(&o, 100, GC_MODE_THREAD, 1, ran, sizeof ran, why, sizeof why), 1);
+    ck_assert_str_eq(ran, "thread+process");
+    o.npids = 1;
+    o.pids[0] = 101;
+    ck_assert_int_eq(hr_mode_check(&o, 100, GC_MODE_THREAD, 1, ran, sizeof ran, why, sizeof why), 0);
+    ck_assert_ptr_nonnull(strstr(why, "(mixed modes) but no task ran in the case process"));
+    ck_assert_int_eq(hr_mode_check(&o, 100, GC_MODE_PROCESS, 1, ran, sizeof ran, why, sizeof why), 1);
+}
+END_TEST
+
+/* A child that reports a pid of 0 or below, or too many, is not believed. */
+START_TEST(message_with_bad_pids_is_refused)
+{
+    hr_msg m;
+    char why[160];
+    memset(&m, 0, sizeof m);
+    m.magic = m.magic_end = HR_MSG_MAGIC;
+    m.version = HR_MSG_VERSION;
+    m.size = sizeof m;
+    ck_assert_int_eq(hr_msg_validate(&m, sizeof m, why, sizeof why), 0);
+    m.out.npids = HC_PIDS_MAX + 1;
+    ck_assert_int_eq(hr_msg_validate(&m, sizeof m, why, sizeof why), -1);
+    m.out.npids = 1;
+    m.out.pids[0] = 0;
+    ck_assert_int_eq(hr_msg_validate(&m, sizeof m, why, sizeof why), -1);
+    m.out.pids[0] = 7;
+    ck_assert_int_eq(hr_msg_validate(&m, sizeof m, why, sizeof why), 0);
+}
+END_TEST
+
 START_TEST(leaks_counted_from_proc)
 {
     hr_leaks before, after, d;
@@ -282,6 +347,8 @@ Suite *suite_runner_isolate(void)
     tcase_add_test(tc, no_result_and_garbage_are_errors);
     tcase_add_test(tc, message_validation);
     tcase_add_test(tc, classify_leaks_and_failures);
+    tcase_add_test(tc, mode_on_the_label_is_the_mode_that_ran);
+    tcase_add_test(tc, message_with_bad_pids_is_refused);
     tcase_add_test(tc, leaks_counted_from_proc);
     suite_add_tcase(s, tc);
     return s;
