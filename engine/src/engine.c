@@ -1,7 +1,7 @@
 /* The engine object: the registry of named processes with their contracts,
  * the configuration, validation rules, event subscribers and outbox sink the
  * commit path uses, the one routine that runs a process on a context (shared
- * by thread and process workers), and the engine's lifetime (the pool is
+ * by thread and process workers), and the engine's lifetime (both pools are
  * released here). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +51,7 @@ void gc_engine_free(gc_engine *e)
     if (!e)
         return;
     gc__pool_free(e->pool);
+    gc__tpool_free(NULL, e->tpool);
     for (size_t i = 0; i < e->nprocs; i++)
         proc_release(&e->procs[i]);
     free(e->procs);
@@ -336,5 +337,7 @@ void gc_engine_pool_stop(gc_engine *e)
     gc__pool_free(e->pool);
     e->pool = NULL;
     e->stats.workers_live = 0;
+    gc__tpool_free(e, e->tpool);
+    e->tpool = NULL;
     pthread_mutex_unlock(&e->lock);
 }

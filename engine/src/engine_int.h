@@ -19,6 +19,7 @@ typedef struct gc__proc {
 } gc__proc;
 
 typedef struct gc__pool gc__pool;
+typedef struct gc__tpool gc__tpool;
 
 /* A validation rule on one key: an integer range, or a check function. */
 typedef struct gc__rule {
@@ -44,6 +45,7 @@ struct gc_engine {
     size_t nprocs;
     uint64_t registry_version;  /* bumped by every registration */
     gc__pool *pool;             /* NULL until the first process-mode run */
+    gc__tpool *tpool;           /* NULL until the first thread-mode run */
     gc_engine_stats stats;
     gc_config cfg;              /* copied into every context by the factory */
     gc__rule *rules;
@@ -70,6 +72,15 @@ typedef struct gc__commit gc__commit;
 int gc__pool_run(gc_engine *e, gc__commit *cm, const gc__proc *p, const gc_exec_opts *opts,
                  gc_result *results, gc_err *err);
 void gc__pool_free(gc__pool *pool);
+
+/* The thread pool (tpool.c): wakes min(n, threads it could start) kept
+ * threads, each calling fn(arg, slot) with its own slot 0..n-1, and returns
+ * when every one has returned (the caller's thread calls fn(arg, 0) itself
+ * when no thread can start). Caller holds e->lock. Free joins every thread
+ * (e may be NULL: no stats to update). */
+int gc__tpool_run(gc_engine *e, uint32_t n, void (*fn)(void *arg, int slot), void *arg,
+                  gc_err *err);
+void gc__tpool_free(gc_engine *e, gc__tpool *tp);
 
 /* The worker loop (worker.c): serves tasks on sock until EOF; never returns. */
 void gc__worker_main(const gc_engine *e, int sock, int slot, pid_t parent)

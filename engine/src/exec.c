@@ -1,5 +1,6 @@
-/* execute_parallel: validates a run, then hands it to thread workers (here)
- * or to the process pool (pool.c). Both build every task's context with the
+/* execute_parallel: validates a run, then hands it to thread workers (the
+ * kept threads of tpool.c, running the task loop here) or to the process
+ * pool (pool.c). Both build every task's context with the
  * one factory, gc_ctx_from_state: there is no second path that could forget
  * a zone. Thread workers share the main process's read-only mapping, so the
  * kernel's seals protect the zone from them as well; what a thread cannot do
@@ -28,11 +29,6 @@ typedef struct thread_run {
     atomic_uint next;
 } thread_run;
 
-typedef struct thread_slot {
-    thread_run *run;
-    int slot;
-} thread_slot;
-
 static void thread_task(thread_run *run, int slot, uint32_t t)
 {
     gc_result *r = &run->results[t];
@@ -59,45 +55,25 @@ static void thread_task(thread_run *run, int slot, uint32_t t)
     r->wall_ns = gc__now_ns() - t0;
 }
 
-static void *thread_main(void *arg)
+/* What every woken thread of the pool runs: tasks until none is left. */
+static void thread_work(void *arg, int slot)
 {
-    thread_slot *ts = arg;
+    thread_run *run = arg;
     for (;;) {
-        unsigned t = atomic_fetch_add(&ts->run->next, 1u);
-        if (t >= ts->run->opts->tasks)
+        unsigned t = atomic_fetch_add(&run->next, 1u);
+        if (t >= run->opts->tasks)
             break;
-        thread_task(ts->run, ts->slot, t);
+        thread_task(run, slot, t);
     }
-    return NULL;
 }
 
-static int run_threads(gc__commit *cm, const gc__proc *p, const gc_exec_opts *opts,
+static int run_threads(gc_engine *e, gc__commit *cm, const gc__proc *p, const gc_exec_opts *opts,
                        gc_result *results, gc_err *err)
 {
     thread_run run = {.cm = cm, .proc = p, .opts = opts, .results = results};
     atomic_init(&run.next, 0u);
     uint32_t n = opts->workers < opts->tasks ? opts->workers : opts->tasks;
-    pthread_t *tid = calloc(n, sizeof *tid);
-    thread_slot *slots = calloc(n, sizeof *slots);
-    if (!tid || !slots) {
-        free(tid);
-        free(slots);
-        return gc_err_set(err, GC_ENOMEM, "threads: out of memory for %u workers", n);
-    }
-    uint32_t started = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        slots[i] = (thread_slot){.run = &run, .slot = (int)i};
-        if (pthread_create(&tid[started], NULL, thread_main, &slots[i]) != 0)
-            break;
-        started++;
-    }
-    if (started == 0)
-        thread_main(&slots[0]);   /* no thread could start: the caller's thread works */
-    for (uint32_t i = 0; i < started; i++)
-        pthread_join(tid[i], NULL);
-    free(tid);
-    free(slots);
-    return GC_OK;
+    return gc__tpool_run(e, n, thread_work, &run, err);
 }
 
 static int check_opts(const gc_exec_opts *o, gc_err *err)
@@ -154,7 +130,7 @@ int gc_execute_parallel(gc_engine *e, gc_state *st, const gc_exec_opts *opts,
     if (rc != GC_OK)
         goto out;
     if (opts->mode == GC_MODE_THREAD)
-        rc = run_threads(&cm, p, opts, results, err);
+        rc = run_threads(e, &cm, p, opts, results, err);
     else
         rc = gc__pool_run(e, &cm, p, opts, results, err);
     gc__commit_end(&cm);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -678,6 +679,113 @@ START_TEST(worker_refuses_entry_outside_received_file)
 }
 END_TEST
 
+
+/* ---- thread mode's kept threads ------------------------------------------------ */
+
+/* Threads of this process, from /proc/self/task. */
+static int thread_count(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    ck_assert_ptr_nonnull(d);
+    int n = 0;
+    for (struct dirent *de; (de = readdir(d));)
+        n += de->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+/* The kernel's id of the thread that runs the task. */
+static int proc_tid(gc_ctx *ctx, gc_proc_out *out)
+{
+    (void)ctx;
+    out->value = (int64_t)syscall(SYS_gettid);
+    return GC_OK;
+}
+
+START_TEST(threads_are_kept_across_runs_and_joined_at_free)
+{
+    int base = thread_count();
+    fixture f;
+    fx_open(&f, 0);
+    gc_err err;
+    ck_assert_int_eq(gc_engine_register(f.e, "tid", proc_tid, NULL, &err), GC_OK);
+    gc_contract c = {.heavy_reads = ab, .n_heavy_reads = 2};
+    ck_assert_int_eq(fx_run(&f, "checksum", GC_MODE_THREAD, 3, 12, 0, &c), GC_OK);
+    gc_engine_stats s;
+    gc_engine_stats_get(f.e, &s);
+    ck_assert_uint_eq(s.threads_started, 3);
+    ck_assert_uint_eq(s.threads_live, 3);
+    ck_assert_int_eq(thread_count(), base + 3);
+    /* One task on one worker, three times: the same kept thread runs it,
+     * never the caller's, and no thread starts. */
+    int64_t tid0 = 0;
+    for (int round = 0; round < 3; round++) {
+        ck_assert_int_eq(fx_run(&f, "tid", GC_MODE_THREAD, 1, 1, 0, NULL), GC_OK);
+        ck_assert_int_eq(f.res[0].status, GC_OK);
+        ck_assert_int_ne(f.res[0].value, (int64_t)syscall(SYS_gettid));
+        if (round == 0)
+            tid0 = f.res[0].value;
+        ck_assert_int_eq(f.res[0].value, tid0);
+    }
+    ck_assert_int_eq(fx_run(&f, "checksum", GC_MODE_THREAD, 2, 8, 0, &c), GC_OK);
+    for (int t = 0; t < 8; t++)
+        ck_assert_uint_eq((uint64_t)f.res[t].value, tu_checksum(f.st, ab, 2));
+    gc_engine_stats_get(f.e, &s);
+    ck_assert_uint_eq(s.threads_started, 3);
+    ck_assert_uint_eq(s.thread_runs, 5);
+    /* More workers than kept: only the missing ones start. */
+    ck_assert_int_eq(fx_run(&f, "checksum", GC_MODE_THREAD, 5, 10, 0, &c), GC_OK);
+    gc_engine_stats_get(f.e, &s);
+    ck_assert_uint_eq(s.threads_started, 5);
+    ck_assert_int_eq(thread_count(), base + 5);
+    /* Stopping the pools joins them; the next run starts them again. */
+    gc_engine_pool_stop(f.e);
+    gc_engine_stats_get(f.e, &s);
+    ck_assert_uint_eq(s.threads_live, 0);
+    ck_assert_int_eq(thread_count(), base);
+    ck_assert_int_eq(fx_run(&f, "checksum", GC_MODE_THREAD, 2, 4, 0, &c), GC_OK);
+    ck_assert_int_eq(thread_count(), base + 2);
+    fx_close(&f);
+    ck_assert_int_eq(thread_count(), base);
+}
+END_TEST
+
+/* Late tasks keep their meaning on kept threads: a cooperative one stops at
+ * its deadline, a non-cooperative one is reported ETIMEOUT when it returns,
+ * a destructive one is refused; and the same threads serve the next run. */
+START_TEST(kept_threads_keep_failure_semantics)
+{
+    fixture f;
+    fx_open(&f, 0);
+    gc_err err;
+    ck_assert_int_eq(gc_state_set_int(f.st, "ms", 300, &err), GC_OK);
+    static const char *const dom[] = {"ms"};
+    gc_contract cd = {.domain_reads = dom, .n_domain_reads = 1};
+    gc_contract c = {.heavy_reads = ab, .n_heavy_reads = 2};
+    ck_assert_int_eq(fx_run(&f, "checksum", GC_MODE_THREAD, 2, 2, 0, &c), GC_OK);
+    static const char *const late[] = {"sleep", "spin", "block"};
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert_int_eq(fx_run(&f, late[i], GC_MODE_THREAD, 2, 2, 50, &cd), GC_OK);
+        for (int t = 0; t < 2; t++)
+            ck_assert_msg(f.res[t].status == GC_ETIMEOUT, "%s task %d: %s %s", late[i], t,
+                          gc_status_name(f.res[t].status), f.res[t].text);
+    }
+    /* sleep watches its deadline: it stopped long before its 300 ms. */
+    ck_assert_int_eq(fx_run(&f, "sleep", GC_MODE_THREAD, 1, 1, 50, &cd), GC_OK);
+    ck_assert_uint_lt(f.res[0].wall_ns, 250000000ull);
+    ck_assert_int_eq(fx_run(&f, "crash", GC_MODE_THREAD, 2, 2, 0, NULL), GC_OK);
+    ck_assert_int_eq(f.res[0].status, GC_EUNSUPPORTED);
+    ck_assert_int_eq(fx_run(&f, "checksum", GC_MODE_THREAD, 2, 6, 0, &c), GC_OK);
+    for (int t = 0; t < 6; t++)
+        ck_assert_uint_eq((uint64_t)f.res[t].value, tu_checksum(f.st, ab, 2));
+    gc_engine_stats s;
+    gc_engine_stats_get(f.e, &s);
+    ck_assert_uint_eq(s.threads_started, 2);
+    ck_assert_uint_eq(s.threads_live, 2);
+    fx_close(&f);
+}
+END_TEST
+
 /* A deadline 2^31 ms or more ahead must still be a finite wait: an int
  * overflow would give poll a negative timeout, which means "forever". */
 START_TEST(poll_timeout_never_overflows_into_forever)
@@ -727,6 +835,8 @@ Suite *suite_exec(void)
     tcase_add_test(pc, zones_are_anonymous);
     tcase_add_test(pc, worker_refuses_entry_outside_received_file);
     tcase_add_test(pc, poll_timeout_never_overflows_into_forever);
+    tcase_add_test(pc, threads_are_kept_across_runs_and_joined_at_free);
+    tcase_add_test(pc, kept_threads_keep_failure_semantics);
     suite_add_tcase(s, pc);
     TCase *sc = tcase_create("soak");
     tcase_set_timeout(sc, 120);

@@ -1,7 +1,7 @@
 /* gapcheck engine: process registry and execute_parallel.
  *
- * An engine holds named processes (C functions with a contract) and a
- * persistent pool of pre-forked worker processes. gc_execute_parallel runs a
+ * An engine holds named processes (C functions with a contract), a
+ * persistent pool of pre-forked worker processes and one of kept threads. gc_execute_parallel runs a
  * process over N tasks on W workers, as threads or as pooled processes, and
  * returns one gc_result per task. Every worker's context comes from the one
  * factory (gc_ctx_from_state); process workers receive it encoded with the
@@ -86,12 +86,17 @@ typedef struct gc_engine_stats {
     uint64_t workers_replaced;    /* of which replacements of dead workers */
     uint64_t dispatches;          /* tasks sent to pool workers */
     uint32_t workers_live;        /* pool processes alive now */
+    /* Thread mode keeps its threads too: started ever, alive now, and runs
+     * that woke kept threads (a warm run starts none). */
+    uint64_t threads_started;
+    uint32_t threads_live;
+    uint64_t thread_runs;
 } gc_engine_stats;
 
 typedef struct gc_engine gc_engine;
 
 int gc_engine_new(gc_engine **out, gc_err *err);
-/* Stops and reaps the pool; releases everything. */
+/* Stops and reaps the pool, joins the kept threads; releases everything. */
 void gc_engine_free(gc_engine *e);
 
 /* Register a process; the contract is copied. Names per gc_name_check. */
@@ -123,7 +128,8 @@ int gc_engine_subscribe(gc_engine *e, const char *topic, gc_delivery_fn fn, void
 int gc_engine_set_outbox(gc_engine *e, gc_delivery_fn fn, void *arg, gc_err *err);
 
 void gc_engine_stats_get(gc_engine *e, gc_engine_stats *out);
-/* Stop all pool workers now (they are started again on demand). */
+/* Stop all pool workers and join all kept threads now (both are started
+ * again on demand). */
 void gc_engine_pool_stop(gc_engine *e);
 
 #ifdef __cplusplus
