@@ -20,7 +20,10 @@ VERSION := 0.1.0
 # Project flags come first so that a user's CFLAGS can override them.
 GC_WARN := -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wvla
-GC_CPPFLAGS := -D_GNU_SOURCE -Iengine/include -Iengine/src
+# Only the public headers are on every part's path; each part adds its own
+# (engine/src for the engine and its white-box tests, harness/case for the
+# runner, ...), so a part cannot include another's insides by accident.
+GC_CPPFLAGS := -D_GNU_SOURCE -Iengine/include
 GC_CFLAGS := -std=c11 $(GC_WARN) -fPIC -pthread
 ALL_CFLAGS = $(GC_CPPFLAGS) $(CPPFLAGS) $(GC_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = -pthread $(LDFLAGS)
@@ -73,7 +76,7 @@ install: $(BUILD)/libgapcheck.a $(BUILD)/libgapcheck.so $(BUILD)/gapcheck.pc
 	install -m 644 $(BUILD)/libgapcheck.a $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(BUILD)/libgapcheck.so $(DESTDIR)$(LIBDIR)/libgapcheck.so.$(VERSION)
 	ln -sf libgapcheck.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libgapcheck.so
-	install -m 644 engine/include/gapcheck/*.h $(DESTDIR)$(INCLUDEDIR)/gapcheck/
+	install -m 644 $(GC_PUBLIC_HEADERS) $(DESTDIR)$(INCLUDEDIR)/gapcheck/
 	install -m 644 $(BUILD)/gapcheck.pc $(DESTDIR)$(PKGCONFIGDIR)/
 
 $(BUILD)/gapcheck.pc: engine/gapcheck.pc.in Makefile

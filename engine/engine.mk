@@ -5,6 +5,15 @@ ENGINE_TEST_SRC := $(sort $(wildcard engine/tests/*.c))
 ENGINE_TEST_OBJ := $(ENGINE_TEST_SRC:%.c=$(BUILD)/%.o)
 ENGINE_TESTS := $(BUILD)/engine/tests/engine_tests
 
+# The installed API: documented and stable. wire.h stays out: it is the
+# engine's protocol between main process and workers (tests and fuzz targets
+# include it by name). builtins.h and census.h are in: cases and users' own
+# tests use the built-ins and the leak census through them.
+GC_PUBLIC_HEADERS := $(filter-out engine/include/gapcheck/wire.h,$(sort $(wildcard engine/include/gapcheck/*.h)))
+
+# The engine and its white-box tests may use the engine's insides.
+$(ENGINE_OBJ): ALL_CFLAGS += -Iengine/src
+
 $(BUILD)/libgapcheck.a: $(ENGINE_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
@@ -12,7 +21,7 @@ $(BUILD)/libgapcheck.a: $(ENGINE_OBJ)
 $(BUILD)/libgapcheck.so: $(ENGINE_OBJ)
 	$(CC) -shared -Wl,-soname,libgapcheck.so.$(VERSION) $(ALL_LDFLAGS) -o $@ $^
 
-$(ENGINE_TEST_OBJ): ALL_CFLAGS += $(CHECK_CFLAGS) -Itestkit
+$(ENGINE_TEST_OBJ): ALL_CFLAGS += $(CHECK_CFLAGS) -Itestkit -Iengine/src
 $(ENGINE_TESTS): $(ENGINE_TEST_OBJ) $(BUILD)/testkit/runner.o $(BUILD)/libgapcheck.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $(ENGINE_TEST_OBJ) $(BUILD)/testkit/runner.o $(BUILD)/libgapcheck.a $(CHECK_LIBS)
 
@@ -56,6 +65,15 @@ check-install:
 	 $(CC) -std=c11 -Wall -Wextra engine/tests/install/consumer.c \
 	   $$(env $$pc pkg-config --cflags --libs gapcheck) -pthread -o $(BUILD)/install-consumer && \
 	 LD_LIBRARY_PATH=$(INSTALL_STAGE)/usr/local/lib $(BUILD)/install-consumer 2>&1 | tee $(BUILD)/check/install.log
+	@# Exactly the public headers are installed, and each compiles on its own.
+	@inc=$(INSTALL_STAGE)/usr/local/include/gapcheck; \
+	 want="$(notdir $(GC_PUBLIC_HEADERS))"; have=$$(cd $$inc && ls | tr '\n' ' '); \
+	 [ "$$(echo $$want)" = "$$(echo $$have)" ] || \
+	   { echo "check-install: installed headers '$$have', want '$$want'"; echo "0 passed, 1 failed" >> $(BUILD)/check/install.log; exit 1; }; \
+	 for h in $$want; do \
+	   echo "#include <gapcheck/$$h>" | $(CC) -std=c11 -Wall -Werror -fsyntax-only -I$(INSTALL_STAGE)/usr/local/include -x c - || \
+	     { echo "check-install: $$h does not compile alone"; echo "0 passed, 1 failed" >> $(BUILD)/check/install.log; exit 1; }; \
+	 done
 
 CHECK_STEPS += check-install
 .PHONY: check-install

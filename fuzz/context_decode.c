@@ -21,6 +21,7 @@
 
 #include "fz.h"
 #include "gapcheck/gapcheck.h"
+#include "gapcheck/wire.h"
 
 /* The manifest as we wrote it (host order, zone.c's layout: head of 48
  * bytes, entries of 88), read independently of the engine's own structs. */

@@ -26,6 +26,7 @@
 
 #include "fz.h"
 #include "gapcheck/gapcheck.h"
+#include "gapcheck/wire.h"
 
 static const char *const pool[] = {FZF_NAME_POOL};
 #define POOL_N (sizeof pool / sizeof pool[0])

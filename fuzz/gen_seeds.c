@@ -19,6 +19,7 @@
 #include "fz.h"
 #include "wset_int.h"
 #include "gapcheck/gapcheck.h"
+#include "gapcheck/wire.h"
 
 static const char *outdir;
 

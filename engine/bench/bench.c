@@ -22,29 +22,24 @@
 
 #define MiB (1024ull * 1024ull)
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
 
 typedef struct stat_ns {
     double median, min;
     int n;
 } stat_ns;
 
-static stat_ns summarize(uint64_t *v, int n)
+/* The median and minimum of n nanosecond figures (gc_median sorts its copy). */
+static stat_ns summarize(const uint64_t *v, int n)
 {
-    qsort(v, (size_t)n, sizeof *v, cmp_u64);
-    stat_ns s = {.n = n, .min = (double)v[0]};
-    s.median = n % 2 ? (double)v[n / 2] : ((double)v[n / 2 - 1] + (double)v[n / 2]) / 2.0;
+    stat_ns s = {.n = n};
+    double *d = malloc((size_t)(n > 0 ? n : 1) * sizeof *d);
+    if (!d)
+        return s;
+    for (int i = 0; i < n; i++)
+        d[i] = (double)v[i];
+    s.median = gc_median(d, (size_t)n);
+    s.min = n > 0 ? d[0] : 0;
+    free(d);
     return s;
 }
 
@@ -84,10 +79,10 @@ static uint64_t run_one(gc_engine *e, gc_state *st, const char *proc, gc_mode mo
     gc_exec_opts o = {.process = proc, .mode = mode, .workers = 1, .tasks = 1,
                       .contract = &data_contract};
     gc_err err;
-    uint64_t t0 = now_ns();
+    uint64_t t0 = gc_now_ns();
     if (gc_execute_parallel(e, st, &o, r, &err) != GC_OK)
         die("execute_parallel", &err);
-    uint64_t t1 = now_ns();
+    uint64_t t1 = gc_now_ns();
     if (r->status != GC_OK) {
         fprintf(stderr, "bench: task failed: %s %s\n", gc_status_name(r->status), r->text);
         exit(1);
@@ -144,9 +139,9 @@ static stat_ns main_read(const gc_state *st, int reps)
     gc_zone_read(gc_state_heavy(st), "data", &d, &n, NULL);
     volatile uint64_t sink = gc_sum64(d, n);   /* warm the page tables */
     for (int i = 0; i < reps; i++) {
-        uint64_t t0 = now_ns();
+        uint64_t t0 = gc_now_ns();
         sink += gc_sum64(d, n);
-        v[i] = now_ns() - t0;
+        v[i] = gc_now_ns() - t0;
     }
     (void)sink;
     return summarize(v, reps);
@@ -184,7 +179,7 @@ static stat_ns pipe_copy(uint64_t len, int reps)
         }
         close(data[0]);
         close(ack[1]);
-        uint64_t t0 = now_ns(), sent = 0;
+        uint64_t t0 = gc_now_ns(), sent = 0;
         while (sent < len) {
             ssize_t k = write(data[1], src + sent, len - sent);
             if (k <= 0)
@@ -194,7 +189,7 @@ static stat_ns pipe_copy(uint64_t len, int reps)
         char c = 0;
         if (read(ack[0], &c, 1) != 1 || c != 'y')
             die("pipe child did not receive everything", NULL);
-        v[i] = now_ns() - t0;
+        v[i] = gc_now_ns() - t0;
         close(data[1]);
         close(ack[0]);
         int ws;

@@ -29,6 +29,8 @@ static int count_fds(gc_census *out)
         if (fd == self || (rlim_t)fd >= limit)
             continue;
         out->fds++;
+        if (fd + 1 > out->fd_top)
+            out->fd_top = fd + 1;
         char link[64], target[256];
         snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
         ssize_t n = readlink(link, target, sizeof target - 1);
@@ -64,11 +66,13 @@ static int read_rss(gc_census *out)
     if (!f)
         return -1;
     char line[256];
-    int found = 0;
-    while (!found && fgets(line, sizeof line, f))
-        found = sscanf(line, "VmRSS: %ld kB", &out->rss_kb) == 1;
+    int rss = 0, vm = 0;
+    while (!(rss && vm) && fgets(line, sizeof line, f)) {
+        rss |= sscanf(line, "VmRSS: %ld kB", &out->rss_kb) == 1;
+        vm |= sscanf(line, "VmSize: %ld kB", &out->vm_kb) == 1;
+    }
     fclose(f);
-    return found ? 0 : -1;
+    return rss && vm ? 0 : -1;
 }
 
 static int count_children(gc_census *out)
@@ -98,6 +102,12 @@ static int count_children(gc_census *out)
     }
     closedir(d);
     return rc;
+}
+
+int gc_census_under_valgrind(void)
+{
+    const char *preload = getenv("LD_PRELOAD");
+    return preload && strstr(preload, "vgpreload") != NULL;
 }
 
 int gc_census_take(gc_census *out)

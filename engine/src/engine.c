@@ -13,13 +13,6 @@
 #include "gapcheck/status.h"
 #include "gapcheck/value.h"
 
-uint64_t gc__now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 int gc_engine_new(gc_engine **out, gc_err *err)
 {
     *out = NULL;

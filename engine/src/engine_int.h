@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "gapcheck/engine.h"
+#include "gapcheck/measure.h"
 
 /* A registered process with its own copy of its contract. */
 typedef struct gc__proc {
@@ -92,7 +93,8 @@ void gc__worker_main(const gc_engine *e, int sock, int slot, pid_t parent)
 int gc__worker_holds_fd(int fd);
 int gc__worker_holds_addr(uintptr_t addr);
 
-uint64_t gc__now_ns(void);
+/* The engine's clock is the public one (measure.h). */
+#define gc__now_ns gc_now_ns
 
 /* The poll(2) timeout that wakes at deadline_ns (0: no deadline, -1 = wait
  * for an event); never negative for a deadline, however far away. */

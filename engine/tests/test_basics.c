@@ -2,6 +2,7 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gapcheck/gapcheck.h"
 #include "suites.h"
@@ -126,6 +127,46 @@ START_TEST(sum64_adds_words_and_tail)
 }
 END_TEST
 
+/* The one clock and the one median (measure.h) every part measures with. */
+START_TEST(clock_and_median)
+{
+    uint64_t a = gc_now_ns(), b = gc_now_ns();
+    ck_assert_uint_gt(a, 0);
+    ck_assert_uint_ge(b, a);
+    double odd[] = {5, 1, 3};
+    ck_assert_double_eq(gc_median(odd, 3), 3);
+    ck_assert_double_eq(odd[0], 1);   /* sorted in place: min first, max last */
+    ck_assert_double_eq(odd[2], 5);
+    double even[] = {4, 1, 3, 2};
+    ck_assert_double_eq(gc_median(even, 4), 2.5);
+    double one[] = {7};
+    ck_assert_double_eq(gc_median(one, 1), 7);
+    ck_assert_double_eq(gc_median(NULL, 0), 0);
+}
+END_TEST
+
+/* The census's descriptor ceiling and address space, which case limits are
+ * headroom over: a new descriptor raises fd_top past it; VmSize is read. */
+START_TEST(census_fd_top_and_vm)
+{
+    gc_census c;
+    ck_assert_int_eq(gc_census_take(&c), GC_OK);
+    ck_assert_int_gt(c.vm_kb, 0);
+    ck_assert_int_ge(c.vm_kb, c.rss_kb);
+    int fd = dup(2);
+    ck_assert_int_ge(fd, 0);
+    /* Above every descriptor open before; dup2 past the old top. */
+    int high = dup2(fd, c.fd_top + 5);
+    ck_assert_int_eq(high, c.fd_top + 5);
+    gc_census d;
+    ck_assert_int_eq(gc_census_take(&d), GC_OK);
+    ck_assert_int_eq(d.fd_top, high + 1);
+    ck_assert_int_eq(d.fds, c.fds + 2);
+    close(high);
+    close(fd);
+}
+END_TEST
+
 Suite *suite_basics(void)
 {
     Suite *s = suite_create("basics");
@@ -137,6 +178,8 @@ Suite *suite_basics(void)
     tcase_add_test(tc, random_seeds_differ);
     tcase_add_test(tc, checksum_sensitive_and_chainable);
     tcase_add_test(tc, sum64_adds_words_and_tail);
+    tcase_add_test(tc, clock_and_median);
+    tcase_add_test(tc, census_fd_top_and_vm);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -9,6 +9,7 @@
 
 #include "ctx_int.h"
 #include "gapcheck/gapcheck.h"
+#include "gapcheck/wire.h"
 #include "state_int.h"
 #include "suites.h"
 #include "testutil.h"

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "gapcheck/gapcheck.h"
+#include "gapcheck/wire.h"
 #include "suites.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))

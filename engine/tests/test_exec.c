@@ -15,6 +15,7 @@
 
 #include "engine_int.h"
 #include "gapcheck/gapcheck.h"
+#include "gapcheck/wire.h"
 #include "proto.h"
 #include "suites.h"
 #include "testutil.h"
@@ -540,8 +541,7 @@ START_TEST(soak_many_dispatches_leave_nothing_behind)
     fprintf(stderr, "soak: %u dispatches, RSS %ld kB after warm-up, %ld kB at the end\n",
             dispatches, rss_start, rss_end);
     /* Under valgrind or ASan RSS is the tool's, not ours: skip that limit. */
-    const char *preload = getenv("LD_PRELOAD");
-    int tool = preload && strstr(preload, "vgpreload") != NULL;
+    int tool = gc_census_under_valgrind();
 #if defined(__SANITIZE_ADDRESS__)
     tool = 1;
 #endif

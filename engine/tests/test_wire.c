@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "gapcheck/gapcheck.h"
+#include "gapcheck/wire.h"
 #include "suites.h"
 #include "testutil.h"
 

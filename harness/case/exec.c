@@ -24,12 +24,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* The first unmet expectation wins; later ones would only repeat it. */
 static void unmet(hc_outcome *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -62,26 +56,13 @@ static const hc_metric *find_metric(const hc_outcome *out, const char *name)
     return NULL;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* Median in ms of one nanosecond field over all results. */
-static double median_ms(const gc_result *res, uint32_t n, int exec, uint64_t *scratch)
+/* Median in ms of one nanosecond field over all results (leaves scratch
+ * sorted: its last value is the slowest). */
+static double median_ms(const gc_result *res, uint32_t n, int exec, double *scratch)
 {
     for (uint32_t i = 0; i < n; i++)
-        scratch[i] = exec ? res[i].exec_ns : res[i].wall_ns;
-    qsort(scratch, n, sizeof *scratch, cmp_u64);
-    uint64_t m = n % 2 ? scratch[n / 2] : (scratch[n / 2 - 1] + scratch[n / 2]) / 2;
-    return (double)m / 1e6;
+        scratch[i] = (double)(exec ? res[i].exec_ns : res[i].wall_ns) / 1e6;
+    return gc_median(scratch, n);
 }
 
 /* The state of the case: domain values in file order, then a heavy zone with
@@ -317,7 +298,7 @@ typedef struct hc_run {
     gc_contract contract;           /* the case's [contract] */
     const gc_contract *k;           /* the contract in force */
     gc_result *res;                 /* callers x tasks */
-    uint64_t *scratch;
+    double *scratch;
     uint64_t *before;               /* heavy checksums of the current state */
     size_t nbefore;
     double *round_ms;               /* wall time of each round (caller 0) */
@@ -343,7 +324,7 @@ static int under_memory_tool(void)
 #if defined(__SANITIZE_ADDRESS__)
     return 1;
 #else
-    return hc_probe_under_valgrind();
+    return gc_census_under_valgrind();
 #endif
 }
 
@@ -376,35 +357,20 @@ typedef struct hc_limits {
     int set_nofile, set_as;
 } hc_limits;
 
-/* Highest open descriptor + 1, so that a limit can be expressed as headroom.
+/* Highest open descriptor + 1 (the engine's census), so that a limit can be expressed as headroom.
  * Descriptors at or above the soft limit are a tool's (valgrind keeps its own
  * there) and do not count. */
-static int fd_ceiling(rlim_t soft)
+static int fd_ceiling(void)
 {
-    int top = 0;
-    DIR *d = opendir("/proc/self/fd");
-    struct dirent *de;
-    while (d && (de = readdir(d))) {
-        int fd = atoi(de->d_name);
-        if (de->d_name[0] != '.' && fd != dirfd(d) && (rlim_t)fd < soft && fd + 1 > top)
-            top = fd + 1;
-    }
-    if (d)
-        closedir(d);
-    return top;
+    gc_census cs;
+    return gc_census_take(&cs) == GC_OK ? cs.fd_top : 0;
 }
 
+/* The address space now (VmSize), from the same census. */
 static uint64_t vm_size(void)
 {
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    unsigned long long kb = 0;
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmSize: %llu kB", &kb) == 1)
-            break;
-    if (f)
-        fclose(f);
-    return (uint64_t)kb * 1024u;
+    gc_census cs;
+    return gc_census_take(&cs) == GC_OK ? (uint64_t)cs.vm_kb * 1024u : 0;
 }
 
 /* Limits are headroom over what the process holds now, so a case means the
@@ -416,7 +382,7 @@ static int limits_apply(const hc_case *c, hc_limits *saved, gc_err *ge)
     if (c->limit_nofile_set) {
         if (getrlimit(RLIMIT_NOFILE, &saved->nofile) != 0)
             return gc_err_set(ge, GC_ESYS, "getrlimit(RLIMIT_NOFILE) failed");
-        rlim_t want = (rlim_t)fd_ceiling(saved->nofile.rlim_cur) + c->limit_nofile;
+        rlim_t want = (rlim_t)fd_ceiling() + c->limit_nofile;
         struct rlimit l = {want, saved->nofile.rlim_max};
         if (setrlimit(RLIMIT_NOFILE, &l) != 0)
             return gc_err_set(ge, GC_ESYS, "setrlimit(RLIMIT_NOFILE, %llu) failed",
@@ -455,9 +421,9 @@ typedef struct hc_caller {
 static void *caller_main(void *arg)
 {
     hc_caller *cl = arg;
-    uint64_t t0 = now_ns();
+    uint64_t t0 = gc_now_ns();
     cl->rc = gc_execute_parallel(cl->r->eng, cl->r->st, &cl->opts, cl->res, &cl->ge);
-    cl->ns = now_ns() - t0;
+    cl->ns = gc_now_ns() - t0;
     return NULL;
 }
 
@@ -601,11 +567,10 @@ static void run_rounds(hc_run *r, gc_mode mode, uint64_t seed, hc_outcome *out)
     const gc_result *res = r->res;   /* caller 0, last round */
     for (uint32_t t = 0; t < c->tasks; t++)
         out->tasks_ok += res[t].status == GC_OK;
-    qsort(r->round_ms, c->rounds, sizeof *r->round_ms, cmp_double);
-    double wall_ms = r->round_ms[c->rounds / 2];
+    double wall_ms = gc_median(r->round_ms, c->rounds);
     double task_wall = median_ms(res, c->tasks, 0, r->scratch);
     /* median_ms left scratch sorted by wall time: the last is the slowest. */
-    double task_wall_max = (double)r->scratch[c->tasks - 1] / 1e6;
+    double task_wall_max = r->scratch[c->tasks - 1];
     double task_exec = median_ms(res, c->tasks, 1, r->scratch);
     /* Every metric of the catalogue (metrics.c) that this case's process
      * produces; for touch a task's wall time is one handoff. */

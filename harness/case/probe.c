@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "gapcheck/census.h"
 #include "keys.h"
 
 /* A requirement: `name` alone, or `name` followed by an argument (`arg`
@@ -76,7 +77,7 @@ static int met_native_limits(const char *arg, char *detail, size_t len)
 {
     (void)arg;
     snprintf(detail, len, "running under valgrind");
-    return !hc_probe_under_valgrind();
+    return !gc_census_under_valgrind();
 }
 
 static int met_cores(const char *arg, char *detail, size_t len)
@@ -170,12 +171,6 @@ int hc_probe_requirements_markdown(FILE *f)
         bad |= fprintf(f, "| `%s%s` | %s |\n", hc_reqs[i].name,
                        hc_reqs[i].arg ? hc_reqs[i].arg : "", hc_reqs[i].doc) < 0;
     return bad ? -1 : 0;
-}
-
-int hc_probe_under_valgrind(void)
-{
-    const char *preload = getenv("LD_PRELOAD");
-    return preload && strstr(preload, "vgpreload") != NULL;
 }
 
 uint64_t hc_probe_mem_available(void)

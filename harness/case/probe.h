@@ -20,7 +20,5 @@ int hc_probe_requirements_markdown(FILE *f);
 
 /* MemAvailable from /proc/meminfo in bytes; 0 when unknown. */
 uint64_t hc_probe_mem_available(void);
-/* 1 when this process runs under valgrind (its preload is in LD_PRELOAD). */
-int hc_probe_under_valgrind(void);
 
 #endif

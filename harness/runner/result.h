@@ -130,7 +130,4 @@ void hr_summary_line(const hr_totals *t, char *buf, size_t len);
 /* 0 when nothing failed, 1 otherwise. */
 int hr_exit_code(const hr_totals *t);
 
-/* Median of n doubles (sorts v in place); 0 for n == 0. */
-double hr_median(double *v, size_t n);
-
 #endif

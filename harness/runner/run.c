@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gapcheck/measure.h"
+
 #include "gapcheck/status.h"
 #include "leaks.h"
 #include "text.h"
@@ -160,7 +162,7 @@ static double hr__median_finite(const double *v, int n, double *tmp)
     for (int i = 0; i < n; i++)
         if (isfinite(v[i]))
             tmp[k++] = v[i];
-    return k ? hr_median(tmp, k) : NAN;
+    return k ? gc_median(tmp, k) : NAN;
 }
 
 typedef struct hr__ctx {
@@ -359,11 +361,11 @@ static void hr__end_job(hr__ctx *x, hr__slot *s, hr_result *r)
     if (n > 0) {
         double *tmp = s->scratch;
         memcpy(tmp, s->wall, (size_t)n * sizeof *tmp);
-        r->wall_ms_median = hr_median(tmp, (size_t)n);   /* sorts tmp */
+        r->wall_ms_median = gc_median(tmp, (size_t)n);   /* sorts tmp */
         r->wall_ms_min = tmp[0];
         r->wall_ms_max = tmp[n - 1];
         memcpy(tmp, s->cpu, (size_t)n * sizeof *tmp);
-        r->cpu_ms = hr_median(tmp, (size_t)n);
+        r->cpu_ms = gc_median(tmp, (size_t)n);
     }
     r->maxrss_kb = s->maxrss;
     if (s->have_last) {

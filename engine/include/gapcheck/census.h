@@ -21,10 +21,18 @@ typedef struct gc_census {
     int maps;         /* memfd mappings */
     int children;     /* live child processes */
     long rss_kb;      /* VmRSS */
+    long vm_kb;       /* VmSize: the address space, what RLIMIT_AS limits */
+    int fd_top;       /* highest counted descriptor + 1 (0: none), what a
+                         descriptor limit must leave room above */
 } gc_census;
 
 /* GC_OK, or GC_ESYS when /proc could not be read (out is then zeroed). */
 int gc_census_take(gc_census *out);
+
+/* 1 when this process runs under valgrind (its preload is in LD_PRELOAD):
+ * valgrind keeps descriptors of its own above the soft limit and manages the
+ * address space itself, so limits and RSS mean something else there. */
+int gc_census_under_valgrind(void);
 
 #ifdef __cplusplus
 }

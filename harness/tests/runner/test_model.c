@@ -2,6 +2,8 @@
  * line, the exit code, medians; and command-line parsing (every option, every
  * kind of usage error). */
 #include <check.h>
+
+#include "gapcheck/measure.h"
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,10 +79,10 @@ END_TEST
 START_TEST(median)
 {
     double a[] = {5, 1, 3};
-    ck_assert_double_eq(hr_median(a, 3), 3);
+    ck_assert_double_eq(gc_median(a, 3), 3);
     double b[] = {4, 1, 3, 2};
-    ck_assert_double_eq(hr_median(b, 4), 2.5);
-    ck_assert_double_eq(hr_median(NULL, 0), 0);
+    ck_assert_double_eq(gc_median(b, 4), 2.5);
+    ck_assert_double_eq(gc_median(NULL, 0), 0);
 }
 END_TEST
 
