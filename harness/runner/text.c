@@ -103,7 +103,10 @@ int hr_xml_escape(FILE *f, const char *s)
     return ferror(f) ? -1 : 0;
 }
 
-int hr_tap_escape(FILE *f, const char *s)
+/* Backslash escaping shared by TAP and YAML: each code point in `specials`
+ * gets a backslash (newline and tab as \n and \t), other control characters
+ * \xNN, invalid UTF-8 U+FFFD; the rest is copied. */
+static void hr__backslash_escape(FILE *f, const char *s, const char *specials)
 {
     const unsigned char *p = (const unsigned char *)(s ? s : "");
     while (*p) {
@@ -111,44 +114,26 @@ int hr_tap_escape(FILE *f, const char *s)
         size_t n = hr__utf8_next(p, &cp);
         if (cp == -1)
             fputs(hr__fffd, f);
-        else if (cp == '#')
-            fputs("\\#", f);
-        else if (cp == '\\')
-            fputs("\\\\", f);
-        else if (cp == '\n')
-            fputs("\\n", f);
+        else if (cp > 0 && cp < 0x80 && strchr(specials, (int)cp))
+            fprintf(f, "\\%c", cp == '\n' ? 'n' : cp == '\t' ? 't' : (char)cp);
         else if (cp < 0x20 || cp == 0x7f)
             fprintf(f, "\\x%02X", (unsigned)cp);
         else
             fwrite(p, 1, n, f);
         p += n;
     }
+}
+
+int hr_tap_escape(FILE *f, const char *s)
+{
+    hr__backslash_escape(f, s, "#\\\n");
     return ferror(f) ? -1 : 0;
 }
 
 int hr_yaml_quote(FILE *f, const char *s)
 {
-    const unsigned char *p = (const unsigned char *)(s ? s : "");
     fputc('"', f);
-    while (*p) {
-        int32_t cp;
-        size_t n = hr__utf8_next(p, &cp);
-        if (cp == -1)
-            fputs(hr__fffd, f);
-        else if (cp == '"')
-            fputs("\\\"", f);
-        else if (cp == '\\')
-            fputs("\\\\", f);
-        else if (cp == '\n')
-            fputs("\\n", f);
-        else if (cp == '\t')
-            fputs("\\t", f);
-        else if (cp < 0x20 || cp == 0x7f)
-            fprintf(f, "\\x%02X", (unsigned)cp);
-        else
-            fwrite(p, 1, n, f);
-        p += n;
-    }
+    hr__backslash_escape(f, s, "\"\\\n\t");
     fputc('"', f);
     return ferror(f) ? -1 : 0;
 }
