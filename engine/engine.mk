@@ -77,3 +77,42 @@ check-install:
 
 CHECK_STEPS += check-install
 .PHONY: check-install
+
+# Anomaly tests (engine/tests/anomaly/): the engine's objects, relinked for
+# the tests only into one relocatable object in which every allocation and
+# listed system call is renamed to the fault injector's wrapper (ld -r
+# --wrap; why in fault.h). The test code, Check and libc keep the real calls,
+# and the installed library never sees the injector. `make check` runs the
+# compact loops (each kind of call failed once at every N: every call site at
+# least once); `make sanitize` runs the full loops (GC_ANOMALY=full). Counts
+# and failed call sites go to $(BUILD)/anomaly/anomaly.json (format in
+# engine/tests/anomaly/record.py).
+ANOMALY_SRC := $(sort $(wildcard engine/tests/anomaly/*.c))
+ANOMALY_OBJ := $(ANOMALY_SRC:%.c=$(BUILD)/%.o)
+ANOMALY_TESTS := $(BUILD)/engine/tests/anomaly/anomaly_tests
+ANOMALY_ENGINE := $(BUILD)/engine/tests/anomaly/engine-wrapped.o
+ANOMALY_WRAPPED := malloc calloc realloc strdup free memfd_create ftruncate fcntl mmap mprotect \
+                   madvise socketpair fork sendmsg recvmsg send recv pread read poll close_range \
+                   fstat dup2 pthread_create
+ANOMALY_RECORD = python3 engine/tests/anomaly/record.py
+
+$(ANOMALY_ENGINE): $(ENGINE_OBJ)
+	@mkdir -p $(@D)
+	$(LD) -r $(foreach f,$(ANOMALY_WRAPPED),--wrap=$(f)) -o $@ $^
+
+$(ANOMALY_OBJ): ALL_CFLAGS += $(CHECK_CFLAGS) -Iengine/tests
+$(ANOMALY_TESTS): $(ANOMALY_OBJ) $(ANOMALY_ENGINE) $(BUILD)/engine/tests/testutil.o \
+                  $(BUILD)/engine/tests/runner.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $(ANOMALY_OBJ) $(BUILD)/engine/tests/testutil.o \
+	  $(BUILD)/engine/tests/runner.o $(ANOMALY_ENGINE) $(CHECK_LIBS)
+
+ALL_TARGETS += $(ANOMALY_TESTS)
+
+check-anomaly: $(ANOMALY_TESTS)
+	@mkdir -p $(BUILD)/check $(BUILD)/anomaly
+	@set -o pipefail; { CK_FORK=yes GC_ANOMALY_RECORD=$(BUILD)/anomaly/record.txt $(ANOMALY_TESTS) && \
+	  $(ANOMALY_RECORD) --record $(BUILD)/anomaly/record.txt --binary $(ANOMALY_TESTS) \
+	    --mode compact --sites --out $(BUILD)/anomaly/anomaly.json; } 2>&1 | tee $(BUILD)/check/anomaly.log
+
+CHECK_STEPS += check-anomaly
+.PHONY: check-anomaly

@@ -72,7 +72,8 @@ coverage: $(REPORTS_STAMP)
 # One recipe, two tool chains: Valgrind over the normal build, or the ASan build
 # with the tool set to nothing. Both run every unit test binary in fork mode,
 # then the small cases; any error fails.
-MEMCHECK_TESTS = $(ENGINE_TESTS) $(HARNESS_CASE_TESTS) $(HR_TESTS)
+# The anomaly loops run compact under Valgrind and full under ASan+LSan.
+MEMCHECK_TESTS = $(ENGINE_TESTS) $(ANOMALY_TESTS) $(HARNESS_CASE_TESTS) $(HR_TESTS)
 define run-memory-tests
 	@mkdir -p $(2)/memcheck && rm -f $(2)/memcheck/*.out
 	@rc=0; for t in $(subst $(BUILD),$(2),$(MEMCHECK_TESTS)); do \
@@ -98,7 +99,11 @@ ASAN_SUB := $(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) CFLAGS='$(ASAN_FLAG
             LDFLAGS='-fsanitize=address,undefined'
 sanitize: $(REPORTS_STAMP)
 	@$(ASAN_SUB) $(subst $(BUILD),$(ASAN_BUILD),$(MEMCHECK_TESTS))
-	$(call run-memory-tests,sanitize,$(ASAN_BUILD),env ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:handle_segv=0 UBSAN_OPTIONS=print_stacktrace=1,$(ASAN_SUB))
+	@rm -f $(ASAN_BUILD)/anomaly/record.txt && mkdir -p $(ASAN_BUILD)/anomaly
+	$(call run-memory-tests,sanitize,$(ASAN_BUILD),env ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:handle_segv=0 UBSAN_OPTIONS=print_stacktrace=1 GC_ANOMALY=full GC_ANOMALY_RECORD=$(ASAN_BUILD)/anomaly/record.txt,$(ASAN_SUB))
+	@$(ANOMALY_RECORD) --record $(ASAN_BUILD)/anomaly/record.txt --mode full \
+	  --binary $(subst $(BUILD),$(ASAN_BUILD),$(ANOMALY_TESTS)) \
+	  --out $(ASAN_BUILD)/anomaly/anomaly.json
 
 # ---- timings ------------------------------------------------------------------
 # Cases repeated for timing, the quick bench, and the comparison with the

@@ -330,8 +330,17 @@ static void receive(pool_run *run, int slot)
     while (n < 0 && errno == EINTR);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
         return;
-    if (n <= 0) {
+    if (n == 0 || (n < 0 && errno == ECONNRESET)) {
         worker_died(run, slot);
+        return;
+    }
+    if (n < 0) {
+        /* Our side failed, not the worker: its reply is lost, so the task
+         * fails with the reason and the worker is replaced. */
+        char why[160];
+        snprintf(why, sizeof why, "receiving the result of task %u from worker %d failed: %s",
+                 w->task, slot, strerror(errno));
+        worker_kill(run, slot, GC_ESYS, why);
         return;
     }
     gc_result *r = &run->results[w->task];
@@ -392,12 +401,29 @@ static int live_workers(const pool_run *run)
     return n;
 }
 
+/* An idle worker has nothing to say: a readable or hung-up channel means it
+ * died or gave up its channel since its last task (killed, or its receive
+ * failed). It is replaced before it is handed a task that would be lost. */
+static int idle_worker_gone(const pool_worker *w)
+{
+    struct pollfd p = {.fd = w->sock, .events = POLLIN};
+    return poll(&p, 1, 0) > 0;
+}
+
 static void dispatch_idle(pool_run *run)
 {
     for (uint32_t s = 0; s < run->opts->workers; s++) {
         pool_worker *w = &run->pool->w[s];
         if (w->pid <= 0 || w->busy)
             continue;
+        if (idle_worker_gone(w)) {
+            close(w->sock);
+            w->sock = -1;
+            reap(w->pid, REAP_GRACE_NS);
+            replace(run, (int)s);
+            if (w->pid <= 0)
+                continue;
+        }
         uint32_t t;
         if (!take_task(run, &t))
             break;
@@ -464,8 +490,18 @@ static void wait_busy(pool_run *run)
     if (n == 0)
         return;
     int ready = poll(pfd, (nfds_t)n, gc__poll_timeout_ms(first_deadline, now));
-    if (ready < 0 && errno != EINTR)
-        ready = 0;
+    if (ready < 0 && errno != EINTR) {
+        /* Nothing can be waited for: the busy tasks fail now, rather than
+         * the run looping on a call that keeps failing. */
+        char why[160];
+        int e = errno;
+        for (int i = 0; i < n; i++) {
+            snprintf(why, sizeof why, "waiting for the result of task %u failed: poll: %s",
+                     run->pool->w[slot_of[i]].task, strerror(e));
+            worker_kill(run, slot_of[i], GC_ESYS, why);
+        }
+        return;
+    }
     for (int i = 0; i < n && ready > 0; i++) {
         if (pfd[i].revents & POLLIN)
             receive(run, slot_of[i]);

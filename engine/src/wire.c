@@ -514,6 +514,24 @@ static int read_commit(struct reader *r, gc_ctx *ctx)
 
 /* ---- decoder: the descriptors -------------------------------------------------- */
 
+/* A system call that failed on a descriptor the message was sent with: a
+ * descriptor that is not one (EBADF) or a file that cannot carry seals
+ * (EINVAL) is a bad message; anything else is the system's failure, reported
+ * as GC_ESYS with errno kept, so a worker short of memory is not mistaken
+ * for a sender of garbage. */
+static int file_error(gc_err *err, int seals, const char *which, int fd)
+{
+    int e = errno;
+    int rc = (seals ? e == EINVAL : e == EBADF) ? GC_EWIRE : GC_ESYS;
+    if (seals)
+        gc_err_set(err, rc, "wire: %s file cannot be sealed (F_GET_SEALS on descriptor %d): %s",
+                   which, fd, strerror(e));
+    else
+        gc_err_set(err, rc, "wire: fstat(%s descriptor %d): %s", which, fd, strerror(e));
+    errno = e;
+    return rc;
+}
+
 static int check_file(int fd, int declared, uint64_t stated, int input, gc_err *err)
 {
     const char *which = input ? "input" : "output";
@@ -528,8 +546,7 @@ static int check_file(int fd, int declared, uint64_t stated, int input, gc_err *
         return gc_err_set(err, GC_EWIRE, "wire: the message declares an %s file but no "
                           "descriptor was passed", which);
     if (fstat(fd, &sb) != 0)
-        return gc_err_set(err, GC_EWIRE, "wire: fstat(%s descriptor %d): %s", which, fd,
-                          strerror(errno));
+        return file_error(err, 0, which, fd);
     if (!S_ISREG(sb.st_mode) || sb.st_size < 0 || (uint64_t)sb.st_size != stated)
         return gc_err_set(err, GC_EWIRE, "wire: %s file size at byte %d is %llu but the "
                           "descriptor's file has %lld bytes%s", which,
@@ -537,8 +554,7 @@ static int check_file(int fd, int declared, uint64_t stated, int input, gc_err *
                           (long long)sb.st_size, S_ISREG(sb.st_mode) ? "" : " (not a file)");
     int seals = fcntl(fd, F_GET_SEALS);
     if (seals < 0)
-        return gc_err_set(err, GC_EWIRE, "wire: %s file cannot be sealed (F_GET_SEALS: %s)",
-                          which, strerror(errno));
+        return file_error(err, 1, which, fd);
     int need = F_SEAL_SHRINK | F_SEAL_GROW;
     if ((seals & need) != need)
         return gc_err_set(err, GC_EWIRE, "wire: %s file is not sealed against resizing "
@@ -553,18 +569,28 @@ static int check_file(int fd, int declared, uint64_t stated, int input, gc_err *
     return GC_OK;
 }
 
-static int pread_all(int fd, void *buf, size_t n, uint64_t off)
+/* Reads n bytes at off, retrying EINTR. GC_EWIRE when the file ends first,
+ * GC_ESYS (errno kept) when the read fails: either way once, never a retry
+ * of a call that keeps failing. */
+static int pread_all(int fd, void *buf, size_t n, uint64_t off, const char *what, gc_err *err)
 {
     size_t got = 0;
     while (got < n) {
         ssize_t k = pread(fd, (uint8_t *)buf + got, n - got, (off_t)(off + got));
         if (k < 0 && errno == EINTR)
             continue;
-        if (k <= 0)
-            return -1;
+        if (k < 0) {
+            int e = errno;
+            gc_err_set(err, GC_ESYS, "wire: cannot read %s: %s", what, strerror(e));
+            errno = e;
+            return GC_ESYS;
+        }
+        if (k == 0)
+            return gc_err_set(err, GC_EWIRE, "wire: the input file ends at byte %llu, inside %s",
+                              (unsigned long long)(off + got), what);
         got += (size_t)k;
     }
-    return 0;
+    return GC_OK;
 }
 
 static int check_manifest_head(const struct gc__manifest_head *mh, const struct header *h,
@@ -606,17 +632,16 @@ static int entry_in_manifest(const gc_zone_entry *e, const struct gc__manifest_e
 static int check_manifest(int fd, const gc_ctx *ctx, const struct header *h, gc_err *err)
 {
     struct gc__manifest_head mh;
-    if (pread_all(fd, &mh, sizeof mh, 0) != 0)
-        return gc_err_set(err, GC_EWIRE, "wire: cannot read the input file's manifest");
-    int rc = check_manifest_head(&mh, h, err);
+    int rc = pread_all(fd, &mh, sizeof mh, 0, "the input file's manifest", err);
+    if (rc == GC_OK)
+        rc = check_manifest_head(&mh, h, err);
     if (rc != GC_OK || ctx->n_entries == 0)
         return rc;
     size_t bytes = (size_t)mh.count * sizeof(struct gc__manifest_entry);
     struct gc__manifest_entry *me = malloc(bytes ? bytes : 1);
     if (!me)
         return gc_err_set(err, GC_ENOMEM, "wire: out of memory reading the manifest");
-    if (pread_all(fd, me, bytes, sizeof mh) != 0)
-        rc = gc_err_set(err, GC_EWIRE, "wire: cannot read the input file's manifest entries");
+    rc = pread_all(fd, me, bytes, sizeof mh, "the input file's manifest entries", err);
     for (size_t i = 0; rc == GC_OK && i < ctx->n_entries; i++) {
         const gc_zone_entry *e = &ctx->entries[i];
         if (!(e->flags & GC_ENTRY_OUTPUT) && e->offset < mh.data_offset)
@@ -683,7 +708,9 @@ int gc_wire_decode(const uint8_t *msg, size_t len, int in_fd, int out_fd, gc_ctx
     ctx->out_size = h.out_size;
     rc = decode_body(&r, &h, in_fd, out_fd, ctx);
     if (rc != GC_OK) {
+        int e = errno;    /* GC_ESYS promises the failed call's errno */
         gc_ctx_free(ctx);
+        errno = e;
         return rc;
     }
     *out = ctx;

@@ -22,7 +22,10 @@
 #include "gapcheck/status.h"
 #include "gapcheck/value.h"
 
-enum zone_phase { ZONE_DRAFT, ZONE_FILLING, ZONE_PUBLISHED, ZONE_BROKEN };
+/* ZONE_SEALED: publishing sealed the file but could not map it yet; a
+ * second gc_zone_publish maps it. A filling zone whose publish failed before
+ * sealing has no mapping (in_base NULL) until the next fill or publish. */
+enum zone_phase { ZONE_DRAFT, ZONE_FILLING, ZONE_SEALED, ZONE_PUBLISHED };
 
 struct gc_zone {
     enum zone_phase phase;
@@ -48,8 +51,8 @@ static const char *phase_name(enum zone_phase p)
     switch (p) {
     case ZONE_DRAFT: return "draft (not allocated)";
     case ZONE_FILLING: return "filling (allocated, not published)";
+    case ZONE_SEALED: return "sealed (publishing did not finish; publish again)";
     case ZONE_PUBLISHED: return "published";
-    case ZONE_BROKEN: return "broken (publishing failed; free it)";
     }
     return "unknown";
 }
@@ -240,6 +243,16 @@ int gc_zone_allocate(gc_zone *z, gc_err *err)
     return GC_OK;
 }
 
+/* The writable mapping of a filling zone, made again when a failed publish
+ * dropped it. */
+static int filling_view(gc_zone *z, gc_err *err)
+{
+    if (z->in_base)
+        return GC_OK;
+    return map_shared(z->in_fd, z->in_size, PROT_READ | PROT_WRITE, &z->in_base,
+                      "mmap(input file) to resume filling", err);
+}
+
 int gc_zone_fill(gc_zone *z, const char *name, void **data, size_t *length, gc_err *err)
 {
     if (!z || !name || !data || !length)
@@ -254,6 +267,9 @@ int gc_zone_fill(gc_zone *z, const char *name, void **data, size_t *length, gc_e
         return gc_err_set(err, GC_EINVAL,
                           "gc_zone_fill: '%s' is an output entry (workers fill it; read it back "
                           "with gc_zone_read after publish)", name);
+    int rc = filling_view(z, err);
+    if (rc != GC_OK)
+        return rc;
     *data = z->in_base + e->offset;
     *length = (size_t)e->length;
     return GC_OK;
@@ -283,27 +299,41 @@ static void write_manifest(gc_zone *z, uint64_t generation)
     }
 }
 
+/* Filling -> sealed: write the manifest, drop the writable mapping, seal.
+ * F_SEAL_WRITE is refused while a writable shared mapping exists, so that
+ * mapping goes first. When sealing then fails nothing was sealed (the seals
+ * are added at once or not at all): the zone stays filling, its bytes
+ * untouched in the file, and the next fill or publish maps it again. */
+static int zone_seal(gc_zone *z, gc_err *err)
+{
+    int rc = filling_view(z, err);
+    if (rc != GC_OK)
+        return rc;
+    uint64_t gen = atomic_fetch_add(&next_generation, 1);
+    write_manifest(z, gen);
+    munmap(z->in_base, (size_t)z->in_size);
+    z->in_base = NULL;
+    if (fcntl(z->in_fd, F_ADD_SEALS, SEALS_INPUT) != 0)
+        return sys_error("fcntl(F_ADD_SEALS, input file) while publishing", err);
+    z->generation = gen;
+    z->phase = ZONE_SEALED;
+    return GC_OK;
+}
+
 int gc_zone_publish(gc_zone *z, gc_err *err)
 {
     if (!z)
         return gc_err_set(err, GC_EINVAL, "gc_zone_publish: zone is NULL");
-    if (z->phase != ZONE_FILLING)
+    if (z->phase != ZONE_FILLING && z->phase != ZONE_SEALED)
         return phase_error(z, "gc_zone_publish", "filling (after gc_zone_allocate)", err);
-    uint64_t gen = atomic_fetch_add(&next_generation, 1);
-    write_manifest(z, gen);
-    /* F_SEAL_WRITE is refused while a writable shared mapping exists, so the
-     * filling mapping goes first; from here on a failure leaves the zone
-     * broken (its contents can no longer be trusted to be final). */
-    munmap(z->in_base, (size_t)z->in_size);
-    z->in_base = NULL;
-    z->phase = ZONE_BROKEN;
-    if (fcntl(z->in_fd, F_ADD_SEALS, SEALS_INPUT) != 0)
-        return sys_error("fcntl(F_ADD_SEALS, input file) while publishing", err);
-    int rc = map_shared(z->in_fd, z->in_size, PROT_READ, &z->in_base,
+    int rc = z->phase == ZONE_FILLING ? zone_seal(z, err) : GC_OK;
+    /* A sealed zone whose read-only mapping failed stays sealed: its bytes
+     * are final, and publishing again only retries the mapping. */
+    if (rc == GC_OK)
+        rc = map_shared(z->in_fd, z->in_size, PROT_READ, &z->in_base,
                         "mmap(input file, read-only) while publishing", err);
     if (rc != GC_OK)
         return rc;
-    z->generation = gen;
     z->phase = ZONE_PUBLISHED;
     return GC_OK;
 }

@@ -14,7 +14,7 @@ extern "C" {
 enum gc_status {
     GC_OK = 0,
     GC_EINVAL = -1,      /* bad argument or name */
-    GC_ENOMEM = -2,      /* allocation failed */
+    GC_ENOMEM = -2,      /* allocation failed (errno is ENOMEM) */
     GC_ESYS = -3,        /* a system call failed (errno kept where possible) */
     GC_ENOTFOUND = -4,   /* no such key, entry or process */
     GC_EEXIST = -5,      /* name already present */

@@ -33,7 +33,10 @@
  * writing; the output file must not be). The input file's own manifest must
  * carry the message's generation and every entry of the message. Errors are
  * GC_EWIRE, or GC_ELIMIT for counts and lengths over a limit, with the field
- * and byte offset in the reason. Pass -1 for a file the message does not
+ * and byte offset in the reason; GC_ENOMEM when out of memory; GC_ESYS, with
+ * errno kept, when fstat, F_GET_SEALS or a read of the file fails for a
+ * reason other than a bad descriptor (EBADF) or an unsealable file (EINVAL).
+ * A read interrupted by a signal (EINTR) is retried. Pass -1 for a file the message does not
  * declare: a descriptor there is an error too. It never takes ownership of
  * the descriptors. */
 #ifndef GAPCHECK_WIRE_H

@@ -52,7 +52,11 @@ int gc_zone_declare(gc_zone *z, const char *name, uint64_t length, uint32_t flag
 int gc_zone_allocate(gc_zone *z, gc_err *err);
 /* Writable pointer to an input entry's bytes, while filling (before publish). */
 int gc_zone_fill(gc_zone *z, const char *name, void **data, size_t *length, gc_err *err);
-/* Seal and publish; assigns the generation. Filling only. */
+/* Seal and publish; assigns the generation. Filling only. A failure
+ * (GC_ESYS, errno kept) leaves the zone's bytes as they were and the call
+ * can be repeated: failing to seal keeps the zone filling (pointers from
+ * earlier gc_zone_fill calls are then stale: fill again), failing to map the
+ * sealed file keeps it sealed until a repeated publish maps it. */
 int gc_zone_publish(gc_zone *z, gc_err *err);
 void gc_zone_free(gc_zone *z);
 

@@ -1,0 +1,772 @@
+/* Anomaly loops, SQLite-style: every engine operation runs with its Nth
+ * allocation or system call failing (fault.h), for N = 1, 2, ... until a run
+ * passes without the fault being reached. After each run: the status is one
+ * the API documents for that failure (errno kept where status.h promises),
+ * the state and zone are intact (checksums and values as before), nothing
+ * leaked (descriptors, memfds, mappings and children from the engine's
+ * census; heap blocks from the wrappers' census; ASan/LSan in make
+ * sanitize), and the same step retried or a normal run on the same engine
+ * succeeds with correct results.
+ *
+ * Two sizes: compact (make check) fails each kind of call once per N, which
+ * already reaches every call site; full (GC_ANOMALY=full, make sanitize) adds
+ * failures that persist from N on and EINTR on every call. Every (operation,
+ * injection kind, outcome) is counted into the record that main.c writes. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fault.h"
+#include "gapcheck/gapcheck.h"
+#include "testutil.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+#define LOOP_MAX 400u
+
+static int full_mode(void)
+{
+    const char *m = getenv("GC_ANOMALY");
+    return m && strcmp(m, "full") == 0;
+}
+
+/* One injection kind for a loop: which calls, which errno, where. */
+typedef struct kind {
+    const char *name;
+    uint32_t calls;
+    int err;
+    gcf_scope scope;
+    int persist;        /* fail every counted call from N on */
+    int eintr;          /* EINTR on every call once: must never fail the operation */
+} kind;
+
+/* What one run under a plan reports back to the loop. */
+typedef struct run_out {
+    int status;          /* the operation's status (first failure) */
+    const char *outcome; /* overrides gc_status_name(status), e.g. a task's status */
+} run_out;
+
+typedef void (*op_fn)(const kind *k, run_out *out);
+
+static const char *cur_op;
+
+static gcf_plan plan_of(const kind *k, uint32_t n)
+{
+    gcf_plan p = {.calls = k->calls, .nth = n, .times = 1, .err = k->err, .scope = k->scope};
+    if (k->persist)
+        p.times = GCF_FOREVER;
+    if (k->eintr) {
+        p.err = EINTR;
+        p.every = 2;
+        p.times = GCF_FOREVER;
+    }
+    return p;
+}
+
+static const kind *cur_kind;
+static uint32_t cur_n;
+
+static void arm(void)
+{
+    gcf_plan p = plan_of(cur_kind, cur_n);
+    gcf_arm(&p);
+}
+
+/* The loop: N = 1, 2, ... until the operation runs without reaching its Nth
+ * counted call; leak checks around every run. */
+static void loop(const char *op, op_fn fn, const kind *k)
+{
+    cur_op = op;
+    cur_kind = k;
+    uint32_t n;
+    for (n = 1;; n++) {
+        ck_assert_msg(n <= LOOP_MAX, "%s/%s: still failing at N=%u", op, k->name, n);
+        cur_n = n;
+        gc_census before, after;
+        tu_census_take(&before);
+        gcf_heap_begin();
+        run_out out = {GC_OK, NULL};
+        fn(k, &out);
+        gcf_disarm();
+        uint32_t fired = gcf_fired();
+        long live = gcf_heap_live();
+        gcf_heap_end();
+        ck_assert_msg(live == 0, "%s/%s N=%u: %ld heap blocks leaked (status %s)", op, k->name, n,
+                      live, gc_status_name(out.status));
+        tu_census_take(&after);
+        ck_assert_msg(before.fds == after.fds && before.memfds == after.memfds &&
+                      before.maps == after.maps && before.children == after.children,
+                      "%s/%s N=%u: census fds %d->%d memfds %d->%d maps %d->%d children %d->%d",
+                      op, k->name, n, before.fds, after.fds, before.memfds, after.memfds,
+                      before.maps, after.maps, before.children, after.children);
+        const char *outcome = fired == 0 ? "clean"
+                              : out.outcome ? out.outcome : gc_status_name(out.status);
+        gcf_outcome(op, k->name, outcome);
+        if (fired == 0) {
+            ck_assert_msg(out.status == GC_OK, "%s/%s N=%u: no fault, yet %s", op, k->name, n,
+                          gc_status_name(out.status));
+            break;
+        }
+        if (k->eintr)
+            ck_assert_msg(out.status == GC_OK && !out.outcome,
+                          "%s/%s N=%u: EINTR made the operation fail: %s", op, k->name, n,
+                          out.outcome ? out.outcome : gc_status_name(out.status));
+    }
+    ck_assert_msg(n > 1, "%s/%s: the injection never reached a call", op, k->name);
+}
+
+/* An injected failure surfaced as status rc from a call: it must be the
+ * documented one for the kind, with errno kept (status.h). */
+static void expect_fault(const char *call, int rc, int want, int saved_errno)
+{
+    ck_assert_msg(rc == want, "%s/%s N=%u: %s returned %s, expected %s", cur_op, cur_kind->name,
+                  cur_n, call, gc_status_name(rc), gc_status_name(want));
+    int e = cur_kind->err ? cur_kind->err : (cur_kind->calls & GCF_ALLOC) ? ENOMEM : EIO;
+    if (rc == GC_ESYS || rc == GC_ENOMEM)
+        ck_assert_msg(saved_errno == e, "%s/%s N=%u: %s: errno %d (%s), expected %d", cur_op,
+                      cur_kind->name, cur_n, call, saved_errno, strerror(saved_errno), e);
+}
+
+/* Run one step; on failure check it, record the first failure, disarm and
+ * retry: the retry must succeed (the object is intact). */
+#define STEP(out, want, call)                                                    \
+    do {                                                                         \
+        errno = 0;                                                               \
+        int rc_ = (call);                                                        \
+        int e_ = errno;                                                          \
+        if (rc_ != GC_OK) {                                                      \
+            expect_fault(#call, rc_, (want), e_);                                \
+            if ((out)->status == GC_OK)                                          \
+                (out)->status = rc_;                                             \
+            gcf_disarm();                                                        \
+            rc_ = (call);                                                        \
+            ck_assert_msg(rc_ == GC_OK, "%s N=%u: retry of %s: %s", cur_op, cur_n, \
+                          #call, gc_status_name(rc_));                           \
+        }                                                                        \
+    } while (0)
+
+/* ---- state -------------------------------------------------------------------- */
+
+static void state_expect(const gc_state *st, const char *key, gc_value_type type, int64_t i,
+                         const char *s)
+{
+    const gc_value *v = NULL;
+    ck_assert_int_eq(gc_state_get(st, key, &v), GC_OK);
+    ck_assert_int_eq(v->type, type);
+    if (type == GC_VAL_INT)
+        ck_assert_int_eq(v->i, i);
+    else
+        ck_assert_str_eq(v->ptr, s);
+}
+
+static void op_state(const kind *k, run_out *out)
+{
+    (void)k;
+    gc_state *st = NULL;
+    arm();
+    STEP(out, GC_ENOMEM, gc_state_new(&st, NULL));
+    char key[16];
+    /* Past the first growth of the item array (8), with strings and bytes. */
+    for (int i = 0; i < 10; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        STEP(out, GC_ENOMEM, gc_state_set_int(st, key, i, NULL));
+    }
+    STEP(out, GC_ENOMEM, gc_state_set_str(st, "s", "first", NULL));
+    STEP(out, GC_ENOMEM, gc_state_set_bytes(st, "b", "xyz", 3, NULL));
+    STEP(out, GC_ENOMEM, gc_state_set_double(st, "d", 0.5, NULL));
+    /* A failed replacement keeps the old value: check it before the retry. */
+    errno = 0;
+    int rc = gc_state_set_str(st, "s", "second", NULL);
+    if (rc != GC_OK) {
+        expect_fault("gc_state_set_str(replace)", rc, GC_ENOMEM, errno);
+        if (out->status == GC_OK)
+            out->status = rc;
+        state_expect(st, "s", GC_VAL_STR, 0, "first");
+        gcf_disarm();
+        ck_assert_int_eq(gc_state_set_str(st, "s", "second", NULL), GC_OK);
+    }
+    /* Refused names free the copy they made (or fail allocating it). */
+    for (int i = 0; i < 2; i++) {
+        rc = i ? gc_state_set_bytes(st, ".hidden", "v", 1, NULL)
+               : gc_state_set_str(st, "bad/name", "v", NULL);
+        ck_assert_msg(rc == GC_EINVAL || rc == GC_ENOMEM, "bad name: %s", gc_status_name(rc));
+        if (rc == GC_ENOMEM && out->status == GC_OK)
+            out->status = rc;
+    }
+    gcf_disarm();
+    ck_assert_uint_eq(gc_state_domain_count(st), 13);
+    for (int i = 0; i < 10; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        state_expect(st, key, GC_VAL_INT, i, NULL);
+    }
+    state_expect(st, "s", GC_VAL_STR, 0, "second");
+    state_expect(st, "b", GC_VAL_BYTES, 0, "xyz");
+    gc_state_free(st);
+}
+
+/* ---- zone --------------------------------------------------------------------- */
+
+#define ZONE_ENTRIES 10   /* past the first growth of the entry array (8) */
+
+static void op_zone(const kind *k, run_out *out)
+{
+    int sys = (k->calls & GCF_ALLOC) ? GC_ENOMEM : GC_ESYS;
+    gc_zone *z = NULL;
+    arm();
+    STEP(out, GC_ENOMEM, gc_zone_new(&z, NULL));
+    char name[16];
+    for (int i = 0; i < ZONE_ENTRIES; i++) {
+        snprintf(name, sizeof name, "e%d", i);
+        STEP(out, GC_ENOMEM, gc_zone_declare(z, name, 4096u * (unsigned)i + 7u, 0, NULL));
+    }
+    STEP(out, GC_ENOMEM, gc_zone_declare(z, "out", 5000, GC_ENTRY_OUTPUT, NULL));
+    STEP(out, sys, gc_zone_allocate(z, NULL));
+    gc_pattern pat = {GC_PATTERN_RANDOM, 11};
+    uint64_t want = GC_CHECKSUM_SEED;
+    for (int i = 0; i < ZONE_ENTRIES; i++) {
+        void *p;
+        size_t len;
+        snprintf(name, sizeof name, "e%d", i);
+        ck_assert_int_eq(gc_zone_fill(z, name, &p, &len, NULL), GC_OK);
+        gc_pattern_fill(&pat, p, len, (uint64_t)i);
+        want = gc_checksum(p, len, want);
+    }
+    STEP(out, sys, gc_zone_publish(z, NULL));
+    gcf_disarm();
+    /* Intact: what was filled is what a reader sees, and sealed. */
+    uint64_t got = GC_CHECKSUM_SEED;
+    for (int i = 0; i < ZONE_ENTRIES; i++) {
+        const void *p;
+        size_t len;
+        snprintf(name, sizeof name, "e%d", i);
+        ck_assert_int_eq(gc_zone_read(z, name, &p, &len, NULL), GC_OK);
+        got = gc_checksum(p, len, got);
+    }
+    ck_assert_uint_eq(got, want);
+    ck_assert_int_eq(fcntl(gc_zone_input_fd(z), F_GET_SEALS) & F_SEAL_WRITE, F_SEAL_WRITE);
+    void *o;
+    size_t olen;
+    ck_assert_int_eq(gc_zone_output(z, "out", &o, &olen, NULL), GC_OK);
+    memset(o, 0x5A, olen);
+    const void *r;
+    ck_assert_int_eq(gc_zone_read(z, "out", &r, &olen, NULL), GC_OK);
+    ck_assert_uint_eq(gc_checksum(r, olen, 0), gc_checksum(o, olen, 0));
+    gc_zone_free(z);
+}
+
+/* ---- shared fixture for the factory, the codec and execute_parallel ------------- */
+
+static const char *const DOM[] = {"name", "pattern", "ms"};
+static const char *const HEAVY[] = {"a", "b"};
+static const char *const OUTS[] = {"out"};
+
+/* What must not change: every domain value and the zone's bytes. */
+typedef struct snapshot {
+    size_t n_domain;
+    uint64_t domain_sum, heavy_sum, generation;
+} snapshot;
+
+static void snap(const gc_state *st, snapshot *s)
+{
+    memset(s, 0, sizeof *s);
+    s->n_domain = gc_state_domain_count(st);
+    uint64_t h = GC_CHECKSUM_SEED;
+    for (size_t i = 0; i < s->n_domain; i++) {
+        const char *name;
+        const gc_value *v;
+        ck_assert_int_eq(gc_state_domain_at(st, i, &name, &v), GC_OK);
+        h = gc_checksum(name, strlen(name), h);
+        h = gc_checksum(&v->type, sizeof v->type, h);
+        h = gc_checksum(&v->i, sizeof v->i, h);
+        if (v->type == GC_VAL_STR || v->type == GC_VAL_BYTES)
+            h = gc_checksum(v->ptr, v->len, h);
+    }
+    s->domain_sum = h;
+    s->heavy_sum = tu_checksum(st, HEAVY, N(HEAVY));
+    s->generation = gc_zone_generation(gc_state_heavy(st));
+}
+
+static void snap_same(const gc_state *st, const snapshot *before)
+{
+    snapshot now;
+    snap(st, &now);
+    ck_assert_msg(memcmp(&now, before, sizeof now) == 0, "%s/%s N=%u: the state changed",
+                  cur_op, cur_kind->name, cur_n);
+}
+
+/* ---- factory ------------------------------------------------------------------------ */
+
+static void op_factory(const kind *k, run_out *out)
+{
+    (void)k;
+    gc_state *st = tu_state(3 * 4096 + 1, 100, 5000);
+    snapshot s0;
+    snap(st, &s0);
+    gc_contract c = {DOM, N(DOM), HEAVY, N(HEAVY), OUTS, N(OUTS)};
+    gc_ctx *ctx = (gc_ctx *)st;
+    arm();
+    errno = 0;
+    int rc = gc_ctx_from_state(st, &c, 1, 2, &ctx, NULL);
+    int e = errno;
+    gcf_disarm();
+    if (rc != GC_OK) {
+        expect_fault("gc_ctx_from_state", rc, GC_ENOMEM, e);
+        ck_assert_ptr_eq(ctx, (gc_ctx *)st);   /* *out untouched on failure */
+        out->status = rc;
+        ck_assert_int_eq(gc_ctx_from_state(st, &c, 1, 2, &ctx, NULL), GC_OK);
+    }
+    snap_same(st, &s0);
+    const char *v;
+    ck_assert_int_eq(gc_ctx_str(ctx, "pattern", &v), GC_OK);
+    ck_assert_str_eq(v, "sequence");
+    const void *d;
+    size_t len;
+    ck_assert_int_eq(gc_ctx_heavy(ctx, "b", &d, &len), GC_OK);
+    ck_assert_uint_eq(gc_checksum(d, len, GC_CHECKSUM_SEED),
+                      tu_checksum(st, (const char *const[]){"b"}, 1));
+    gc_ctx_free(ctx);
+    gc_state_free(st);
+}
+
+/* ---- wire: encode, decode against the real files, attach --------------------------- */
+
+static void op_wire(const kind *k, run_out *out)
+{
+    gc_state *st = tu_state(3 * 4096 + 1, 100, 5000);
+    snapshot s0;
+    snap(st, &s0);
+    gc_contract c = {DOM, N(DOM), HEAVY, N(HEAVY), OUTS, N(OUTS)};
+    gc_ctx *ctx = NULL;
+    ck_assert_int_eq(gc_ctx_from_state(st, &c, 1, 2, &ctx, NULL), GC_OK);
+    static uint8_t msg[GC_WIRE_MSG_MAX];
+    size_t len = 0;
+    const gc_zone *z = gc_state_heavy(st);
+    int in_fd = gc_zone_input_fd(z), out_fd = gc_zone_output_fd(z);
+    gc_ctx *d = NULL;
+    gc_err err;
+    gc_err_clear(&err);
+    arm();
+    int rc = gc_wire_encode(ctx, msg, sizeof msg, &len, &err);   /* allocates nothing */
+    ck_assert_int_eq(rc, GC_OK);
+    errno = 0;
+    rc = gc_wire_decode(msg, len, in_fd, out_fd, &d, &err);
+    int e = errno;
+    gcf_disarm();
+    if (rc != GC_OK) {
+        int want = (k->calls & GCF_ALLOC) ? GC_ENOMEM : GC_ESYS;
+        expect_fault("gc_wire_decode", rc, want, e);
+        ck_assert_ptr_null(d);
+        /* The reason names the call that failed, not a malformed message. */
+        ck_assert_msg(strstr(err.msg, want == GC_ESYS ? strerror(e) : "out of memory"),
+                      "%s N=%u: reason '%s'", k->name, cur_n, err.msg);
+        out->status = rc;
+        ck_assert_int_eq(gc_wire_decode(msg, len, in_fd, out_fd, &d, &err), GC_OK);
+    }
+    ck_assert_int_eq(gc_wire_compare(ctx, d, &err), GC_OK);
+    ck_assert_int_eq(gc_wire_attach(d, gc_zone_input_base(z), gc_zone_input_size(z),
+                                    gc_zone_output_base(z), gc_zone_output_size(z), &err), GC_OK);
+    const void *p;
+    size_t n;
+    ck_assert_int_eq(gc_ctx_heavy(d, "a", &p, &n), GC_OK);
+    ck_assert_uint_eq(gc_checksum(p, n, GC_CHECKSUM_SEED),
+                      tu_checksum(st, (const char *const[]){"a"}, 1));
+    snap_same(st, &s0);
+    gc_ctx_free(d);
+    gc_ctx_free(ctx);
+    gc_state_free(st);
+}
+
+/* ---- engine: registry --------------------------------------------------------------- */
+
+static int proc_noop(gc_ctx *ctx, gc_proc_out *o)
+{
+    (void)ctx;
+    o->value = 1;
+    return GC_OK;
+}
+
+static void op_registry(const kind *k, run_out *out)
+{
+    (void)k;
+    gc_engine *e = NULL;
+    gc_contract c = {DOM, N(DOM), HEAVY, N(HEAVY), OUTS, N(OUTS)};
+    arm();
+    STEP(out, GC_ENOMEM, gc_engine_new(&e, NULL));
+    char name[16];
+    for (int i = 0; i < 3; i++) {
+        snprintf(name, sizeof name, "p%d", i);
+        errno = 0;
+        int rc = gc_engine_register(e, name, proc_noop, &c, NULL);
+        int er = errno;
+        if (rc != GC_OK) {
+            expect_fault("gc_engine_register", rc, GC_ENOMEM, er);
+            if (out->status == GC_OK)
+                out->status = rc;
+            /* Nothing of a failed registration stays behind. */
+            ck_assert_int_eq(gc_engine_lookup(e, name, NULL, NULL), GC_ENOTFOUND);
+            gcf_disarm();
+            ck_assert_int_eq(gc_engine_register(e, name, proc_noop, &c, NULL), GC_OK);
+        }
+    }
+    gcf_disarm();
+    const gc_contract *got = NULL;
+    ck_assert_int_eq(gc_engine_lookup(e, "p2", NULL, &got), GC_OK);
+    ck_assert_uint_eq(got->n_outputs, 1);
+    ck_assert_str_eq(got->outputs[0], "out");
+    ck_assert_str_eq(got->domain_reads[2], "ms");
+    gc_engine_free(e);
+}
+
+/* ---- execute_parallel --------------------------------------------------------------- */
+
+#define TASKS 4
+
+/* Statuses a task may end with when one of its calls failed, by where. */
+static int task_status_ok(int st, gcf_scope scope)
+{
+    if (st == GC_OK || st == GC_ENOMEM || st == GC_ESYS)
+        return 1;
+    return scope == GCF_CHILD && st == GC_EEXIT;   /* a worker that cannot start or answer */
+}
+
+static void exec_run(const kind *k, run_out *out, gc_mode mode, const char *proc)
+{
+    gc_engine *e = NULL;
+    ck_assert_int_eq(gc_engine_new(&e, NULL), GC_OK);
+    ck_assert_int_eq(gc_builtins_register(e, NULL), GC_OK);
+    gc_state *st = tu_state(3 * 4096 + 1, 100, 0);
+    snapshot s0;
+    snap(st, &s0);
+    gc_contract c = {DOM, N(DOM), HEAVY, N(HEAVY), NULL, 0};
+    gc_exec_opts o = {.process = proc, .mode = mode, .workers = 2, .tasks = TASKS,
+                      .contract = &c};
+    gc_result res[TASKS];
+    gc_err err;
+    gc_err_clear(&err);
+    uint64_t want = tu_checksum(st, HEAVY, N(HEAVY));
+    arm();
+    int rc = gc_execute_parallel(e, st, &o, res, &err);
+    gcf_disarm();
+    ck_assert_msg(rc == GC_OK || rc == GC_ENOMEM || rc == GC_ESYS, "%s/%s N=%u: %s %s", cur_op,
+                  k->name, cur_n, gc_status_name(rc), err.msg);
+    out->status = rc;
+    for (int t = 0; rc == GC_OK && t < TASKS; t++) {
+        ck_assert_msg(task_status_ok(res[t].status, k->scope), "%s/%s N=%u task %d: %s %s",
+                      cur_op, k->name, cur_n, t, gc_status_name(res[t].status), res[t].text);
+        if (res[t].status == GC_OK)
+            ck_assert_uint_eq((uint64_t)res[t].value, want);
+        else if (!out->outcome)
+            out->outcome = gc_status_name(res[t].status);
+        ck_assert_int_eq(res[t].task, t);
+    }
+    snap_same(st, &s0);
+    /* A worker hit by a child-scope fault may still be on its way out when
+     * the run returns (its receive failed after its last reply, or it was
+     * forked just before disarming and failed at start). The pool learns of
+     * a death only when it hands that worker a task, which is then lost
+     * (EEXIT), so the pool is stopped here: what follows is a normal run on
+     * the same engine with a fresh pool. Dispatcher-side kinds keep theirs. */
+    if (k->scope == GCF_CHILD)
+        gc_engine_pool_stop(e);
+    /* The same engine, state and pool serve a normal run afterwards. */
+    gc_err_clear(&err);
+    ck_assert_msg(gc_execute_parallel(e, st, &o, res, &err) == GC_OK, "%s/%s N=%u: rerun: %s",
+                  cur_op, k->name, cur_n, err.msg);
+    for (int t = 0; t < TASKS; t++) {
+        ck_assert_msg(res[t].status == GC_OK, "%s/%s N=%u: rerun task %d: %s %s", cur_op,
+                      k->name, cur_n, t, gc_status_name(res[t].status), res[t].text);
+        ck_assert_uint_eq((uint64_t)res[t].value, want);
+    }
+    if (mode == GC_MODE_PROCESS) {
+        gc_engine_stats s;
+        gc_engine_stats_get(e, &s);
+        ck_assert_uint_ge(s.workers_live, 1);
+    }
+    gc_engine_free(e);   /* stops and reaps the pool: the census checks it */
+    gc_state_free(st);
+}
+
+static void op_exec_thread(const kind *k, run_out *out)
+{
+    exec_run(k, out, GC_MODE_THREAD, "checksum");
+}
+
+static void op_exec_process(const kind *k, run_out *out)
+{
+    exec_run(k, out, GC_MODE_PROCESS, "checksum");
+}
+
+/* Outputs: workers map the output file too, write it, and it reads back. */
+static void op_exec_outputs(const kind *k, run_out *out)
+{
+    gc_engine *e = NULL;
+    ck_assert_int_eq(gc_engine_new(&e, NULL), GC_OK);
+    ck_assert_int_eq(gc_builtins_register(e, NULL), GC_OK);
+    gc_state *st = tu_state(4096, 100, 3 * 4096 + 9);
+    snapshot s0;
+    snap(st, &s0);
+    static const char *const pat[] = {"pattern"};
+    gc_contract c = {pat, 1, NULL, 0, OUTS, N(OUTS)};
+    gc_exec_opts o = {.process = "fill", .mode = GC_MODE_PROCESS, .workers = 2, .tasks = TASKS,
+                      .contract = &c};
+    gc_result res[TASKS];
+    gc_err err;
+    arm();
+    int rc = gc_execute_parallel(e, st, &o, res, &err);
+    gcf_disarm();
+    ck_assert_int_eq(rc, GC_OK);
+    out->status = rc;
+    for (int t = 0; t < TASKS; t++) {
+        ck_assert_msg(task_status_ok(res[t].status, k->scope), "%s N=%u task %d: %s %s",
+                      k->name, cur_n, t, gc_status_name(res[t].status), res[t].text);
+        if (res[t].status != GC_OK && !out->outcome)
+            out->outcome = gc_status_name(res[t].status);
+    }
+    snap_same(st, &s0);
+    ck_assert_int_eq(gc_execute_parallel(e, st, &o, res, &err), GC_OK);
+    int64_t total = 0;
+    for (int t = 0; t < TASKS; t++) {
+        ck_assert_msg(res[t].status == GC_OK, "rerun task %d: %s", t, res[t].text);
+        total += res[t].value;
+    }
+    const void *d;
+    size_t len;
+    ck_assert_int_eq(gc_zone_read(gc_state_heavy(st), "out", &d, &len, NULL), GC_OK);
+    ck_assert_int_eq(total, (int64_t)len);
+    gc_pattern seq = {GC_PATTERN_SEQUENCE, 0};
+    for (size_t i = 0; i < len; i++)
+        if (((const uint8_t *)d)[i] != gc_pattern_byte(&seq, i))
+            ck_abort_msg("output byte %zu differs after the rerun", i);
+    gc_engine_free(e);
+    gc_state_free(st);
+}
+
+/* Builtins that allocate or call mprotect themselves, in thread mode. */
+static void op_builtins(const kind *k, run_out *out)
+{
+    gc_engine *e = NULL;
+    ck_assert_int_eq(gc_engine_new(&e, NULL), GC_OK);
+    ck_assert_int_eq(gc_builtins_register(e, NULL), GC_OK);
+    gc_state *st = tu_state(4096, 100, 0);
+    ck_assert_int_eq(gc_state_set_int(st, "bytes", 100000, NULL), GC_OK);
+    snapshot s0;
+    snap(st, &s0);
+    static const char *const bytes[] = {"bytes"};
+    gc_contract ca = {bytes, 1, NULL, 0, NULL, 0}, cw = {NULL, 0, HEAVY, 1, NULL, 0};
+    gc_exec_opts oa = {.process = "alloc", .mode = GC_MODE_THREAD, .workers = 1, .tasks = 2,
+                       .contract = &ca};
+    gc_exec_opts ow = {.process = "write_readonly", .mode = GC_MODE_THREAD, .workers = 1,
+                       .tasks = 2, .contract = &cw};
+    gc_result res[2];
+    gc_err err;
+    arm();
+    int rc = gc_execute_parallel(e, st, &oa, res, &err);
+    ck_assert_msg(rc == GC_OK || rc == GC_ENOMEM, "alloc run: %s", gc_status_name(rc));
+    if (rc != GC_OK)
+        out->status = rc;
+    for (int t = 0; rc == GC_OK && t < 2; t++) {
+        ck_assert_msg(res[t].status == GC_OK || res[t].status == GC_ENOMEM, "alloc: %s %s",
+                      gc_status_name(res[t].status), res[t].text);
+        if (res[t].status == GC_OK)
+            ck_assert_int_eq(res[t].value, 100000);
+        else if (out->status == GC_OK)
+            out->status = res[t].status;
+    }
+    rc = gc_execute_parallel(e, st, &ow, res, &err);
+    gcf_disarm();
+    ck_assert_msg(rc == GC_OK || rc == GC_ENOMEM, "write_readonly run: %s", gc_status_name(rc));
+    if (rc != GC_OK && out->status == GC_OK)
+        out->status = rc;
+    for (int t = 0; rc == GC_OK && t < 2; t++) {
+        /* Refused by the kernel or by the injected failure: never writable. */
+        ck_assert_msg(res[t].status == GC_EREADONLY || (res[t].status == GC_ENOMEM &&
+                      (k->calls & GCF_ALLOC)), "write_readonly: %s %s",
+                      gc_status_name(res[t].status), res[t].text);
+    }
+    snap_same(st, &s0);
+    ck_assert_int_eq(gc_execute_parallel(e, st, &oa, res, &err), GC_OK);
+    ck_assert_int_eq(res[0].status, GC_OK);
+    ck_assert_int_eq(res[1].value, 100000);
+    gc_engine_free(e);
+    gc_state_free(st);
+}
+
+/* ---- the loops ------------------------------------------------------------------------ */
+
+#define B(c) GCF_BIT(GCF_##c)
+
+static const kind alloc_here = {"alloc", GCF_ALLOC, 0, GCF_HERE, 0, 0};
+static const kind alloc_persist = {"alloc-persist", GCF_ALLOC, 0, GCF_HERE, 1, 0};
+
+static const kind zone_kinds[] = {
+    {"alloc", GCF_ALLOC, 0, GCF_HERE, 0, 0},
+    {"memfd_create", B(MEMFD_CREATE), EMFILE, GCF_HERE, 0, 0},
+    {"ftruncate", B(FTRUNCATE), ENOSPC, GCF_HERE, 0, 0},
+    {"fcntl", B(FCNTL), EBUSY, GCF_HERE, 0, 0},
+    {"mmap", B(MMAP), ENOMEM, GCF_HERE, 0, 0},
+    {"madvise", B(MADVISE), EAGAIN, GCF_HERE, 0, 0},
+    {"syscall-persist", B(MEMFD_CREATE) | B(FTRUNCATE) | B(FCNTL) | B(MMAP) | B(MADVISE), EIO,
+     GCF_HERE, 1, 0},
+};
+
+static const kind wire_kinds[] = {
+    {"alloc", GCF_ALLOC, 0, GCF_HERE, 0, 0},
+    {"fstat", B(FSTAT), EIO, GCF_HERE, 0, 0},
+    {"fcntl", B(FCNTL), EIO, GCF_HERE, 0, 0},
+    {"pread", B(PREAD), EIO, GCF_HERE, 0, 0},
+    {"pread-persist", B(PREAD), EIO, GCF_HERE, 1, 0},
+    {"pread-eintr", B(PREAD), 0, GCF_HERE, 0, 1},
+};
+
+static const kind thread_kinds[] = {
+    {"alloc", GCF_ALLOC, 0, GCF_HERE, 0, 0},
+    {"pthread_create", B(PTHREAD_CREATE), EAGAIN, GCF_HERE, 0, 0},
+    {"alloc-persist", GCF_ALLOC, 0, GCF_HERE, 1, 0},
+};
+
+static const kind process_kinds[] = {
+    {"alloc", GCF_ALLOC, 0, GCF_HERE, 0, 0},
+    {"socketpair", B(SOCKETPAIR), EMFILE, GCF_HERE, 0, 0},
+    {"fork", B(FORK), EAGAIN, GCF_HERE, 0, 0},
+    {"sendmsg", B(SENDMSG), ENOBUFS, GCF_HERE, 0, 0},
+    {"recv", B(RECV), ENOMEM, GCF_HERE, 0, 0},
+    {"poll", B(POLL), ENOMEM, GCF_HERE, 0, 0},
+    {"sendmsg-eintr", B(SENDMSG), 0, GCF_HERE, 0, 1},
+    {"recv-eintr", B(RECV), 0, GCF_HERE, 0, 1},
+    {"poll-eintr", B(POLL), 0, GCF_HERE, 0, 1},
+    {"alloc-persist", GCF_ALLOC, 0, GCF_HERE, 1, 0},
+    {"spawn-persist", B(SOCKETPAIR) | B(FORK), EAGAIN, GCF_HERE, 1, 0},
+    {"poll-persist", B(POLL), ENOMEM, GCF_HERE, 1, 0},
+    {"recv-persist", B(RECV), ENOMEM, GCF_HERE, 1, 0},
+};
+
+static const kind worker_kinds[] = {
+    {"worker-alloc", GCF_ALLOC, 0, GCF_CHILD, 0, 0},
+    {"worker-recvmsg", B(RECVMSG), ENOMEM, GCF_CHILD, 0, 0},
+    {"worker-send", B(SEND), ENOBUFS, GCF_CHILD, 0, 0},
+    {"worker-fstat", B(FSTAT), EIO, GCF_CHILD, 0, 0},
+    {"worker-fcntl", B(FCNTL), EIO, GCF_CHILD, 0, 0},
+    {"worker-pread", B(PREAD), EIO, GCF_CHILD, 0, 0},
+    {"worker-mmap", B(MMAP), ENOMEM, GCF_CHILD, 0, 0},
+    {"worker-close_range", B(CLOSE_RANGE), EINVAL, GCF_CHILD, 0, 0},
+    {"worker-dup2", B(DUP2), EBADF, GCF_CHILD, 0, 0},
+    {"worker-recvmsg-eintr", B(RECVMSG), 0, GCF_CHILD, 0, 1},
+    {"worker-alloc-persist", GCF_ALLOC, 0, GCF_CHILD, 1, 0},
+};
+
+static const kind output_kinds[] = {
+    {"worker-mmap", B(MMAP), ENOMEM, GCF_CHILD, 0, 0},
+    {"worker-fstat", B(FSTAT), EIO, GCF_CHILD, 0, 0},
+    {"worker-fcntl", B(FCNTL), EIO, GCF_CHILD, 0, 0},
+};
+
+static const kind builtin_kinds[] = {
+    {"alloc", GCF_ALLOC, 0, GCF_HERE, 0, 0},
+    {"mprotect", B(MPROTECT), ENOMEM, GCF_HERE, 0, 0},
+};
+
+/* Persistent kinds run in the full form only. */
+static int kind_runs(const kind *k)
+{
+    return full_mode() || !k->persist;
+}
+
+START_TEST(anomaly_state)
+{
+    loop("state.build", op_state, &alloc_here);
+    if (full_mode())
+        loop("state.build", op_state, &alloc_persist);
+}
+END_TEST
+
+START_TEST(anomaly_zone)
+{
+    const kind *k = &zone_kinds[_i];
+    if (kind_runs(k))
+        loop("zone.lifecycle", op_zone, k);
+}
+END_TEST
+
+START_TEST(anomaly_factory)
+{
+    loop("ctx.factory", op_factory, &alloc_here);
+    if (full_mode())
+        loop("ctx.factory", op_factory, &alloc_persist);
+}
+END_TEST
+
+START_TEST(anomaly_wire)
+{
+    const kind *k = &wire_kinds[_i];
+    if (kind_runs(k))
+        loop("wire.decode", op_wire, k);
+}
+END_TEST
+
+START_TEST(anomaly_registry)
+{
+    loop("engine.registry", op_registry, &alloc_here);
+    if (full_mode())
+        loop("engine.registry", op_registry, &alloc_persist);
+}
+END_TEST
+
+START_TEST(anomaly_exec_thread)
+{
+    const kind *k = &thread_kinds[_i];
+    if (kind_runs(k))
+        loop("exec.thread", op_exec_thread, k);
+}
+END_TEST
+
+START_TEST(anomaly_exec_process)
+{
+    const kind *k = &process_kinds[_i];
+    if (kind_runs(k))
+        loop("exec.process", op_exec_process, k);
+}
+END_TEST
+
+START_TEST(anomaly_worker)
+{
+    const kind *k = &worker_kinds[_i];
+    if (kind_runs(k))
+        loop("exec.worker", op_exec_process, k);
+}
+END_TEST
+
+START_TEST(anomaly_outputs)
+{
+    loop("exec.outputs", op_exec_outputs, &output_kinds[_i]);
+}
+END_TEST
+
+START_TEST(anomaly_builtins)
+{
+    loop("builtins.thread", op_builtins, &builtin_kinds[_i]);
+}
+END_TEST
+
+Suite *suite_anomaly(void);
+Suite *suite_anomaly(void)
+{
+    Suite *s = suite_create("anomaly");
+    TCase *tc = tcase_create("loops");
+    tcase_set_timeout(tc, full_mode() ? 600 : 120);
+    tcase_add_test(tc, anomaly_state);
+    tcase_add_loop_test(tc, anomaly_zone, 0, (int)N(zone_kinds));
+    tcase_add_test(tc, anomaly_factory);
+    tcase_add_loop_test(tc, anomaly_wire, 0, (int)N(wire_kinds));
+    tcase_add_test(tc, anomaly_registry);
+    tcase_add_loop_test(tc, anomaly_exec_thread, 0, (int)N(thread_kinds));
+    tcase_add_loop_test(tc, anomaly_exec_process, 0, (int)N(process_kinds));
+    tcase_add_loop_test(tc, anomaly_worker, 0, (int)N(worker_kinds));
+    tcase_add_loop_test(tc, anomaly_outputs, 0, (int)N(output_kinds));
+    tcase_add_loop_test(tc, anomaly_builtins, 0, (int)N(builtin_kinds));
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,253 @@
+/* Single faults with a precise expectation, beside the loops: a read error
+ * or EINTR in the decoder and the pool is never a spin, a persistent poll
+ * failure ends the run instead of looping, errno survives a failed zone
+ * allocation, a value refused for its name leaks nothing, and
+ * gc_execute_parallel refuses a NULL engine, state or results array. */
+#include <check.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "fault.h"
+#include "gapcheck/gapcheck.h"
+#include "testutil.h"
+
+static const char *const HEAVY[] = {"a", "b"};
+
+/* A factory context of a state with a zone, encoded. */
+typedef struct wire_fx {
+    gc_state *st;
+    gc_ctx *ctx;
+    uint8_t msg[GC_WIRE_MSG_MAX];
+    size_t len;
+} wire_fx;
+
+static void wire_open(wire_fx *f)
+{
+    f->st = tu_state(2 * 4096, 100, 0);
+    gc_contract c = {.heavy_reads = HEAVY, .n_heavy_reads = 2};
+    ck_assert_int_eq(gc_ctx_from_state(f->st, &c, 0, 1, &f->ctx, NULL), GC_OK);
+    ck_assert_int_eq(gc_wire_encode(f->ctx, f->msg, sizeof f->msg, &f->len, NULL), GC_OK);
+}
+
+static void wire_close(wire_fx *f)
+{
+    gc_ctx_free(f->ctx);
+    gc_state_free(f->st);
+}
+
+static int wire_decode(wire_fx *f, gc_ctx **d, gc_err *err)
+{
+    return gc_wire_decode(f->msg, f->len, gc_zone_input_fd(gc_state_heavy(f->st)), -1, d, err);
+}
+
+/* A read that keeps failing is reported once, not retried forever. */
+START_TEST(decoder_read_error_is_reported_not_retried)
+{
+    wire_fx f;
+    wire_open(&f);
+    gc_ctx *d = NULL;
+    gc_err err;
+    gcf_plan p = {.calls = GCF_BIT(GCF_PREAD), .nth = 1, .times = GCF_FOREVER, .err = EIO,
+                  .scope = GCF_HERE};
+    gcf_arm(&p);
+    errno = 0;
+    int rc = wire_decode(&f, &d, &err);
+    int e = errno;
+    gcf_disarm();
+    ck_assert_int_eq(rc, GC_ESYS);
+    ck_assert_int_eq(e, EIO);
+    ck_assert_uint_eq(gcf_seen(GCF_PREAD), 1);
+    ck_assert_str_eq(err.msg, "wire: cannot read the input file's manifest: Input/output error");
+    ck_assert_ptr_null(d);
+    wire_close(&f);
+}
+END_TEST
+
+/* EINTR on every read, once: each is retried and the decode succeeds. */
+START_TEST(decoder_retries_eintr)
+{
+    wire_fx f;
+    wire_open(&f);
+    gc_ctx *d = NULL;
+    gc_err err;
+    ck_assert_int_eq(wire_decode(&f, &d, &err), GC_OK);
+    gc_ctx_free(d);
+    gcf_plan p = {.calls = GCF_BIT(GCF_PREAD), .nth = 1, .times = GCF_FOREVER, .every = 2,
+                  .err = EINTR, .scope = GCF_HERE};
+    gcf_arm(&p);
+    d = NULL;
+    int rc = wire_decode(&f, &d, &err);
+    gcf_disarm();
+    ck_assert_msg(rc == GC_OK, "%s", err.msg);
+    ck_assert_uint_eq(gcf_fired(), 2);           /* manifest head and entries */
+    ck_assert_uint_eq(gcf_seen(GCF_PREAD), 4);
+    ck_assert_int_eq(gc_wire_compare(f.ctx, d, &err), GC_OK);
+    gc_ctx_free(d);
+    wire_close(&f);
+}
+END_TEST
+
+static void exec_fx(gc_engine **e, gc_state **st)
+{
+    ck_assert_int_eq(gc_engine_new(e, NULL), GC_OK);
+    ck_assert_int_eq(gc_builtins_register(*e, NULL), GC_OK);
+    *st = tu_state(4096, 100, 0);
+}
+
+/* poll failing for good: the busy tasks fail with ESYS and the run ends
+ * (the injector aborts a run that retries it GCF_SPIN_LIMIT times). */
+START_TEST(pool_poll_failure_ends_the_run)
+{
+    gc_engine *e;
+    gc_state *st;
+    exec_fx(&e, &st);
+    gc_contract c = {.heavy_reads = HEAVY, .n_heavy_reads = 2};
+    gc_exec_opts o = {.process = "checksum", .mode = GC_MODE_PROCESS, .workers = 2, .tasks = 3,
+                      .contract = &c};
+    gc_result res[3];
+    gc_err err;
+    gcf_plan p = {.calls = GCF_BIT(GCF_POLL), .nth = 1, .times = GCF_FOREVER, .err = ENOMEM,
+                  .scope = GCF_HERE};
+    gcf_arm(&p);
+    int rc = gc_execute_parallel(e, st, &o, res, &err);
+    gcf_disarm();
+    ck_assert_int_eq(rc, GC_OK);
+    for (int t = 0; t < 3; t++) {
+        ck_assert_int_eq(res[t].status, GC_ESYS);
+        ck_assert_msg(strstr(res[t].text, "poll") && strstr(res[t].text, strerror(ENOMEM)),
+                      "task %d: %s", t, res[t].text);
+    }
+    /* At most one look at an idle worker and one wait per task. */
+    ck_assert_uint_le(gcf_seen(GCF_POLL), 2 * 3);
+    ck_assert_int_eq(gc_execute_parallel(e, st, &o, res, &err), GC_OK);
+    for (int t = 0; t < 3; t++)
+        ck_assert_uint_eq((uint64_t)res[t].value, tu_checksum(st, HEAVY, 2));
+    gc_engine_free(e);
+    gc_state_free(st);
+}
+END_TEST
+
+/* A worker that died while idle is replaced before it is handed a task:
+ * no task of the next run is lost to it. */
+START_TEST(idle_dead_worker_is_replaced)
+{
+    gc_engine *e;
+    gc_state *st;
+    exec_fx(&e, &st);
+    gc_contract c = {.heavy_reads = HEAVY, .n_heavy_reads = 2};
+    gc_exec_opts o = {.process = "checksum", .mode = GC_MODE_PROCESS, .workers = 2, .tasks = 4,
+                      .contract = &c};
+    gc_result res[4];
+    gc_err err;
+    ck_assert_int_eq(gc_execute_parallel(e, st, &o, res, &err), GC_OK);
+    pid_t victim = res[0].pid;
+    ck_assert_int_gt(victim, 0);
+    ck_assert_int_eq(kill(victim, SIGKILL), 0);
+    siginfo_t si;   /* dead, and left for the pool to reap */
+    ck_assert_int_eq(waitid(P_PID, (id_t)victim, &si, WEXITED | WNOWAIT), 0);
+    ck_assert_int_eq(gc_execute_parallel(e, st, &o, res, &err), GC_OK);
+    for (int t = 0; t < 4; t++) {
+        ck_assert_msg(res[t].status == GC_OK, "task %d: %s", t, res[t].text);
+        ck_assert_int_ne(res[t].pid, victim);
+    }
+    gc_engine_stats s;
+    gc_engine_stats_get(e, &s);
+    ck_assert_uint_eq(s.workers_replaced, 1);
+    ck_assert_uint_eq(s.workers_live, 2);
+    gc_engine_free(e);
+    gc_state_free(st);
+}
+END_TEST
+
+/* The errno of the call that failed is what the caller sees after ESYS. */
+START_TEST(zone_allocate_keeps_errno)
+{
+    static const gcf_call calls[] = {GCF_MEMFD_CREATE, GCF_FTRUNCATE, GCF_MMAP, GCF_MADVISE,
+                                     GCF_FCNTL};
+    static const int errs[] = {EMFILE, EFBIG, ENOMEM, EAGAIN, EPERM};
+    gc_zone *z;
+    ck_assert_int_eq(gc_zone_new(&z, NULL), GC_OK);
+    ck_assert_int_eq(gc_zone_declare(z, "in", 10, 0, NULL), GC_OK);
+    ck_assert_int_eq(gc_zone_declare(z, "out", 10, GC_ENTRY_OUTPUT, NULL), GC_OK);
+    gcf_plan p = {.calls = GCF_BIT(calls[_i]), .nth = 1, .err = errs[_i], .scope = GCF_HERE};
+    gcf_arm(&p);
+    gc_err err;
+    errno = 0;
+    int rc = gc_zone_allocate(z, &err);
+    int e = errno;
+    gcf_disarm();
+    ck_assert_int_eq(rc, GC_ESYS);
+    ck_assert_msg(e == errs[_i], "%s: errno %d, expected %d", gcf_call_name(calls[_i]), e, errs[_i]);
+    ck_assert_ptr_nonnull(strstr(err.msg, strerror(errs[_i])));
+    ck_assert_int_eq(gc_zone_allocate(z, &err), GC_OK);
+    gc_zone_free(z);
+}
+END_TEST
+
+/* A value refused for its name must not keep the copy it made. */
+START_TEST(refused_name_frees_its_copy)
+{
+    gc_state *st;
+    ck_assert_int_eq(gc_state_new(&st, NULL), GC_OK);
+    gcf_heap_begin();
+    gc_err err;
+    ck_assert_int_eq(gc_state_set_str(st, "bad/name", "value", &err), GC_EINVAL);
+    ck_assert_int_eq(gc_state_set_bytes(st, "", "v", 1, &err), GC_EINVAL);
+    ck_assert_int_eq(gc_state_set_str(st, NULL, "v", &err), GC_EINVAL);
+    long live = gcf_heap_live();
+    gcf_heap_end();
+    ck_assert_int_eq(live, 0);
+    ck_assert_uint_eq(gc_state_domain_count(st), 0);
+    gc_state_free(st);
+}
+END_TEST
+
+START_TEST(execute_parallel_refuses_null)
+{
+    static const gc_mode modes[] = {GC_MODE_THREAD, GC_MODE_PROCESS};
+    gc_engine *e;
+    gc_state *st;
+    exec_fx(&e, &st);
+    gc_contract c = {.heavy_reads = HEAVY, .n_heavy_reads = 2};
+    gc_exec_opts o = {.process = "checksum", .mode = modes[_i], .workers = 1, .tasks = 1,
+                      .contract = &c};
+    gc_result res[1];
+    gc_err err;
+    const char *want = "execute_parallel: engine, state and results are required";
+    ck_assert_int_eq(gc_execute_parallel(NULL, st, &o, res, &err), GC_EINVAL);
+    ck_assert_str_eq(err.msg, want);
+    ck_assert_int_eq(gc_execute_parallel(e, NULL, &o, res, &err), GC_EINVAL);
+    ck_assert_str_eq(err.msg, want);
+    ck_assert_int_eq(gc_execute_parallel(e, st, &o, NULL, &err), GC_EINVAL);
+    ck_assert_str_eq(err.msg, want);
+    ck_assert_int_eq(gc_execute_parallel(e, st, NULL, res, &err), GC_EINVAL);
+    ck_assert_str_eq(err.msg, "execute_parallel: no options");
+    gc_engine_stats s;
+    gc_engine_stats_get(e, &s);
+    ck_assert_uint_eq(s.workers_started, 0);   /* refused before anything started */
+    ck_assert_int_eq(gc_execute_parallel(e, st, &o, res, &err), GC_OK);
+    ck_assert_int_eq(res[0].status, GC_OK);
+    gc_engine_free(e);
+    gc_state_free(st);
+}
+END_TEST
+
+Suite *suite_faults(void);
+Suite *suite_faults(void)
+{
+    Suite *s = suite_create("faults");
+    TCase *tc = tcase_create("single");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, decoder_read_error_is_reported_not_retried);
+    tcase_add_test(tc, decoder_retries_eintr);
+    tcase_add_test(tc, pool_poll_failure_ends_the_run);
+    tcase_add_test(tc, idle_dead_worker_is_replaced);
+    tcase_add_loop_test(tc, zone_allocate_keeps_errno, 0, 5);
+    tcase_add_test(tc, refused_name_frees_its_copy);
+    tcase_add_loop_test(tc, execute_parallel_refuses_null, 0, 2);
+    suite_add_tcase(s, tc);
+    return s;
+}
