@@ -100,11 +100,11 @@ $(ANOMALY_ENGINE): $(ENGINE_OBJ)
 	@mkdir -p $(@D)
 	$(LD) -r $(foreach f,$(ANOMALY_WRAPPED),--wrap=$(f)) -o $@ $^
 
-$(ANOMALY_OBJ): ALL_CFLAGS += $(CHECK_CFLAGS) -Iengine/tests
+$(ANOMALY_OBJ): ALL_CFLAGS += $(CHECK_CFLAGS) -Iengine/tests -Itestkit
 $(ANOMALY_TESTS): $(ANOMALY_OBJ) $(ANOMALY_ENGINE) $(BUILD)/engine/tests/testutil.o \
-                  $(BUILD)/engine/tests/runner.o
+                  $(BUILD)/testkit/runner.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $(ANOMALY_OBJ) $(BUILD)/engine/tests/testutil.o \
-	  $(BUILD)/engine/tests/runner.o $(ANOMALY_ENGINE) $(CHECK_LIBS)
+	  $(BUILD)/testkit/runner.o $(ANOMALY_ENGINE) $(CHECK_LIBS)
 
 ALL_TARGETS += $(ANOMALY_TESTS)
 

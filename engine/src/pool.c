@@ -355,11 +355,21 @@ static void receive(pool_run *run, int slot)
      * buffer. The write set is then held to the same standard: decoded by the
      * pure decoder, and checked against what this attempt's context may write. */
     int rc = gc__result_check(buf, (size_t)n, w->task, r, &held, &wbytes, &wlen, &err);
-    if (rc == GC_OK)
+    /* A worker that failed before it had a context (it could not decode or
+     * map what it received) has no write set to send; a failed attempt
+     * commits nothing anyway. */
+    int has_wset = rc == GC_OK && (r->status == GC_OK || wlen > 0);
+    if (has_wset)
         rc = gc__wset_decode(wbytes, wlen, w->ctx->n_domain, &ws, &err);
-    if (rc == GC_OK)
+    if (has_wset && rc == GC_OK)
         rc = gc__ctx_adopt(w->ctx, &ws, &err);
-    if (rc != GC_OK) {
+    if (rc == GC_ENOMEM) {
+        /* The reply was whole; only this side ran out of memory taking it
+         * in. The attempt fails (nothing of it is committed), the worker,
+         * which did nothing wrong, stays. */
+        r->status = rc;
+        snprintf(r->text, sizeof r->text, "worker %d: %.200s", slot, err.msg);
+    } else if (rc != GC_OK) {
         char why[GC_ERR_MSG_MAX + 32];
         snprintf(why, sizeof why, "worker %d: %s", slot, err.msg);
         worker_kill(run, slot, GC_EWIRE, why);
@@ -416,6 +426,8 @@ static void dispatch_idle(pool_run *run)
         pool_worker *w = &run->pool->w[s];
         if (w->pid <= 0 || w->busy)
             continue;
+        if (run->nqueue == 0 && run->next >= run->opts->tasks)
+            break;                    /* nothing to hand out: no need to look */
         if (idle_worker_gone(w)) {
             close(w->sock);
             w->sock = -1;

@@ -306,18 +306,19 @@ static void op_factory(const kind *k, run_out *out)
     gc_state *st = tu_state(3 * 4096 + 1, 100, 5000);
     snapshot s0;
     snap(st, &s0);
-    gc_contract c = {DOM, N(DOM), HEAVY, N(HEAVY), OUTS, N(OUTS)};
+    gc_contract c = {.domain_reads = DOM, .n_domain_reads = N(DOM), .heavy_reads = HEAVY,
+                     .n_heavy_reads = N(HEAVY), .outputs = OUTS, .n_outputs = N(OUTS)};
     gc_ctx *ctx = (gc_ctx *)st;
     arm();
     errno = 0;
-    int rc = gc_ctx_from_state(st, &c, 1, 2, &ctx, NULL);
+    int rc = gc_ctx_from_state(st, &c, NULL, 1, 2, &ctx, NULL);
     int e = errno;
     gcf_disarm();
     if (rc != GC_OK) {
         expect_fault("gc_ctx_from_state", rc, GC_ENOMEM, e);
         ck_assert_ptr_eq(ctx, (gc_ctx *)st);   /* *out untouched on failure */
         out->status = rc;
-        ck_assert_int_eq(gc_ctx_from_state(st, &c, 1, 2, &ctx, NULL), GC_OK);
+        ck_assert_int_eq(gc_ctx_from_state(st, &c, NULL, 1, 2, &ctx, NULL), GC_OK);
     }
     snap_same(st, &s0);
     const char *v;
@@ -339,9 +340,10 @@ static void op_wire(const kind *k, run_out *out)
     gc_state *st = tu_state(3 * 4096 + 1, 100, 5000);
     snapshot s0;
     snap(st, &s0);
-    gc_contract c = {DOM, N(DOM), HEAVY, N(HEAVY), OUTS, N(OUTS)};
+    gc_contract c = {.domain_reads = DOM, .n_domain_reads = N(DOM), .heavy_reads = HEAVY,
+                     .n_heavy_reads = N(HEAVY), .outputs = OUTS, .n_outputs = N(OUTS)};
     gc_ctx *ctx = NULL;
-    ck_assert_int_eq(gc_ctx_from_state(st, &c, 1, 2, &ctx, NULL), GC_OK);
+    ck_assert_int_eq(gc_ctx_from_state(st, &c, NULL, 1, 2, &ctx, NULL), GC_OK);
     static uint8_t msg[GC_WIRE_MSG_MAX];
     size_t len = 0;
     const gc_zone *z = gc_state_heavy(st);
@@ -389,11 +391,35 @@ static int proc_noop(gc_ctx *ctx, gc_proc_out *o)
     return GC_OK;
 }
 
+static int rule_any(const char *key, const gc_value *v, void *arg, char *reason, size_t cap)
+{
+    (void)key, (void)v, (void)arg, (void)reason, (void)cap;
+    return GC_OK;
+}
+
+/* Deliveries seen by the test process (thread and process mode alike: the
+ * commit, and so every delivery, happens in the main process). */
+typedef struct deliveries {
+    int events, messages;
+} deliveries;
+
+static void on_delivery(const gc_delivery *d, void *arg)
+{
+    deliveries *dl = arg;
+    if (!dl)
+        return;
+    if (d->kind == GC_DELIVERY_EVENT)
+        dl->events++;
+    else
+        dl->messages++;
+}
+
 static void op_registry(const kind *k, run_out *out)
 {
     (void)k;
     gc_engine *e = NULL;
-    gc_contract c = {DOM, N(DOM), HEAVY, N(HEAVY), OUTS, N(OUTS)};
+    gc_contract c = {.domain_reads = DOM, .n_domain_reads = N(DOM), .heavy_reads = HEAVY,
+                     .n_heavy_reads = N(HEAVY), .outputs = OUTS, .n_outputs = N(OUTS)};
     arm();
     STEP(out, GC_ENOMEM, gc_engine_new(&e, NULL));
     char name[16];
@@ -412,7 +438,18 @@ static void op_registry(const kind *k, run_out *out)
             ck_assert_int_eq(gc_engine_register(e, name, proc_noop, &c, NULL), GC_OK);
         }
     }
+    /* Rules and subscribers grow arrays too; the outbox sink does not. */
+    for (int i = 0; i < 3; i++) {
+        snprintf(name, sizeof name, "k%d", i);
+        STEP(out, GC_ENOMEM, gc_engine_rule_int_range(e, name, 0, i, NULL));
+        STEP(out, GC_ENOMEM, gc_engine_rule_check(e, name, rule_any, NULL, NULL));
+        STEP(out, GC_ENOMEM, gc_engine_subscribe(e, name, on_delivery, NULL, NULL));
+    }
+    STEP(out, GC_ENOMEM, gc_engine_set_outbox(e, on_delivery, NULL, NULL));
+    gc_history *h = NULL;
+    STEP(out, GC_ENOMEM, gc_history_new(&h, NULL));
     gcf_disarm();
+    gc_history_free(h);
     const gc_contract *got = NULL;
     ck_assert_int_eq(gc_engine_lookup(e, "p2", NULL, &got), GC_OK);
     ck_assert_uint_eq(got->n_outputs, 1);
@@ -441,7 +478,8 @@ static void exec_run(const kind *k, run_out *out, gc_mode mode, const char *proc
     gc_state *st = tu_state(3 * 4096 + 1, 100, 0);
     snapshot s0;
     snap(st, &s0);
-    gc_contract c = {DOM, N(DOM), HEAVY, N(HEAVY), NULL, 0};
+    gc_contract c = {.domain_reads = DOM, .n_domain_reads = N(DOM), .heavy_reads = HEAVY,
+                     .n_heavy_reads = N(HEAVY)};
     gc_exec_opts o = {.process = proc, .mode = mode, .workers = 2, .tasks = TASKS,
                       .contract = &c};
     gc_result res[TASKS];
@@ -510,7 +548,8 @@ static void op_exec_outputs(const kind *k, run_out *out)
     snapshot s0;
     snap(st, &s0);
     static const char *const pat[] = {"pattern"};
-    gc_contract c = {pat, 1, NULL, 0, OUTS, N(OUTS)};
+    gc_contract c = {.domain_reads = pat, .n_domain_reads = 1, .outputs = OUTS,
+                     .n_outputs = N(OUTS)};
     gc_exec_opts o = {.process = "fill", .mode = GC_MODE_PROCESS, .workers = 2, .tasks = TASKS,
                       .contract = &c};
     gc_result res[TASKS];
@@ -556,7 +595,8 @@ static void op_builtins(const kind *k, run_out *out)
     snapshot s0;
     snap(st, &s0);
     static const char *const bytes[] = {"bytes"};
-    gc_contract ca = {bytes, 1, NULL, 0, NULL, 0}, cw = {NULL, 0, HEAVY, 1, NULL, 0};
+    gc_contract ca = {.domain_reads = bytes, .n_domain_reads = 1},
+                cw = {.heavy_reads = HEAVY, .n_heavy_reads = 1};
     gc_exec_opts oa = {.process = "alloc", .mode = GC_MODE_THREAD, .workers = 1, .tasks = 2,
                        .contract = &ca};
     gc_exec_opts ow = {.process = "write_readonly", .mode = GC_MODE_THREAD, .workers = 1,
@@ -593,6 +633,155 @@ static void op_builtins(const kind *k, run_out *out)
     ck_assert_int_eq(res[1].value, 100000);
     gc_engine_free(e);
     gc_state_free(st);
+}
+
+/* bad_result, process mode only: its own allocation fails in the worker. */
+static void op_bad_result(const kind *k, run_out *out)
+{
+    gc_engine *e = NULL;
+    ck_assert_int_eq(gc_engine_new(&e, NULL), GC_OK);
+    ck_assert_int_eq(gc_builtins_register(e, NULL), GC_OK);
+    gc_state *st = tu_state(4096, 100, 0);
+    ck_assert_int_eq(gc_state_set_int(st, "kind", 2, NULL), GC_OK);
+    static const char *const kd[] = {"kind"};
+    gc_contract c = {.domain_reads = kd, .n_domain_reads = 1};
+    gc_exec_opts o = {.process = "bad_result", .mode = GC_MODE_PROCESS, .workers = 1,
+                      .tasks = 1, .contract = &c};
+    gc_result res[1];
+    gc_err err;
+    arm();
+    int rc = gc_execute_parallel(e, st, &o, res, &err);
+    gcf_disarm();
+    ck_assert_int_eq(rc, GC_OK);
+    /* Its broken reply (EWIRE), or the allocation failure reported (ENOMEM),
+     * or a worker that could not start (EEXIT). */
+    ck_assert_msg(res[0].status == GC_EWIRE || res[0].status == GC_ENOMEM ||
+                  res[0].status == GC_EEXIT, "%s N=%u: %s %s", k->name, cur_n,
+                  gc_status_name(res[0].status), res[0].text);
+    if (res[0].status != GC_EWIRE)
+        out->outcome = gc_status_name(res[0].status);
+    gc_engine_pool_stop(e);
+    o.process = "checksum";
+    gc_contract cs = {.heavy_reads = HEAVY, .n_heavy_reads = 2};
+    o.contract = &cs;
+    ck_assert_int_eq(gc_execute_parallel(e, st, &o, res, &err), GC_OK);
+    ck_assert_int_eq(res[0].status, GC_OK);
+    ck_assert_uint_eq((uint64_t)res[0].value, tu_checksum(st, HEAVY, N(HEAVY)));
+    gc_engine_free(e);
+    gc_state_free(st);
+}
+
+/* ---- the commit path ------------------------------------------------------------------ */
+
+/* Checks one armed run of a writing builtin: nothing of a failed attempt is
+ * installed or delivered. Returns the tasks that succeeded. */
+static int commit_check(const kind *k, run_out *out, int rc, const gc_result *res)
+{
+    ck_assert_msg(rc == GC_OK || rc == GC_ENOMEM || rc == GC_ESYS, "%s/%s N=%u: %s", cur_op,
+                  k->name, cur_n, gc_status_name(rc));
+    if (rc != GC_OK && out->status == GC_OK)
+        out->status = rc;
+    int ok = 0;
+    for (int t = 0; rc == GC_OK && t < TASKS; t++) {
+        ck_assert_msg(task_status_ok(res[t].status, k->scope), "%s/%s N=%u task %d: %s %s",
+                      cur_op, k->name, cur_n, t, gc_status_name(res[t].status), res[t].text);
+        if (res[t].status == GC_OK) {
+            ok++;
+            ck_assert_uint_ne(res[t].committed_version, 0);
+            ck_assert_uint_eq(res[t].events_delivered, 1);
+            ck_assert_uint_eq(res[t].messages_delivered, 1);
+        } else {
+            ck_assert_uint_eq(res[t].committed_version, 0);
+            ck_assert_uint_eq(res[t].events_delivered + res[t].messages_delivered, 0);
+            if (!out->outcome)
+                out->outcome = gc_status_name(res[t].status);
+        }
+    }
+    return ok;
+}
+
+/* Four tasks increment two keys (one not in the state yet, so a commit adds
+ * it) and append to a bytes key, each attempt emitting an event and an
+ * outbox message, under a validation rule and with an attempt history. The
+ * tasks share a base, so most conflict and retry. Whatever failed, nothing
+ * of a failed attempt is installed or delivered: the keys, the state's
+ * version, the deliveries and the history count exactly the tasks that
+ * succeeded, and a normal run afterwards commits every task. */
+static void commit_run(const kind *k, run_out *out, gc_mode mode)
+{
+    gc_engine *e = NULL;
+    deliveries dl = {0, 0};
+    gc_history *h = NULL;
+    ck_assert_int_eq(gc_engine_new(&e, NULL), GC_OK);
+    ck_assert_int_eq(gc_builtins_register(e, NULL), GC_OK);
+    ck_assert_int_eq(gc_engine_rule_int_range(e, "counter", 0, 1000, NULL), GC_OK);
+    ck_assert_int_eq(gc_engine_subscribe(e, "changed", on_delivery, &dl, NULL), GC_OK);
+    ck_assert_int_eq(gc_engine_set_outbox(e, on_delivery, &dl, NULL), GC_OK);
+    ck_assert_int_eq(gc_history_new(&h, NULL), GC_OK);
+    gc_state *st = tu_state(4096, 100, 0);
+    ck_assert_int_eq(gc_state_set_int(st, "counter", 0, NULL), GC_OK);
+    ck_assert_int_eq(gc_state_set_bytes(st, "log", "", 0, NULL), GC_OK);
+    uint64_t v0 = gc_state_version(st);
+    uint64_t heavy = tu_checksum(st, HEAVY, N(HEAVY));
+    static const char *const ireads[] = {"counter"}, *const iwrites[] = {"counter", "fresh"};
+    static const char *const alog[] = {"log"};
+    gc_contract ci = {.domain_reads = ireads, .n_domain_reads = 1, .domain_writes = iwrites,
+                      .n_domain_writes = 2, .events = 1, .outbox = 1};
+    gc_contract ca = {.domain_reads = alog, .n_domain_reads = 1, .domain_writes = alog,
+                      .n_domain_writes = 1, .events = 1, .outbox = 1};
+    gc_exec_opts oi = {.process = "increment", .mode = mode, .workers = 2, .tasks = TASKS,
+                       .contract = &ci, .retries = 3 * TASKS, .history = h};
+    gc_exec_opts oa = oi;
+    oa.process = "append";
+    oa.contract = &ca;
+    gc_result res[TASKS];
+    gc_err err;
+    arm();
+    int ok_i = commit_check(k, out, gc_execute_parallel(e, st, &oi, res, &err), res);
+    int ok_a = commit_check(k, out, gc_execute_parallel(e, st, &oa, res, &err), res);
+    gcf_disarm();
+    const gc_value *v = NULL, *f = NULL, *lg = NULL;
+    ck_assert_int_eq(gc_state_get(st, "counter", &v), GC_OK);
+    ck_assert_int_eq(gc_state_get(st, "log", &lg), GC_OK);
+    int fresh = gc_state_get(st, "fresh", &f) == GC_OK;
+    ck_assert_msg(v->i == ok_i && (fresh ? f->i == 1 : ok_i == 0) && lg->len == 2u * (size_t)ok_a &&
+                  gc_state_version(st) == v0 + (uint64_t)(ok_i + ok_a) &&
+                  dl.events == ok_i + ok_a && dl.messages == ok_i + ok_a,
+                  "%s/%s N=%u: %d+%d tasks succeeded, counter %lld, log %zu bytes, version +%llu, "
+                  "%d events, %d messages", cur_op, k->name, cur_n, ok_i, ok_a, (long long)v->i,
+                  lg->len, (unsigned long long)(gc_state_version(st) - v0), dl.events,
+                  dl.messages);
+    if (gc_history_incomplete(h) == 0) {
+        int installed = 0;
+        for (size_t i = 0; i < gc_history_count(h); i++) {
+            const gc_attempt *a = gc_history_at(h, i);
+            installed += a->outcome == GC_OK && a->version != 0;
+        }
+        ck_assert_int_eq(installed, ok_i + ok_a);
+    }
+    ck_assert_uint_eq(tu_checksum(st, HEAVY, N(HEAVY)), heavy);
+    if (k->scope == GCF_CHILD)
+        gc_engine_pool_stop(e);   /* see exec_run */
+    ck_assert_msg(gc_execute_parallel(e, st, &oi, res, &err) == GC_OK, "rerun: %s", err.msg);
+    for (int t = 0; t < TASKS; t++)
+        ck_assert_msg(res[t].status == GC_OK, "%s/%s N=%u: rerun task %d: %s %s", cur_op,
+                      k->name, cur_n, t, gc_status_name(res[t].status), res[t].text);
+    ck_assert_int_eq(gc_state_get(st, "counter", &v), GC_OK);
+    ck_assert_int_eq(v->i, ok_i + TASKS);
+    ck_assert_int_eq(dl.events, ok_i + ok_a + TASKS);
+    gc_engine_free(e);
+    gc_history_free(h);
+    gc_state_free(st);
+}
+
+static void op_commit_thread(const kind *k, run_out *out)
+{
+    commit_run(k, out, GC_MODE_THREAD);
+}
+
+static void op_commit_process(const kind *k, run_out *out)
+{
+    commit_run(k, out, GC_MODE_PROCESS);
 }
 
 /* ---- the loops ------------------------------------------------------------------------ */
@@ -647,7 +836,7 @@ static const kind process_kinds[] = {
 static const kind worker_kinds[] = {
     {"worker-alloc", GCF_ALLOC, 0, GCF_CHILD, 0, 0},
     {"worker-recvmsg", B(RECVMSG), ENOMEM, GCF_CHILD, 0, 0},
-    {"worker-send", B(SEND), ENOBUFS, GCF_CHILD, 0, 0},
+    {"worker-sendmsg", B(SENDMSG), ENOBUFS, GCF_CHILD, 0, 0},
     {"worker-fstat", B(FSTAT), EIO, GCF_CHILD, 0, 0},
     {"worker-fcntl", B(FCNTL), EIO, GCF_CHILD, 0, 0},
     {"worker-pread", B(PREAD), EIO, GCF_CHILD, 0, 0},
@@ -667,6 +856,17 @@ static const kind output_kinds[] = {
 static const kind builtin_kinds[] = {
     {"alloc", GCF_ALLOC, 0, GCF_HERE, 0, 0},
     {"mprotect", B(MPROTECT), ENOMEM, GCF_HERE, 0, 0},
+};
+
+static const kind commit_kinds[] = {
+    {"alloc", GCF_ALLOC, 0, GCF_HERE, 0, 0},
+    {"alloc-persist", GCF_ALLOC, 0, GCF_HERE, 1, 0},
+};
+
+static const kind commit_process_kinds[] = {
+    {"alloc", GCF_ALLOC, 0, GCF_HERE, 0, 0},
+    {"worker-alloc", GCF_ALLOC, 0, GCF_CHILD, 0, 0},
+    {"alloc-persist", GCF_ALLOC, 0, GCF_HERE, 1, 0},
 };
 
 /* Persistent kinds run in the full form only. */
@@ -751,6 +951,28 @@ START_TEST(anomaly_builtins)
 }
 END_TEST
 
+START_TEST(anomaly_bad_result)
+{
+    loop("builtins.process", op_bad_result, &worker_kinds[0]);
+}
+END_TEST
+
+START_TEST(anomaly_commit_thread)
+{
+    const kind *k = &commit_kinds[_i];
+    if (kind_runs(k))
+        loop("commit.thread", op_commit_thread, k);
+}
+END_TEST
+
+START_TEST(anomaly_commit_process)
+{
+    const kind *k = &commit_process_kinds[_i];
+    if (kind_runs(k))
+        loop("commit.process", op_commit_process, k);
+}
+END_TEST
+
 Suite *suite_anomaly(void);
 Suite *suite_anomaly(void)
 {
@@ -767,6 +989,9 @@ Suite *suite_anomaly(void)
     tcase_add_loop_test(tc, anomaly_worker, 0, (int)N(worker_kinds));
     tcase_add_loop_test(tc, anomaly_outputs, 0, (int)N(output_kinds));
     tcase_add_loop_test(tc, anomaly_builtins, 0, (int)N(builtin_kinds));
+    tcase_add_test(tc, anomaly_bad_result);
+    tcase_add_loop_test(tc, anomaly_commit_thread, 0, (int)N(commit_kinds));
+    tcase_add_loop_test(tc, anomaly_commit_process, 0, (int)N(commit_process_kinds));
     suite_add_tcase(s, tc);
     return s;
 }

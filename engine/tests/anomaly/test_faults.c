@@ -28,7 +28,7 @@ static void wire_open(wire_fx *f)
 {
     f->st = tu_state(2 * 4096, 100, 0);
     gc_contract c = {.heavy_reads = HEAVY, .n_heavy_reads = 2};
-    ck_assert_int_eq(gc_ctx_from_state(f->st, &c, 0, 1, &f->ctx, NULL), GC_OK);
+    ck_assert_int_eq(gc_ctx_from_state(f->st, &c, NULL, 0, 1, &f->ctx, NULL), GC_OK);
     ck_assert_int_eq(gc_wire_encode(f->ctx, f->msg, sizeof f->msg, &f->len, NULL), GC_OK);
 }
 
