@@ -23,6 +23,7 @@
 
 #include "fault.h"
 #include "gapcheck/gapcheck.h"
+#include "gapcheck/wire.h"
 #include "testutil.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))

@@ -12,6 +12,7 @@
 
 #include "fault.h"
 #include "gapcheck/gapcheck.h"
+#include "gapcheck/wire.h"
 #include "testutil.h"
 
 static const char *const HEAVY[] = {"a", "b"};
