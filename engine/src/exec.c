@@ -33,7 +33,6 @@ static void thread_task(thread_run *run, int slot, uint32_t t)
 {
     gc_result *r = &run->results[t];
     r->worker = slot;
-    r->pid = (int)getpid();
     uint64_t t0 = gc__now_ns();
     for (int again = 1; again;) {
         gc_ctx *ctx = NULL;
@@ -46,6 +45,7 @@ static void thread_task(thread_run *run, int slot, uint32_t t)
             snprintf(r->text, sizeof r->text, "%s", err.msg);
             break;
         }
+        r->pid = (int)getpid();   /* a worker (this process's thread) got the task */
         if (run->opts->timeout_ms)
             gc_wire_set_deadline(ctx, ta + (uint64_t)run->opts->timeout_ms * 1000000ull);
         gc__run_process(run->proc, ctx, r);

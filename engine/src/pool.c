@@ -546,6 +546,7 @@ static int pool_prepare(gc_engine *e, uint32_t workers, gc_err *err)
     if (e->pool->registry_version != e->registry_version) {
         /* Workers know the processes registered when they were forked. */
         pool_stop_workers(e, e->pool);
+        e->stats.pool_restarts++;
         e->pool->registry_version = e->registry_version;
     }
     int live = 0;

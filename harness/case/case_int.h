@@ -46,11 +46,18 @@ typedef struct hc_output_exp {
     int line;
 } hc_output_exp;
 
-/* [expect] status.N = STATUS */
+/* [expect] KEY.N: what task N alone must show (status.N overrides status;
+ * the others add to the every-task keys). One per task, filled by its keys. */
 typedef struct hc_status_exp {
     uint32_t task;
-    int status;
-    int line;
+    int has_status, status;         /* status.N */
+    int signal;                     /* signal.N; 0 = not checked */
+    char *text;                     /* text.N, exact; owned; NULL = not checked */
+    char *text_contains;            /* text_contains.N; owned; NULL = not checked */
+    int sent;                       /* sent.N: 1 a worker got it, 0 never; -1 not checked */
+    int line;                       /* first KEY.N line of this task */
+    char key[48];                   /* and that key, "expect.status.4" */
+    int kline[5];                   /* line of status, signal, text, text_contains, sent */
 } hc_status_exp;
 
 typedef enum hc_value_kind {
@@ -121,7 +128,13 @@ struct hc_case {
     int run_status;                 /* [expect] run: what execute_parallel returns */
     uint64_t rss_growth_kb_max;     /* [expect] RSS growth from round 1 to the end; 0 = unchecked */
     int has_rss_growth;
+    /* [expect] engine counters after the last round (gc_engine_stats);
+     * HC_COUNT_UNCHECKED when not given. */
+    uint32_t exp_workers_started, exp_workers_replaced, exp_pool_restarts;
+    uint32_t register_every;        /* [run]: register the process anew every N rounds */
 };
+
+#define HC_COUNT_UNCHECKED UINT32_MAX
 
 /* Expected status of task t. */
 int hc__expected_status(const hc_case *c, uint32_t t);

@@ -16,6 +16,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -288,6 +289,50 @@ static void check_tasks(const hc_case *c, const gc_result *res, const gc_state *
         if (!strstr(res[t].text, c->text_contains))
             unmet(out, "task %u: text '%s' does not contain '%s'", t, res[t].text,
                   c->text_contains);
+    /* What single tasks must show besides their status (KEY.N). */
+    for (size_t i = 0; i < c->nstatus_one && out->passed; i++) {
+        const hc_status_exp *te = &c->status_one[i];
+        const gc_result *rt = &res[te->task];
+        const char *abbrev = te->signal ? sigabbrev_np(te->signal) : NULL;
+        if (te->signal && rt->signal != te->signal)
+            unmet(out, "task %u: signal %d, expected %d (SIG%s) (status %s: %s)", te->task,
+                  rt->signal, te->signal, abbrev ? abbrev : "?", gc_status_name(rt->status),
+                  rt->text);
+        else if (te->text && strcmp(rt->text, te->text) != 0)
+            unmet(out, "task %u: text '%s', expected '%s'", te->task, rt->text, te->text);
+        else if (te->text_contains && !strstr(rt->text, te->text_contains))
+            unmet(out, "task %u: text '%s' does not contain '%s'", te->task, rt->text,
+                  te->text_contains);
+        else if (te->sent == 0 && rt->pid != 0)
+            unmet(out, "task %u: reached a worker (pid %d), expected never sent (status %s: %s)",
+                  te->task, rt->pid, gc_status_name(rt->status), rt->text);
+        else if (te->sent == 1 && rt->pid == 0)
+            unmet(out, "task %u: no worker got it, expected sent (status %s: %s)", te->task,
+                  gc_status_name(rt->status), rt->text);
+    }
+}
+
+/* The engine's own counters against [expect] workers_started,
+ * workers_replaced and pool_restarts, after the last round. */
+static void check_counters(const hc_case *c, gc_engine *e, hc_outcome *out)
+{
+    gc_engine_stats st;
+    gc_engine_stats_get(e, &st);
+    const struct {
+        const char *name;
+        uint32_t want;
+        uint64_t got;
+    } k[] = {
+        {"workers_started", c->exp_workers_started, st.workers_started},
+        {"workers_replaced", c->exp_workers_replaced, st.workers_replaced},
+        {"pool_restarts", c->exp_pool_restarts, st.pool_restarts},
+    };
+    for (size_t i = 0; i < sizeof k / sizeof k[0] && out->passed; i++)
+        if (k[i].want != HC_COUNT_UNCHECKED && k[i].got != k[i].want)
+            unmet(out, "engine counter %s = %" PRIu64 ", expected %u (started %" PRIu64
+                       ", replaced %" PRIu64 ", pool restarts %" PRIu64 ", dispatches %" PRIu64 ")",
+                  k[i].name, k[i].got, k[i].want, st.workers_started, st.workers_replaced,
+                  st.pool_restarts, st.dispatches);
 }
 
 /* Everything one execution of a case holds; released by run_release alone. */
@@ -304,6 +349,7 @@ typedef struct hc_run {
     double *round_ms;               /* wall time of each round (caller 0) */
     int expect_run;                 /* what execute_parallel must return now */
     char note[384];                 /* appended to the passing message */
+    char process[GC_NAME_MAX + 1];  /* the name the rounds call (see register_every) */
     char run_msg[GC_ERR_MSG_MAX];   /* why the last call failed, "" if it did not */
 } hc_run;
 
@@ -437,7 +483,7 @@ static int run_round(hc_run *r, gc_mode mode, hc_outcome *out, double *wall_ms)
     uint32_t started = 1;
     for (uint32_t i = 0; i < c->callers; i++) {
         cl[i] = (hc_caller){.r = r, .res = r->res + (size_t)i * c->tasks};
-        cl[i].opts = (gc_exec_opts){.process = c->process, .mode = mode, .workers = c->workers,
+        cl[i].opts = (gc_exec_opts){.process = r->process, .mode = mode, .workers = c->workers,
                                     .tasks = c->tasks, .timeout_ms = c->task_timeout_ms,
                                     .contract = c->has_contract ? &r->contract : NULL};
         gc_err_clear(&cl[i].ge);
@@ -547,6 +593,21 @@ static void run_rounds(hc_run *r, gc_mode mode, uint64_t seed, hc_outcome *out)
                 return;
             }
         }
+        if (c->register_every && round > 0 && round % c->register_every == 0) {
+            /* A process registered after the pool started: workers forked
+             * before it do not know its name, so the pool must restart. */
+            gc_proc_fn fn;
+            const gc_contract *rk;
+            char name[GC_NAME_MAX + 1];
+            snprintf(name, sizeof name, "late-%u", round);
+            gc_err_clear(&ge);
+            if (gc_engine_lookup(r->eng, c->process, &fn, &rk) != GC_OK ||
+                gc_engine_register(r->eng, name, fn, rk, &ge) != GC_OK) {
+                unmet(out, "round %u: registering '%s': %s", round + 1, name, ge.msg);
+                return;
+            }
+            snprintf(r->process, sizeof r->process, "%s", name);
+        }
         gc_mode m = mode;
         if (c->alternate_mode && round % 2 == 1)
             m = mode == GC_MODE_THREAD ? GC_MODE_PROCESS : GC_MODE_THREAD;
@@ -564,6 +625,7 @@ static void run_rounds(hc_run *r, gc_mode mode, uint64_t seed, hc_outcome *out)
     }
     if (!out->passed || r->expect_run != GC_OK)
         return;
+    check_counters(c, r->eng, out);
     const gc_result *res = r->res;   /* caller 0, last round */
     for (uint32_t t = 0; t < c->tasks; t++)
         out->tasks_ok += res[t].status == GC_OK;
@@ -700,6 +762,7 @@ int hc_case_run(const hc_case *c, gc_mode mode, uint64_t seed, hc_outcome *out)
     hc_run r;
     memset(&r, 0, sizeof r);
     r.c = c;
+    snprintf(r.process, sizeof r.process, "%s", c->process);
     gc_err ge;
     gc_err_clear(&ge);
     const char *stage = "engine";

@@ -7,6 +7,8 @@
 #include "keys.h"
 
 #include <ctype.h>
+#include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,28 +187,85 @@ static int read_domain(hc_parser *p, const hc_key_def *k, const char *name, cons
     return 1;
 }
 
-static int read_status_n(hc_parser *p, const hc_key_def *k, const char *name, const char *value,
-                         const char *key, void *obj)
+/* signal.N: a signal name (SIGSEGV) or number. */
+static int parse_signal(const char *v, int *sig)
 {
-    (void)k, (void)obj;
+    uint32_t n;
+    if (hc__parse_u32(v, 1, 64, &n) == 0) {
+        *sig = (int)n;
+        return 0;
+    }
+    for (int s = 1; s < 65; s++) {
+        const char *ab = sigabbrev_np(s);
+        if (ab && strncmp(v, "SIG", 3) == 0 && strcmp(v + 3, ab) == 0) {
+            *sig = s;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Every KEY.N of [expect]: status.N, signal.N, text.N, text_contains.N,
+ * sent.N. They fill the one per-task record of task N. */
+static int read_task_n(hc_parser *p, const hc_key_def *k, const char *name, const char *value,
+                       const char *key, void *obj)
+{
+    (void)obj;
     hc_case *c = p->c;
+    const char *dot = strrchr(name, '.');
     uint32_t t;
-    if (!isdigit((unsigned char)name[7]) || hc__parse_u32(name + 7, 0, GC_TASKS_MAX - 1, &t))
-        return hc__fail(p, p->line, key, GC_EINVAL,
-                        "'%s' is not status.N with N a task number", name);
-    int st;
-    if (gc_status_parse(value, &st) != GC_OK)
-        return hc__fail(p, p->line, key, GC_EINVAL, "'%s' is not a status name (%s)", value,
-                        k->hint);
-    for (size_t i = 0; i < c->nstatus_one; i++)
+    if (!dot || !isdigit((unsigned char)dot[1]) ||
+        hc__parse_u32(dot + 1, 0, GC_TASKS_MAX - 1, &t))
+        return hc__fail(p, p->line, key, GC_EINVAL, "'%s' is not %.*s.N with N a task number",
+                        name, (int)(dot ? dot - name : (ptrdiff_t)strlen(name)), name);
+    size_t kind = (size_t)(dot - name);
+    hc_status_exp *te = NULL;
+    for (size_t i = 0; i < c->nstatus_one && !te; i++)
         if (c->status_one[i].task == t)
-            return hc__fail(p, p->line, key, GC_EEXIST, "task %u already has a status (line %d)",
-                            t, c->status_one[i].line);
-    hc_status_exp *v = realloc(c->status_one, (c->nstatus_one + 1) * sizeof *v);
-    if (!v)
-        return hc__fail(p, p->line, key, GC_ENOMEM, "out of memory");
-    c->status_one = v;
-    c->status_one[c->nstatus_one++] = (hc_status_exp){t, st, p->line};
+            te = &c->status_one[i];
+    if (!te) {
+        hc_status_exp *v = realloc(c->status_one, (c->nstatus_one + 1) * sizeof *v);
+        if (!v)
+            return hc__fail(p, p->line, key, GC_ENOMEM, "out of memory");
+        c->status_one = v;
+        te = &c->status_one[c->nstatus_one++];
+        *te = (hc_status_exp){.task = t, .sent = -1, .line = p->line};
+        snprintf(te->key, sizeof te->key, "%s", key);
+    }
+    static const char *const kinds[] = {"status", "signal", "text", "text_contains", "sent"};
+    int ki = 0;
+    while (ki < 4 && !(strlen(kinds[ki]) == kind && strncmp(name, kinds[ki], kind) == 0))
+        ki++;
+    if (te->kline[ki])
+        return hc__fail(p, p->line, key, GC_EEXIST, "task %u already has a %s (line %d)", t,
+                        kinds[ki], te->kline[ki]);
+    te->kline[ki] = p->line;
+    if (strncmp(name, "status", kind) == 0 && kind == 6) {
+        if (gc_status_parse(value, &te->status) != GC_OK)
+            return hc__fail(p, p->line, key, GC_EINVAL, "'%s' is not a status name (%s)", value,
+                            k->hint);
+        te->has_status = 1;
+    } else if (strncmp(name, "signal", kind) == 0 && kind == 6) {
+        if (parse_signal(value, &te->signal))
+            return hc__fail(p, p->line, key, GC_EINVAL,
+                            "'%s' is not a signal name (SIGSEGV, SIGABRT, ...) or number 1..64",
+                            value);
+    } else if (strncmp(name, "sent", kind) == 0 && kind == 4) {
+        if (strcmp(value, "true") == 0)
+            te->sent = 1;
+        else if (strcmp(value, "false") == 0)
+            te->sent = 0;
+        else
+            return hc__fail(p, p->line, key, GC_EINVAL, "'%s' is not true or false", value);
+    } else {
+        char **dst = kind == 4 ? &te->text : &te->text_contains;
+        if (strlen(value) >= GC_RESULT_TEXT_MAX)
+            return hc__fail(p, p->line, key, GC_ELIMIT, "text of %zu bytes (limit %d)",
+                            strlen(value), GC_RESULT_TEXT_MAX - 1);
+        *dst = hc__strdup(value);
+        if (!*dst)
+            return hc__fail(p, p->line, key, GC_ENOMEM, "out of memory");
+    }
     return 1;
 }
 
@@ -375,8 +434,19 @@ const hc_key_def hc__keys[] = {
      "status of every task: `ok` or an error name (`EINVAL`, `ENOTFOUND`, `ECONTRACT`, "
      "`EREADONLY`, `ECRASH`, `EEXIT`, `ETIMEOUT`, `EUNSUPPORTED`, `EPROC`, ... with or without "
      "`GC_`, any case)"},
-    {HC_SEC_EXPECT, "status.N", HC_KIND_FN, 0, 0, 0, 0, 0, NULL, read_status_n, STATUS_NAMES, "",
+    {HC_SEC_EXPECT, "status.N", HC_KIND_FN, 0, 0, 0, 0, 0, NULL, read_task_n, STATUS_NAMES, "",
      "status of task N only (overrides `status`); N < `tasks`"},
+    {HC_SEC_EXPECT, "signal.N", HC_KIND_FN, 0, 0, 0, 0, 0, NULL, read_task_n, NULL,
+     "not checked",
+     "the signal that ended task N's worker (`SIGSEGV`, `SIGABRT`, `SIGKILL`, ... or a number); "
+     "pair it with `status.N = ECRASH`"},
+    {HC_SEC_EXPECT, "text.N", HC_KIND_FN, 0, 0, 0, 0, 0, NULL, read_task_n, NULL, "not checked",
+     "exact text of task N, whatever its status"},
+    {HC_SEC_EXPECT, "text_contains.N", HC_KIND_FN, 0, 0, 0, 0, 0, NULL, read_task_n, NULL,
+     "not checked", "a substring of task N's text, whatever its status (e.g. `killed`)"},
+    {HC_SEC_EXPECT, "sent.N", HC_KIND_FN, 0, 0, 0, 0, 0, NULL, read_task_n, NULL, "not checked",
+     "`false`: task N never reached a worker (its result names no process: the context was "
+     "refused before dispatch); `true`: a worker got it"},
     {HC_SEC_EXPECT, "value", HC_KIND_FN, 0, 0, 0, C_(value), NULL, read_value, NULL,
      "not checked",
      "the value every task expected `ok` must return: `checksum` = `gc_checksum` chained, from "
@@ -416,6 +486,18 @@ const hc_key_def hc__keys[] = {
      "limit on the growth of the case process's RSS from the end of round 1 to the end of the "
      "last round"},
 
+    {HC_SEC_EXPECT, "workers_started", HC_KIND_U32, 0, 0, 1000000, C_(exp_workers_started), NULL,
+     NULL, NULL, "not checked",
+     "pool worker processes forked over the whole case, replacements included "
+     "(`gc_engine_stats`, read after the last round); 0 in a thread-mode case"},
+    {HC_SEC_EXPECT, "workers_replaced", HC_KIND_U32, 0, 0, 1000000, C_(exp_workers_replaced),
+     NULL, NULL, NULL, "not checked",
+     "of those, replacements of workers that died or were killed (crash, deadline, bad reply)"},
+    {HC_SEC_EXPECT, "pool_restarts", HC_KIND_U32, 0, 0, 1000000, C_(exp_pool_restarts), NULL,
+     NULL, NULL, "not checked",
+     "pools stopped and started again because a process was registered after the pool started "
+     "(see `[run] register_every`)"},
+
     /* [run] */
     {HC_SEC_RUN, "rounds", HC_KIND_U32, 0, 1, 1000000, C_(rounds), NULL, NULL, NULL, "1",
      "calls on the same engine (1..1000000); task expectations are checked after every round, "
@@ -427,6 +509,11 @@ const hc_key_def hc__keys[] = {
      "`false`",
      "`true`: odd rounds run in the other worker mode (mixed thread and process rounds on one "
      "pool)"},
+    {HC_SEC_RUN, "register_every", HC_KIND_U32, 0, 0, 1000000, C_(register_every), NULL, NULL,
+     NULL, "0",
+     "every N rounds (from round N+1 on) the case's process is registered again under a new "
+     "name, and the following rounds call that name: workers forked before know only the old "
+     "names, so the pool must restart; 0 = never"},
     {HC_SEC_RUN, "callers", HC_KIND_U32, 0, 1, 64, C_(callers), NULL, NULL, NULL, "1",
      "threads of the main process calling `gc_execute_parallel` at the same time, each "
      "`rounds` times (1..64); needs `new_generation_every = 0`"},

@@ -598,8 +598,7 @@ static int finish(hc_parser *p)
                         c->nentries, c->entries[0].line);
     for (size_t i = 0; i < c->nstatus_one; i++) {
         if (c->status_one[i].task >= c->tasks) {
-            char key[64];
-            snprintf(key, sizeof key, "expect.status.%u", c->status_one[i].task);
+            const char *key = c->status_one[i].key;
             return hc__fail(p, c->status_one[i].line, key, GC_EINVAL,
                             "task %u does not exist (the case runs %u tasks, 0..%u)",
                             c->status_one[i].task, c->tasks, c->tasks - 1);
@@ -654,6 +653,10 @@ void hc_case_free(hc_case *c)
         for (size_t i = 0; i < lists[l]->n; i++)
             free(lists[l]->v[i]);
         free(lists[l]->v);
+    }
+    for (size_t i = 0; i < c->nstatus_one; i++) {
+        free(c->status_one[i].text);
+        free(c->status_one[i].text_contains);
     }
     free(c->status_one);
     free(c->text);
@@ -711,6 +714,7 @@ int hc_case_parse(const char *name, const char *text, size_t len, hc_case **out,
     c->rounds = 1;
     c->callers = 1;
     c->status_all = GC_OK;
+    c->exp_workers_started = c->exp_workers_replaced = c->exp_pool_restarts = HC_COUNT_UNCHECKED;
 
     hc_parser p;
     memset(&p, 0, sizeof p);
@@ -839,7 +843,7 @@ int hc__expected_status(const hc_case *c, uint32_t t)
 {
     /* The last status.N for a task wins; duplicates are refused at parse. */
     for (size_t i = 0; i < c->nstatus_one; i++)
-        if (c->status_one[i].task == t)
+        if (c->status_one[i].task == t && c->status_one[i].has_status)
             return c->status_one[i].status;
     return c->status_all;
 }

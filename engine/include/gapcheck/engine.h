@@ -62,7 +62,7 @@ typedef struct gc_result {
     int64_t value;
     char text[GC_RESULT_TEXT_MAX];/* the process's text, or the failure reason */
     int worker;                   /* worker slot */
-    int pid;                      /* process that ran the task */
+    int pid;                      /* process that ran the task; 0 when no worker got it */
     int signal;                   /* GC_ECRASH: the signal */
     int exit_code;                /* GC_EEXIT: the exit code */
     uint32_t violations;          /* contract violations seen in the task */
@@ -91,6 +91,7 @@ typedef struct gc_engine_stats {
     uint64_t threads_started;
     uint32_t threads_live;
     uint64_t thread_runs;
+    uint64_t pool_restarts;       /* pools stopped because a process was registered later */
 } gc_engine_stats;
 
 typedef struct gc_engine gc_engine;

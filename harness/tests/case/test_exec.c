@@ -247,6 +247,63 @@ START_TEST(zero_size_entries)
 }
 END_TEST
 
+/* Per-task keys: each can fail, and says which task and why. */
+START_TEST(per_task_expectations_fail)
+{
+    expect_fail(HEAD "process = crash\nmode = process\ntasks = 2\n"
+                "[domain]\nsignal = int:6\nonly_task = int:1\n[contract]\n"
+                "domain_reads = signal, only_task\n[expect]\nstatus.1 = ECRASH\nsignal.1 = SIGSEGV\n",
+                GC_MODE_PROCESS, "task 1: signal 6, expected 11 (SIGSEGV)");
+    expect_pass(HEAD "process = echo\ntasks = 2\n[domain]\nmsg = str:hi\n[contract]\n"
+                "domain_reads = msg\n[expect]\ntext.1 = hi\ntext_contains.0 = h\nsent.1 = true\n");
+    expect_fail(HEAD "process = echo\ntasks = 2\n[domain]\nmsg = str:hi\n[contract]\n"
+                "domain_reads = msg\n[expect]\ntext.1 = bye\n",
+                GC_MODE_THREAD, "task 1: text 'hi', expected 'bye'");
+    expect_fail(HEAD "process = echo\ntasks = 2\n[domain]\nmsg = str:hi\n[contract]\n"
+                "domain_reads = msg\n[expect]\ntext_contains.1 = bye\n",
+                GC_MODE_PROCESS, "task 1: text 'hi' does not contain 'bye'");
+    /* A task the factory refused reached no worker; one that ran did. */
+    static const char refused[] = HEAD "process = checksum\n[heavy.a]\nsize = 1KiB\nfill = zero\n"
+                                       "[contract]\nheavy_reads = large_data\n[expect]\n"
+                                       "status = ENOTFOUND\nsent.0 = false\n";
+    expect_pass(refused);
+    static const char ran[] = HEAD "process = checksum\n[heavy.a]\nsize = 1KiB\nfill = zero\n"
+                                   "[contract]\nheavy_reads = a\n[expect]\nsent.0 = false\n";
+    expect_fail(ran, GC_MODE_THREAD, "task 0: reached a worker (pid ");
+    expect_fail(ran, GC_MODE_PROCESS, "task 0: reached a worker (pid ");
+    static const char notsent[] = HEAD "process = checksum\n[heavy.a]\nsize = 1KiB\nfill = zero\n"
+                                       "[contract]\nheavy_reads = large_data\n[expect]\n"
+                                       "status = ENOTFOUND\nsent.0 = true\n";
+    expect_fail(notsent, GC_MODE_THREAD, "task 0: no worker got it, expected sent");
+    expect_fail(notsent, GC_MODE_PROCESS, "task 0: no worker got it, expected sent");
+}
+END_TEST
+
+/* The engine's counters, seen by a case: each kind can fail. */
+START_TEST(engine_counters_fail)
+{
+    expect_fail(HEAD "process = echo\n[domain]\nx = int:1\n[contract]\ndomain_reads = x\n"
+                "[expect]\nworkers_started = 1\n",
+                GC_MODE_THREAD, "engine counter workers_started = 0, expected 1");
+    hc_outcome out;
+    run(HEAD "process = crash\nmode = process\nworkers = 2\ntasks = 2\n"
+        "[domain]\nonly_task = int:0\n[contract]\ndomain_reads = only_task\n"
+        "[expect]\nstatus.0 = ECRASH\nworkers_replaced = 1\nworkers_started = 3\n",
+        GC_MODE_PROCESS, &out);
+    ck_assert_msg(out.passed, "%s", out.message);
+    expect_fail(HEAD "process = crash\nmode = process\nworkers = 2\ntasks = 2\n"
+                "[domain]\nonly_task = int:0\n[contract]\ndomain_reads = only_task\n"
+                "[expect]\nstatus.0 = ECRASH\nworkers_replaced = 0\n",
+                GC_MODE_PROCESS, "engine counter workers_replaced = 1, expected 0");
+    static const char restart[] = HEAD "process = echo\nworkers = 2\n[domain]\nx = int:1\n"
+                                       "[contract]\ndomain_reads = x\n[run]\nrounds = 3\n"
+                                       "register_every = 1\n[expect]\npool_restarts = 2\n";
+    run(restart, GC_MODE_PROCESS, &out);
+    ck_assert_msg(out.passed, "%s", out.message);
+    expect_fail(restart, GC_MODE_THREAD, "engine counter pool_restarts = 0, expected 2");
+}
+END_TEST
+
 Suite *suite_case_run(void)
 {
     Suite *s = suite_create("case_run");
@@ -267,6 +324,8 @@ Suite *suite_case_run(void)
     tcase_add_test(tc, failures_per_task);
     tcase_add_test(tc, zone_larger_than_memory_is_refused);
     tcase_add_test(tc, zero_size_entries);
+    tcase_add_test(tc, per_task_expectations_fail);
+    tcase_add_test(tc, engine_counters_fail);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -419,6 +419,46 @@ START_TEST(error_bad_expectations)
     expect_error(MIN_CASE "[expect]\nheavy_unchanged = maybe\n", 6, "expect.heavy_unchanged",
                  "true or false");
     expect_error(MIN_CASE "[expect]\nmax_wall_ms = -3\n", 6, "expect.max_wall_ms", "positive");
+    /* Per-task keys and engine counters. */
+    expect_error(MIN_CASE "[expect]\nsignal.0 = SIGNOPE\n", 6, "expect.signal.0",
+                 "not a signal name");
+    expect_error(MIN_CASE "[expect]\nsignal.0 = 65\n", 6, "expect.signal.0", "not a signal name");
+    expect_error(MIN_CASE "[expect]\nsignal.x = SIGSEGV\n", 6, "expect.signal.x", "signal.N");
+    expect_error(MIN_CASE "[expect]\nsent.0 = maybe\n", 6, "expect.sent.0", "true or false");
+    expect_error(MIN_CASE "workers = 2\n[expect]\ntext.2 = a\n", 7, "expect.text.2",
+                 "task 2 does not exist");
+    expect_error(MIN_CASE "[expect]\ntext_contains.0 = a\ntext_contains.00 = b\n", 7,
+                 "expect.text_contains.00", "already has a text_contains (line 6)");
+    expect_error(MIN_CASE "[expect]\nworkers_replaced = -1\n", 6, "expect.workers_replaced", "");
+    expect_error(MIN_CASE "[expect]\npool_restarts = lots\n", 6, "expect.pool_restarts", "");
+    expect_error(MIN_CASE "[run]\nregister_every = x\n", 6, "run.register_every", "");
+    hc_case *c = parse_ok(MIN_CASE "tasks = 3\n[run]\nregister_every = 2\n[expect]\n"
+                          "status.1 = ECRASH\nsignal.1 = SIGABRT\ntext.2 = hi\n"
+                          "text_contains.1 = killed\nsent.0 = false\nsent.2 = true\n"
+                          "signal.0 = 9\nworkers_started = 0\n");
+    ck_assert_uint_eq(c->register_every, 2);
+    ck_assert_uint_eq(c->exp_workers_started, 0);
+    ck_assert_uint_eq(c->exp_workers_replaced, HC_COUNT_UNCHECKED);
+    ck_assert_uint_eq(c->nstatus_one, 3);
+    for (size_t i = 0; i < c->nstatus_one; i++) {
+        const hc_status_exp *te = &c->status_one[i];
+        if (te->task == 0) {
+            ck_assert_int_eq(te->sent, 0);
+            ck_assert_int_eq(te->signal, 9);
+            ck_assert_int_eq(te->has_status, 0);
+        } else if (te->task == 1) {
+            ck_assert_int_eq(te->signal, 6);
+            ck_assert_int_eq(te->status, GC_ECRASH);
+            ck_assert_str_eq(te->text_contains, "killed");
+            ck_assert_int_eq(te->sent, -1);
+        } else {
+            ck_assert_str_eq(te->text, "hi");
+            ck_assert_int_eq(te->sent, 1);
+        }
+    }
+    ck_assert_int_eq(hc__expected_status(c, 0), GC_OK);
+    ck_assert_int_eq(hc__expected_status(c, 1), GC_ECRASH);
+    hc_case_free(c);
 }
 END_TEST
 
