@@ -262,6 +262,12 @@ int gc_ctx_from_state(const gc_state *st, const gc_contract *c, const gc_config 
         rc = lookup_entries(z, c->heavy_reads, c->n_heavy_reads, 0, err);
     if (rc == GC_OK)
         rc = lookup_entries(z, c->outputs, c->n_outputs, 1, err);
+    /* Outputs that cannot be bound writable are refused here, before any
+     * worker runs, never bound read-only for the write to fail (or, in a
+     * thread, to fault) far from the cause. */
+    if (rc == GC_OK && c->n_outputs > 0 && gc_zone_outputs_frozen(z))
+        rc = gc_err_set(err, GC_EREADONLY, "context: output entry '%s' cannot be bound writable: "
+                        "the zone's outputs are frozen", c->outputs[0]);
     if (rc != GC_OK)
         return rc;
     gc_config conf = cfg ? *cfg : gc_config_default();

@@ -73,6 +73,8 @@ typedef struct gc__commit gc__commit;
 int gc__pool_run(gc_engine *e, gc__commit *cm, const gc__proc *p, const gc_exec_opts *opts,
                  gc_result *results, gc_err *err);
 void gc__pool_free(gc__pool *pool);
+/* Start the pool's first `workers` workers now (engine lock held). */
+int gc__pool_warm(gc_engine *e, uint32_t workers, gc_err *err);
 
 /* The thread pool (tpool.c): wakes min(n, threads it could start) kept
  * threads, each calling fn(arg, slot) with its own slot 0..n-1, and returns

@@ -561,6 +561,11 @@ static int pool_prepare(gc_engine *e, uint32_t workers, gc_err *err)
     return GC_OK;
 }
 
+int gc__pool_warm(gc_engine *e, uint32_t workers, gc_err *err)
+{
+    return pool_prepare(e, workers, err);
+}
+
 int gc__pool_run(gc_engine *e, gc__commit *cm, const gc__proc *p, const gc_exec_opts *opts,
                  gc_result *results, gc_err *err)
 {

@@ -37,6 +37,7 @@ struct gc_zone {
     uint8_t *out_base;
     uint64_t out_size;
     uint64_t generation;
+    int outputs_frozen;         /* gc_zone_freeze_outputs: never bound writable again */
 };
 
 #define SEALS_INPUT (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE | F_SEAL_SEAL)
@@ -345,6 +346,30 @@ void gc_zone_free(gc_zone *z)
     zone_release(z);
     free(z->entries);
     free(z);
+}
+
+/* The main process's view becomes read-only (so a thread worker, which
+ * shares it, could not write it either) and the flag tells the factory to
+ * refuse any context that would bind these outputs writable: the file itself
+ * stays writable for descriptors already handed out, so the factory is the
+ * gate, and it refuses loudly rather than bind something that cannot work. */
+int gc_zone_freeze_outputs(gc_zone *z, gc_err *err)
+{
+    if (!z)
+        return gc_err_set(err, GC_EINVAL, "gc_zone_freeze_outputs: zone is NULL");
+    if (z->phase != ZONE_PUBLISHED)
+        return phase_error(z, "gc_zone_freeze_outputs", "published", err);
+    if (z->n_outputs == 0 || z->outputs_frozen)
+        return GC_OK;
+    if (mprotect(z->out_base, (size_t)z->out_size, PROT_READ) != 0)
+        return sys_error("mprotect(output file, read-only)", err);
+    z->outputs_frozen = 1;
+    return GC_OK;
+}
+
+int gc_zone_outputs_frozen(const gc_zone *z)
+{
+    return z && z->outputs_frozen;
 }
 
 int gc_zone_is_published(const gc_zone *z)

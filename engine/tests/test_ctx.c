@@ -54,6 +54,40 @@ static uint64_t zone_sum(const gc_state *st, const char *name)
     return gc_checksum(d, n, GC_CHECKSUM_SEED);
 }
 
+/* INC-002: outputs that cannot be bound writable (frozen) are refused by the
+ * factory with EREADONLY naming the entry; a contract without outputs is
+ * still served; freezing is for published zones only. */
+START_TEST(factory_refuses_frozen_outputs)
+{
+    gc_err err;
+    gc_zone *z;
+    ck_assert_int_eq(gc_zone_new(&z, &err), GC_OK);
+    ck_assert_int_eq(gc_zone_declare(z, "in", 4096, 0, &err), GC_OK);
+    ck_assert_int_eq(gc_zone_declare(z, "res", 8192, GC_ENTRY_OUTPUT, &err), GC_OK);
+    ck_assert_int_eq(gc_zone_allocate(z, &err), GC_OK);
+    ck_assert_int_eq(gc_zone_freeze_outputs(z, &err), GC_ESTATE);
+    ck_assert_int_eq(gc_zone_publish(z, &err), GC_OK);
+    ck_assert(!gc_zone_outputs_frozen(z));
+    ck_assert_int_eq(gc_zone_freeze_outputs(z, &err), GC_OK);
+    ck_assert(gc_zone_outputs_frozen(z));
+    ck_assert_int_eq(gc_zone_freeze_outputs(z, &err), GC_OK);   /* idempotent */
+    gc_state *st;
+    ck_assert_int_eq(gc_state_new(&st, &err), GC_OK);
+    ck_assert_int_eq(gc_state_set_heavy(st, z, &err), GC_OK);
+    const char *outs[] = {"res"}, *ins[] = {"in"};
+    gc_contract w = {.outputs = outs, .n_outputs = 1};
+    gc_ctx *ctx = NULL;
+    gc_err_clear(&err);
+    ck_assert_int_eq(gc_ctx_from_state(st, &w, NULL, 0, 1, &ctx, &err), GC_EREADONLY);
+    ck_assert_ptr_null(ctx);
+    ck_assert_msg(strstr(err.msg, "'res' cannot be bound writable") != NULL, "%s", err.msg);
+    gc_contract r = {.heavy_reads = ins, .n_heavy_reads = 1};
+    ck_assert_int_eq(gc_ctx_from_state(st, &r, NULL, 0, 1, &ctx, &err), GC_OK);
+    gc_ctx_free(ctx);
+    gc_state_free(st);
+}
+END_TEST
+
 START_TEST(factory_hands_heavy_zone_to_context_inc014)
 {
     gc_state *st = make_state(1);
@@ -313,6 +347,7 @@ Suite *suite_ctx(void)
     Suite *s = suite_create("ctx");
     TCase *tc = tcase_create("factory");
     tcase_set_timeout(tc, 20);
+    tcase_add_test(tc, factory_refuses_frozen_outputs);
     tcase_add_test(tc, factory_hands_heavy_zone_to_context_inc014);
     tcase_add_test(tc, factory_exposes_exactly_the_contract);
     tcase_add_test(tc, context_domain_values_are_copies);

@@ -89,6 +89,31 @@ START_TEST(every_worker_sees_every_heavy_entry)
 }
 END_TEST
 
+/* INC-025: gc_engine_warm starts every worker a run on as many workers uses,
+ * so that run starts none (the counter a timed claim relies on). */
+START_TEST(warm_starts_every_worker_before_the_run)
+{
+    fixture f;
+    fx_open(&f, 0);
+    gc_err err;
+    ck_assert_int_eq(gc_engine_warm(f.e, 0, &err), GC_EINVAL);
+    ck_assert_int_eq(gc_engine_warm(NULL, 1, &err), GC_EINVAL);
+    ck_assert_int_eq(gc_engine_warm(f.e, 3, &err), GC_OK);
+    gc_engine_stats s0, s1;
+    gc_engine_stats_get(f.e, &s0);
+    ck_assert_uint_eq(s0.workers_started, 3);
+    ck_assert_uint_eq(s0.workers_live, 3);
+    ck_assert_uint_eq(s0.dispatches, 0);
+    ck_assert_int_eq(gc_engine_warm(f.e, 3, &err), GC_OK);   /* warm already: nothing new */
+    gc_contract c = {.heavy_reads = ab, .n_heavy_reads = 2};
+    ck_assert_int_eq(fx_run(&f, "checksum", GC_MODE_PROCESS, 3, 6, 0, &c), GC_OK);
+    gc_engine_stats_get(f.e, &s1);
+    ck_assert_uint_eq(s1.workers_started, s0.workers_started);
+    ck_assert_uint_eq(s1.dispatches, 6);
+    fx_close(&f);
+}
+END_TEST
+
 START_TEST(pool_persists_and_follows_generations)
 {
     fixture f;
@@ -822,6 +847,7 @@ Suite *suite_exec(void)
     TCase *pc = tcase_create("pool");
     tcase_set_timeout(pc, 30);
     tcase_add_test(pc, pool_persists_and_follows_generations);
+    tcase_add_test(pc, warm_starts_every_worker_before_the_run);
     tcase_add_loop_test(pc, crash_fails_only_its_task_and_worker_is_replaced, 0, 3);
     tcase_add_test(pc, exit_mid_task_is_reported_with_its_code);
     tcase_add_test(pc, crash_and_exit_refused_in_threads);

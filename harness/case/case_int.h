@@ -92,6 +92,7 @@ struct hc_case {
     uint32_t tasks;
     uint32_t task_timeout_ms;       /* 0 = no deadline */
     int zone_none;                  /* [state] heavy_zone = none: no zone at all */
+    int outputs_frozen;             /* [state] outputs = frozen: gc_zone_freeze_outputs */
 
     hc_domain_val *domain;
     size_t ndomain;

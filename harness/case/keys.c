@@ -414,6 +414,11 @@ const hc_key_def hc__keys[] = {
      "`published`: the state gets a published heavy zone holding the entries below, even when "
      "there are none (an *empty* zone); `none`: the state has no heavy zone at all (no "
      "`[heavy.*]`/`[output.*]` allowed)"},
+    {HC_SEC_STATE, "outputs", HC_KIND_CHOICE, 0, 0, 0, C_(outputs_frozen), "writable|frozen",
+     NULL, NULL, "`writable`",
+     "`frozen`: after publishing, the zone's outputs are made final (`gc_zone_freeze_outputs`), "
+     "so no context may bind them writable: a contract naming one is refused by the factory "
+     "(`EREADONLY`). Needs at least one `[output.*]`"},
 
     /* [domain] */
     {HC_SEC_DOMAIN, "NAME", HC_KIND_FN, 0, 0, 0, 0, 0, NULL, read_domain, NULL, "",

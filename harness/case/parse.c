@@ -596,6 +596,12 @@ static int finish(hc_parser *p)
                         "heavy_zone = none, but the case declares %zu heavy/output entries "
                         "(first at line %d)",
                         c->nentries, c->entries[0].line);
+    size_t nout = 0;
+    for (size_t i = 0; i < c->nentries; i++)
+        nout += c->entries[i].output != 0;
+    if (c->outputs_frozen && nout == 0)
+        return hc__fail(p, hc__key_line(p, "state.outputs"), "state.outputs", GC_EINVAL,
+                        "outputs = frozen, but the case declares no [output.*] entry");
     for (size_t i = 0; i < c->nstatus_one; i++) {
         if (c->status_one[i].task >= c->tasks) {
             const char *key = c->status_one[i].key;

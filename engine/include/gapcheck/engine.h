@@ -128,6 +128,10 @@ int gc_engine_subscribe(gc_engine *e, const char *topic, gc_delivery_fn fn, void
                         gc_err *err);
 int gc_engine_set_outbox(gc_engine *e, gc_delivery_fn fn, void *arg, gc_err *err);
 
+/* Start the pool's first `workers` process workers now (those alive are
+ * kept), so that a timed run on as many workers starts none: warm-up for
+ * benchmarks and claims (workers_started does not move during the run). */
+int gc_engine_warm(gc_engine *e, uint32_t workers, gc_err *err);
 void gc_engine_stats_get(gc_engine *e, gc_engine_stats *out);
 /* Stop all pool workers and join all kept threads now (both are started
  * again on demand). */

@@ -60,6 +60,13 @@ int gc_zone_fill(gc_zone *z, const char *name, void **data, size_t *length, gc_e
 int gc_zone_publish(gc_zone *z, gc_err *err);
 void gc_zone_free(gc_zone *z);
 
+/* Make a published zone's outputs final (results read back and kept): the
+ * main process's view of them becomes read-only and the context factory
+ * refuses, with GC_EREADONLY naming the entry, any contract that declares one
+ * of them as an output. No-op without outputs or when already frozen. */
+int gc_zone_freeze_outputs(gc_zone *z, gc_err *err);
+int gc_zone_outputs_frozen(const gc_zone *z);
+
 int gc_zone_is_published(const gc_zone *z);
 uint64_t gc_zone_generation(const gc_zone *z);      /* 0 before publish */
 size_t gc_zone_count(const gc_zone *z);

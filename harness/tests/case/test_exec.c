@@ -184,6 +184,22 @@ START_TEST(readonly_write_refused)
 }
 END_TEST
 
+/* INC-002: frozen outputs are refused by the factory, in both modes, with
+ * the entry named; and a contract that names no output still runs. */
+START_TEST(frozen_outputs_refused_in_the_factory)
+{
+    const char *frozen = HEAD "process = fill\nworkers = 2\ntasks = 2\n"
+                              "[state]\noutputs = frozen\n[output.out]\nsize = 4KiB\n"
+                              "[contract]\noutputs = out\n";
+    expect_fail(frozen, GC_MODE_THREAD, "status EREADONLY (context: output entry 'out' cannot be "
+                                        "bound writable");
+    expect_fail(frozen, GC_MODE_PROCESS, "status EREADONLY (context: output entry 'out' cannot "
+                                         "be bound writable");
+    expect_pass(HEAD "process = checksum\n[state]\noutputs = frozen\n[output.out]\n"
+                "size = 4KiB\n[contract]\nheavy_reads =\n[expect]\nvalue = checksum\n");
+}
+END_TEST
+
 START_TEST(empty_zone_and_no_zone)
 {
     expect_pass(HEAD "process = checksum\n[contract]\nheavy_reads =\n[expect]\nvalue = checksum\n");
@@ -319,6 +335,7 @@ Suite *suite_case_run(void)
     tcase_add_test(tc, outputs_read_back);
     tcase_add_test(tc, readonly_write_refused);
     tcase_add_test(tc, empty_zone_and_no_zone);
+    tcase_add_test(tc, frozen_outputs_refused_in_the_factory);
     tcase_add_test(tc, registered_contract_when_none_given);
     tcase_add_test(tc, max_wall_exceeded);
     tcase_add_test(tc, failures_per_task);

@@ -346,6 +346,10 @@ START_TEST(error_bad_case_values)
     expect_error(MIN_CASE "incident = INC 14\n", 5, "case.incident", "not an identifier");
     expect_error(MIN_CASE "[state]\nheavy_zone = maybe\n", 6, "state.heavy_zone",
                  "published, none");
+    expect_error(MIN_CASE "[state]\noutputs = readonly\n", 6, "state.outputs",
+                 "writable, frozen");
+    expect_error(MIN_CASE "[state]\noutputs = frozen\n", 6, "state.outputs",
+                 "declares no [output.*] entry");
     expect_error(MIN_CASE "[state]\nheavy_zone = none\n[heavy.h]\nsize = 1B\nfill = zero\n", 6,
                  "state.heavy_zone", "declares 1 heavy/output entries (first at line 7)");
 }
