@@ -305,14 +305,15 @@ static const char *vf_str(const json_t *o, const char *key)
     return s ? s : "";
 }
 
-/* What a result of the re-injected run says about the bug. A case that ran
- * and failed its expectations (or timed out, or crashed) caught it; an error
- * proves nothing (the case could not be judged); a pass cannot fail
- * against this bug. */
-static const char *vf_caught(const char *status)
+/* What a result of the re-injected run says about the bug. Whether it caught
+ * the bug is the result's own verdict (results.json `caught`, decided once in
+ * result.c: it ran and failed, timed out or crashed); of the rest, an error
+ * proves nothing (the case could not be judged), a skip did not run, and a
+ * pass cannot fail against this bug. */
+static const char *vf_caught(const json_t *r)
 {
-    if (!strcmp(status, "fail") || !strcmp(status, "timeout") || !strcmp(status, "crash") ||
-        !strcmp(status, "xfail"))
+    const char *status = vf_str(r, "status");
+    if (json_is_true(json_object_get(r, "caught")))
         return "caught";
     if (!strcmp(status, "error"))
         return "not judged";
@@ -576,7 +577,7 @@ static json_t *vf_matrix(json_t *fix, json_t *re)
         json_array_foreach(re, j, y)
             if (!strcmp(vf_str(y, "id"), vf_str(r, "id"))) {
                 re_status = vf_str(y, "status");
-                cell = vf_caught(re_status);
+                cell = vf_caught(y);
             }
         json_object_set_new(json_object_get(row, "modes"), mode,
                             json_pack("{s:s, s:s, s:s}", "fix", vf_str(r, "status"), "reinject",
@@ -685,7 +686,7 @@ static json_t *vf_one(const vf_ctx *c, const char *id)
         size_t i;
         json_t *r;
         json_array_foreach(rr, i, r) {
-            const char *cell = vf_caught(vf_str(r, "status"));
+            const char *cell = vf_caught(r);
             json_array_append_new(re, vf_row(r, "cell", cell));
             json_t *into = !strcmp(cell, "caught") ? caught
                          : !strcmp(cell, "not caught") ? not_caught : not_judged;
