@@ -411,31 +411,12 @@ static int live_workers(const pool_run *run)
     return n;
 }
 
-/* An idle worker has nothing to say: a readable or hung-up channel means it
- * died or gave up its channel since its last task (killed, or its receive
- * failed). It is replaced before it is handed a task that would be lost. */
-static int idle_worker_gone(const pool_worker *w)
-{
-    struct pollfd p = {.fd = w->sock, .events = POLLIN};
-    return poll(&p, 1, 0) > 0;
-}
-
 static void dispatch_idle(pool_run *run)
 {
     for (uint32_t s = 0; s < run->opts->workers; s++) {
         pool_worker *w = &run->pool->w[s];
         if (w->pid <= 0 || w->busy)
             continue;
-        if (run->nqueue == 0 && run->next >= run->opts->tasks)
-            break;                    /* nothing to hand out: no need to look */
-        if (idle_worker_gone(w)) {
-            close(w->sock);
-            w->sock = -1;
-            reap(w->pid, REAP_GRACE_NS);
-            replace(run, (int)s);
-            if (w->pid <= 0)
-                continue;
-        }
         uint32_t t;
         if (!take_task(run, &t))
             break;

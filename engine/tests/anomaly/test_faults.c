@@ -2,7 +2,8 @@
  * or EINTR in the decoder and the pool is never a spin, a persistent poll
  * failure ends the run instead of looping, errno survives a failed zone
  * allocation, a value refused for its name leaks nothing, and
- * gc_execute_parallel refuses a NULL engine, state or results array. */
+ * gc_execute_parallel refuses a NULL engine, state or results array; a
+ * worker that died while idle costs the next run no task. */
 #include <check.h>
 #include <errno.h>
 #include <signal.h>
@@ -131,8 +132,9 @@ START_TEST(pool_poll_failure_ends_the_run)
 }
 END_TEST
 
-/* A worker that died while idle is replaced before it is handed a task:
- * no task of the next run is lost to it. */
+/* A worker that died while idle between runs costs the next run nothing:
+ * the send to it is refused (its channel is closed), so it is replaced and
+ * the task handed to the new worker. */
 START_TEST(idle_dead_worker_is_replaced)
 {
     gc_engine *e;
