@@ -137,6 +137,12 @@ struct hc_case {
 
 #define HC_COUNT_UNCHECKED UINT32_MAX
 
+/* [expect] heavy_unchanged: the checksum of every input entry of st now
+ * (gc_checksum from GC_CHECKSUM_SEED, output entries 0) must equal
+ * before[i]; the first difference is written into out as unmet. */
+void hc__check_heavy_unchanged(const gc_state *st, const uint64_t *before, size_t nbefore,
+                               hc_outcome *out);
+
 /* Expected status of task t. */
 int hc__expected_status(const hc_case *c, uint32_t t);
 

@@ -188,6 +188,26 @@ static int heavy_sums(const gc_state *st, uint64_t **out, size_t *n)
     return GC_OK;
 }
 
+void hc__check_heavy_unchanged(const gc_state *st, const uint64_t *before, size_t nbefore,
+                               hc_outcome *out)
+{
+    uint64_t *after = NULL;
+    size_t nafter = 0;
+    if (heavy_sums(st, &after, &nafter) != GC_OK) {
+        unmet(out, "heavy_unchanged: out of memory");
+        return;
+    }
+    const gc_zone *z = gc_state_heavy(st);
+    if (nafter != nbefore)
+        unmet(out, "heavy_unchanged: %zu entries before the run, %zu after", nbefore, nafter);
+    for (size_t i = 0; i < nbefore && i < nafter && out->passed; i++)
+        if (before[i] != after[i])
+            unmet(out, "heavy entry '%s' changed during the run (checksum %016" PRIx64
+                       " before, %016" PRIx64 " after)",
+                  gc_zone_entry_at(z, i)->name, before[i], after[i]);
+    free(after);
+}
+
 /* Compare an output entry with its pattern; reports the first differing byte. */
 static void check_output(hc_outcome *out, const gc_state *st, const hc_output_exp *oe)
 {
@@ -214,6 +234,31 @@ static void check_output(hc_outcome *out, const gc_state *st, const hc_output_ex
                    "pattern",
               oe->name, off + i, len, d[off + i], chunk[i]);
         return;
+    }
+}
+
+/* Before every round, each output with an expectation is set to the bitwise
+ * complement of its expected pattern, so every byte differs from what must
+ * be read back: bytes nobody wrote this round (a worker that stopped writing
+ * from round 2 on, or an output no worker wrote at all whose pattern is the
+ * initial zeros) fail the check after the round. */
+static void poison_outputs(const hc_case *c, const gc_state *st)
+{
+    /* Frozen outputs are read-only for every process, the main one too: no
+     * worker can write them, so there is nothing to poison (and the store
+     * would fault). Their expectation checks the bytes they were frozen with. */
+    if (c->outputs_frozen)
+        return;
+    const gc_zone *z = gc_state_heavy(st);
+    for (size_t i = 0; z && i < c->noutputs_exp; i++) {
+        void *data;
+        size_t len;
+        if (gc_zone_output(z, c->outputs_exp[i].name, &data, &len, NULL) != GC_OK)
+            continue;   /* check_output reports it */
+        uint8_t *d = data;
+        gc_pattern_fill(&c->outputs_exp[i].pattern, d, len, 0);
+        for (size_t k = 0; k < len; k++)
+            d[k] = (uint8_t)~d[k];
     }
 }
 
@@ -643,8 +688,12 @@ static void run_rounds(hc_run *r, gc_mode mode, uint64_t seed, hc_outcome *out)
         gc_mode m = mode;
         if (c->alternate_mode && round % 2 == 1)
             m = mode == GC_MODE_THREAD ? GC_MODE_PROCESS : GC_MODE_THREAD;
+        poison_outputs(c, r->st);
         if (run_round(r, m, out, &r->round_ms[round]) != GC_OK)
             return;
+        /* Outputs are read back after every round, each time freshly written. */
+        for (size_t i = 0; i < c->noutputs_exp && out->passed && r->expect_run == GC_OK; i++)
+            check_output(out, r->st, &c->outputs_exp[i]);
         check_round_leaks(c, round, warm, &base, out);
         if (!out->passed && c->rounds > 1) {
             char tail[HC_MESSAGE_MAX];
@@ -683,23 +732,8 @@ static void run_rounds(hc_run *r, gc_mode mode, uint64_t seed, hc_outcome *out)
         else if (strcmp(m->name, "handoff_max_ms") == 0)
             add_metric(out, m, task_wall_max);
     }
-    for (size_t i = 0; i < c->noutputs_exp && out->passed; i++)
-        check_output(out, r->st, &c->outputs_exp[i]);
-    if (c->heavy_unchanged && out->passed) {
-        uint64_t *after = NULL;
-        size_t nafter = 0;
-        if (heavy_sums(r->st, &after, &nafter) != GC_OK) {
-            unmet(out, "heavy_unchanged: out of memory");
-            return;
-        }
-        const gc_zone *z = gc_state_heavy(r->st);
-        for (size_t i = 0; i < r->nbefore && out->passed; i++)
-            if (r->before[i] != after[i])
-                unmet(out, "heavy entry '%s' changed during the run (checksum %016" PRIx64
-                           " before, %016" PRIx64 " after)",
-                      gc_zone_entry_at(z, i)->name, r->before[i], after[i]);
-        free(after);
-    }
+    if (c->heavy_unchanged && out->passed)
+        hc__check_heavy_unchanged(r->st, r->before, r->nbefore, out);
     if (c->max_wall_ms > 0 && wall_ms > c->max_wall_ms)
         unmet(out, "wall time %.2f ms exceeds max_wall_ms %.2f", wall_ms, c->max_wall_ms);
     long rss_end = rss_kb();

@@ -467,9 +467,10 @@ const hc_key_def hc__keys[] = {
      "reason)"},
     {HC_SEC_EXPECT, "output.NAME", HC_KIND_FN, 0, 0, 0, 0, 0, NULL, read_output_exp, NULL,
      "not checked",
-     "`pattern:zero`, `pattern:sequence`, `pattern:random:SEED`: after the run, the main "
-     "process reads the whole output entry NAME back and it must equal that pattern from its "
-     "first byte to its last"},
+     "`pattern:zero`, `pattern:sequence`, `pattern:random:SEED`: before every round the main "
+     "process sets output NAME to the complement of that pattern, and after the round reads it "
+     "back: it must equal the pattern from its first byte to its last (so every byte was "
+     "written in that round)"},
     {HC_SEC_EXPECT, "heavy_unchanged", HC_KIND_BOOL, 0, 0, 0, C_(heavy_unchanged), NULL, NULL,
      NULL, "`false`",
      "`true`: the checksum of every heavy (input) entry, taken in the main process before and "
@@ -505,8 +506,9 @@ const hc_key_def hc__keys[] = {
 
     /* [run] */
     {HC_SEC_RUN, "rounds", HC_KIND_U32, 0, 1, 1000000, C_(rounds), NULL, NULL, NULL, "1",
-     "calls on the same engine (1..1000000); task expectations are checked after every round, "
-     "end-of-run ones (outputs, `heavy_unchanged`, claims) after the last"},
+     "calls on the same engine (1..1000000); "
+     "task expectations and outputs are checked after every round, end-of-run ones "
+     "(`heavy_unchanged`, counters, claims) after the last"},
     {HC_SEC_RUN, "new_generation_every", HC_KIND_U32, 0, 0, 1000000, C_(new_generation_every),
      NULL, NULL, NULL, "0",
      "build and publish a new heavy zone (a new generation) every N rounds; 0 = never"},

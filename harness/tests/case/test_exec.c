@@ -175,6 +175,55 @@ START_TEST(outputs_read_back)
 }
 END_TEST
 
+/* An output nobody writes must not pass on its initial zero bytes. */
+START_TEST(unwritten_output_fails)
+{
+    static const char text[] = HEAD "process = echo\n[domain]\nx = int:1\n[output.o]\nsize = 4KiB\n"
+                                    "[contract]\ndomain_reads = x\noutputs = o\n"
+                                    "[expect]\noutput.o = pattern:zero\n";
+    expect_fail(text, GC_MODE_THREAD, "output 'o': byte at offset 0 of 4096 is 0xff, expected 0x00");
+    expect_fail(text, GC_MODE_PROCESS, "output 'o': byte at offset 0 of 4096 is 0xff, expected 0x00");
+}
+END_TEST
+
+/* heavy_unchanged can fail: the same comparison the executor makes after a
+ * run, against checksums that differ from the zone's (as a zone some worker
+ * wrote would), names the entry; against the true ones it holds. */
+START_TEST(heavy_unchanged_can_fail)
+{
+    gc_err ge;
+    gc_state *st = NULL;
+    gc_zone *z = NULL;
+    ck_assert_int_eq(gc_state_new(&st, &ge), GC_OK);
+    ck_assert_int_eq(gc_zone_new(&z, &ge), GC_OK);
+    ck_assert_int_eq(gc_zone_declare(z, "a", 4096, 0, &ge), GC_OK);
+    ck_assert_int_eq(gc_zone_declare(z, "o", 100, GC_ENTRY_OUTPUT, &ge), GC_OK);
+    ck_assert_int_eq(gc_zone_declare(z, "b", 5000, 0, &ge), GC_OK);
+    ck_assert_int_eq(gc_zone_allocate(z, &ge), GC_OK);
+    void *data;
+    size_t len;
+    ck_assert_int_eq(gc_zone_fill(z, "b", &data, &len, &ge), GC_OK);
+    memset(data, 7, len);
+    ck_assert_int_eq(gc_zone_publish(z, &ge), GC_OK);
+    ck_assert_int_eq(gc_state_set_heavy(st, z, &ge), GC_OK);
+    uint8_t zeros[4096] = {0}, sevens[5000];
+    memset(sevens, 7, sizeof sevens);
+    uint64_t truth[3] = {gc_checksum(zeros, sizeof zeros, GC_CHECKSUM_SEED), 0,
+                         gc_checksum(sevens, sizeof sevens, GC_CHECKSUM_SEED)};
+    hc_outcome out;
+    memset(&out, 0, sizeof out);
+    out.passed = 1;
+    hc__check_heavy_unchanged(st, truth, 3, &out);
+    ck_assert_msg(out.passed, "%s", out.message);
+    uint64_t changed[3] = {truth[0], truth[1], truth[2] ^ 1};
+    hc__check_heavy_unchanged(st, changed, 3, &out);
+    ck_assert_int_eq(out.passed, 0);
+    ck_assert_msg(strstr(out.message, "heavy entry 'b' changed during the run") != NULL, "%s",
+                  out.message);
+    gc_state_free(st);
+}
+END_TEST
+
 START_TEST(readonly_write_refused)
 {
     expect_pass(HEAD "process = write_readonly\nworkers = 2\ntasks = 2\n"
@@ -334,6 +383,8 @@ Suite *suite_case_run(void)
     tcase_add_test(tc, echo_text_and_value);
     tcase_add_test(tc, outputs_read_back);
     tcase_add_test(tc, readonly_write_refused);
+    tcase_add_test(tc, heavy_unchanged_can_fail);
+    tcase_add_test(tc, unwritten_output_fails);
     tcase_add_test(tc, empty_zone_and_no_zone);
     tcase_add_test(tc, frozen_outputs_refused_in_the_factory);
     tcase_add_test(tc, registered_contract_when_none_given);
