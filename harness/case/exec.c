@@ -69,23 +69,46 @@ static double median_ms(const gc_result *res, uint32_t n, int exec, double *scra
 /* The state of the case: domain values in file order, then a heavy zone with
  * the entries in file order, filled and published (unless heavy_zone = none).
  * The zone belongs to the state once attached; before that, to this function. */
-static int build_state(const hc_case *c, uint64_t seed, gc_state **out, gc_err *ge)
+/* Where in the case file a run error comes from: the line and key of the
+ * value that could not be built (0 / "" when no single line is to blame). */
+typedef struct hc_where {
+    int line;
+    char key[96];
+} hc_where;
+
+static void where_entry(hc_where *w, const hc_entry *e, const char *key)
+{
+    w->line = e->line;
+    snprintf(w->key, sizeof w->key, "%s.%s%s%s", e->output ? "output" : "heavy", e->name,
+             key ? "." : "", key ? key : "");
+}
+
+static int build_state(const hc_case *c, uint64_t seed, gc_state **out, gc_err *ge, hc_where *w)
 {
     gc_state *st = NULL;
     gc_zone *z = NULL;
+    *w = (hc_where){0};
     /* The zone lives in tmpfs: filling more than the machine has ends in the
      * OOM killer, not in an error. Refuse first, with the figures. */
     uint64_t need = 0, have = hc_probe_mem_available();
-    for (size_t i = 0; i < c->nentries; i++)
+    size_t largest = 0;
+    for (size_t i = 0; i < c->nentries; i++) {
         need += c->entries[i].size;
-    if (have && need > have)
+        if (c->entries[i].size > c->entries[largest].size)
+            largest = i;
+    }
+    if (have && need > have) {
+        where_entry(w, &c->entries[largest], "size");   /* the largest entry is the one to cut */
         return gc_err_set(ge, GC_ELIMIT,
                           "the heavy zone needs %llu MiB, only %llu MiB are available "
                           "(add requires = mem>=SIZE to skip such a case)",
                           (unsigned long long)(need >> 20), (unsigned long long)(have >> 20));
+    }
     int rc = gc_state_new(&st, ge);
     for (size_t i = 0; rc == GC_OK && i < c->ndomain; i++) {
         const hc_domain_val *d = &c->domain[i];
+        w->line = d->line;
+        snprintf(w->key, sizeof w->key, "domain.%s", d->name);
         switch (d->type) {
         case GC_VAL_INT: rc = gc_state_set_int(st, d->name, d->i, ge); break;
         case GC_VAL_DOUBLE: rc = gc_state_set_double(st, d->name, d->d, ge); break;
@@ -93,17 +116,28 @@ static int build_state(const hc_case *c, uint64_t seed, gc_state **out, gc_err *
         case GC_VAL_BYTES: rc = gc_state_set_bytes(st, d->name, d->data, d->len, ge); break;
         }
     }
+    if (rc == GC_OK)
+        *w = (hc_where){0};
     if (rc == GC_OK && !c->zone_none) {
         rc = gc_zone_new(&z, ge);
-        for (size_t i = 0; rc == GC_OK && i < c->nentries; i++)
+        for (size_t i = 0; rc == GC_OK && i < c->nentries; i++) {
+            where_entry(w, &c->entries[i], NULL);
             rc = gc_zone_declare(z, c->entries[i].name, c->entries[i].size,
                                  c->entries[i].output ? GC_ENTRY_OUTPUT : 0, ge);
-        if (rc == GC_OK)
+        }
+        if (rc == GC_OK && c->nentries) {
+            /* Allocating and publishing concern the whole zone: blamed on
+             * its first entry, which is where the zone starts in the file. */
+            where_entry(w, &c->entries[0], NULL);
             rc = gc_zone_allocate(z, ge);
+        } else if (rc == GC_OK) {
+            rc = gc_zone_allocate(z, ge);
+        }
         for (size_t i = 0; rc == GC_OK && i < c->nentries; i++) {
             const hc_entry *e = &c->entries[i];
             if (e->output)
                 continue;
+            where_entry(w, e, "fill");
             void *data;
             size_t len;
             rc = gc_zone_fill(z, e->name, &data, &len, ge);
@@ -119,6 +153,8 @@ static int build_state(const hc_case *c, uint64_t seed, gc_state **out, gc_err *
             if (p.kind != GC_PATTERN_ZERO)
                 gc_pattern_fill(&p, data, len, 0);
         }
+        if (rc == GC_OK && c->nentries)
+            where_entry(w, &c->entries[0], NULL);
         if (rc == GC_OK)
             rc = gc_zone_publish(z, ge);
         if (rc == GC_OK && c->outputs_frozen)
@@ -397,6 +433,7 @@ typedef struct hc_run {
     int expect_run;                 /* what execute_parallel must return now */
     char note[384];                 /* appended to the passing message */
     char process[GC_NAME_MAX + 1];  /* the name the rounds call (see register_every) */
+    hc_where where;                 /* what the last state build was doing */
     char run_msg[GC_ERR_MSG_MAX];   /* why the last call failed, "" if it did not */
     uint64_t started_in_window;     /* pool workers started during the timed rounds */
 } hc_run;
@@ -436,7 +473,7 @@ static int run_new_state(hc_run *r, uint64_t seed, gc_err *ge)
     r->st = NULL;
     free(r->before);
     r->before = NULL;
-    int rc = build_state(r->c, seed, &r->st, ge);
+    int rc = build_state(r->c, seed, &r->st, ge, &r->where);
     if (rc == GC_OK && r->c->heavy_unchanged) {
         rc = heavy_sums(r->st, &r->before, &r->nbefore);
         if (rc != GC_OK)
@@ -666,7 +703,8 @@ static void run_rounds(hc_run *r, gc_mode mode, uint64_t seed, hc_outcome *out)
         if (c->new_generation_every && round > 0 && round % c->new_generation_every == 0) {
             gc_err_clear(&ge);
             if (run_new_state(r, seed + round, &ge) != GC_OK) {
-                unmet(out, "round %u: new generation: %s", round, ge.msg);
+                unmet(out, "round %u: new generation: %.300s:%d: %s: %s", round + 1,
+                      c->info.path, r->where.line, r->where.key, ge.msg);
                 return;
             }
         }
@@ -904,8 +942,14 @@ int hc_case_run(const hc_case *c, gc_mode mode, uint64_t seed, hc_outcome *out)
 failed:
     out->passed = 0;
     record_claims(c, out, 0, 0);
-    snprintf(out->message, sizeof out->message, "%s: %s", stage,
-             ge.msg[0] ? ge.msg : gc_status_text(rc));
+    /* A run error names the file, and the line and key when one is to blame
+     * (a zone too large for the machine: the largest entry's size). */
+    if (r.where.line > 0)
+        snprintf(out->message, sizeof out->message, "%.400s:%d: %s: %s: %s", c->info.path,
+                 r.where.line, r.where.key, stage, ge.msg[0] ? ge.msg : gc_status_text(rc));
+    else
+        snprintf(out->message, sizeof out->message, "%.400s: %s: %s", c->info.path, stage,
+                 ge.msg[0] ? ge.msg : gc_status_text(rc));
     run_release(&r);
     return rc;
 done:

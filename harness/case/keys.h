@@ -49,7 +49,7 @@ typedef enum hc_key_kind {
     HC_KIND_IDENT,                  /* char[size] of [A-Za-z0-9_.:/-]; lo = 0: may be empty */
     HC_KIND_U32,                    /* uint32_t in lo..hi */
     HC_KIND_POSITIVE,               /* double, finite, > 0 and <= hi (hi = 0: no bound) */
-    HC_KIND_BOOL,                   /* int: true/yes/1 or false/no/0 */
+    HC_KIND_BOOL,                   /* int: true or false, nothing else */
     HC_KIND_SIZE,                   /* uint64_t, count and unit (B, KiB, MiB, GiB), >= lo */
     HC_KIND_STATUS,                 /* int: a gc_status name */
     HC_KIND_CHOICE,                 /* int: index of the value in `choices` */

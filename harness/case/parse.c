@@ -60,9 +60,12 @@ char *hc__strdup(const char *s)
 /* --------------------------------------------------------------------- */
 /* Value syntax helpers: strict, whole-string, range-checked.             */
 
+/* Exactly what cases/README.md documents, nothing strtoll would also take:
+ * an optional '-' and decimal digits, or 0x and hex digits (no '+', no
+ * spaces, no octal reading of a leading 0). */
 int hc__parse_i64(const char *s, int64_t *out)
 {
-    if (!*s || isspace((unsigned char)*s))
+    if (!*s || isspace((unsigned char)*s) || *s == '+')
         return -1;
     const char *digits = s + (*s == '-' || *s == '+');
     int base = (digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X')) ? 16 : 10;
@@ -77,18 +80,24 @@ int hc__parse_i64(const char *s, int64_t *out)
     return 0;
 }
 
+/* A count: decimal digits only (no sign, no 0x: "workers = 0x2" is not a
+ * documented form), in lo..hi. */
 int hc__parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
 {
     int64_t v;
-    if (hc__parse_i64(s, &v) || v < (int64_t)lo || v > (int64_t)hi)
+    if (strspn(s, "0123456789") != strlen(s) || hc__parse_i64(s, &v) || v < (int64_t)lo ||
+        v > (int64_t)hi)
         return -1;
     *out = (uint32_t)v;
     return 0;
 }
 
+/* A decimal number with an optional exponent (1.5, -2e-3); strtod's hex
+ * floats, "inf" and "nan" are not documented forms. */
 int hc__parse_double(const char *s, double *out)
 {
-    if (!*s || isspace((unsigned char)*s))
+    if (!*s || isspace((unsigned char)*s) || *s == '+' ||
+        strspn(s, "0123456789.eE-+") != strlen(s))
         return -1;
     char *end = NULL;
     errno = 0;
@@ -101,9 +110,9 @@ int hc__parse_double(const char *s, double *out)
 
 static int parse_bool(const char *s, int *out)
 {
-    if (strcmp(s, "true") == 0 || strcmp(s, "yes") == 0 || strcmp(s, "1") == 0)
+    if (strcmp(s, "true") == 0)
         *out = 1;
-    else if (strcmp(s, "false") == 0 || strcmp(s, "no") == 0 || strcmp(s, "0") == 0)
+    else if (strcmp(s, "false") == 0)
         *out = 0;
     else
         return -1;
@@ -125,8 +134,7 @@ int hc__parse_size(const char *s, uint64_t *out)
     uint64_t n = 0;
     for (const char *d = s; d < q; d++)
         n = n * 10 + (uint64_t)(*d - '0');
-    while (*q == ' ')
-        q++;
+    /* The unit follows the count directly: "1 MiB" is not a documented form. */
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
         if (strcmp(q, units[i].unit) == 0) {
             if (n > (GC_ZONE_ENTRY_MAX >> units[i].shift))

@@ -298,6 +298,9 @@ START_TEST(zone_larger_than_memory_is_refused)
     ck_assert_int_eq(hc_case_run(c, GC_MODE_THREAD, 1, &out), GC_ELIMIT);
     ck_assert_int_eq(out.passed, 0);
     ck_assert_ptr_nonnull(strstr(out.message, "state: the heavy zone needs 1048576 MiB"));
+    /* A run error names the file, the line and the key to blame. */
+    ck_assert_msg(strncmp(out.message, "run.case:5: heavy.huge.size: state: ", 36) == 0, "%s",
+                  out.message);
     hc_case_free(c);
 }
 END_TEST

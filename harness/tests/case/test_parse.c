@@ -305,6 +305,37 @@ START_TEST(error_duplicates)
 }
 END_TEST
 
+/* cases/README.md is the grammar: forms strtoll/strtod would take but the
+ * page does not document are refused, each at its line and key. */
+START_TEST(error_undocumented_forms)
+{
+    expect_error(MIN_CASE "workers = 0x2\n", 5, "case.workers", "");
+    expect_error(MIN_CASE "workers = +2\n", 5, "case.workers", "");
+    expect_error(MIN_CASE "task_timeout_ms = 1e3\n", 5, "case.task_timeout_ms", "");
+    expect_error(MIN_CASE "[heavy.h]\nsize = 1 MiB\nfill = zero\n", 6, "heavy.h.size", "");
+    expect_error(MIN_CASE "[heavy.h]\nsize = 0x10B\nfill = zero\n", 6, "heavy.h.size", "");
+    expect_error(MIN_CASE "[expect]\nheavy_unchanged = yes\n", 6, "expect.heavy_unchanged",
+                 "true or false");
+    expect_error(MIN_CASE "[expect]\nheavy_unchanged = 1\n", 6, "expect.heavy_unchanged", "");
+    expect_error(MIN_CASE "[expect]\nmax_wall_ms = 0x10\n", 6, "expect.max_wall_ms", "");
+    expect_error(MIN_CASE "timeout = inf\n", 5, "case.timeout", "");
+    expect_error(MIN_CASE "timeout = +5\n", 5, "case.timeout", "");
+    expect_error(MIN_CASE "[domain]\nx = int:+5\n", 6, "domain.x", "64-bit integer");
+    expect_error(MIN_CASE "[domain]\nx = double:0x1p3\n", 6, "domain.x", "finite number");
+    expect_error(MIN_CASE "[expect]\nstatus.0x1 = ok\n", 6, "expect.status.0x1", "status.N");
+    expect_error(MIN_CASE "[run]\nrounds = 0x3\n", 6, "run.rounds", "");
+    /* The documented forms still load. */
+    hc_case *c = parse_ok(MIN_CASE "workers = 2\ntimeout = 1.5e1\n[domain]\na = int:-5\n"
+                          "b = int:0x10\nd = double:-2e-3\n[heavy.h]\nsize = 4097B\nfill = zero\n"
+                          "[expect]\nheavy_unchanged = true\nmax_wall_ms = 2.5\n");
+    ck_assert_uint_eq(c->workers, 2);
+    ck_assert_uint_eq(c->entries[0].size, 4097);
+    ck_assert(c->info.timeout_s == 15.0);
+    ck_assert_int_eq(c->domain[1].i, 16);
+    hc_case_free(c);
+}
+END_TEST
+
 START_TEST(error_missing_required)
 {
     expect_error("[domain]\nx = int:1\n", 0, "case", "missing section [case]");
@@ -646,6 +677,7 @@ Suite *suite_case_parse(void)
     tcase_add_test(tc, error_duplicates);
     tcase_add_test(tc, run_section_and_its_errors);
     tcase_add_test(tc, error_missing_required);
+    tcase_add_test(tc, error_undocumented_forms);
     tcase_add_test(tc, error_bad_case_values);
     tcase_add_test(tc, error_bad_domain_values);
     tcase_add_test(tc, error_bad_entries);
