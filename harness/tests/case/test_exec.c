@@ -224,6 +224,23 @@ START_TEST(heavy_unchanged_can_fail)
 }
 END_TEST
 
+/* [expect] setup and run (the limited attempt) can fail: each names what
+ * happened and what was expected. EINVAL never comes out of building this
+ * state, and a run with descriptors to spare returns OK, whatever the tool
+ * (valgrind hands out descriptors past a lowered limit). */
+START_TEST(setup_and_run_expectations_fail)
+{
+    expect_fail(HEAD "process = checksum\nworkers = 2\n[heavy.a]\nsize = 4KiB\nfill = zero\n"
+                "[contract]\nheavy_reads = a\n[run]\nlimit_nofile = 1000\n"
+                "[expect]\nsetup = EINVAL\n",
+                GC_MODE_PROCESS, "setup under limits: status OK");
+    expect_fail(HEAD "process = checksum\nworkers = 2\n[heavy.a]\nsize = 4KiB\nfill = zero\n"
+                "[contract]\nheavy_reads = a\n[run]\nlimit_nofile = 1000\n"
+                "[expect]\nrun = ESYS\n",
+                GC_MODE_PROCESS, "returned OK");
+}
+END_TEST
+
 START_TEST(readonly_write_refused)
 {
     expect_pass(HEAD "process = write_readonly\nworkers = 2\ntasks = 2\n"
@@ -386,6 +403,7 @@ Suite *suite_case_run(void)
     tcase_add_test(tc, echo_text_and_value);
     tcase_add_test(tc, outputs_read_back);
     tcase_add_test(tc, readonly_write_refused);
+    tcase_add_test(tc, setup_and_run_expectations_fail);
     tcase_add_test(tc, heavy_unchanged_can_fail);
     tcase_add_test(tc, unwritten_output_fails);
     tcase_add_test(tc, empty_zone_and_no_zone);
