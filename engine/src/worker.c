@@ -4,10 +4,13 @@
  * is closed): the only way it sees heavy data is the descriptor that arrives
  * with a task, decoded and checked by the wire decoder. It keeps the zone of
  * the last generation mapped, so the next task of that generation costs no
- * mapping; an older generation is released after the reply is sent, off the
- * handoff's critical path. The attempt's write set (and the keys it read)
+ * mapping; an older generation is released after the reply is sent, by a
+ * helper thread (the last close of a 1 GiB memfd frees its pages and takes
+ * hundreds of ms), so that nothing proportional to a zone's size stands
+ * between the worker and its next task. The attempt's write set (and the keys it read)
  * goes back in the reply; the worker never commits anything itself. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
@@ -53,10 +56,100 @@ static void view_release(zone_view *v)
     *v = (zone_view){.in_fd = -1, .out_fd = -1};
 }
 
+/* ---- releasing old generations off the critical path ------------------------
+ * The worker loop hands each retired generation to a helper thread, started
+ * on the first retirement, and goes back to its channel at once. At most
+ * RELEASE_MAX generations wait or are being released; a loop that would
+ * queue one more waits for a slot (only when generations change faster than
+ * the kernel frees them). Views in the queue still count as held, so the
+ * census sees them as the worker's, not as strays, until they are gone. */
+#define RELEASE_MAX 2
+
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;            /* a view was queued, one was released, or quit */
+    zone_view q[RELEASE_MAX];     /* in use when in_fd or out_fd >= 0 or a map */
+    int n;                        /* views queued or being released */
+    int started, quit;
+    pthread_t tid;
+} rel = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+static int view_empty(const zone_view *v)
+{
+    return v->in_fd < 0 && v->out_fd < 0 && !v->in_map && !v->out_map;
+}
+
+static void *release_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&rel.mu);
+    for (;;) {
+        int i = 0;
+        while (i < RELEASE_MAX && view_empty(&rel.q[i]))
+            i++;
+        if (i == RELEASE_MAX) {
+            if (rel.quit)
+                break;
+            pthread_cond_wait(&rel.cv, &rel.mu);
+            continue;
+        }
+        zone_view v = rel.q[i];
+        pthread_mutex_unlock(&rel.mu);
+        view_release(&v);             /* the slow part, unlocked; still held in q[i] */
+        pthread_mutex_lock(&rel.mu);
+        rel.q[i] = (zone_view){.in_fd = -1, .out_fd = -1};
+        rel.n--;
+        pthread_cond_broadcast(&rel.cv);
+    }
+    pthread_mutex_unlock(&rel.mu);
+    return NULL;
+}
+
+/* Take *v over (it is emptied); released by the helper, or here when no
+ * helper thread can start. */
+static void release_later(zone_view *v)
+{
+    if (view_empty(v))
+        return;
+    pthread_mutex_lock(&rel.mu);
+    if (!rel.started) {
+        for (int i = 0; i < RELEASE_MAX; i++)
+            rel.q[i] = (zone_view){.in_fd = -1, .out_fd = -1};
+        rel.started = pthread_create(&rel.tid, NULL, release_main, NULL) == 0 ? 1 : -1;
+    }
+    if (rel.started < 0) {
+        pthread_mutex_unlock(&rel.mu);
+        view_release(v);
+        return;
+    }
+    while (rel.n == RELEASE_MAX)
+        pthread_cond_wait(&rel.cv, &rel.mu);
+    int i = 0;
+    while (!view_empty(&rel.q[i]))
+        i++;
+    rel.q[i] = *v;
+    rel.n++;
+    *v = (zone_view){.in_fd = -1, .out_fd = -1};
+    pthread_cond_broadcast(&rel.cv);
+    pthread_mutex_unlock(&rel.mu);
+}
+
+/* Wait until every queued view is released and the helper has ended. */
+static void release_drain(void)
+{
+    pthread_mutex_lock(&rel.mu);
+    int started = rel.started > 0;
+    rel.quit = 1;
+    pthread_cond_broadcast(&rel.cv);
+    pthread_mutex_unlock(&rel.mu);
+    if (started)
+        pthread_join(rel.tid, NULL);
+}
+
 /* What the worker holds of the zone, for the census builtin: the live
- * generation and, during the task that brought a new one, the previous
- * generation, released right after the reply. Nothing else of any zone may
- * be open or mapped in a worker. NULL outside a pool worker (thread mode). */
+ * generation, the previous one during the task that brought a new one, and
+ * those still being released. Nothing else of any zone may be open or
+ * mapped in a worker. NULL outside a pool worker (thread mode). */
 static const zone_view *held_views[2];
 
 static int view_holds_fd(const zone_view *v, int fd)
@@ -72,14 +165,28 @@ static int view_holds_addr(const zone_view *v, uintptr_t a)
     return (in && a >= in && a - in < v->in_size) || (out && a >= out && a - out < v->out_size);
 }
 
+static int releasing_holds(int fd, uintptr_t addr)
+{
+    if (!held_views[0])
+        return 0;                     /* not a worker: nothing is ever queued */
+    int held = 0;
+    pthread_mutex_lock(&rel.mu);
+    for (int i = 0; i < RELEASE_MAX && !held && rel.started > 0; i++)
+        held = fd >= 0 ? view_holds_fd(&rel.q[i], fd) : view_holds_addr(&rel.q[i], addr);
+    pthread_mutex_unlock(&rel.mu);
+    return held;
+}
+
 int gc__worker_holds_fd(int fd)
 {
-    return view_holds_fd(held_views[0], fd) || view_holds_fd(held_views[1], fd);
+    return view_holds_fd(held_views[0], fd) || view_holds_fd(held_views[1], fd) ||
+           releasing_holds(fd, 0);
 }
 
 int gc__worker_holds_addr(uintptr_t addr)
 {
-    return view_holds_addr(held_views[0], addr) || view_holds_addr(held_views[1], addr);
+    return view_holds_addr(held_views[0], addr) || view_holds_addr(held_views[1], addr) ||
+           releasing_holds(-1, addr);
 }
 
 __attribute__((noreturn)) static void worker_exit(int code)
@@ -347,8 +454,9 @@ void gc__worker_main(const gc_engine *e, int sock, int slot, pid_t parent)
             serve(e, &cur, &retired, buf, (size_t)n, fds, nfds, &task, &r, wbuf, &wlen);
         }
         send_result(task, &r, cur.gen, wbuf, wlen);
-        view_release(&retired);
+        release_later(&retired);
     }
+    release_drain();
     view_release(&cur);
     free(buf);
     free(wbuf);

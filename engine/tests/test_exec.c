@@ -506,6 +506,57 @@ START_TEST(fd_census_builtin_finds_no_stray_descriptor)
 }
 END_TEST
 
+/* memfd mappings of the worker that ran r, read from its /proc/PID/maps (the
+ * census text can be cut short when a tool such as valgrind holds many
+ * descriptors). */
+static long census_maps(const gc_result *r)
+{
+    char path[64], line[512];
+    snprintf(path, sizeof path, "/proc/%d/maps", r->pid);
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "%s", path);
+    long maps = 0;
+    while (fgets(line, sizeof line, f))
+        maps += strstr(line, "/memfd:") != NULL;
+    fclose(f);
+    return maps;
+}
+
+/* A worker that changes generation answers first and releases the old one
+ * on its helper thread: its census finds nothing stray, and soon after,
+ * with no further task, only the new generation is mapped. A release that
+ * never happened would keep the old mappings forever. */
+START_TEST(old_generation_released_after_the_reply)
+{
+    fixture f;
+    fx_open(&f, 4096);
+    static const char *const heavy[] = {"a"};
+    static const char *const outs[] = {"out"};
+    gc_contract c = {.heavy_reads = heavy, .n_heavy_reads = 1, .outputs = outs, .n_outputs = 1};
+    ck_assert_int_eq(fx_run(&f, "fd_census", GC_MODE_PROCESS, 1, 1, 0, &c), GC_OK);
+    ck_assert_msg(f.res[0].status == GC_OK && f.res[0].value == 0, "%s", f.res[0].text);
+    ck_assert_int_eq(census_maps(&f.res[0]), 2);
+    for (int gen = 0; gen < 3; gen++) {
+        gc_state *next = tu_state(8u << 20, 4096, 4096);
+        gc_state_free(f.st);          /* the worker's close will be the last one */
+        f.st = next;
+        ck_assert_int_eq(fx_run(&f, "fd_census", GC_MODE_PROCESS, 1, 1, 0, &c), GC_OK);
+        ck_assert_msg(f.res[0].status == GC_OK && f.res[0].value == 0, "%s", f.res[0].text);
+        /* No further task is needed for the old generation to go. */
+        long maps = census_maps(&f.res[0]);
+        for (int i = 0; i < 500 && maps != 2; i++) {
+            usleep(10000);
+            maps = census_maps(&f.res[0]);
+        }
+        ck_assert_msg(maps == 2, "worker still maps %ld memfd regions after 5 s", maps);
+    }
+    gc_engine_stats s;
+    gc_engine_stats_get(f.e, &s);
+    ck_assert_uint_eq(s.workers_started, 1);
+    fx_close(&f);
+}
+END_TEST
+
 /* One generation, contracts that name different files in turn: the worker
  * must hold every file of the zone, not only those of its first context. */
 START_TEST(contracts_naming_other_files_of_the_same_generation)
@@ -857,6 +908,7 @@ Suite *suite_exec(void)
     tcase_add_test(pc, registering_later_restarts_the_pool);
     tcase_add_loop_test(pc, malformed_or_oversized_reply_fails_only_its_task, 0, 3);
     tcase_add_test(pc, fd_census_builtin_finds_no_stray_descriptor);
+    tcase_add_test(pc, old_generation_released_after_the_reply);
     tcase_add_test(pc, contracts_naming_other_files_of_the_same_generation);
     tcase_add_test(pc, zones_are_anonymous);
     tcase_add_test(pc, worker_refuses_entry_outside_received_file);
