@@ -464,6 +464,8 @@ static int bi_fd_census(gc_ctx *ctx, gc_proc_out *out)
         char path[64], target[128] = "?";
         snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
         ssize_t n = readlink(path, target, sizeof target - 1);
+        if (n < 0 && errno == ENOENT)
+            continue;   /* closed since readdir saw it (a generation being released) */
         target[n > 0 ? n : 1] = '\0';
         int expected = fd <= GC_WORKER_CHANNEL_FD || gc__worker_holds_fd(fd);
         struct rlimit rl;

@@ -597,6 +597,50 @@ static void op_exec_outputs(const kind *k, run_out *out)
     gc_state_free(st);
 }
 
+/* Generation changes: a worker hands the generation it retires to a helper
+ * thread (worker.c); when that thread cannot start, or the worker cannot
+ * allocate, every task still ends as the kinds allow, and afterwards the
+ * worker holds nothing stray (its own census). */
+static void op_exec_generations(const kind *k, run_out *out)
+{
+    gc_engine *e = NULL;
+    ck_assert_int_eq(gc_engine_new(&e, NULL), GC_OK);
+    ck_assert_int_eq(gc_builtins_register(e, NULL), GC_OK);
+    gc_state *st[2] = {tu_state(4096, 100, 0), tu_state(2 * 4096, 100, 0)};
+    gc_contract c = {.heavy_reads = HEAVY, .n_heavy_reads = N(HEAVY)};
+    gc_exec_opts o = {.process = "checksum", .mode = GC_MODE_PROCESS, .workers = 1, .tasks = 1,
+                      .contract = &c};
+    gc_result r;
+    gc_err err;
+    arm();                        /* before the worker is forked: GCF_CHILD reaches it */
+    for (int i = 0; i < 3; i++) {
+        int rc = gc_execute_parallel(e, st[i % 2], &o, &r, &err);
+        ck_assert_msg(rc == GC_OK || rc == GC_ENOMEM || rc == GC_ESYS, "%s N=%u: %s", k->name,
+                      cur_n, err.msg);
+        if (rc != GC_OK) {
+            out->status = rc;
+            continue;
+        }
+        ck_assert_msg(task_status_ok(r.status, k->scope), "%s N=%u run %d: %s %s", k->name,
+                      cur_n, i, gc_status_name(r.status), r.text);
+        if (r.status == GC_OK)
+            ck_assert_uint_eq((uint64_t)r.value, tu_checksum(st[i % 2], HEAVY, N(HEAVY)));
+        else if (!out->outcome)
+            out->outcome = gc_status_name(r.status);
+    }
+    gcf_disarm();
+    gc_engine_pool_stop(e);       /* a worker hit by a fault may be on its way out */
+    o.process = "fd_census";
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(gc_execute_parallel(e, st[i % 2], &o, &r, &err), GC_OK);
+        ck_assert_msg(r.status == GC_OK && r.value == 0, "%s N=%u: census: %s", k->name, cur_n,
+                      r.text);
+    }
+    gc_engine_free(e);
+    gc_state_free(st[0]);
+    gc_state_free(st[1]);
+}
+
 /* Builtins that allocate or call mprotect themselves, in thread mode. */
 static void op_builtins(const kind *k, run_out *out)
 {
@@ -868,6 +912,11 @@ static const kind output_kinds[] = {
     {"worker-fcntl", B(FCNTL), EIO, GCF_CHILD, 0, 0},
 };
 
+static const kind generation_kinds[] = {
+    {"worker-pthread_create", B(PTHREAD_CREATE), EAGAIN, GCF_CHILD, 0, 0},
+    {"worker-alloc", GCF_ALLOC, 0, GCF_CHILD, 0, 0},
+};
+
 static const kind builtin_kinds[] = {
     {"alloc", GCF_ALLOC, 0, GCF_HERE, 0, 0},
     {"mprotect", B(MPROTECT), ENOMEM, GCF_HERE, 0, 0},
@@ -960,6 +1009,12 @@ START_TEST(anomaly_outputs)
 }
 END_TEST
 
+START_TEST(anomaly_generations)
+{
+    loop("exec.generations", op_exec_generations, &generation_kinds[_i]);
+}
+END_TEST
+
 START_TEST(anomaly_builtins)
 {
     loop("builtins.thread", op_builtins, &builtin_kinds[_i]);
@@ -1003,6 +1058,7 @@ Suite *suite_anomaly(void)
     tcase_add_loop_test(tc, anomaly_exec_process, 0, (int)N(process_kinds));
     tcase_add_loop_test(tc, anomaly_worker, 0, (int)N(worker_kinds));
     tcase_add_loop_test(tc, anomaly_outputs, 0, (int)N(output_kinds));
+    tcase_add_loop_test(tc, anomaly_generations, 0, (int)N(generation_kinds));
     tcase_add_loop_test(tc, anomaly_builtins, 0, (int)N(builtin_kinds));
     tcase_add_test(tc, anomaly_bad_result);
     tcase_add_loop_test(tc, anomaly_commit_thread, 0, (int)N(commit_kinds));
