@@ -3,12 +3,13 @@
  * It knows nothing of tasks: a run hands it one function that every woken
  * thread calls with its slot number (exec.c's loop over the run's tasks, the
  * one context factory and the one commit path), and returns when all of them
- * returned. Waking a kept thread is one condition-variable signal, where a
- * new thread per run cost a clone and a join on every call. Each thread has
- * its own condition variable, so a run of one task wakes one thread, not
+ * returned. Waking a kept thread is one semaphore post (a futex wake),
+ * where a new thread per run cost a clone and a join on every call. Each
+ * thread has its own semaphore, so a run of one task wakes one thread, not
  * the whole pool. The pool lives under the engine's lock (execute_parallel
  * holds it for the whole run), so one run at a time uses it. */
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdlib.h>
 
@@ -17,44 +18,38 @@
 
 typedef struct tslot {
     pthread_t tid;
-    pthread_cond_t wake;          /* signalled when seq moves or the pool quits */
-    uint64_t seq;                 /* runs handed to this thread */
+    sem_t go;                     /* posted once per run this thread joins, and at quit */
     int index;
     struct gc__tpool *tp;
 } tslot;
 
 struct gc__tpool {
-    pthread_mutex_t mu;           /* guards everything below */
-    pthread_cond_t done;          /* signalled when pending reaches 0 */
-    uint32_t pending;             /* threads of the current run still working */
-    int quit;
+    sem_t done;                   /* posted by each thread when its part of a run is over */
+    int quit;                     /* read by a thread after its go: set before posting */
     void (*fn)(void *arg, int slot);
     void *arg;
     uint32_t nthreads;
     tslot s[GC_WORKERS_MAX];
 };
 
+/* A semaphore wait that a signal does not cut short. */
+static void sem_wait_all(sem_t *sem)
+{
+    while (sem_wait(sem) != 0)
+        ;
+}
+
 static void *tslot_main(void *p)
 {
     tslot *s = p;
     gc__tpool *tp = s->tp;
-    uint64_t seen = 0;            /* seq starts at 0; a run may bump it before we get here */
-    pthread_mutex_lock(&tp->mu);
     for (;;) {
-        while (s->seq == seen && !tp->quit)
-            pthread_cond_wait(&s->wake, &tp->mu);
+        sem_wait_all(&s->go);     /* the post orders tp->fn, arg and quit before us */
         if (tp->quit)
             break;
-        seen = s->seq;
-        void (*fn)(void *, int) = tp->fn;
-        void *arg = tp->arg;
-        pthread_mutex_unlock(&tp->mu);
-        fn(arg, s->index);
-        pthread_mutex_lock(&tp->mu);
-        if (--tp->pending == 0)
-            pthread_cond_signal(&tp->done);
+        tp->fn(tp->arg, s->index);
+        sem_post(&tp->done);
     }
-    pthread_mutex_unlock(&tp->mu);
     return NULL;
 }
 
@@ -63,12 +58,7 @@ static int tpool_new(gc__tpool **out)
     gc__tpool *tp = calloc(1, sizeof *tp);
     if (!tp)
         return GC_ENOMEM;
-    if (pthread_mutex_init(&tp->mu, NULL) != 0) {
-        free(tp);
-        return GC_ESYS;
-    }
-    if (pthread_cond_init(&tp->done, NULL) != 0) {
-        pthread_mutex_destroy(&tp->mu);
+    if (sem_init(&tp->done, 0, 0) != 0) {
         free(tp);
         return GC_ESYS;
     }
@@ -94,10 +84,10 @@ static void tpool_grow(gc_engine *e, gc__tpool *tp, uint32_t n)
     while (tp->nthreads < n) {
         tslot *s = &tp->s[tp->nthreads];
         *s = (tslot){.index = (int)tp->nthreads, .tp = tp};
-        if (pthread_cond_init(&s->wake, NULL) != 0)
+        if (sem_init(&s->go, 0, 0) != 0)
             break;
         if (pthread_create(&s->tid, NULL, tslot_main, s) != 0) {
-            pthread_cond_destroy(&s->wake);
+            sem_destroy(&s->go);
             break;
         }
         tp->nthreads++;
@@ -122,19 +112,16 @@ int gc__tpool_run(gc_engine *e, uint32_t n, void (*fn)(void *arg, int slot), voi
         fn(arg, 0);               /* no thread could start: the caller's thread works */
         return GC_OK;
     }
-    pthread_mutex_lock(&tp->mu);
+    /* A semaphore per direction and no lock: a woken thread runs at once
+     * instead of waking only to wait for a mutex its waker still holds. */
     tp->fn = fn;
     tp->arg = arg;
-    tp->pending = use;
-    for (uint32_t i = 0; i < use; i++) {
-        tp->s[i].seq++;
-        pthread_cond_signal(&tp->s[i].wake);
-    }
-    while (tp->pending > 0)
-        pthread_cond_wait(&tp->done, &tp->mu);
+    for (uint32_t i = 0; i < use; i++)
+        sem_post(&tp->s[i].go);
+    for (uint32_t i = 0; i < use; i++)
+        sem_wait_all(&tp->done);
     tp->fn = NULL;
     tp->arg = NULL;
-    pthread_mutex_unlock(&tp->mu);
     e->stats.thread_runs++;
     return GC_OK;
 }
@@ -143,18 +130,15 @@ void gc__tpool_free(gc_engine *e, gc__tpool *tp)
 {
     if (!tp)
         return;
-    pthread_mutex_lock(&tp->mu);
     tp->quit = 1;
     for (uint32_t i = 0; i < tp->nthreads; i++)
-        pthread_cond_signal(&tp->s[i].wake);
-    pthread_mutex_unlock(&tp->mu);
+        sem_post(&tp->s[i].go);
     for (uint32_t i = 0; i < tp->nthreads; i++) {
         pthread_join(tp->s[i].tid, NULL);
-        pthread_cond_destroy(&tp->s[i].wake);
+        sem_destroy(&tp->s[i].go);
         if (e)
             e->stats.threads_live--;
     }
-    pthread_cond_destroy(&tp->done);
-    pthread_mutex_destroy(&tp->mu);
+    sem_destroy(&tp->done);
     free(tp);
 }
