@@ -2,17 +2,31 @@
  * (handoff), how fast a worker reads it, and what a copy through a pipe would
  * cost instead. All figures come from one run on this machine, as medians and
  * minimums over repeats, so that ratios between them are meaningful even on a
- * noisy shared host. Prints a table and writes a JSON file.
- * "Fresh" handoffs dispatch a zone right after it was filled and published;
- * "warm" ones repeat a zone the worker already maps. Filling 1 GiB evicts
- * every cache the dispatch path uses, and that, not the mapping, is what makes
- * a fresh 1 GiB handoff slower than a fresh 1 MiB one; the warm figures show
- * the mechanism alone is size-independent. */
+ * noisy shared host.
+ *
+ * Every handoff is also given as a multiple of its floor, measured in the
+ * same run and interleaved sample by sample with the handoffs it divides:
+ * for process mode a bare SOCK_SEQPACKET round trip between two processes
+ * (300 bytes out, 64 back: what a task and its reply weigh), for thread mode
+ * a wake-up round trip between two threads over a semaphore each way (a
+ * futex wake and wait each way: what the thread pool does per run).
+ *
+ * "Warm" handoffs repeat a zone the worker already maps. "Fresh" ones hand a
+ * new generation: each round fills and publishes one zone of every size
+ * first, then times the sizes in a rotated order, each in both modes, and
+ * right before every timed fresh handoff evicts the caches the same way
+ * (writing a buffer larger than the last-level cache), so that a 1 GiB and a
+ * 1 MiB handoff start from the same cache state. Warm-up is proven, not
+ * assumed: the engine's counters must show no worker process and no thread
+ * started inside any timed window, or the bench fails. */
 #include <errno.h>
 #include <jansson.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -90,31 +104,225 @@ static uint64_t run_one(gc_engine *e, gc_state *st, const char *proc, gc_mode mo
     return t1 - t0;
 }
 
-/* Handoff to a worker that has never seen the zone: a new generation per
- * repeat, dispatched right after it was filled and published. */
-static stat_ns handoff_fresh(gc_engine *e, gc_mode mode, uint64_t len, int reps)
+/* ---- floors ------------------------------------------------------------------ */
+
+/* The process floor: a child that answers every datagram of up to 512 bytes
+ * with 64 bytes, over the kind of channel the pool uses. */
+typedef struct proc_peer {
+    pid_t pid;
+    int sock;
+} proc_peer;
+
+static proc_peer proc_peer_start(void)
 {
-    uint64_t v[64];
-    for (int i = 0; i < reps; i++) {
-        gc_state *st = make_state(len);
-        gc_result r;
-        v[i] = run_one(e, st, "touch", mode, &r);
-        gc_state_free(st);
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+        die("socketpair", NULL);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork", NULL);
+    if (pid == 0) {
+        close(sv[0]);
+        uint8_t in[512], out[64];
+        memset(out, 0x2A, sizeof out);
+        while (recv(sv[1], in, sizeof in, 0) > 0)
+            if (send(sv[1], out, sizeof out, MSG_NOSIGNAL) != (ssize_t)sizeof out)
+                break;
+        _exit(0);
     }
-    return summarize(v, reps);
+    close(sv[1]);
+    return (proc_peer){.pid = pid, .sock = sv[0]};
 }
 
-/* Repeated handoffs of a zone the workers have seen: the mapping mechanism
- * alone, with caches warm (a fresh zone is also just after 1 GiB of writes,
- * which evicts every cache the dispatch path uses). */
-static stat_ns handoff_warm(gc_engine *e, gc_state *st, gc_mode mode, int reps)
+static uint64_t proc_floor_once(proc_peer *p)
 {
-    uint64_t v[256];
+    uint8_t out[300], in[512];
+    memset(out, 0x55, sizeof out);
+    uint64_t t0 = gc_now_ns();
+    if (send(p->sock, out, sizeof out, MSG_NOSIGNAL) != (ssize_t)sizeof out ||
+        recv(p->sock, in, sizeof in, 0) != 64)
+        die("floor round trip", NULL);
+    return gc_now_ns() - t0;
+}
+
+static void proc_peer_stop(proc_peer *p)
+{
+    close(p->sock);
+    int ws;
+    waitpid(p->pid, &ws, 0);
+}
+
+/* The thread floor: one wake-up round trip to a waiting thread and back,
+ * with a semaphore each way (a futex wake and wait each way), the mechanism
+ * the thread pool uses per run. */
+typedef struct thread_peer {
+    sem_t to_peer, to_main;
+    int quit;
+    pthread_t tid;
+} thread_peer;
+
+static void *thread_peer_main(void *arg)
+{
+    thread_peer *p = arg;
+    for (;;) {
+        while (sem_wait(&p->to_peer) != 0)
+            ;
+        if (p->quit)
+            break;
+        sem_post(&p->to_main);
+    }
+    return NULL;
+}
+
+static void thread_peer_start(thread_peer *p)
+{
+    memset(p, 0, sizeof *p);
+    if (sem_init(&p->to_peer, 0, 0) != 0 || sem_init(&p->to_main, 0, 0) != 0 ||
+        pthread_create(&p->tid, NULL, thread_peer_main, p) != 0)
+        die("thread floor", NULL);
+}
+
+static uint64_t thread_floor_once(thread_peer *p)
+{
+    uint64_t t0 = gc_now_ns();
+    sem_post(&p->to_peer);
+    while (sem_wait(&p->to_main) != 0)
+        ;
+    return gc_now_ns() - t0;
+}
+
+static void thread_peer_stop(thread_peer *p)
+{
+    p->quit = 1;
+    sem_post(&p->to_peer);
+    pthread_join(p->tid, NULL);
+    sem_destroy(&p->to_peer);
+    sem_destroy(&p->to_main);
+}
+
+typedef struct floors {
+    proc_peer proc;
+    thread_peer thread;
+    uint64_t *samples[2];         /* [0] process, [1] thread: every sample taken */
+    int n[2], cap;
+} floors;
+
+static int mode_ix(gc_mode m)
+{
+    return m == GC_MODE_THREAD;
+}
+
+/* One floor sample of the mode, kept for the run's floor median. */
+static uint64_t floor_once(floors *f, gc_mode m)
+{
+    int i = mode_ix(m);
+    uint64_t v = i ? thread_floor_once(&f->thread) : proc_floor_once(&f->proc);
+    if (f->n[i] < f->cap)
+        f->samples[i][f->n[i]++] = v;
+    return v;
+}
+
+/* ---- warm-up proof and cache conditions -------------------------------------- */
+
+/* Pool processes and threads started inside timed windows: must stay 0. */
+static uint64_t started_in_windows;
+
+static uint64_t started_now(gc_engine *e)
+{
+    gc_engine_stats s;
+    gc_engine_stats_get(e, &s);
+    return s.workers_started + s.threads_started;
+}
+
+/* The same cache state before every timed fresh handoff: write, then read,
+ * a buffer twice the size of the last-level cache, in the main process. */
+#define EVICT_BYTES (96 * MiB)
+static uint8_t *evict_buf;
+
+static void evict_caches(void)
+{
+    static uint8_t round;
+    memset(evict_buf, ++round, EVICT_BYTES);
+    volatile uint64_t sink = gc_sum64(evict_buf, EVICT_BYTES);
+    (void)sink;
+    /* Then sleep 2 ms, as a caller between handoffs would: right after tens
+     * of ms of CPU the scheduler would otherwise make the handoff wait for a
+     * time slice on a busy host, and that is not the handoff's cost. */
+    struct timespec ts = {.tv_sec = 0, .tv_nsec = 2000000};
+    nanosleep(&ts, NULL);
+}
+
+/* ---- handoffs ---------------------------------------------------------------- */
+
+/* One timed handoff; a pool process or thread started meanwhile is counted
+ * as a failed warm-up. */
+static uint64_t timed_handoff(gc_engine *e, gc_state *st, gc_mode mode)
+{
     gc_result r;
-    run_one(e, st, "touch", mode, &r);   /* the worker maps it now */
-    for (int i = 0; i < reps; i++)
-        v[i] = run_one(e, st, "touch", mode, &r);
-    return summarize(v, reps);
+    uint64_t before = started_now(e);
+    uint64_t ns = run_one(e, st, "touch", mode, &r);
+    started_in_windows += started_now(e) - before;
+    return ns;
+}
+
+/* Warm handoffs of a zone the worker already maps, each followed by one
+ * floor sample of the same mode (interleaved, so both see the same load). */
+static stat_ns handoff_warm(gc_engine *e, floors *f, gc_state *st, gc_mode mode, int reps,
+                            stat_ns *floor_out)
+{
+    uint64_t *v = calloc((size_t)reps, sizeof *v), *fl = calloc((size_t)reps, sizeof *fl);
+    if (!v || !fl)
+        die("calloc", NULL);
+    gc_result r;
+    run_one(e, st, "touch", mode, &r);   /* the worker maps it now: not timed */
+    for (int i = 0; i < reps; i++) {
+        v[i] = timed_handoff(e, st, mode);
+        fl[i] = floor_once(f, mode);
+    }
+    stat_ns s = summarize(v, reps);
+    *floor_out = summarize(fl, reps);
+    free(v);
+    free(fl);
+    return s;
+}
+
+#define NSIZES 4
+static const uint64_t sizes_mib[NSIZES] = {1, 16, 100, 1024};
+static const char *const size_key[NSIZES] = {"1MiB", "16MiB", "100MiB", "1GiB"};
+
+/* Fresh handoffs: per round one new zone of every size, filled first; then
+ * each size in both modes, the order of sizes rotated from round to round,
+ * the caches evicted the same way before each timed handoff. Every zone is
+ * freed only at the end of its round. */
+static void handoff_fresh(gc_engine *e, int rounds, stat_ns out[2][NSIZES])
+{
+    uint64_t *v[2][NSIZES];
+    for (int m = 0; m < 2; m++)
+        for (int k = 0; k < NSIZES; k++)
+            if (!(v[m][k] = calloc((size_t)rounds, sizeof(uint64_t))))
+                die("calloc", NULL);
+    for (int rd = 0; rd < rounds; rd++) {
+        gc_state *st[NSIZES];
+        for (int k = 0; k < NSIZES; k++)
+            st[k] = make_state(sizes_mib[k] * MiB);
+        for (int j = 0; j < NSIZES; j++) {
+            int k = (j + rd) % NSIZES;
+            static const gc_mode order[2] = {GC_MODE_PROCESS, GC_MODE_THREAD};
+            for (int o = 0; o < 2; o++) {
+                gc_mode m = order[(o + rd) % 2];
+                evict_caches();
+                v[mode_ix(m)][k][rd] = timed_handoff(e, st[k], m);
+            }
+        }
+        for (int k = 0; k < NSIZES; k++)
+            gc_state_free(st[k]);
+    }
+    for (int m = 0; m < 2; m++)
+        for (int k = 0; k < NSIZES; k++) {
+            out[m][k] = summarize(v[m][k], rounds);
+            free(v[m][k]);
+        }
 }
 
 /* Worker's full read (read_all, timed inside the worker) and the whole call. */
@@ -225,73 +433,136 @@ static void row(const char *what, stat_ns s, double scale, const char *unit)
     printf("  %-44s %12.1f %12.1f %-5s (n=%d)\n", what, s.median / scale, s.min / scale, unit, s.n);
 }
 
+/* The floor a handoff is divided by: for warm handoffs the floor samples
+ * taken interleaved with them (same window, same load on a shared host); for
+ * fresh ones the run's floor, all samples. */
+static double floor_of(const stat_ns floor_s[2], stat_ns warm_f[2][NSIZES], int m, int warm,
+                       int k)
+{
+    return warm ? warm_f[m][k].median : floor_s[m].median;
+}
+
+static void loadavg(char *buf, size_t cap)
+{
+    FILE *f = fopen("/proc/loadavg", "r");
+    buf[0] = '\0';
+    if (f) {
+        if (!fgets(buf, (int)cap, f))
+            buf[0] = '\0';
+        fclose(f);
+    }
+    buf[strcspn(buf, "\n")] = '\0';
+}
+
 int main(int argc, char **argv)
 {
     const char *out = argc > 1 ? argv[1] : "reports/bench.json";
     int quick = getenv("GC_BENCH_QUICK") != NULL;
-    int reps_small = quick ? 5 : 31, reps_big = quick ? 3 : 11;
+    int reps_big = quick ? 3 : 11, reps_warm = quick ? 41 : 401, rounds = quick ? 5 : 21;
+    char load_start[128], load_end[128];
+    loadavg(load_start, sizeof load_start);
     gc_engine *e;
     gc_err err;
     if (gc_engine_new(&e, &err) || gc_builtins_register(e, &err))
         die("engine", &err);
+    evict_buf = malloc(EVICT_BYTES);
+    floors fl = {.cap = 64 * NSIZES * reps_warm};
+    fl.samples[0] = calloc((size_t)fl.cap, sizeof(uint64_t));
+    fl.samples[1] = calloc((size_t)fl.cap, sizeof(uint64_t));
+    if (!evict_buf || !fl.samples[0] || !fl.samples[1])
+        die("malloc", NULL);
+    fl.proc = proc_peer_start();
+    thread_peer_start(&fl.thread);
     gc_state *warm = make_state(100 * MiB);
     gc_result r;
-    run_one(e, warm, "touch", GC_MODE_PROCESS, &r);   /* start the pool */
+    run_one(e, warm, "touch", GC_MODE_PROCESS, &r);   /* start the pool and the threads */
+    run_one(e, warm, "touch", GC_MODE_THREAD, &r);
+    for (int i = 0; i < 100; i++) {                   /* and the floors' peers */
+        proc_floor_once(&fl.proc);
+        thread_floor_once(&fl.thread);
+    }
 
-    printf("gapcheck bench: %ld cores; medians and minimums over repeats\n",
-           sysconf(_SC_NPROCESSORS_ONLN));
+    printf("gapcheck bench: %ld cores, load %s; medians and minimums over repeats\n",
+           sysconf(_SC_NPROCESSORS_ONLN), load_start);
     printf("  %-44s %12s %12s\n", "figure", "median", "min");
-    stat_ns hp1 = handoff_fresh(e, GC_MODE_PROCESS, 1 * MiB, reps_small);
-    stat_ns hp100 = handoff_fresh(e, GC_MODE_PROCESS, 100 * MiB, reps_big);
-    stat_ns hp1g = handoff_fresh(e, GC_MODE_PROCESS, 1024 * MiB, quick ? 2 : 7);
-    stat_ns hw100 = handoff_warm(e, warm, GC_MODE_PROCESS, quick ? 20 : 201);
-    gc_state *small = make_state(1 * MiB), *huge = make_state(1024 * MiB);
-    stat_ns wp1 = handoff_warm(e, small, GC_MODE_PROCESS, quick ? 20 : 101);
-    stat_ns wp1g = handoff_warm(e, huge, GC_MODE_PROCESS, quick ? 20 : 101);
-    stat_ns wt1 = handoff_warm(e, small, GC_MODE_THREAD, quick ? 20 : 101);
-    stat_ns wt1g = handoff_warm(e, huge, GC_MODE_THREAD, quick ? 20 : 101);
-    gc_state_free(small);
-    gc_state_free(huge);
-    stat_ns ht1 = handoff_fresh(e, GC_MODE_THREAD, 1 * MiB, reps_small);
-    stat_ns ht100 = handoff_fresh(e, GC_MODE_THREAD, 100 * MiB, reps_big);
-    stat_ns ht1g = handoff_fresh(e, GC_MODE_THREAD, 1024 * MiB, quick ? 2 : 7);
+    /* Warm: every size, both modes, each sample paired with a floor sample. */
+    stat_ns warm_h[2][NSIZES], warm_f[2][NSIZES];
+    for (int k = 0; k < NSIZES; k++) {
+        gc_state *st = k == 2 ? warm : make_state(sizes_mib[k] * MiB);
+        for (int m = 0; m < 2; m++)
+            warm_h[m][k] = handoff_warm(e, &fl, st, m ? GC_MODE_THREAD : GC_MODE_PROCESS,
+                                        reps_warm, &warm_f[m][k]);
+        if (st != warm)
+            gc_state_free(st);
+    }
+    stat_ns fresh[2][NSIZES];
+    handoff_fresh(e, rounds, fresh);
+    /* Floor samples once more after the fresh rounds, so the run's floor
+     * spans its whole length. */
+    for (int i = 0; i < reps_warm; i++) {
+        floor_once(&fl, GC_MODE_PROCESS);
+        floor_once(&fl, GC_MODE_THREAD);
+    }
+    stat_ns floor_s[2] = {summarize(fl.samples[0], fl.n[0]), summarize(fl.samples[1], fl.n[1])};
     stat_ns wexec, wcall;
     worker_read(e, warm, reps_big, &wexec, &wcall);
     stat_ns mread = main_read(warm, reps_big);
     stat_ns pipe100 = pipe_copy(100 * MiB, quick ? 3 : 7);
+    proc_peer_stop(&fl.proc);
+    thread_peer_stop(&fl.thread);
+    loadavg(load_end, sizeof load_end);
 
-    row("handoff, process, fresh 1 MiB", hp1, 1e3, "us");
-    row("handoff, process, fresh 100 MiB", hp100, 1e3, "us");
-    row("handoff, process, fresh 1 GiB", hp1g, 1e3, "us");
-    row("handoff, process, warm 100 MiB", hw100, 1e3, "us");
-    row("handoff, process, warm 1 MiB", wp1, 1e3, "us");
-    row("handoff, process, warm 1 GiB", wp1g, 1e3, "us");
-    row("handoff, thread, warm 1 MiB", wt1, 1e3, "us");
-    row("handoff, thread, warm 1 GiB", wt1g, 1e3, "us");
-    row("handoff, thread, fresh 1 MiB", ht1, 1e3, "us");
-    row("handoff, thread, fresh 100 MiB", ht100, 1e3, "us");
-    row("handoff, thread, fresh 1 GiB", ht1g, 1e3, "us");
+    static const char *const mode_name[2] = {"process", "thread"};
+    static const char *const floor_key[2] = {"process_seqpacket", "thread_wake"};
+    printf("  %-44s %12.2f %12.2f us    (n=%d)\n", "floor: SOCK_SEQPACKET round trip, 2 processes",
+           floor_s[0].median / 1e3, floor_s[0].min / 1e3, floor_s[0].n);
+    printf("  %-44s %12.2f %12.2f us    (n=%d)\n", "floor: futex (semaphore) round trip, 2 threads",
+           floor_s[1].median / 1e3, floor_s[1].min / 1e3, floor_s[1].n);
+    printf("  %-44s %12s %12s %8s\n", "handoff (x floor: median / floor median)", "median", "min",
+           "x floor");
+    printf("  (warm: the floor samples interleaved with that window; fresh: the run's floor)\n");
+    for (int m = 0; m < 2; m++)
+        for (int w = 0; w < 2; w++)
+            for (int k = 0; k < NSIZES; k++) {
+                stat_ns h = w ? warm_h[m][k] : fresh[m][k];
+                char what[96];
+                snprintf(what, sizeof what, "handoff, %s, %s %s", mode_name[m], w ? "warm" : "fresh",
+                         size_key[k]);
+                printf("  %-44s %12.1f %12.1f us %6.2fx  (n=%d)", what, h.median / 1e3,
+                       h.min / 1e3, h.median / floor_of(floor_s, warm_f, m, w, k), h.n);
+                if (w)
+                    printf(" floor in its window %.2f us", warm_f[m][k].median / 1e3);
+                printf("\n");
+            }
     row("worker full read 100 MiB (warm, in worker)", wexec, 1e6, "ms");
     row("main one-thread read 100 MiB", mread, 1e6, "ms");
     row("copy: 100 MiB through a pipe to a child", pipe100, 1e6, "ms");
     row("zero-copy: handoff + worker full read, warm", wcall, 1e6, "ms");
-
     double bytes = 100.0 * MiB;
     double gbps_worker = bytes / wexec.median, gbps_main = bytes / mread.median;
     printf("  %-44s %12.2f GB/s\n", "read bandwidth, worker (warm)", gbps_worker);
     printf("  %-44s %12.2f GB/s\n", "read bandwidth, main one thread", gbps_main);
+    printf("  warm-up: %llu pool processes or threads started inside timed windows\n",
+           (unsigned long long)started_in_windows);
+    printf("  load average: %s at the start, %s at the end\n", load_start, load_end);
 
+    const int g1 = NSIZES - 1;   /* 1 GiB */
     struct {
         const char *text;
         double value, limit;
         int at_most;
     } targets[] = {
-        {"fresh 100 MiB handoff to a process worker <= 200 us", hp100.median / 1e3, 200, 1},
-        {"warm 100 MiB handoff to a process worker <= 50 us", hw100.median / 1e3, 50, 1},
-        {"process handoff 1 GiB / 1 MiB <= 1.2", hp1g.median / hp1.median, 1.2, 1},
-        {"thread handoff 1 GiB / 1 MiB <= 1.2", ht1g.median / ht1.median, 1.2, 1},
-        {"(warm) process handoff 1 GiB / 1 MiB <= 1.2", wp1g.median / wp1.median, 1.2, 1},
-        {"(warm) thread handoff 1 GiB / 1 MiB <= 1.2", wt1g.median / wt1.median, 1.2, 1},
+        {"fresh 100 MiB handoff to a process worker <= 200 us", fresh[0][2].median / 1e3, 200, 1},
+        {"warm 100 MiB handoff to a process worker <= 50 us", warm_h[0][2].median / 1e3, 50, 1},
+        {"process handoff 1 GiB / 1 MiB <= 1.2", fresh[0][g1].median / fresh[0][0].median, 1.2, 1},
+        {"thread handoff 1 GiB / 1 MiB <= 1.2", fresh[1][g1].median / fresh[1][0].median, 1.2, 1},
+        {"(warm) process handoff 1 GiB / 1 MiB <= 1.2", warm_h[0][g1].median / warm_h[0][0].median, 1.2, 1},
+        {"(warm) thread handoff 1 GiB / 1 MiB <= 1.2", warm_h[1][g1].median / warm_h[1][0].median, 1.2, 1},
+        {"warm process handoff 1 MiB <= 3 x floor", warm_h[0][0].median / warm_f[0][0].median, 3, 1},
+        {"warm process handoff 1 GiB <= 3 x floor", warm_h[0][g1].median / warm_f[0][g1].median, 3, 1},
+        {"warm thread handoff 1 MiB <= 3 x floor", warm_h[1][0].median / warm_f[1][0].median, 3, 1},
+        {"warm thread handoff 1 GiB <= 3 x floor", warm_h[1][g1].median / warm_f[1][g1].median, 3, 1},
+        {"no pool process or thread started in a timed window", (double)started_in_windows, 0, 1},
         {"worker read >= 0.5 x one-thread read", gbps_worker / gbps_main, 0.5, 0},
         {"zero-copy >= 10x faster than the pipe", pipe100.median / wcall.median, 10, 0},
     };
@@ -305,17 +576,50 @@ int main(int argc, char **argv)
         json_array_append_new(tj, json_pack("{s:s,s:f,s:f,s:b}", "text", targets[i].text, "measured",
                                             targets[i].value, "limit", targets[i].limit, "met", ok));
     }
-    fig(root, "handoff_us", "process.1MiB", hp1.median / 1e3, hp1.min / 1e3, hp1.n);
-    fig(root, "handoff_us", "process.100MiB", hp100.median / 1e3, hp100.min / 1e3, hp100.n);
-    fig(root, "handoff_us", "process.1GiB", hp1g.median / 1e3, hp1g.min / 1e3, hp1g.n);
-    fig(root, "handoff_us", "process_warm.100MiB", hw100.median / 1e3, hw100.min / 1e3, hw100.n);
-    fig(root, "handoff_us", "thread.1MiB", ht1.median / 1e3, ht1.min / 1e3, ht1.n);
-    fig(root, "handoff_us", "thread.100MiB", ht100.median / 1e3, ht100.min / 1e3, ht100.n);
-    fig(root, "handoff_us", "thread.1GiB", ht1g.median / 1e3, ht1g.min / 1e3, ht1g.n);
-    fig(root, "handoff_us", "process_warm.1MiB", wp1.median / 1e3, wp1.min / 1e3, wp1.n);
-    fig(root, "handoff_us", "process_warm.1GiB", wp1g.median / 1e3, wp1g.min / 1e3, wp1g.n);
-    fig(root, "handoff_us", "thread_warm.1MiB", wt1.median / 1e3, wt1.min / 1e3, wt1.n);
-    fig(root, "handoff_us", "thread_warm.1GiB", wt1g.median / 1e3, wt1g.min / 1e3, wt1g.n);
+    /* handoff_us keeps the keys other tools read (process.1MiB, ...,
+     * thread_warm.1GiB) and gains the other sizes; handoff_x_floor has the
+     * same keys as multiples of the floor; handoff_curve is the plot's data. */
+    json_t *curve = json_object();
+    json_t *jsz = json_array();
+    for (int k = 0; k < NSIZES; k++)
+        json_array_append_new(jsz, json_integer((json_int_t)sizes_mib[k]));
+    json_object_set_new(curve, "sizes_mib", jsz);
+    json_t *xf = json_object();
+    for (int m = 0; m < 2; m++) {
+        json_t *cm = json_object(), *jf = json_array(), *jw = json_array();
+        for (int k = 0; k < NSIZES; k++) {
+            char key[64];
+            snprintf(key, sizeof key, "%s.%s", mode_name[m], size_key[k]);
+            fig(root, "handoff_us", key, fresh[m][k].median / 1e3, fresh[m][k].min / 1e3, fresh[m][k].n);
+            json_object_set_new(xf, key, json_real(fresh[m][k].median / floor_s[m].median));
+            snprintf(key, sizeof key, "%s_warm.%s", mode_name[m], size_key[k]);
+            fig(root, "handoff_us", key, warm_h[m][k].median / 1e3, warm_h[m][k].min / 1e3,
+                warm_h[m][k].n);
+            json_object_set_new(xf, key, json_real(warm_h[m][k].median / warm_f[m][k].median));
+            fig(root, "floors_us", key, warm_f[m][k].median / 1e3, warm_f[m][k].min / 1e3,
+                warm_f[m][k].n);
+            json_array_append_new(jf, json_real(fresh[m][k].median / 1e3));
+            json_array_append_new(jw, json_real(warm_h[m][k].median / 1e3));
+        }
+        json_object_set_new(cm, "fresh_us", jf);
+        json_object_set_new(cm, "warm_us", jw);
+        json_object_set_new(cm, "floor_us", json_real(floor_s[m].median / 1e3));
+        json_object_set_new(curve, mode_name[m], cm);
+        fig(root, "floors_us", floor_key[m], floor_s[m].median / 1e3, floor_s[m].min / 1e3,
+            floor_s[m].n);
+    }
+    json_object_set_new(root, "handoff_x_floor", xf);
+    json_object_set_new(root, "handoff_curve", curve);
+    json_object_set_new(root, "fresh_method", json_pack(
+        "{s:i,s:i,s:s}", "rounds", rounds, "evict_bytes", (json_int_t)EVICT_BYTES, "how",
+        "per round: one new zone of every size filled and published first; sizes timed in an "
+        "order rotated per round, both modes each; before every timed fresh handoff the main "
+        "process writes then reads a buffer of evict_bytes (over twice the last-level cache)"));
+    json_object_set_new(root, "warmup", json_pack("{s:I,s:s}", "started_in_timed_windows",
+                                                  (json_int_t)started_in_windows, "proof",
+                                                  "gc_engine_stats workers_started + "
+                                                  "threads_started around every timed handoff"));
+    json_object_set_new(root, "load", json_pack("{s:s,s:s}", "start", load_start, "end", load_end));
     fig(root, "read_gbps", "worker_warm", gbps_worker, bytes / wexec.min, wexec.n);
     fig(root, "read_gbps", "one_thread", gbps_main, bytes / mread.min, mread.n);
     fig(root, "copy_ms", "pipe_100MiB", pipe100.median / 1e6, pipe100.min / 1e6, pipe100.n);
@@ -338,5 +642,8 @@ int main(int argc, char **argv)
     printf("wrote %s; produced by: %s\n", out, cmd);
     gc_state_free(warm);
     gc_engine_free(e);
-    return 0;
+    free(evict_buf);
+    free(fl.samples[0]);
+    free(fl.samples[1]);
+    return started_in_windows == 0 ? 0 : 1;
 }

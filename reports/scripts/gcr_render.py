@@ -107,6 +107,58 @@ def svg_ratios(rows, title, width=720):
     return "".join(out)
 
 
+def svg_handoff(curve, width=720):
+    """Handoff time against zone size, log-log, per mode: fresh (solid) and
+    warm (dashed) medians, and the floor measured in the same run (a flat
+    grey line): a handoff at the floor's distance at every size is the
+    design working."""
+    sizes = (curve or {}).get("sizes_mib") or []
+    modes = [(m, c) for m, c in (("process", "#2f6db5"), ("thread", "#e39b2d"))
+             if (curve or {}).get(m)]
+    if not sizes or not modes:
+        return "<p class='muted'>no handoff curve in bench.json</p>"
+    vals = [v for m, _ in modes for k in ("fresh_us", "warm_us") for v in curve[m].get(k, []) if v]
+    vals += [curve[m]["floor_us"] for m, _ in modes if curve[m].get("floor_us")]
+    lo, hi = math.log10(min(vals)) - 0.1, math.log10(max(vals)) + 0.1
+    xl, xh = math.log10(min(sizes)), math.log10(max(sizes))
+    left, top, h = 60, 20, 260
+    span, vspan = width - left - 150, h - top - 40
+
+    def x(v):
+        return left + span * (math.log10(v) - xl) / ((xh - xl) or 1)
+
+    def y(v):
+        return top + vspan * (1 - (math.log10(v) - lo) / (hi - lo))
+    out = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{h}' role='img' "
+           f"aria-label='handoff against zone size'><title>handoff (us) against zone size, "
+           f"with the floor of each mode</title>"]
+    for d in range(math.floor(lo), math.ceil(hi) + 1):
+        if lo <= d <= hi:
+            out.append(f"<line x1='{left}' y1='{y(10 ** d):.1f}' x2='{left + span}' "
+                       f"y2='{y(10 ** d):.1f}' class='grid'/><text x='{left - 6}' "
+                       f"y='{y(10 ** d) + 3:.1f}' class='lbl'>{E(fmt(10.0 ** d, 'us', 0))}</text>")
+    for sz in sizes:
+        out.append(f"<text x='{x(sz):.1f}' y='{h - 20}' class='ax'>"
+                   f"{E(f'{sz // 1024} GiB' if sz >= 1024 else f'{sz} MiB')}</text>")
+    for i, (m, color) in enumerate(modes):
+        c = curve[m]
+        for key, dash in (("fresh_us", ""), ("warm_us", " stroke-dasharray='5 3'")):
+            pts = " ".join(f"{x(sz):.1f},{y(v):.1f}" for sz, v in zip(sizes, c.get(key, [])) if v)
+            out.append(f"<polyline points='{pts}' fill='none' stroke='{color}' stroke-width='2'"
+                       f"{dash}><title>{E(m)} {E(key[:-3])}</title></polyline>")
+        if c.get("floor_us"):
+            fy = y(c["floor_us"])
+            out.append(f"<line x1='{left}' y1='{fy:.1f}' x2='{left + span}' y2='{fy:.1f}' "
+                       f"stroke='{color}' stroke-opacity='0.5' stroke-width='1'/>"
+                       f"<text x='{left + span + 4}' y='{fy + 3:.1f}' class='ax' "
+                       f"style='text-anchor:start'>{E(m)} floor {E(fmt(c['floor_us'], 'us'))}</text>")
+        ly = top + 14 * i
+        out.append(f"<text x='{left + span + 4}' y='{ly + 100:.1f}' class='ax' "
+                   f"style='text-anchor:start;fill:{color}'>{E(m)}: fresh solid, warm dashed</text>")
+    out.append("</svg>")
+    return "".join(out)
+
+
 def svg_coverage(files, width=720):
     rows = [f for f in files if f.get("lines") is not None]
     if not rows:
@@ -252,6 +304,11 @@ def render_html(m, outdir=None):
                       f"<span class='{E(r['status'].split()[0])}'>{E(r['status'])}</span>"]
                      for r in t.get("figures", [])]))
     if m.get("bench"):
+        p.append("<h3>Handoff against zone size, both modes, with the floor of each</h3>")
+        if (m["bench"].get("load") or {}).get("start"):
+            p.append(f"<p class='muted'>load average at the bench's start: "
+                     f"{E(m['bench']['load']['start'])}</p>")
+        p.append(svg_handoff(m["bench"].get("curve")))
         p.append("<h3>Bench targets</h3>")
         p.append(_table(["target", "measured", "limit", "met"],
                         [[E(x["text"]), E(fmt(x["measured"])), E(fmt(x["limit"])),

@@ -257,6 +257,28 @@ def bench_targets_are_not_claims(tmp):
 
 
 @test
+def timing_page_plots_handoff_against_size_with_floors(tmp):
+    """bench.json's handoff_curve becomes a plot of both modes, fresh and warm,
+    with each mode's floor drawn; without a curve the page says so."""
+    prepare(tmp)
+    assert "no handoff curve" in gcr_render.render_html(gcr_model.build(model_args(tmp)))
+    b = load("bench.json")
+    b["handoff_curve"] = {"sizes_mib": [1, 16, 100, 1024],
+                          "process": {"fresh_us": [120, 118, 125, 130],
+                                      "warm_us": [11, 11, 12, 11], "floor_us": 6.5},
+                          "thread": {"fresh_us": [40, 41, 39, 42],
+                                     "warm_us": [7, 7, 7, 8], "floor_us": 4.2}}
+    b["load"] = {"start": "1.50 1.20 1.00 2/100 1", "end": "1.40 1.20 1.00 2/100 2"}
+    p = os.path.join(tmp, "bench-curve.json")
+    with open(p, "w") as f:
+        json.dump(b, f)
+    html = gcr_render.render_html(gcr_model.build(model_args(tmp, bench=p)))
+    assert html.count("<polyline") == 4, html.count("<polyline")
+    assert "process floor 6.50 us" in html and "thread floor 4.20 us" in html, html
+    assert "1 GiB" in html and "16 MiB" in html and "1.50 1.20 1.00" in html
+
+
+@test
 def mutation_summary_shown_when_present(tmp):
     prepare(tmp)
     m = gcr_model.build(model_args(tmp, mutation=os.path.join(tmp, "none.json")))
