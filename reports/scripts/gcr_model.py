@@ -272,9 +272,27 @@ def mutation(path):
             "incidents": s.get("incidents") or {}}
 
 
+def anomaly(path):
+    """The anomaly loops' counts (engine/tests/anomaly/record.py writes them
+    under the build dir, "gapcheck-anomaly/1"), shown as they are: make check
+    already failed if a loop or the call-site gate did, so they decide no
+    verdict here."""
+    a = _load(path)
+    if not a:
+        return None
+    t = a.get("totals") or {}
+    return {"mode": a.get("mode"), "operations": t.get("operations", 0),
+            "kinds": t.get("kinds", 0), "points": t.get("points", 0),
+            "outcomes": t.get("outcomes") or {}, "sites_failed": a.get("sites_failed", 0),
+            "sites_total": a.get("sites_total", 0),
+            "unreached": [f"{u['call']} at {u['file']}:{u['line']}" for u in
+                          a.get("unreached") or []]}
+
+
 def build(args):
     """args: root, build, stages, results, bench, coverage, timing, incidents;
-    optional mutation (default reports/mutation-summary.json under root)."""
+    optional mutation (default reports/mutation-summary.json under root) and
+    anomaly (default anomaly/anomaly.json under build)."""
     results = _load(args["results"])
     if results is None:
         results = _load(os.path.join(args["build"], "check", "cases-run", "results.json"))
@@ -332,4 +350,6 @@ def build(args):
         "cases": [_case_row(r) for r in (results or {}).get("results", [])],
         "incidents": incs,
         "mutation": mut,
+        "anomaly": anomaly(args.get("anomaly") or
+                           os.path.join(args["build"], "anomaly", "anomaly.json")),
     }

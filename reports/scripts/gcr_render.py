@@ -249,7 +249,8 @@ def render_html(m, outdir=None):
                          f"{pct(m['coverage']['branches'])}"],
             ["timings", f"{m['timing'].get('regressions', 0)} regressions in "
                         f"{m['timing'].get('compared', 0)} compared figures"],
-            ["mutation score (make mutate)", mutation_text(m.get("mutation"))]]
+            ["mutation score (make mutate)", mutation_text(m.get("mutation"))],
+            ["anomaly loops (make check)", anomaly_text(m.get("anomaly"))]]
     rows += [[f"stage: make {k}", f"<span class='{'ok' if v == 'ok' else 'bad'}'>{v}</span>"]
              for k, v in s["stages"].items()]
     p.append(_table(["what", "result"], [[E(a), b if b.startswith("<span") else E(b)]
@@ -322,6 +323,18 @@ def render_html(m, outdir=None):
                "make baseline      # refresh the baseline (commit it)\n"))
     p.append("</pre></body></html>\n")
     return "\n".join(p)
+
+
+def anomaly_text(an):
+    if not an:
+        return "no anomaly run recorded (make check)"
+    oc = ", ".join(f"{k} {v}" for k, v in sorted(an["outcomes"].items()))
+    text = (f"{an['operations']} operations x {an['kinds']} injection kinds = {an['points']} "
+            f"injection points ({an['mode']}); outcomes: {oc}; call sites failed: "
+            f"{an['sites_failed']} of {an['sites_total']}")
+    if an["unreached"]:
+        text += "; not reached: " + ", ".join(an["unreached"])
+    return text
 
 
 def mutation_text(mu):

@@ -301,6 +301,28 @@ def mutation_summary_shown_when_present(tmp):
     assert "75.0% of 4 mutants" in md, md[:600]
 
 
+@test
+def anomaly_counts_shown_when_present(tmp):
+    prepare(tmp)
+    m = gcr_model.build(model_args(tmp, anomaly=os.path.join(tmp, "none.json")))
+    assert m["anomaly"] is None
+    assert "no anomaly run recorded" in gcr_render.render_html(m)
+    p = os.path.join(tmp, "anomaly.json")
+    with open(p, "w") as f:
+        json.dump({"schema": "gapcheck-anomaly/1", "mode": "compact",
+                   "totals": {"operations": 3, "kinds": 5, "points": 40,
+                              "outcomes": {"ENOMEM": 30, "ESYS": 5, "clean": 5}},
+                   "sites_failed": 7, "sites_total": 8,
+                   "unreached": [{"call": "mprotect", "file": "engine/src/b.c", "line": 9,
+                                  "why": "never writable"}]}, f)
+    m = gcr_model.build(model_args(tmp, anomaly=p))
+    assert m["anomaly"]["points"] == 40 and m["anomaly"]["sites_failed"] == 7, m["anomaly"]
+    page = gcr_render.render_html(m)
+    assert ("3 operations x 5 injection kinds = 40 injection points (compact); outcomes: "
+            "ENOMEM 30, ESYS 5, clean 5; call sites failed: 7 of 8; not reached: mprotect at "
+            "engine/src/b.c:9") in page, page[:300]
+
+
 # ---- renderings ---------------------------------------------------------------
 
 def rendered(tmp):
