@@ -308,7 +308,9 @@ def cmd_run(a):
             cov = covered_by.get((pt.file, pt.line), [])
             key = f"{pt.fkey}:{suite_key}"
             r = cache.get(key)
-            if r is not None:
+            # A timeout is the least certain fate (the machine may have been
+            # busy): it is judged again rather than taken from the cache.
+            if r is not None and r["status"] != "Timeout":
                 r = dict(r, coveredBy=cov)
                 results[pt.id] = r
                 prog.add(pt, r, True)
