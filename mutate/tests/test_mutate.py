@@ -247,6 +247,12 @@ def smoke():
     md = open(os.path.join(root, "out", "mutation.md")).read()
     check("smoke: the survivors page shows the survivor with its diff",
           want["survived"].id in md and "-    note(a);" in md and "+    ;" in md)
+    sys.path.insert(0, os.path.join(ROOT, "reports", "scripts"))
+    import gcr_htmlcheck
+    page = os.path.join(root, "out", "mutation.html")
+    probs = gcr_htmlcheck.check_page(page)
+    check("smoke: the survivors HTML page is well-formed and self-contained (the report's "
+          "checker)", not probs and want["survived"].id in open(page).read(), probs)
     check("smoke: progress shows done/total, kill rate and time left",
           "[5/5] kill rate" in p.stdout and "min left" in p.stdout, p.stdout[-600:])
     # Each job's scratch tree is back to the original source and object.
