@@ -230,6 +230,11 @@ def cmd_run(a):
         with open(os.path.join(a.root, f), "rb") as fh:
             sources[f] = fh.read()
     points, functions = list_points(a.root, files, prof["parse_args"])
+    known = {p.id for p in points}
+    for mid in sorted(equivalents):
+        if mt_report.parse_id(mid)["file"] in files and mid not in known:
+            log(f"mutate: WARNING: {a.equivalents}: {mid} matches no mutation point (the code "
+                "moved or changed): find its new id with `mutate.py points` or drop it")
     tests, cmap = build_coverage(a, prof, files)
     covered_by = {}
     for tid, fl in cmap.items():

@@ -289,6 +289,8 @@ def smoke():
     check("smoke: after an edit of calc_add only its mutant runs again (others cached, "
           "though their lines moved)", len(rerun) == 1 and "calc_add" in rerun[0],
           "\n".join(rerun) or p3.stdout[-800:])
+    check("smoke: an equivalent whose code moved is reported as matching no point",
+          f"{want['equivalent'].id} matches no mutation point" in p3.stdout, p3.stdout[-800:])
     print(f"smoke: first run {secs:.1f} s, cached run {secs2:.1f} s")
 
 
