@@ -30,8 +30,44 @@ def clean_env(extra=None):
     return env
 
 
+def _session_members(sid):
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # pid (comm) state ppid pgrp session ...: comm may hold spaces.
+        fields = stat[stat.rfind(b")") + 2:].split()
+        if len(fields) > 3 and int(fields[3]) == sid:
+            out.append(int(d))
+    return out
+
+
+def kill_session(sid):
+    """SIGKILL every process of the test's session. Not its process group:
+    Check's fork mode moves each test into a group of its own, so a mutant
+    that forks without end (it happened: 10,000 processes) escapes killpg;
+    nothing in a test calls setsid, so the session holds them all. Repeated
+    until empty, as a forking process can add members during a pass."""
+    for _ in range(50):
+        pids = _session_members(sid)
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        time.sleep(0.05)
+
+
 def run_limited(argv, cwd, env, deadline, log_path):
-    """Run argv in its own process group; ('pass'|'fail'|'timeout', seconds, rc)."""
+    """Run argv in a session of its own; ('pass'|'fail'|'timeout', seconds, rc).
+    Whatever it started is killed when it ends or misses its deadline."""
     t0 = time.monotonic()
     with open(log_path, "wb") as log:
         p = subprocess.Popen(argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -39,17 +75,11 @@ def run_limited(argv, cwd, env, deadline, log_path):
         try:
             rc = p.wait(timeout=deadline)
         except subprocess.TimeoutExpired:
-            try:
-                os.killpg(p.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            kill_session(p.pid)
             p.wait()
+            kill_session(p.pid)
             return "timeout", time.monotonic() - t0, None
-    # A test that leaves children behind in its group must not leak them.
-    try:
-        os.killpg(p.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+    kill_session(p.pid)
     return ("pass" if rc == 0 else "fail"), time.monotonic() - t0, rc
 
 

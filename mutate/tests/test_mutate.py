@@ -269,6 +269,15 @@ def smoke():
           not bad and glob.glob(os.path.join(root, "build", "mutate", "job*")), bad)
     check("smoke: the fixture's own source was never written",
           orig == open(os.path.join(HERE, "fixture", "src/calc.c"), "rb").read())
+    stray = []
+    for d in os.listdir("/proc"):
+        try:
+            if d.isdigit() and os.readlink(f"/proc/{d}/cwd").startswith(root):
+                stray.append(d)
+        except OSError:
+            pass
+    check("smoke: no process a test left behind (in a group of its own) outlives the run",
+          not stray, stray)
     # Resumable/incremental: nothing re-runs; then edit one function.
     p2, secs2 = run_fixture(root, ids)
     lines2 = [ln for ln in p2.stdout.splitlines() if "] kill rate" in ln]
