@@ -88,6 +88,17 @@ def _is_constant_arg(text):
     return False
 
 
+def _unwrap(c):
+    """The expression under implicit casts (UNEXPOSED_EXPR with one child):
+    `n > 0` with a long n compares with a converted 0."""
+    while c.kind == K.UNEXPOSED_EXPR:
+        kids = list(c.get_children())
+        if len(kids) != 1:
+            break
+        c = kids[0]
+    return c
+
+
 class _Walker:
     def __init__(self, path, rel, src, tu):
         self.path, self.rel, self.src, self.tu = path, rel, src, tu
@@ -178,7 +189,8 @@ class _Walker:
         # off by one: an integer literal operand of a comparison or arithmetic
         if op in ROR or op in AOR:
             for x in (lhs, rhs):
-                if x.kind == K.INTEGER_LITERAL:
+                x = _unwrap(x)
+                if x.kind == K.INTEGER_LITERAL and self._in_file(x):
                     s, e = x.extent.start.offset, x.extent.end.offset
                     t = self._text(s, e)
                     if _is_int_literal(t):

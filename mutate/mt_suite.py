@@ -96,8 +96,7 @@ def discover(profile, root, build):
             with tempfile.TemporaryDirectory() as td:
                 tap = os.path.join(td, "t.tap")
                 env = clean_env(dict(s.get("env", {}), GC_TEST_TAP=tap, CK_FORK="yes"))
-                subprocess.run([binary], cwd=root, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, timeout=600)
+                run_limited([binary], root, env, 900, os.path.join(td, "log"))
                 names = []
                 with open(tap, encoding="utf-8", errors="replace") as f:
                     for line in f:
