@@ -3,7 +3,9 @@
 # `make fuzz-libfuzzer`: assembles the seeds (the committed corpus, plus the
 # target's extra inputs from fuzz/fuzz.mk, e.g. every cases/**/*.case for
 # case_parse), runs the engine for SECONDS over JOBS
-# processes (AFL++: one -M main and -S secondaries; libFuzzer: -jobs/-workers)
+# processes (AFL++: one -M main and -S secondaries, AFL++'s own convention:
+# the main job runs the build without sanitizers, for speed, the secondaries
+# the ASan+UBSan build, on the same queue; libFuzzer: -jobs/-workers)
 # into fuzz/out/TARGET/ENGINE/, then prints the campaign's own figures:
 # execs/s (total and per job), edges covered, crashes and hangs. AFL++ exits 0
 # even when it found crashes, so the verdict comes from its output folder:
@@ -24,6 +26,7 @@ timeout_ms=${FUZZ_TIMEOUT_MS:-1000}
 
 root=$(pwd)
 bin="$root/$build/fuzz/$engine/$target"
+fast="$root/$build/fuzz/afl-fast/$target"   # AFL++ main job: no sanitizers
 dict="$root/fuzz/dict/$target.dict"
 out="$root/fuzz/out/$target/$engine"
 seeds="$root/$build/fuzz/seeds/$target"
@@ -64,11 +67,13 @@ run_afl() {
     rm -rf "$out"
     mkdir -p "$out"
   fi
-  local pids=() i name
+  [ -x "$fast" ] || { echo "campaign: $fast is not built" >&2; exit 2; }
+  local pids=() i name run
   for ((i = 0; i < jobs; i++)); do
-    if ((i == 0)); then name=main; role=(-M main); else name=sec$i; role=(-S "sec$i"); fi
+    if ((i == 0)); then name=main; role=(-M main); run=$fast
+    else name=sec$i; role=(-S "sec$i"); run=$bin; fi
     afl-fuzz "${role[@]}" -i "$seeds" -o "$out" -V "$seconds" -t "$timeout_ms" -m none \
-      -x "$dict" -- "$bin" > "$out/$name.log" 2>&1 &
+      -x "$dict" -- "$run" > "$out/$name.log" 2>&1 &
     pids+=($!)
   done
   local rc=0
@@ -80,7 +85,8 @@ run_afl() {
   fi
 
   local total_eps=0 execs=0 crashes=0 hangs=0 edges="" total_edges="" stab=""
-  printf '%-6s %12s %10s %8s %8s %7s %9s\n' job execs execs/s edges crashes hangs stability
+  printf '%-6s %-10s %12s %10s %8s %8s %7s %9s\n' job build execs execs/s edges crashes hangs \
+    stability
   for d in "$out"/*/; do
     local st="$d/fuzzer_stats"
     [ -f "$st" ] || continue
@@ -92,7 +98,10 @@ run_afl() {
     h=$(find "$d/hangs" -type f -name 'id:*' 2>/dev/null | wc -l)
     cov=$(stat_of "$st" edges_found)
     s=$(sed -nE 's/^stability +: ([0-9.]+%).*/\1/p' "$st")
-    printf '%-6s %12s %10s %8s %8s %7s %9s\n' "$n" "$e" "$eps" "${cov:-?}" "$c" "$h" "${s:-?}"
+    local kind=asan+ubsan
+    [ "$n" = main ] && kind=plain
+    printf '%-6s %-10s %12s %10s %8s %8s %7s %9s\n' "$n" "$kind" "$e" "$eps" "${cov:-?}" "$c" "$h" \
+      "${s:-?}"
     total_eps=$(awk -v a="$total_eps" -v b="$eps" 'BEGIN { printf "%.0f", a + b }')
     execs=$((execs + ${e%.*}))
     crashes=$((crashes + c))

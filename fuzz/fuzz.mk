@@ -48,6 +48,11 @@ FUZZ_CFLAGS ?= -O2 -g
 FUZZ_ALL_CFLAGS = $(FUZZ_CPPFLAGS) -std=c11 $(GC_WARN) -pthread $(FUZZ_CFLAGS) $(FUZZ_SAN)
 
 FUZZ_AFL_DIR := $(BUILD)/fuzz/afl
+# AFL++'s own convention for speed: the main job (-M) runs a build without
+# sanitizers, the secondaries (-S) the ASan+UBSan build above; they share one
+# queue, so what the fast main finds the sanitized secondaries execute too.
+FUZZ_AFLF_DIR := $(BUILD)/fuzz/afl-fast
+FUZZ_FAST_CFLAGS = $(FUZZ_CPPFLAGS) -std=c11 $(GC_WARN) -pthread $(FUZZ_CFLAGS)
 FUZZ_LF_DIR := $(BUILD)/fuzz/libfuzzer
 FUZZ_RP_DIR := $(BUILD)/fuzz/replay
 
@@ -60,6 +65,10 @@ $(FUZZ_AFL_DIR)/%.o: %.c | $(FUZZ_DEPS_STAMP)
 	@mkdir -p $(@D)
 	AFL_QUIET=1 $(FUZZ_AFL_CC) $(FUZZ_ALL_CFLAGS) -MMD -MP -c $< -o $@
 
+$(FUZZ_AFLF_DIR)/%.o: %.c | $(FUZZ_DEPS_STAMP)
+	@mkdir -p $(@D)
+	AFL_QUIET=1 $(FUZZ_AFL_CC) $(FUZZ_FAST_CFLAGS) -MMD -MP -c $< -o $@
+
 $(FUZZ_LF_DIR)/%.o: %.c | $(FUZZ_DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(FUZZ_CLANG) $(FUZZ_ALL_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
@@ -70,6 +79,9 @@ $(FUZZ_LF_DIR)/%.o: %.c | $(FUZZ_DEPS_STAMP)
 $(FUZZ_AFL_DIR)/fuzz/fz.o $(FUZZ_LF_DIR)/fuzz/fz.o: fuzz/fz.c | $(FUZZ_DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(FUZZ_CLANG) $(FUZZ_ALL_CFLAGS) -MMD -MP -c $< -o $@
+$(FUZZ_AFLF_DIR)/fuzz/fz.o: fuzz/fz.c | $(FUZZ_DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(FUZZ_CLANG) $(FUZZ_FAST_CFLAGS) -MMD -MP -c $< -o $@
 
 $(FUZZ_RP_DIR)/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
@@ -78,6 +90,8 @@ $(FUZZ_RP_DIR)/%.o: %.c | $(DEPS_STAMP)
 define FUZZ_TARGET_RULES
 $(FUZZ_AFL_DIR)/$(1): $(call fuzz_objs,$(1),$(FUZZ_AFL_DIR))
 	AFL_QUIET=1 $(FUZZ_AFL_CC) -fsanitize=fuzzer $(FUZZ_SAN) -pthread -o $$@ $$^ $(call fuzz_libs,$(1))
+$(FUZZ_AFLF_DIR)/$(1): $(call fuzz_objs,$(1),$(FUZZ_AFLF_DIR))
+	AFL_QUIET=1 $(FUZZ_AFL_CC) -fsanitize=fuzzer -pthread -o $$@ $$^ $(call fuzz_libs,$(1))
 $(FUZZ_LF_DIR)/$(1): $(call fuzz_objs,$(1),$(FUZZ_LF_DIR))
 	$(FUZZ_CLANG) -fsanitize=fuzzer $(FUZZ_SAN) -pthread -o $$@ $$^ $(call fuzz_libs,$(1))
 $(FUZZ_RP_DIR)/$(1): $(call fuzz_objs,$(1),$(FUZZ_RP_DIR)) $(FUZZ_RP_DIR)/fuzz/replay_main.o
@@ -85,7 +99,7 @@ $(FUZZ_RP_DIR)/$(1): $(call fuzz_objs,$(1),$(FUZZ_RP_DIR)) $(FUZZ_RP_DIR)/fuzz/r
 endef
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call FUZZ_TARGET_RULES,$(t))))
 
-FUZZ_AFL_BINS := $(FUZZ_TARGETS:%=$(FUZZ_AFL_DIR)/%)
+FUZZ_AFL_BINS := $(FUZZ_TARGETS:%=$(FUZZ_AFL_DIR)/%) $(FUZZ_TARGETS:%=$(FUZZ_AFLF_DIR)/%)
 FUZZ_LF_BINS := $(FUZZ_TARGETS:%=$(FUZZ_LF_DIR)/%)
 FUZZ_RP_BINS := $(FUZZ_TARGETS:%=$(FUZZ_RP_DIR)/%)
 
@@ -96,7 +110,7 @@ fuzz-build: fuzz-build-afl fuzz-build-libfuzzer fuzz-build-replay
 
 # Campaigns (fuzz/campaign.sh): figures on stdout, exit 1 when a crash was
 # found. Only the binary of the chosen target is built.
-fuzz: $(FUZZ_AFL_DIR)/$(FUZZ_TARGET) $(FUZZ_RP_DIR)/$(FUZZ_TARGET)
+fuzz: $(FUZZ_AFL_DIR)/$(FUZZ_TARGET) $(FUZZ_AFLF_DIR)/$(FUZZ_TARGET) $(FUZZ_RP_DIR)/$(FUZZ_TARGET)
 	fuzz/campaign.sh afl $(FUZZ_TARGET) $(FUZZ_SECONDS) $(FUZZ_JOBS) $(BUILD) $(FUZZ_INPUTS_$(FUZZ_TARGET))
 fuzz-libfuzzer: $(FUZZ_LF_DIR)/$(FUZZ_TARGET) $(FUZZ_RP_DIR)/$(FUZZ_TARGET)
 	fuzz/campaign.sh libfuzzer $(FUZZ_TARGET) $(FUZZ_SECONDS) $(FUZZ_JOBS) $(BUILD) $(FUZZ_INPUTS_$(FUZZ_TARGET))
