@@ -9,7 +9,7 @@
 # HC_OBJ and HC_LIBS are what any binary using the case module links (the
 # gapcheck runner included): the objects, then inih. HC_PARSE_SRC is the
 # parser alone (what the case_parse fuzz target links).
-HC_PARSE_SRC := $(addprefix harness/case/,parse.c keys.c probe.c metrics.c)
+HC_PARSE_SRC := $(addprefix harness/case/,parse.c keys.c syntax.c probe.c metrics.c)
 HC_SRC := $(HC_PARSE_SRC) harness/case/exec.c
 HC_OBJ := $(HC_SRC:%.c=$(BUILD)/%.o)
 HC_LIBS := -linih

@@ -30,165 +30,6 @@
 #include "probe.h"
 
 /* --------------------------------------------------------------------- */
-/* Errors                                                                 */
-
-/* Records the first error only: later ones are usually its consequences. */
-int hc__fail(hc_parser *p, int line, const char *key, int rc, const char *fmt, ...)
-{
-    if (p->failed)
-        return 0;
-    p->failed = 1;
-    p->rc = rc;
-    p->err->line = line;
-    snprintf(p->err->key, sizeof p->err->key, "%s", key ? key : "");
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(p->err->message, sizeof p->err->message, fmt, ap);
-    va_end(ap);
-    return 0;
-}
-
-char *hc__strdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
-/* --------------------------------------------------------------------- */
-/* Value syntax helpers: strict, whole-string, range-checked.             */
-
-/* Exactly what cases/README.md documents, nothing strtoll would also take:
- * an optional '-' and decimal digits, or 0x and hex digits (no '+', no
- * spaces, no octal reading of a leading 0). */
-int hc__parse_i64(const char *s, int64_t *out)
-{
-    if (!*s || isspace((unsigned char)*s) || *s == '+')
-        return -1;
-    const char *digits = s + (*s == '-' || *s == '+');
-    int base = (digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X')) ? 16 : 10;
-    if (base == 16 && *s == '-')
-        return -1;
-    char *end = NULL;
-    errno = 0;
-    long long v = strtoll(s, &end, base);
-    if (errno || end == s || *end)
-        return -1;
-    *out = (int64_t)v;
-    return 0;
-}
-
-/* A count: decimal digits only (no sign, no 0x: "workers = 0x2" is not a
- * documented form), in lo..hi. */
-int hc__parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
-{
-    int64_t v;
-    if (strspn(s, "0123456789") != strlen(s) || hc__parse_i64(s, &v) || v < (int64_t)lo ||
-        v > (int64_t)hi)
-        return -1;
-    *out = (uint32_t)v;
-    return 0;
-}
-
-/* A decimal number with an optional exponent (1.5, -2e-3); strtod's hex
- * floats, "inf" and "nan" are not documented forms. */
-int hc__parse_double(const char *s, double *out)
-{
-    if (!*s || isspace((unsigned char)*s) || *s == '+' ||
-        strspn(s, "0123456789.eE-+") != strlen(s))
-        return -1;
-    char *end = NULL;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v))
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_bool(const char *s, int *out)
-{
-    if (strcmp(s, "true") == 0)
-        *out = 1;
-    else if (strcmp(s, "false") == 0)
-        *out = 0;
-    else
-        return -1;
-    return 0;
-}
-
-/* "100MiB": a decimal count and a unit (B, KiB, MiB, GiB); the unit is
- * required so that no one has to guess whether 100 means bytes. */
-int hc__parse_size(const char *s, uint64_t *out)
-{
-    static const struct { const char *unit; unsigned shift; } units[] = {
-        {"B", 0}, {"KiB", 10}, {"MiB", 20}, {"GiB", 30},
-    };
-    const char *q = s;
-    while (*q >= '0' && *q <= '9')
-        q++;
-    if (q == s || q - s > 15)
-        return -1;
-    uint64_t n = 0;
-    for (const char *d = s; d < q; d++)
-        n = n * 10 + (uint64_t)(*d - '0');
-    /* The unit follows the count directly: "1 MiB" is not a documented form. */
-    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-        if (strcmp(q, units[i].unit) == 0) {
-            if (n > (GC_ZONE_ENTRY_MAX >> units[i].shift))
-                return -2;
-            *out = n << units[i].shift;
-            return 0;
-        }
-    }
-    return -1;
-}
-
-/* An id, tag or incident: [A-Za-z0-9_.:/-], first char alphanumeric. */
-int hc__ident_ok(const char *s, size_t max)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n >= max || !isalnum((unsigned char)s[0]))
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (!isalnum(ch) && !strchr("_.:/-", ch))
-            return 0;
-    }
-    return 1;
-}
-
-int hc__for_each_item(hc_parser *p, const char *key, const char *value, hc_item_fn fn, void *arg)
-{
-    if (!*value)
-        return 1;
-    char item[512];
-    const char *s = value;
-    for (;;) {
-        const char *comma = strchr(s, ',');
-        size_t n = comma ? (size_t)(comma - s) : strlen(s);
-        while (n && isspace((unsigned char)*s))
-            s++, n--;
-        while (n && isspace((unsigned char)s[n - 1]))
-            n--;
-        if (n == 0)
-            return hc__fail(p, p->line, key, GC_EINVAL, "empty item in comma list '%s'", value);
-        if (n >= sizeof item)
-            return hc__fail(p, p->line, key, GC_EINVAL, "list item of %zu bytes is too long", n);
-        memcpy(item, s, n);
-        item[n] = '\0';
-        if (!fn(p, key, item, arg))
-            return 0;
-        if (!comma)
-            return 1;
-        s = comma + 1;
-    }
-}
-
-
-/* --------------------------------------------------------------------- */
 /* Key bookkeeping                                                         */
 
 /* Duplicate keys are refused: inih would hand both to us and the last would
@@ -214,7 +55,7 @@ static int note_key(hc_parser *p, const char *full)
     return 1;
 }
 
-int hc__key_line(const hc_parser *p, const char *full)
+static int key_line(const hc_parser *p, const char *full)
 {
     for (size_t i = 0; i < p->nseen; i++)
         if (strcmp(p->seen[i].key, full) == 0)
@@ -225,7 +66,7 @@ int hc__key_line(const hc_parser *p, const char *full)
 /* --------------------------------------------------------------------- */
 /* Sections                                                               */
 
-int hc__find_entry(const hc_case *c, const char *name)
+static int find_entry(const hc_case *c, const char *name)
 {
     for (size_t i = 0; i < c->nentries; i++)
         if (strcmp(c->entries[i].name, name) == 0)
@@ -262,7 +103,7 @@ static int entry_begin(hc_parser *p, const char *name, const char *sub, int outp
     const char *what = output ? "output entry" : "heavy entry";
     if (gc_name_check(sub, what, &ge) != GC_OK)
         return hc__fail(p, p->line, name, GC_EINVAL, "bad section name: %s", ge.msg);
-    int prev = hc__find_entry(c, sub);
+    int prev = find_entry(c, sub);
     if (prev >= 0)
         return hc__fail(p, p->line, name, GC_EEXIST,
                         "entry '%s' declared twice (first as [%s.%s] at line %d); heavy and "
@@ -386,7 +227,7 @@ static int read_value(hc_parser *p, const hc_key_def *k, const char *name, const
         return 1;
     }
     case HC_KIND_BOOL:
-        if (parse_bool(value, (int *)(void *)dst))
+        if (hc__parse_bool(value, (int *)(void *)dst))
             return hc__fail(p, line, key, GC_EINVAL, "%s '%s' is not true or false", name, value);
         return 1;
     case HC_KIND_SIZE: {
@@ -553,7 +394,7 @@ static int require_keys(hc_parser *p, hc_section_kind sec, const char *prefix, i
             continue;
         char full[192];
         snprintf(full, sizeof full, "%s.%s", prefix, k->name);
-        if (!hc__key_line(p, full)) {
+        if (!key_line(p, full)) {
             if (k->hint)
                 return hc__fail(p, line, full, GC_EINVAL, "missing required key '%s' (%s)", full,
                                 k->hint);
@@ -588,19 +429,19 @@ static int finish(hc_parser *p)
         if (!require_keys(p, HC_SEC_CLAIM, prefix, c->claims[i].line))
             return 0;
     }
-    if (!hc__key_line(p, "case.tasks"))
+    if (!key_line(p, "case.tasks"))
         c->tasks = c->workers;
     if (c->callers > 1 && c->new_generation_every > 0)
-        return hc__fail(p, hc__key_line(p, "run.callers"), "run.callers", GC_EINVAL,
+        return hc__fail(p, key_line(p, "run.callers"), "run.callers", GC_EINVAL,
                         "concurrent callers share one state, which must not change during a "
                         "run: new_generation_every must be 0");
     if ((c->setup_status != GC_OK || c->run_status != GC_OK || c->recover) &&
         !c->limit_nofile_set && !c->limit_as)
-        return hc__fail(p, hc__key_line(p, "expect.setup"), "expect.setup", GC_EINVAL,
+        return hc__fail(p, key_line(p, "expect.setup"), "expect.setup", GC_EINVAL,
                         "expect.setup, expect.run and run.recover are about a run under "
                         "[run] limit_nofile or limit_as, and the case sets neither");
     if (c->zone_none && c->nentries)
-        return hc__fail(p, hc__key_line(p, "state.heavy_zone"), "state.heavy_zone", GC_EINVAL,
+        return hc__fail(p, key_line(p, "state.heavy_zone"), "state.heavy_zone", GC_EINVAL,
                         "heavy_zone = none, but the case declares %zu heavy/output entries "
                         "(first at line %d)",
                         c->nentries, c->entries[0].line);
@@ -608,7 +449,7 @@ static int finish(hc_parser *p)
     for (size_t i = 0; i < c->nentries; i++)
         nout += c->entries[i].output != 0;
     if (c->outputs_frozen && nout == 0)
-        return hc__fail(p, hc__key_line(p, "state.outputs"), "state.outputs", GC_EINVAL,
+        return hc__fail(p, key_line(p, "state.outputs"), "state.outputs", GC_EINVAL,
                         "outputs = frozen, but the case declares no [output.*] entry");
     for (size_t i = 0; i < c->nstatus_one; i++) {
         if (c->status_one[i].task >= c->tasks) {
@@ -619,7 +460,7 @@ static int finish(hc_parser *p)
         }
     }
     for (size_t i = 0; i < c->noutputs_exp; i++) {
-        int k = hc__find_entry(c, c->outputs_exp[i].name);
+        int k = find_entry(c, c->outputs_exp[i].name);
         if (k < 0 || !c->entries[k].output) {
             char key[96];
             snprintf(key, sizeof key, "expect.output.%s", c->outputs_exp[i].name);

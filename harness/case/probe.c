@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "gapcheck/census.h"
-#include "keys.h"
+#include "syntax.h"
 
 /* A requirement: `name` alone, or `name` followed by an argument (`arg`
  * says which: "N" an integer 1..4096, "SIZE" a size with a unit). */
