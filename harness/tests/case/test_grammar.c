@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "keys.h"
 #include "probe.h"
@@ -108,6 +110,61 @@ START_TEST(required_keys_come_from_the_table)
 }
 END_TEST
 
+/* Each requirement row: its syntax (with and without a valid argument) and
+ * what it answers on this machine, with the reason when it is not met. */
+START_TEST(requirements_probe_each_row)
+{
+    char d[128];
+    ck_assert(hc_probe_requirement_ok("memfd"));
+    ck_assert(hc_probe_requirement_ok("cores>=2"));
+    ck_assert(hc_probe_requirement_ok("mem>=64MiB"));
+    ck_assert(!hc_probe_requirement_ok("memfds"));
+    ck_assert(!hc_probe_requirement_ok("cores>="));
+    ck_assert(!hc_probe_requirement_ok("cores>=4097"));
+    ck_assert(!hc_probe_requirement_ok("mem>=64"));
+    ck_assert_int_eq(hc_probe_requirement_met("gpu", d, sizeof d), 0);
+    ck_assert_str_eq(d, "unknown requirement");
+    ck_assert_int_eq(hc_probe_requirement_met("memfd", d, sizeof d), 1);
+    ck_assert_int_eq(hc_probe_requirement_met("cores>=1", d, sizeof d), 1);
+    ck_assert_int_eq(hc_probe_requirement_met("cores>=4096", d, sizeof d), 0);
+    ck_assert_ptr_nonnull(strstr(d, "cores online"));
+    ck_assert_int_eq(hc_probe_requirement_met("mem>=1B", d, sizeof d), 1);
+    /* valgrind: found on PATH or not, named either way. */
+    char *saved = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
+    setenv("PATH", "/nonexistent-dir", 1);
+    ck_assert_int_eq(hc_probe_requirement_met("valgrind", d, sizeof d), 0);
+    ck_assert_ptr_nonnull(strstr(d, "not on PATH"));
+    char dir[] = "/tmp/hc-probe-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char prog[64];
+    snprintf(prog, sizeof prog, "%s/valgrind", dir);
+    FILE *f = fopen(prog, "w");
+    ck_assert_ptr_nonnull(f);
+    fclose(f);
+    ck_assert_int_eq(chmod(prog, 0755), 0);
+    char path[128];
+    snprintf(path, sizeof path, "/nonexistent-dir::%s", dir);
+    setenv("PATH", path, 1);
+    ck_assert_int_eq(hc_probe_requirement_met("valgrind", d, sizeof d), 1);
+    unlink(prog);
+    rmdir(dir);
+    if (saved)
+        setenv("PATH", saved, 1);
+    free(saved);
+    /* native-limits: not met under valgrind's preload. */
+    const char *pre = getenv("LD_PRELOAD");
+    char *savedpre = pre ? strdup(pre) : NULL;
+    setenv("LD_PRELOAD", "/usr/libexec/valgrind/vgpreload_core-amd64-linux.so", 1);
+    ck_assert_int_eq(hc_probe_requirement_met("native-limits", d, sizeof d), 0);
+    ck_assert_str_eq(d, "running under valgrind");
+    if (savedpre)
+        setenv("LD_PRELOAD", savedpre, 1);
+    else
+        unsetenv("LD_PRELOAD");
+    free(savedpre);
+}
+END_TEST
+
 /* The generated text of one README block, by its name. */
 static char *generate(const char *name)
 {
@@ -195,6 +252,7 @@ Suite *suite_case_grammar(void)
     tcase_add_test(tc, known_sections_and_values_come_from_the_tables);
     tcase_add_test(tc, required_keys_come_from_the_table);
     tcase_add_test(tc, readme_reference_matches_the_tables);
+    tcase_add_test(tc, requirements_probe_each_row);
     suite_add_tcase(s, tc);
     return s;
 }
