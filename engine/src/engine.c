@@ -89,8 +89,10 @@ int gc_engine_register(gc_engine *e, const char *name, gc_proc_fn fn, const gc_c
     if (!fn)
         return gc_err_set(err, GC_EINVAL, "process '%s': no function", name);
     static const gc_contract empty;
-    if (!c)
-        c = &empty;
+    /* A copy: the caller may pass a registered process's own contract
+     * (gc_engine_lookup), which lives in the array grown below. */
+    gc_contract cc = c ? *c : empty;
+    c = &cc;
     pthread_mutex_lock(&e->lock);
     if (gc__engine_find(e, name)) {
         rc = gc_err_set(err, GC_EEXIST, "process '%s' is already registered", name);
