@@ -13,6 +13,7 @@ kills the mutant. If they all pass, the remaining tests run too. A mutant
 whose build fails is CompileError; a test past its deadline is Timeout.
 """
 
+import atexit
 import os
 import shutil
 import subprocess
@@ -20,6 +21,10 @@ import tempfile
 import time
 
 import mt_suite
+
+# Tasks (processes and threads) a job's test may hold at once: the largest
+# case runs 256 workers; a mutant that forks without end stops here.
+PIDS_MAX = 2048
 
 # Build products the scratch tree does not need (other variants' trees).
 SKIP_BUILD_DIRS = {"coverage", "asan", "mutate", "reinject", "fuzz", "check", "install-stage",
@@ -50,6 +55,10 @@ class Scratch:
         self.pristine = os.path.join(workdir, "pristine")
         self.profile, self.targets = profile, targets
         self.log = os.path.join(workdir, "last.log")
+        # Mutants' tests run in a pids cgroup of this job (see mt_suite).
+        self.cgroup = mt_suite.PidsCgroup(
+            f"gapcheck-mutate-{os.getpid()}-{os.path.basename(workdir)}", PIDS_MAX)
+        atexit.register(self.cgroup.remove)
 
     def setup(self):
         """Copy the tree and its build into the scratch dir; make it current."""
@@ -126,14 +135,16 @@ def judge(scratch, point, original, tests_first, tests_rest, deadlines, profile)
                 argv, env = mt_suite.command(profile, scratch.build, batch, td)
                 deadline = sum(deadlines[t["id"]] for t in batch)
                 status, secs, rc = mt_suite.run_limited(argv, scratch.tree, env, deadline,
-                                                        scratch.log)
+                                                        scratch.log, scratch.cgroup)
+                mt_suite.sweep_cwd(scratch.tree)
                 if status == "timeout":
                     # On a shared, loaded machine a test can miss its deadline
                     # for reasons of its own: a timeout counts only when a
                     # second run with twice the time misses it too.
                     deadline *= 2
                     status, secs, rc = mt_suite.run_limited(argv, scratch.tree, env, deadline,
-                                                            scratch.log)
+                                                            scratch.log, scratch.cgroup)
+                    mt_suite.sweep_cwd(scratch.tree)
                 if status == "pass":
                     done += len(batch)
                     continue

@@ -65,22 +65,105 @@ def kill_session(sid):
         time.sleep(0.05)
 
 
-def run_limited(argv, cwd, env, deadline, log_path):
-    """Run argv in a session of its own; ('pass'|'fail'|'timeout', seconds, rc).
-    Whatever it started is killed when it ends or misses its deadline."""
+class PidsCgroup:
+    """A pids cgroup (v1 /sys/fs/cgroup/pids, or v2 with the pids controller)
+    holding one job's tests: a mutant that forks without end hits pids.max
+    (its fork fails, the test fails) instead of the host's process table.
+    `path` is None where cgroups cannot be written (an unprivileged
+    container): then the session kill and the sweep by working directory
+    are all there is."""
+
+    def __init__(self, name, limit):
+        self.path = None
+        for base in ("/sys/fs/cgroup/pids", "/sys/fs/cgroup/unified", "/sys/fs/cgroup"):
+            if not os.path.exists(os.path.join(base, "cgroup.procs")):
+                continue
+            path = os.path.join(base, name)
+            try:
+                os.makedirs(path, exist_ok=True)
+                with open(os.path.join(path, "pids.max"), "w") as f:
+                    f.write(str(limit))
+                self.path = path
+                return
+            except OSError:
+                try:
+                    os.rmdir(path)
+                except OSError:
+                    pass
+
+    def enter(self):
+        """In the child, before exec (Popen's preexec_fn)."""
+        if self.path:
+            with open(os.path.join(self.path, "cgroup.procs"), "w") as f:
+                f.write(str(os.getpid()))
+
+    def kill_all(self):
+        if not self.path:
+            return
+        for _ in range(100):
+            try:
+                with open(os.path.join(self.path, "cgroup.procs")) as f:
+                    pids = [int(x) for x in f.read().split()]
+            except OSError:
+                return
+            if not pids:
+                return
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            time.sleep(0.05)
+
+    def remove(self):
+        self.kill_all()
+        if self.path:
+            try:
+                os.rmdir(self.path)
+            except OSError:
+                pass
+
+
+def sweep_cwd(prefix):
+    """SIGKILL what still runs with its working directory inside prefix (a
+    scratch tree): the last net, for a process that left its session."""
+    prefix = os.path.realpath(prefix)
+    for d in os.listdir("/proc"):
+        if not d.isdigit() or int(d) == os.getpid():
+            continue
+        try:
+            cwd = os.readlink(f"/proc/{d}/cwd")
+        except OSError:
+            continue
+        if cwd == prefix or cwd.startswith(prefix + "/"):
+            try:
+                os.kill(int(d), signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+
+def run_limited(argv, cwd, env, deadline, log_path, cgroup=None):
+    """Run argv in a session (and pids cgroup) of its own; ('pass'|'fail'|
+    'timeout', seconds, rc). Whatever it started is killed when it ends or
+    misses its deadline."""
     t0 = time.monotonic()
     with open(log_path, "wb") as log:
         p = subprocess.Popen(argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
-                             stdin=subprocess.DEVNULL, start_new_session=True)
+                             stdin=subprocess.DEVNULL, start_new_session=True,
+                             preexec_fn=cgroup.enter if cgroup and cgroup.path else None)
         try:
             rc = p.wait(timeout=deadline)
+            status = "pass" if rc == 0 else "fail"
         except subprocess.TimeoutExpired:
             kill_session(p.pid)
+            if cgroup:
+                cgroup.kill_all()
             p.wait()
-            kill_session(p.pid)
-            return "timeout", time.monotonic() - t0, None
+            rc, status = None, "timeout"
     kill_session(p.pid)
-    return ("pass" if rc == 0 else "fail"), time.monotonic() - t0, rc
+    if cgroup:
+        cgroup.kill_all()
+    return status, time.monotonic() - t0, rc
 
 
 def _binary(suite, build):

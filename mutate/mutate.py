@@ -268,7 +268,8 @@ def cmd_run(a):
     for t in tests:
         with mt_exec.tempfile.TemporaryDirectory(dir=scratches[0].dir) as td:
             argv, env = mt_suite.command(prof, a.build, [t], td)
-            st, secs, _ = mt_suite.run_limited(argv, scratches[0].tree, env, 900, scratches[0].log)
+            st, secs, _ = mt_suite.run_limited(argv, scratches[0].tree, env, 900, scratches[0].log,
+                                               scratches[0].cgroup)
         if st != "pass":
             raise SystemExit(f"mutate: the suite fails WITHOUT a mutant: {t['id']}: {st} "
                              f"({mt_exec._tail(scratches[0].log)}); fix that first")
@@ -339,6 +340,8 @@ def cmd_run(a):
         for fut in [ex.submit(worker, s) for s in scratches]:
             fut.result()
     mutation_s = time.monotonic() - t_mut
+    for scr in scratches:
+        scr.cgroup.remove()
     total_s = time.monotonic() - t_start
     for pt in todo:
         if pt.id in equivalents and results.get(pt.id, {}).get("status") == "Killed":
