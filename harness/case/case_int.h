@@ -140,6 +140,10 @@ struct hc_case {
 /* [expect] heavy_unchanged: the checksum of every input entry of st now
  * (gc_checksum from GC_CHECKSUM_SEED, output entries 0) must equal
  * before[i]; the first difference is written into out as unmet. */
+/* [expect] rss_growth_kb_max: RSS (kB) after round 1 and after the last
+ * round; growth over the limit is written into out as unmet (the executor
+ * skips the check under ASan or valgrind, whose heaps own the figure). */
+void hc__check_rss_growth(const hc_case *c, long rss_first, long rss_end, hc_outcome *out);
 void hc__check_heavy_unchanged(const gc_state *st, const uint64_t *before, size_t nbefore,
                                hc_outcome *out);
 

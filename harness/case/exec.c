@@ -244,6 +244,15 @@ void hc__check_heavy_unchanged(const gc_state *st, const uint64_t *before, size_
     free(after);
 }
 
+void hc__check_rss_growth(const hc_case *c, long rss_first, long rss_end, hc_outcome *out)
+{
+    if (rss_first > 0 && rss_end > 0 &&
+        (uint64_t)(rss_end > rss_first ? rss_end - rss_first : 0) > c->rss_growth_kb_max)
+        unmet(out, "RSS grew from %ld kB after round 1 to %ld kB after round %u (limit +%" PRIu64
+                   " kB)",
+              rss_first, rss_end, c->rounds, c->rss_growth_kb_max);
+}
+
 /* Compare an output entry with its pattern; reports the first differing byte. */
 static void check_output(hc_outcome *out, const gc_state *st, const hc_output_exp *oe)
 {
@@ -775,11 +784,8 @@ static void run_rounds(hc_run *r, gc_mode mode, uint64_t seed, hc_outcome *out)
     if (c->max_wall_ms > 0 && wall_ms > c->max_wall_ms)
         unmet(out, "wall time %.2f ms exceeds max_wall_ms %.2f", wall_ms, c->max_wall_ms);
     long rss_end = rss_kb();
-    if (c->has_rss_growth && out->passed && rss_first > 0 && rss_end > 0 && !under_memory_tool() &&
-        (uint64_t)(rss_end > rss_first ? rss_end - rss_first : 0) > c->rss_growth_kb_max)
-        unmet(out, "RSS grew from %ld kB after round 1 to %ld kB after round %u (limit +%" PRIu64
-                   " kB)",
-              rss_first, rss_end, c->rounds, c->rss_growth_kb_max);
+    if (c->has_rss_growth && out->passed && !under_memory_tool())
+        hc__check_rss_growth(c, rss_first, rss_end, out);
     if (c->has_rss_growth)
         snprintf(r->note + strlen(r->note), sizeof r->note - strlen(r->note),
                  "; RSS %ld -> %ld kB%s", rss_first, rss_end,

@@ -241,6 +241,29 @@ START_TEST(setup_and_run_expectations_fail)
 }
 END_TEST
 
+/* rss_growth_kb_max can fail: the executor's comparison, on the figures of a
+ * run that grew by 1 MiB, against limits below and at that growth. */
+START_TEST(rss_growth_limit_can_fail)
+{
+    hc_case *c = load(HEAD "process = echo\n[run]\nrounds = 5\n[expect]\nrss_growth_kb_max = 1023\n");
+    hc_outcome out;
+    memset(&out, 0, sizeof out);
+    out.passed = 1;
+    hc__check_rss_growth(c, 4000, 5024, &out);
+    ck_assert_int_eq(out.passed, 0);
+    ck_assert_str_eq(out.message,
+                     "RSS grew from 4000 kB after round 1 to 5024 kB after round 5 (limit +1023 kB)");
+    hc_case_free(c);
+    c = load(HEAD "process = echo\n[run]\nrounds = 5\n[expect]\nrss_growth_kb_max = 1024\n");
+    memset(&out, 0, sizeof out);
+    out.passed = 1;
+    hc__check_rss_growth(c, 4000, 5024, &out);
+    hc__check_rss_growth(c, 5024, 4000, &out);   /* shrinking is fine */
+    ck_assert_msg(out.passed, "%s", out.message);
+    hc_case_free(c);
+}
+END_TEST
+
 START_TEST(readonly_write_refused)
 {
     expect_pass(HEAD "process = write_readonly\nworkers = 2\ntasks = 2\n"
@@ -403,6 +426,7 @@ Suite *suite_case_run(void)
     tcase_add_test(tc, echo_text_and_value);
     tcase_add_test(tc, outputs_read_back);
     tcase_add_test(tc, readonly_write_refused);
+    tcase_add_test(tc, rss_growth_limit_can_fail);
     tcase_add_test(tc, setup_and_run_expectations_fail);
     tcase_add_test(tc, heavy_unchanged_can_fail);
     tcase_add_test(tc, unwritten_output_fails);
