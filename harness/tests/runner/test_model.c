@@ -156,6 +156,7 @@ START_TEST(opts_formats_from_the_table)
     hr_opts o;
     ck_assert_int_eq(parse(&o, err, sizeof err, "run", "--format", "json,nope", NULL), -1);
     ck_assert_msg(strstr(err, names) != NULL, "'%s' lacks '%s'", err, names);
+    hr_opts_free(&o);   /* a failed parse still owns what it allocated */
     free(usage);
 }
 END_TEST
