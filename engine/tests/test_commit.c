@@ -520,6 +520,8 @@ START_TEST(validation_failure_delivers_nothing)
     ck_assert_uint_eq(f.events.version[0], 1);
     ck_assert_uint_eq(f.events.version[0], f.res[0].committed_version);
     ck_assert_int_eq(f.events.seen[0], 1);   /* the subscriber reads the new value */
+    ck_assert_uint_eq(f.msgs.version[0], f.res[0].committed_version);
+    ck_assert_int_eq(f.msgs.seen[0], 1);
     fx_close(&f);
 }
 END_TEST
