@@ -18,7 +18,13 @@
  * (writing a buffer larger than the last-level cache), so that a 1 GiB and a
  * 1 MiB handoff start from the same cache state. Warm-up is proven, not
  * assumed: the engine's counters must show no worker process and no thread
- * started inside any timed window, or the bench fails. */
+ * started inside any timed window, or the bench fails.
+ *
+ * The commit figures: commits per second for N tasks incrementing one key
+ * (every commit conflicts the rest: retries) and N tasks writing disjoint
+ * keys from one base (no conflict may happen: the bench fails if one does),
+ * and what a write set of 1 or 64 keys adds to a process-mode task (the
+ * reply's bytes and their decoding), against a task that writes nothing. */
 #include <errno.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -407,6 +413,110 @@ static stat_ns pipe_copy(uint64_t len, int reps)
     return summarize(v, reps);
 }
 
+/* ---- commit figures ------------------------------------------------------- */
+
+#define COMMIT_TASKS 64
+static char key_names[COMMIT_TASKS][8];
+static const char *key_list[COMMIT_TASKS];
+
+/* One run of `tasks` tasks of increment; returns its wall time, and adds the
+ * tasks' attempts to *attempts. Every task must commit. */
+static uint64_t commit_run(gc_engine *e, gc_state *st, gc_mode mode, uint32_t tasks,
+                           const gc_contract *c, uint32_t retries, uint64_t *attempts)
+{
+    static gc_result r[COMMIT_TASKS];
+    gc_exec_opts o = {.process = "increment", .mode = mode, .workers = 2, .tasks = tasks,
+                      .contract = c, .retries = retries};
+    gc_err err;
+    uint64_t t0 = now_ns();
+    if (gc_execute_parallel(e, st, &o, r, &err) != GC_OK)
+        die("execute_parallel (commit)", &err);
+    uint64_t t1 = now_ns();
+    for (uint32_t t = 0; t < tasks; t++) {
+        if (r[t].status != GC_OK) {
+            fprintf(stderr, "bench: commit task %u: %s %s\n", t, gc_status_name(r[t].status),
+                    r[t].text);
+            exit(1);
+        }
+        *attempts += r[t].attempts;
+    }
+    return t1 - t0;
+}
+
+typedef struct commit_rate {
+    stat_ns wall;
+    double per_s;            /* commits per second, from the median run */
+    double attempts;         /* attempts per run, on average */
+} commit_rate;
+
+/* N tasks writing one key, or each its own key (disjoint, from one base). */
+static commit_rate commit_rate_of(gc_engine *e, gc_mode mode, int disjoint, int reps)
+{
+    uint64_t v[32], attempts = 0;
+    static const char *const k[] = {"k"}, *const own[] = {"own"};
+    gc_contract one = {.domain_reads = k, .n_domain_reads = 1, .domain_writes = k,
+                       .n_domain_writes = 1};
+    gc_contract many = {.domain_reads = own, .n_domain_reads = 1, .domain_writes = key_list,
+                        .n_domain_writes = COMMIT_TASKS};
+    for (int i = 0; i < reps; i++) {
+        gc_state *st;
+        gc_err err;
+        if (gc_state_new(&st, &err) || gc_state_set_int(st, "k", 0, &err) ||
+            gc_state_set_int(st, "own", 1, &err))
+            die("commit state", &err);
+        v[i] = commit_run(e, st, mode, COMMIT_TASKS, disjoint ? &many : &one,
+                          disjoint ? 0 : COMMIT_TASKS, &attempts);
+        if (gc_state_version(st) != COMMIT_TASKS)
+            die("commit run: the state did not reach version N", NULL);
+        gc_state_free(st);
+    }
+    commit_rate cr = {.wall = summarize(v, reps)};
+    cr.per_s = COMMIT_TASKS / (cr.wall.median / 1e9);
+    cr.attempts = (double)attempts / reps;
+    if (disjoint && attempts != (uint64_t)COMMIT_TASKS * (uint64_t)reps) {
+        fprintf(stderr, "bench: disjoint keys from one base retried (%.1f attempts per run)\n",
+                cr.attempts);
+        exit(1);
+    }
+    return cr;
+}
+
+/* A one-task process-mode run writing `keys` keys (0: a task that writes
+ * nothing): the write set's cost over the process boundary. */
+static stat_ns wset_cost(gc_engine *e, size_t keys, int reps)
+{
+    uint64_t v[256];
+    gc_state *st;
+    gc_err err;
+    if (gc_state_new(&st, &err))
+        die("commit state", &err);
+    gc_contract c = {.domain_writes = key_list, .n_domain_writes = keys};
+    const char *proc = keys ? "increment" : "echo";
+    static const char *const any[] = {"own"};
+    if (!keys) {
+        c.domain_reads = any;
+        c.n_domain_reads = 1;
+    }
+    if (gc_state_set_int(st, "own", 0, &err))
+        die("commit state", &err);
+    for (int i = -3; i < reps; i++) {   /* three warm-up runs */
+        gc_exec_opts o = {.process = proc, .mode = GC_MODE_PROCESS, .workers = 1, .tasks = 1,
+                          .contract = &c};
+        gc_result r;
+        uint64_t t0 = now_ns();
+        if (gc_execute_parallel(e, st, &o, &r, &err) != GC_OK)
+            die("write set run", &err);
+        if (r.status != GC_OK) {
+            fprintf(stderr, "bench: write set task: %s %s\n", gc_status_name(r.status), r.text);
+            exit(1);
+        }
+        if (i >= 0)
+            v[i] = now_ns() - t0;
+    }
+    gc_state_free(st);
+    return summarize(v, reps);
+}
+
 static json_t *fig(json_t *root, const char *group, const char *key, double median, double min,
                    int n)
 {
@@ -511,6 +621,17 @@ int main(int argc, char **argv)
     proc_peer_stop(&fl.proc);
     thread_peer_stop(&fl.thread);
     loadavg(load_end, sizeof load_end);
+    for (int i = 0; i < COMMIT_TASKS; i++) {
+        snprintf(key_names[i], sizeof key_names[i], "d%d", i);
+        key_list[i] = key_names[i];
+    }
+    int creps = quick ? 3 : 9, wreps = quick ? 21 : 201;
+    commit_rate c1p = commit_rate_of(e, GC_MODE_PROCESS, 0, creps);
+    commit_rate cdp = commit_rate_of(e, GC_MODE_PROCESS, 1, creps);
+    commit_rate c1t = commit_rate_of(e, GC_MODE_THREAD, 0, creps);
+    commit_rate cdt = commit_rate_of(e, GC_MODE_THREAD, 1, creps);
+    stat_ns ws0 = wset_cost(e, 0, wreps), ws1 = wset_cost(e, 1, wreps);
+    stat_ns ws64 = wset_cost(e, 64, wreps);
 
     static const char *const mode_name[2] = {"process", "thread"};
     static const char *const floor_key[2] = {"process_seqpacket", "thread_wake"};
@@ -538,6 +659,25 @@ int main(int argc, char **argv)
     row("main one-thread read 100 MiB", mread, 1e6, "ms");
     row("copy: 100 MiB through a pipe to a child", pipe100, 1e6, "ms");
     row("zero-copy: handoff + worker full read, warm", wcall, 1e6, "ms");
+
+    printf("commit (%d tasks, 2 workers; one key: retries up to %d; disjoint: retries 0):\n",
+           COMMIT_TASKS, COMMIT_TASKS);
+    printf("  %-44s %12.0f %12s (attempts per run %.1f)\n", "commits/s, process, one key",
+           c1p.per_s, "", c1p.attempts);
+    printf("  %-44s %12.0f %12s (attempts per run %.1f)\n", "commits/s, process, disjoint keys",
+           cdp.per_s, "", cdp.attempts);
+    printf("  %-44s %12.0f %12s (attempts per run %.1f)\n", "commits/s, thread, one key",
+           c1t.per_s, "", c1t.attempts);
+    printf("  %-44s %12.0f %12s (attempts per run %.1f)\n", "commits/s, thread, disjoint keys",
+           cdt.per_s, "", cdt.attempts);
+    row("process task, no write set", ws0, 1e3, "us");
+    row("process task, 1-key write set", ws1, 1e3, "us");
+    row("process task, 64-key write set", ws64, 1e3, "us");
+    printf("  %-44s %12.1f us\n", "64-key write set over the boundary, added",
+           (ws64.median - ws0.median) / 1e3);
+    printf("  %-44s %12.1f us\n", "1-key write set over the boundary, added",
+           (ws1.median - ws0.median) / 1e3);
+
     double bytes = 100.0 * MiB;
     double gbps_worker = bytes / wexec.median, gbps_main = bytes / mread.median;
     printf("  %-44s %12.2f GB/s\n", "read bandwidth, worker (warm)", gbps_worker);
@@ -624,6 +764,21 @@ int main(int argc, char **argv)
     fig(root, "read_gbps", "one_thread", gbps_main, bytes / mread.min, mread.n);
     fig(root, "copy_ms", "pipe_100MiB", pipe100.median / 1e6, pipe100.min / 1e6, pipe100.n);
     fig(root, "copy_ms", "zero_copy_100MiB", wcall.median / 1e6, wcall.min / 1e6, wcall.n);
+    fig(root, "commit_per_s", "process.one_key", c1p.per_s, COMMIT_TASKS / (c1p.wall.min / 1e9),
+        c1p.wall.n);
+    fig(root, "commit_per_s", "process.disjoint", cdp.per_s,
+        COMMIT_TASKS / (cdp.wall.min / 1e9), cdp.wall.n);
+    fig(root, "commit_per_s", "thread.one_key", c1t.per_s, COMMIT_TASKS / (c1t.wall.min / 1e9),
+        c1t.wall.n);
+    fig(root, "commit_per_s", "thread.disjoint", cdt.per_s, COMMIT_TASKS / (cdt.wall.min / 1e9),
+        cdt.wall.n);
+    fig(root, "commit_attempts", "process.one_key", c1p.attempts, c1p.attempts, c1p.wall.n);
+    fig(root, "commit_attempts", "process.disjoint", cdp.attempts, cdp.attempts, cdp.wall.n);
+    fig(root, "commit_attempts", "thread.one_key", c1t.attempts, c1t.attempts, c1t.wall.n);
+    fig(root, "commit_attempts", "thread.disjoint", cdt.attempts, cdt.attempts, cdt.wall.n);
+    fig(root, "wset_task_us", "keys0", ws0.median / 1e3, ws0.min / 1e3, ws0.n);
+    fig(root, "wset_task_us", "keys1", ws1.median / 1e3, ws1.min / 1e3, ws1.n);
+    fig(root, "wset_task_us", "keys64", ws64.median / 1e3, ws64.min / 1e3, ws64.n);
     json_object_set_new(root, "targets", tj);
     char cmd[512] = "";
     for (int i = 0; i < argc; i++) {

@@ -59,6 +59,18 @@ static int grow(void **arr, size_t *cap, size_t n, size_t elem)
     return GC_OK;
 }
 
+/* Encoded bytes of one write and of one event or message (wset_int.h). */
+static size_t write_bytes(const struct gc__write *w)
+{
+    size_t v = w->v.type == GC_VAL_STR || w->v.type == GC_VAL_BYTES ? 4 + w->v.len : 8;
+    return 1 + strlen(w->name) + 1 + 1 + v;
+}
+
+static size_t event_bytes(const struct gc__event *e, int message)
+{
+    return 1 + strlen(e->topic) + (message ? 1 + strlen(e->id) : 0) + 2 + e->len;
+}
+
 const struct gc__write *gc__wset_find(const gc__wset *ws, const char *key)
 {
     for (size_t i = 0; i < ws->n_writes; i++)
@@ -91,8 +103,10 @@ int gc__wset_put(gc__wset *ws, const char *key, uint8_t source, const gc_value *
     }
     for (size_t i = 0; i < ws->n_writes; i++) {
         if (strcmp(ws->writes[i].name, key) == 0) {
+            ws->bytes -= write_bytes(&ws->writes[i]);
             write_release(&ws->writes[i]);
             ws->writes[i] = w;
+            ws->bytes += write_bytes(&w);
             return GC_OK;
         }
     }
@@ -104,10 +118,11 @@ int gc__wset_put(gc__wset *ws, const char *key, uint8_t source, const gc_value *
                    : gc_err_set(err, GC_ENOMEM, "write of '%s': out of memory", key);
     }
     ws->writes[ws->n_writes++] = w;
+    ws->bytes += write_bytes(&w);
     return GC_OK;
 }
 
-static int add_event(struct gc__event **arr, size_t *n, size_t *cap, size_t max,
+static int add_event(gc__wset *ws, struct gc__event **arr, size_t *n, size_t *cap, size_t max,
                      const char *what, const char *topic, const char *id, const void *p,
                      size_t len, gc_err *err)
 {
@@ -129,12 +144,13 @@ static int add_event(struct gc__event **arr, size_t *n, size_t *cap, size_t max,
         memcpy(ev.payload, p, len);
     ev.len = len;
     (*arr)[(*n)++] = ev;
+    ws->bytes += event_bytes(&ev, id != NULL);
     return GC_OK;
 }
 
 int gc__wset_event(gc__wset *ws, const char *topic, const void *p, size_t len, gc_err *err)
 {
-    return add_event(&ws->events, &ws->n_events, &ws->cap_events, GC_EVENTS_MAX, "event", topic,
+    return add_event(ws, &ws->events, &ws->n_events, &ws->cap_events, GC_EVENTS_MAX, "event", topic,
                      NULL, p, len, err);
 }
 
@@ -144,7 +160,7 @@ int gc__wset_msg(gc__wset *ws, const char *topic, const char *id, const void *p,
     for (size_t i = 0; i < ws->n_msgs; i++)
         if (strcmp(ws->msgs[i].id, id) == 0)
             return gc_err_set(err, GC_EEXIST, "message id '%s' is already in this write set", id);
-    return add_event(&ws->msgs, &ws->n_msgs, &ws->cap_msgs, GC_MESSAGES_MAX, "message", topic,
+    return add_event(ws, &ws->msgs, &ws->n_msgs, &ws->cap_msgs, GC_MESSAGES_MAX, "message", topic,
                      id, p, len, err);
 }
 
@@ -219,10 +235,9 @@ static void encode_into(struct out *o, const gc__wset *ws, const uint16_t *reads
 
 size_t gc__wset_size(const gc__wset *ws, size_t n_reads)
 {
-    struct out o = {NULL, 0, 0};
-    /* Reads are 2 bytes each whatever their value: count them without data. */
-    encode_into(&o, ws, NULL, 0);
-    return o.len + 2 * n_reads;
+    /* Kept as entries come and go: a process setting n keys must not pay
+     * n re-counts of the whole set. */
+    return GC__WSET_HEAD + ws->bytes + 2 * n_reads;
 }
 
 int gc__wset_encode(const gc__wset *ws, const uint16_t *reads, size_t n_reads, uint8_t *buf,

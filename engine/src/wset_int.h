@@ -55,6 +55,7 @@ typedef struct gc__wset {
     size_t n_msgs, cap_msgs;
     uint16_t *reads;             /* decoded replies only */
     size_t n_reads;
+    size_t bytes;                /* encoded size of writes, events and messages */
 } gc__wset;
 
 void gc__wset_free(gc__wset *ws);      /* releases all, leaves it empty */
