@@ -43,7 +43,9 @@ typedef enum gc_commit_mode { GC_COMMIT_SMART = 0, GC_COMMIT_STRICT = 1 } gc_com
  * coupled both was the bug). strict_contracts 1: an undeclared read is
  * refused (GC_ECONTRACT, a violation); 0: an undeclared domain key can be
  * read and each such read is counted (gc_result.undeclared_reads), the
- * context then carries every domain key of the state. Undeclared writes,
+ * context then carries every domain key of the state (within the message
+ * limit, else the factory says GC_ELIMIT); heavy entries stay declared-only.
+ * Undeclared writes,
  * events and messages are refused either way. */
 typedef struct gc_config {
     int strict_contracts;
@@ -71,7 +73,8 @@ typedef struct gc_delivery {
     const gc_state *state;
 } gc_delivery;
 
-/* Called in the main process, one commit at a time, after install. */
+/* Called in the main process, one commit at a time, after install, while
+ * the run holds the engine: a callback must not call into the engine. */
 typedef void (*gc_delivery_fn)(const gc_delivery *d, void *arg);
 
 /* A validation rule's check: GC_OK to accept `v` for `key`, anything else to
