@@ -133,6 +133,18 @@ struct hc_case {
      * HC_COUNT_UNCHECKED when not given. */
     uint32_t exp_workers_started, exp_workers_replaced, exp_pool_restarts;
     uint32_t register_every;        /* [run]: register the process anew every N rounds */
+
+    /* The commit path: [contract] writes, [run] options, [expect] read-back
+     * and delivery counts (of the last round; -1 = not checked). */
+    hc_names domain_writes;
+    char return_key[GC_NAME_MAX + 1];   /* "" = none */
+    int events, outbox;
+    uint32_t retries;
+    int commit_strict;              /* [run] commit: 0 smart, 1 strict */
+    int strict_contracts;           /* [run] strict_contracts, default 1 */
+    hc_domain_val *state_exp;       /* [expect] state.NAME, owned */
+    size_t nstate_exp;
+    int64_t version_exp, committed_exp, events_exp, messages_exp;
 };
 
 #define HC_COUNT_UNCHECKED UINT32_MAX

@@ -427,6 +427,39 @@ static void check_counters(const hc_case *c, gc_engine *e, hc_outcome *out)
                   st.pool_restarts, st.dispatches);
 }
 
+/* What subscribers and the outbox sink saw in the current round: the
+ * commit path's deliveries, checked against [expect] events/messages. */
+typedef struct hc_delivery {
+    uint32_t task;
+    uint64_t version;
+    char id[GC_NAME_MAX + 1];
+} hc_delivery;
+
+typedef struct hc_deliveries {
+    hc_delivery *v;
+    size_t n, cap;
+    int lost;                       /* out of memory: counts cannot be trusted */
+} hc_deliveries;
+
+static void delivered(const gc_delivery *d, void *arg)
+{
+    hc_deliveries *l = arg;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 64;
+        hc_delivery *v = realloc(l->v, cap * sizeof *v);
+        if (!v) {
+            l->lost = 1;
+            return;
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    hc_delivery *x = &l->v[l->n++];
+    x->task = d->task;
+    x->version = d->version;
+    snprintf(x->id, sizeof x->id, "%s", d->id);
+}
+
 /* Everything one execution of a case holds; released by run_release alone. */
 typedef struct hc_run {
     const hc_case *c;
@@ -445,6 +478,7 @@ typedef struct hc_run {
     hc_where where;                 /* what the last state build was doing */
     char run_msg[GC_ERR_MSG_MAX];   /* why the last call failed, "" if it did not */
     uint64_t started_in_window;     /* pool workers started during the timed rounds */
+    hc_deliveries events, msgs;     /* of the current round */
 } hc_run;
 
 static void run_release(hc_run *r)
@@ -453,6 +487,8 @@ static void run_release(hc_run *r)
     free(r->before);
     free(r->scratch);
     free(r->res);
+    free(r->events.v);
+    free(r->msgs.v);
     gc_state_free(r->st);
     gc_engine_free(r->eng);
 }
@@ -575,11 +611,13 @@ static int run_round(hc_run *r, gc_mode mode, hc_outcome *out, double *wall_ms)
     hc_caller cl[64];
     pthread_t th[64];
     uint32_t started = 1;
+    r->events.n = r->msgs.n = 0;
     for (uint32_t i = 0; i < c->callers; i++) {
         cl[i] = (hc_caller){.r = r, .res = r->res + (size_t)i * c->tasks};
         cl[i].opts = (gc_exec_opts){.process = r->process, .mode = mode, .workers = c->workers,
                                     .tasks = c->tasks, .timeout_ms = c->task_timeout_ms,
-                                    .contract = c->has_contract ? &r->contract : NULL};
+                                    .contract = c->has_contract ? &r->contract : NULL,
+                                    .retries = c->retries};
         gc_err_clear(&cl[i].ge);
     }
     for (uint32_t i = 1; i < c->callers; i++, started++)
@@ -610,6 +648,62 @@ static int run_round(hc_run *r, gc_mode mode, hc_outcome *out, double *wall_ms)
             check_tasks(c, cl[i].res, r->st, r->k, out);
     }
     return GC_OK;
+}
+
+static int typed_equal(const gc_value *v, const hc_domain_val *want)
+{
+    if (v->type != want->type)
+        return 0;
+    if (v->type == GC_VAL_INT)
+        return v->i == want->i;
+    if (v->type == GC_VAL_DOUBLE)
+        return v->d == want->d;
+    return v->len == want->len && (!v->len || memcmp(v->ptr, want->data, v->len) == 0);
+}
+
+/* The commit path's end-of-run expectations: the state read back, its
+ * version, commits and deliveries of the last round. */
+static void check_commits(hc_run *r, const gc_result *res, hc_outcome *out)
+{
+    const hc_case *c = r->c;
+    for (size_t i = 0; i < c->nstate_exp && out->passed; i++) {
+        const hc_domain_val *want = &c->state_exp[i];
+        const gc_value *v;
+        if (gc_state_get(r->st, want->name, &v) != GC_OK)
+            unmet(out, "state.%s: the state has no such key after the run", want->name);
+        else if (!typed_equal(v, want))
+            unmet(out, "state.%s: the committed value (%s%s%" PRId64 ") is not the expected %s "
+                       "value", want->name, gc_value_type_name(v->type),
+                  v->type == GC_VAL_INT ? " " : ", length ",
+                  v->type == GC_VAL_INT ? v->i : (int64_t)v->len, gc_value_type_name(want->type));
+    }
+    if (c->version_exp >= 0 && out->passed && gc_state_version(r->st) != (uint64_t)c->version_exp)
+        unmet(out, "the state is at version %" PRIu64 ", expected %" PRId64,
+              gc_state_version(r->st), c->version_exp);
+    int64_t committed = 0;
+    for (uint32_t t = 0; t < c->tasks; t++)
+        committed += res[t].committed_version > 0;
+    if (c->committed_exp >= 0 && out->passed && committed != c->committed_exp)
+        unmet(out, "%" PRId64 " tasks committed, expected %" PRId64, committed, c->committed_exp);
+    if (out->passed && (r->events.lost || r->msgs.lost))
+        unmet(out, "out of memory recording deliveries");
+    if (c->events_exp >= 0 && out->passed && (int64_t)r->events.n != c->events_exp)
+        unmet(out, "%zu events delivered, expected %" PRId64, r->events.n, c->events_exp);
+    if (c->messages_exp >= 0 && out->passed && (int64_t)r->msgs.n != c->messages_exp)
+        unmet(out, "%zu messages delivered, expected %" PRId64, r->msgs.n, c->messages_exp);
+    for (size_t i = 0; i < r->msgs.n && out->passed; i++)
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(r->msgs.v[i].id, r->msgs.v[j].id) == 0 && c->callers == 1) {
+                unmet(out, "message id '%s' was delivered twice (a phantom)", r->msgs.v[i].id);
+                break;
+            }
+    /* A delivery must see the version its own task installed: never before. */
+    for (size_t i = 0; i < r->events.n && out->passed && c->callers == 1; i++) {
+        const hc_delivery *d = &r->events.v[i];
+        if (d->task < c->tasks && d->version != res[d->task].committed_version)
+            unmet(out, "task %u's event was delivered at version %" PRIu64 ", its commit is "
+                       "version %" PRIu64, d->task, d->version, res[d->task].committed_version);
+    }
 }
 
 /* Every claim of the case goes into the outcome, measured or not. A claim
@@ -779,6 +873,7 @@ static void run_rounds(hc_run *r, gc_mode mode, uint64_t seed, hc_outcome *out)
         else if (strcmp(m->name, "handoff_max_ms") == 0)
             add_metric(out, m, task_wall_max);
     }
+    check_commits(r, res, out);
     if (c->heavy_unchanged && out->passed)
         hc__check_heavy_unchanged(r->st, r->before, r->nbefore, out);
     if (c->max_wall_ms > 0 && wall_ms > c->max_wall_ms)
@@ -891,12 +986,25 @@ int hc_case_run(const hc_case *c, gc_mode mode, uint64_t seed, hc_outcome *out)
         .n_heavy_reads = c->heavy_reads.n,
         .outputs = (const char *const *)c->outputs.v,
         .n_outputs = c->outputs.n,
+        .domain_writes = (const char *const *)c->domain_writes.v,
+        .n_domain_writes = c->domain_writes.n,
+        .return_key = c->return_key[0] ? c->return_key : NULL,
+        .events = c->events,
+        .outbox = c->outbox,
     };
     r.k = &r.contract;
 
+    gc_config cfg = {.strict_contracts = c->strict_contracts,
+                     .commit = c->commit_strict ? GC_COMMIT_STRICT : GC_COMMIT_SMART};
     int rc = gc_engine_new(&r.eng, &ge);
     if (rc == GC_OK)
         rc = gc_builtins_register(r.eng, &ge);
+    if (rc == GC_OK)
+        rc = gc_engine_configure(r.eng, &cfg, &ge);
+    if (rc == GC_OK)
+        rc = gc_engine_subscribe(r.eng, NULL, delivered, &r.events, &ge);
+    if (rc == GC_OK)
+        rc = gc_engine_set_outbox(r.eng, delivered, &r.msgs, &ge);
     if (rc == GC_OK && !c->has_contract) {
         gc_proc_fn fn;
         rc = gc_engine_lookup(r.eng, c->process, &fn, &r.k);

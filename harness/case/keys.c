@@ -118,15 +118,15 @@ static int read_process(hc_parser *p, const hc_key_def *k, const char *name, con
     return 1;
 }
 
-static int read_domain(hc_parser *p, const hc_key_def *k, const char *name, const char *value,
-                       const char *key, void *obj)
+/* A `TYPE:VALUE` for domain key `name`, appended to *list: the [domain]
+ * values and the [expect] state.NAME read-backs share it. */
+static int read_typed(hc_parser *p, const char *name, const char *value, const char *key,
+                      hc_domain_val **list, size_t *count)
 {
-    (void)k, (void)obj;
-    hc_case *c = p->c;
     gc_err ge;
     if (gc_name_check(name, "domain key", &ge) != GC_OK)
         return hc__fail(p, p->line, key, GC_EINVAL, "%s", ge.msg);
-    if (c->ndomain == GC_DOMAIN_MAX)
+    if (*count == GC_DOMAIN_MAX)
         return hc__fail(p, p->line, key, GC_ELIMIT, "more than %d domain values", GC_DOMAIN_MAX);
     hc_domain_val dv;
     memset(&dv, 0, sizeof dv);
@@ -177,13 +177,43 @@ static int read_domain(hc_parser *p, const hc_key_def *k, const char *name, cons
         return hc__fail(p, p->line, key, GC_EINVAL,
                         "value '%s' has no type prefix (int:, double:, str:, bytes:hex:)", value);
     }
-    hc_domain_val *v = realloc(c->domain, (c->ndomain + 1) * sizeof *v);
+    hc_domain_val *v = realloc(*list, (*count + 1) * sizeof *v);
     if (!v) {
         free(dv.data);
         return hc__fail(p, p->line, key, GC_ENOMEM, "out of memory");
     }
-    c->domain = v;
-    c->domain[c->ndomain++] = dv;
+    *list = v;
+    (*list)[(*count)++] = dv;
+    return 1;
+}
+
+static int read_domain(hc_parser *p, const hc_key_def *k, const char *name, const char *value,
+                       const char *key, void *obj)
+{
+    (void)k, (void)obj;
+    return read_typed(p, name, value, key, &p->c->domain, &p->c->ndomain);
+}
+
+static int read_state_exp(hc_parser *p, const hc_key_def *k, const char *name,
+                          const char *value, const char *key, void *obj)
+{
+    (void)k, (void)obj;
+    for (size_t i = 0; i < p->c->nstate_exp; i++)
+        if (strcmp(p->c->state_exp[i].name, name + 6) == 0)
+            return hc__fail(p, p->line, key, GC_EEXIST, "state.%s is expected twice", name + 6);
+    return read_typed(p, name + 6, value, key, &p->c->state_exp, &p->c->nstate_exp);
+}
+
+/* A count expectation (int64_t at k->off): lo..hi, -1 until set. */
+static int read_count(hc_parser *p, const hc_key_def *k, const char *name, const char *value,
+                      const char *key, void *obj)
+{
+    uint32_t n;
+    if (hc__parse_u32(value, (uint32_t)k->lo, (uint32_t)k->hi, &n))
+        return hc__fail(p, p->line, key, GC_EINVAL, "%s '%s' is not an integer in %lld..%lld",
+                        name, value, (long long)k->lo, (long long)k->hi);
+    int64_t v = n;
+    memcpy((char *)obj + k->off, &v, sizeof v);
     return 1;
 }
 
@@ -432,6 +462,19 @@ const hc_key_def hc__keys[] = {
      "", "comma list of heavy (input) entries, in the order the process reads them"},
     {HC_SEC_CONTRACT, "outputs", HC_KIND_NAMES, 0, 0, 0, C_(outputs), NULL, NULL, "entry", "",
      "comma list of output entries"},
+    {HC_SEC_CONTRACT, "domain_writes", HC_KIND_NAMES, 0, 0, 0, C_(domain_writes), NULL, NULL,
+     "domain key", "",
+     "comma list of domain keys the process may write (its write set; committed after the "
+     "task succeeds, see engine/README.md)"},
+    {HC_SEC_CONTRACT, "return_key", HC_KIND_IDENT, 0, 0, 0, C_(return_key), NULL, NULL, NULL,
+     "none",
+     "a declared write that receives the process's returned value; it wins over a set of the "
+     "same key during the run"},
+    {HC_SEC_CONTRACT, "events", HC_KIND_BOOL, 0, 0, 0, C_(events), NULL, NULL, NULL, "`false`",
+     "`true`: the process may emit events (delivered to a counting subscriber after install)"},
+    {HC_SEC_CONTRACT, "outbox", HC_KIND_BOOL, 0, 0, 0, C_(outbox), NULL, NULL, NULL, "`false`",
+     "`true`: the process may send outbox messages (delivered to a recording sink after "
+     "install)"},
 
     /* [expect] */
     {HC_SEC_EXPECT, "status", HC_KIND_STATUS, 0, 0, 0, C_(status_all), NULL, NULL, STATUS_NAMES,
@@ -487,6 +530,21 @@ const hc_key_def hc__keys[] = {
      "`ok`",
      "under `[run]` limits: what `gc_execute_parallel` itself returns (e.g. `ESYS` when no "
      "worker can be started)"},
+    {HC_SEC_EXPECT, "state.NAME", HC_KIND_FN, 0, 0, 0, 0, 0, NULL, read_state_exp, NULL,
+     "not checked",
+     "`TYPE:VALUE`: after the last round the state's committed value of domain key NAME, read "
+     "back (the status alone never proves a write)"},
+    {HC_SEC_EXPECT, "version", HC_KIND_FN, 0, 0, UINT32_MAX, C_(version_exp), NULL, read_count,
+     NULL, "not checked", "the state's version after the last round (commits made)"},
+    {HC_SEC_EXPECT, "committed", HC_KIND_FN, 0, 0, GC_TASKS_MAX, C_(committed_exp), NULL,
+     read_count, NULL, "not checked", "tasks of the last round whose write set was installed"},
+    {HC_SEC_EXPECT, "events", HC_KIND_FN, 0, 0, UINT32_MAX, C_(events_exp), NULL, read_count,
+     NULL, "not checked",
+     "event deliveries in the last round; each must also have seen its task's committed "
+     "version"},
+    {HC_SEC_EXPECT, "messages", HC_KIND_FN, 0, 0, UINT32_MAX, C_(messages_exp), NULL,
+     read_count, NULL, "not checked",
+     "outbox deliveries in the last round; each message id must arrive at most once"},
     {HC_SEC_EXPECT, "rss_growth_kb_max", HC_KIND_FN, 0, 0, UINT32_MAX, C_(rss_growth_kb_max), NULL,
      read_rss_growth, NULL, "not checked",
      "limit on the growth of the case process's RSS from the end of round 1 to the end of the "
@@ -530,6 +588,16 @@ const hc_key_def hc__keys[] = {
      "descriptors can be opened (0..1048576)"},
     {HC_SEC_RUN, "limit_as", HC_KIND_SIZE, 0, 1, 0, C_(limit_as), NULL, NULL, NULL, "no limit",
      "the same with `RLIMIT_AS` set to the current address-space size plus SIZE (`64MiB`)"},
+    {HC_SEC_RUN, "retries", HC_KIND_U32, 0, 0, GC_RETRIES_MAX, C_(retries), NULL, NULL, NULL, "0",
+     "times a task whose commit conflicts runs again on a fresh context (0..1000); past them "
+     "its status is `ECONFLICT`"},
+    {HC_SEC_RUN, "commit", HC_KIND_CHOICE, 0, 0, 0, C_(commit_strict), "smart|strict", NULL, NULL,
+     "`smart`",
+     "optimistic check: `smart`, no key the task writes changed after its base; `strict`, the "
+     "state's version is still its base"},
+    {HC_SEC_RUN, "strict_contracts", HC_KIND_BOOL, 0, 0, 0, C_(strict_contracts), NULL, NULL,
+     NULL, "`true`",
+     "`false`: an undeclared domain read is allowed and counted instead of refused"},
     {HC_SEC_RUN, "recover", HC_KIND_BOOL, 0, 0, 0, C_(recover), NULL, NULL, NULL, "`false`",
      "`true`: after the limited attempt the limits are lifted and the same engine must make a "
      "normal run that meets every expectation"},

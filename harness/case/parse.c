@@ -502,9 +502,12 @@ void hc_case_free(hc_case *c)
     for (size_t i = 0; i < c->ndomain; i++)
         free(c->domain[i].data);
     free(c->domain);
+    for (size_t i = 0; i < c->nstate_exp; i++)
+        free(c->state_exp[i].data);
+    free(c->state_exp);
     free(c->entries);
-    hc_names *lists[] = {&c->domain_reads, &c->heavy_reads, &c->outputs};
-    for (size_t l = 0; l < 3; l++) {
+    hc_names *lists[] = {&c->domain_reads, &c->heavy_reads, &c->outputs, &c->domain_writes};
+    for (size_t l = 0; l < 4; l++) {
         for (size_t i = 0; i < lists[l]->n; i++)
             free(lists[l]->v[i]);
         free(lists[l]->v);
@@ -570,6 +573,8 @@ int hc_case_parse(const char *name, const char *text, size_t len, hc_case **out,
     c->callers = 1;
     c->status_all = GC_OK;
     c->exp_workers_started = c->exp_workers_replaced = c->exp_pool_restarts = HC_COUNT_UNCHECKED;
+    c->strict_contracts = 1;
+    c->version_exp = c->committed_exp = c->events_exp = c->messages_exp = -1;
 
     hc_parser p;
     memset(&p, 0, sizeof p);
