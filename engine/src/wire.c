@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +18,7 @@
 #include <unistd.h>
 
 #include "ctx_int.h"
-#include "le_int.h"
+#include "codec_int.h"
 #include "gapcheck/status.h"
 
 #define WIRE_FLAG_INPUT 0x1u
@@ -36,107 +35,66 @@ enum {
 
 /* ---- encoder --------------------------------------------------------------- */
 
-struct writer {
-    uint8_t *buf;
-    size_t cap, len;   /* len keeps counting past cap, to report the need */
-};
-
-static void put_bytes(struct writer *w, const void *p, size_t n)
-{
-    if (n && w->len <= w->cap && n <= w->cap - w->len)
-        memcpy(w->buf + w->len, p, n);
-    w->len += n;
-}
-
-static void put_uint(struct writer *w, uint64_t v, size_t n)
-{
-    uint8_t tmp[8];
-    gc__le_put(tmp, v, n);
-    put_bytes(w, tmp, n);
-}
-
-static void put_name(struct writer *w, const char *name)
-{
-    size_t n = strlen(name);
-    put_uint(w, n, 1);
-    put_bytes(w, name, n);
-}
-
-static void put_value(struct writer *w, const gc_value *v)
-{
-    put_uint(w, (uint64_t)v->type, 1);
-    if (v->type == GC_VAL_INT) {
-        put_uint(w, (uint64_t)v->i, 8);
-    } else if (v->type == GC_VAL_DOUBLE) {
-        uint64_t bits;
-        memcpy(&bits, &v->d, 8);
-        put_uint(w, bits, 8);
-    } else {
-        put_uint(w, v->len, 4);
-        put_bytes(w, v->ptr, v->len);
-    }
-}
-
 #define WIRE_CFG_STRICT_CONTRACTS 0x1u
 #define WIRE_CFG_STRICT_COMMIT 0x2u
 #define WIRE_CFG_ALL 0x3u
 
 /* The commit section: what the write set may hold and what it is based on. */
-static void put_commit(struct writer *w, const gc_ctx *ctx)
+static void put_commit(struct gc__writer *w, const gc_ctx *ctx)
 {
     uint32_t cfg = (ctx->cfg.strict_contracts ? WIRE_CFG_STRICT_CONTRACTS : 0) |
                    (ctx->cfg.commit == GC_COMMIT_STRICT ? WIRE_CFG_STRICT_COMMIT : 0);
-    put_uint(w, ctx->base_version, 8);
-    put_uint(w, ctx->attempt, 4);
-    put_uint(w, cfg, 1);
-    put_uint(w, ctx->allow, 1);
-    put_uint(w, ctx->n_declared, 2);
+    gc__put_uint(w, ctx->base_version, 8);
+    gc__put_uint(w, ctx->attempt, 4);
+    gc__put_uint(w, cfg, 1);
+    gc__put_uint(w, ctx->allow, 1);
+    gc__put_uint(w, ctx->n_declared, 2);
     for (size_t i = 0; i < ctx->n_domain; i++)
-        put_uint(w, ctx->domain[i].modified, 8);
-    put_uint(w, ctx->n_wnames, 2);
+        gc__put_uint(w, ctx->domain[i].modified, 8);
+    gc__put_uint(w, ctx->n_wnames, 2);
     for (size_t i = 0; i < ctx->n_wnames; i++)
-        put_name(w, ctx->wnames[i]);
-    put_uint(w, ctx->return_idx, 2);
+        gc__put_name(w, ctx->wnames[i]);
+    gc__put_uint(w, ctx->return_idx, 2);
 }
 
-static void put_header(struct writer *w, const gc_ctx *ctx)
+static void put_header(struct gc__writer *w, const gc_ctx *ctx)
 {
     uint32_t flags = (ctx->in_size ? WIRE_FLAG_INPUT : 0) | (ctx->out_size ? WIRE_FLAG_OUTPUT : 0);
-    put_uint(w, GC_WIRE_MAGIC, 4);
-    put_uint(w, GC_WIRE_VERSION, 2);
-    put_uint(w, flags, 2);
-    put_uint(w, 0, 4);               /* total length, patched at the end */
-    put_uint(w, ctx->task, 4);
-    put_uint(w, ctx->ntasks, 4);
-    put_uint(w, ctx->generation, 8);
-    put_uint(w, ctx->deadline_ns, 8);
-    put_uint(w, ctx->in_size, 8);
-    put_uint(w, ctx->out_size, 8);
-    put_uint(w, ctx->n_domain, 2);
-    put_uint(w, ctx->n_entries, 2);
+    gc__put_uint(w, GC_WIRE_MAGIC, 4);
+    gc__put_uint(w, GC_WIRE_VERSION, 2);
+    gc__put_uint(w, flags, 2);
+    gc__put_uint(w, 0, 4);               /* total length, patched at the end */
+    gc__put_uint(w, ctx->task, 4);
+    gc__put_uint(w, ctx->ntasks, 4);
+    gc__put_uint(w, ctx->generation, 8);
+    gc__put_uint(w, ctx->deadline_ns, 8);
+    gc__put_uint(w, ctx->in_size, 8);
+    gc__put_uint(w, ctx->out_size, 8);
+    gc__put_uint(w, ctx->n_domain, 2);
+    gc__put_uint(w, ctx->n_entries, 2);
 }
 
 /* Writes the message into w; with no room (cap 0) it only counts. */
-static void encode_into(struct writer *w, const gc_ctx *ctx)
+static void encode_into(struct gc__writer *w, const gc_ctx *ctx)
 {
     put_header(w, ctx);
     for (size_t i = 0; i < ctx->n_domain; i++) {
-        put_name(w, ctx->domain[i].name);
-        put_value(w, &ctx->domain[i].v);
+        gc__put_name(w, ctx->domain[i].name);
+        gc__put_value(w, &ctx->domain[i].v);
     }
     for (size_t i = 0; i < ctx->n_entries; i++) {
         const gc_zone_entry *e = &ctx->entries[i];
-        put_name(w, e->name);
-        put_uint(w, e->flags, 4);
-        put_uint(w, e->offset, 8);
-        put_uint(w, e->length, 8);
+        gc__put_name(w, e->name);
+        gc__put_uint(w, e->flags, 4);
+        gc__put_uint(w, e->offset, 8);
+        gc__put_uint(w, e->length, 8);
     }
     put_commit(w, ctx);
 }
 
 size_t gc_wire_size(const gc_ctx *ctx)
 {
-    struct writer w = {NULL, 0, 0};
+    struct gc__writer w = {NULL, 0, 0};
     encode_into(&w, ctx);
     return w.len;
 }
@@ -145,7 +103,7 @@ int gc_wire_encode(const gc_ctx *ctx, uint8_t *buf, size_t cap, size_t *len, gc_
 {
     if (!ctx || !len || (!buf && cap))
         return gc_err_set(err, GC_EINVAL, "gc_wire_encode: NULL argument");
-    struct writer w = {buf, cap, 0};
+    struct gc__writer w = {buf, cap, 0};
     encode_into(&w, ctx);
     if (w.len > GC_WIRE_MSG_MAX)
         return gc_err_set(err, GC_ELIMIT, "wire: context needs %zu bytes (message limit %u)",
@@ -158,186 +116,89 @@ int gc_wire_encode(const gc_ctx *ctx, uint8_t *buf, size_t cap, size_t *len, gc_
     return GC_OK;
 }
 
-/* ---- decoder: reading ------------------------------------------------------ */
-
-struct reader {
-    const uint8_t *p;
-    size_t len, pos;
-    gc_err *err;
-    /* What is being read, for reasons: "domain[3] name". */
-    const char *sect;
-    long idx;
-};
-
-__attribute__((format(printf, 3, 4)))
-static int bad(struct reader *r, int status, const char *fmt, ...)
-{
-    char what[200];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    if (r->idx >= 0)
-        return gc_err_set(r->err, status, "wire: %s[%ld] %s", r->sect, r->idx, what);
-    return gc_err_set(r->err, status, "wire: %s %s", r->sect, what);
-}
-
-static int take(struct reader *r, size_t n, const char *field, const uint8_t **out)
-{
-    if (n > r->len - r->pos)
-        return bad(r, GC_EWIRE, "%s at byte %zu needs %zu bytes but the message ends at byte %zu",
-                   field, r->pos, n, r->len);
-    *out = r->p + r->pos;
-    r->pos += n;
-    return GC_OK;
-}
-
-static int take_uint(struct reader *r, size_t n, const char *field, uint64_t *v)
-{
-    const uint8_t *p = NULL;
-    int rc = take(r, n, field, &p);
-    if (rc == GC_OK)
-        *v = gc__le_get(p, n);
-    return rc;
-}
-
-static int take_name(struct reader *r, const uint8_t **name, size_t *name_len)
-{
-    uint64_t n;
-    size_t at = r->pos;
-    int rc = take_uint(r, 1, "name_len", &n);
-    if (rc == GC_OK)
-        rc = take(r, (size_t)n, "name", name);
-    if (rc != GC_OK)
-        return rc;
-    gc_err why;
-    if (gc_name_check_n((const char *)*name, (size_t)n, "the", &why) != GC_OK)
-        return bad(r, GC_EWIRE, "name at byte %zu: %s", at, why.msg);
-    *name_len = (size_t)n;
-    return GC_OK;
-}
-
 /* ---- decoder: the header ------------------------------------------------ */
 
 struct header {
     uint64_t flags, task, ntasks, generation, deadline, in_size, out_size, ndomain, nentries;
 };
 
-static int read_header(struct reader *r, struct header *h)
+static int read_header(struct gc__reader *r, struct header *h)
 {
     uint64_t magic, version, total;
-    int rc = take_uint(r, 4, "magic", &magic);
+    int rc = gc__rd_uint(r, 4, "magic", &magic);
     if (rc == GC_OK && magic != GC_WIRE_MAGIC)
-        return bad(r, GC_EWIRE, "magic at byte 0 is 0x%08llx, not 0x%08x",
+        return gc__rd_bad(r, GC_EWIRE, "magic at byte 0 is 0x%08llx, not 0x%08x",
                    (unsigned long long)magic, GC_WIRE_MAGIC);
     if (rc == GC_OK)
-        rc = take_uint(r, 2, "version", &version);
+        rc = gc__rd_uint(r, 2, "version", &version);
     if (rc == GC_OK && version != GC_WIRE_VERSION)
-        return bad(r, GC_EWIRE, "version at byte %d is %llu, this decoder reads %u", OFF_VERSION,
+        return gc__rd_bad(r, GC_EWIRE, "version at byte %d is %llu, this decoder reads %u", OFF_VERSION,
                    (unsigned long long)version, GC_WIRE_VERSION);
     if (rc == GC_OK)
-        rc = take_uint(r, 2, "flags", &h->flags);
+        rc = gc__rd_uint(r, 2, "flags", &h->flags);
     if (rc == GC_OK && (h->flags & ~(uint64_t)WIRE_FLAGS_ALL))
-        return bad(r, GC_EWIRE, "flags at byte %d: reserved bits 0x%llx are set", OFF_FLAGS,
+        return gc__rd_bad(r, GC_EWIRE, "flags at byte %d: reserved bits 0x%llx are set", OFF_FLAGS,
                    (unsigned long long)(h->flags & ~(uint64_t)WIRE_FLAGS_ALL));
     if (rc == GC_OK)
-        rc = take_uint(r, 4, "total length", &total);
+        rc = gc__rd_uint(r, 4, "total length", &total);
     if (rc == GC_OK && total != r->len)
-        return bad(r, GC_EWIRE, "total length at byte %d is %llu but %zu bytes were received",
+        return gc__rd_bad(r, GC_EWIRE, "total length at byte %d is %llu but %zu bytes were received",
                    OFF_TOTAL, (unsigned long long)total, r->len);
     if (rc == GC_OK)
-        rc = take_uint(r, 4, "task", &h->task);
+        rc = gc__rd_uint(r, 4, "task", &h->task);
     if (rc == GC_OK)
-        rc = take_uint(r, 4, "ntasks", &h->ntasks);
+        rc = gc__rd_uint(r, 4, "ntasks", &h->ntasks);
     if (rc == GC_OK)
-        rc = take_uint(r, 8, "generation", &h->generation);
+        rc = gc__rd_uint(r, 8, "generation", &h->generation);
     if (rc == GC_OK)
-        rc = take_uint(r, 8, "deadline_ns", &h->deadline);
+        rc = gc__rd_uint(r, 8, "deadline_ns", &h->deadline);
     if (rc == GC_OK)
-        rc = take_uint(r, 8, "input file size", &h->in_size);
+        rc = gc__rd_uint(r, 8, "input file size", &h->in_size);
     if (rc == GC_OK)
-        rc = take_uint(r, 8, "output file size", &h->out_size);
+        rc = gc__rd_uint(r, 8, "output file size", &h->out_size);
     if (rc == GC_OK)
-        rc = take_uint(r, 2, "domain count", &h->ndomain);
+        rc = gc__rd_uint(r, 2, "domain count", &h->ndomain);
     if (rc == GC_OK)
-        rc = take_uint(r, 2, "entry count", &h->nentries);
+        rc = gc__rd_uint(r, 2, "entry count", &h->nentries);
     return rc;
 }
 
 /* A file is present exactly when its flag is set; an input file means a zone,
  * so it comes with a generation; outputs never come without inputs. */
-static int check_header(struct reader *r, const struct header *h)
+static int check_header(struct gc__reader *r, const struct header *h)
 {
     uint64_t page = gc__page_size();
     int has_in = (h->flags & WIRE_FLAG_INPUT) != 0, has_out = (h->flags & WIRE_FLAG_OUTPUT) != 0;
     if (h->ntasks == 0 || h->task >= h->ntasks)
-        return bad(r, GC_EWIRE, "task at byte %d is %llu of ntasks %llu at byte %d", OFF_TASK,
+        return gc__rd_bad(r, GC_EWIRE, "task at byte %d is %llu of ntasks %llu at byte %d", OFF_TASK,
                    (unsigned long long)h->task, (unsigned long long)h->ntasks, OFF_NTASKS);
     if (has_out && !has_in)
-        return bad(r, GC_EWIRE, "flags at byte %d declare an output file without an input file",
+        return gc__rd_bad(r, GC_EWIRE, "flags at byte %d declare an output file without an input file",
                    OFF_FLAGS);
     if (has_in != (h->generation != 0))
-        return bad(r, GC_EWIRE, "generation at byte %d is %llu but flags at byte %d %s an input "
+        return gc__rd_bad(r, GC_EWIRE, "generation at byte %d is %llu but flags at byte %d %s an input "
                    "file", OFF_GENERATION, (unsigned long long)h->generation, OFF_FLAGS,
                    has_in ? "declare" : "declare no");
     if (has_in != (h->in_size != 0) || h->in_size % page)
-        return bad(r, GC_EWIRE, "input file size at byte %d is %llu (flags: %s input file; sizes "
+        return gc__rd_bad(r, GC_EWIRE, "input file size at byte %d is %llu (flags: %s input file; sizes "
                    "are whole pages)", OFF_IN_SIZE, (unsigned long long)h->in_size,
                    has_in ? "an" : "no");
     if (has_out != (h->out_size != 0) || h->out_size % page)
-        return bad(r, GC_EWIRE, "output file size at byte %d is %llu (flags: %s output file; "
+        return gc__rd_bad(r, GC_EWIRE, "output file size at byte %d is %llu (flags: %s output file; "
                    "sizes are whole pages)", OFF_OUT_SIZE, (unsigned long long)h->out_size,
                    has_out ? "an" : "no");
     if (h->ndomain > GC_DOMAIN_MAX)
-        return bad(r, GC_ELIMIT, "domain count at byte %d is %llu (limit %d)", OFF_NDOMAIN,
+        return gc__rd_bad(r, GC_ELIMIT, "domain count at byte %d is %llu (limit %d)", OFF_NDOMAIN,
                    (unsigned long long)h->ndomain, GC_DOMAIN_MAX);
     if (h->nentries > GC_HEAVY_MAX)
-        return bad(r, GC_ELIMIT, "entry count at byte %d is %llu (limit %d)", OFF_NENTRIES,
+        return gc__rd_bad(r, GC_ELIMIT, "entry count at byte %d is %llu (limit %d)", OFF_NENTRIES,
                    (unsigned long long)h->nentries, GC_HEAVY_MAX);
     return GC_OK;
 }
 
 /* ---- decoder: domain values and entries ------------------------------------ */
 
-static int read_payload(struct reader *r, gc_value *v)
-{
-    uint64_t type, len;
-    size_t at = r->pos;
-    int rc = take_uint(r, 1, "type", &type);
-    if (rc != GC_OK)
-        return rc;
-    memset(v, 0, sizeof *v);
-    v->type = (gc_value_type)type;
-    if (type == GC_VAL_INT || type == GC_VAL_DOUBLE) {
-        uint64_t bits;
-        rc = take_uint(r, 8, "value", &bits);
-        v->i = (int64_t)bits;
-        memcpy(&v->d, &bits, 8);
-        if (type == GC_VAL_INT)
-            v->d = 0;
-        else
-            v->i = 0;
-        return rc;
-    }
-    if (type != GC_VAL_STR && type != GC_VAL_BYTES)
-        return bad(r, GC_EWIRE, "type at byte %zu is %llu (not int, double, str or bytes)", at,
-                   (unsigned long long)type);
-    at = r->pos;
-    rc = take_uint(r, 4, "value length", &len);
-    if (rc == GC_OK && len > GC_VALUE_BYTES_MAX)
-        return bad(r, GC_ELIMIT, "value length at byte %zu is %llu (limit %d)", at,
-                   (unsigned long long)len, GC_VALUE_BYTES_MAX);
-    const uint8_t *p = NULL;
-    if (rc == GC_OK)
-        rc = take(r, (size_t)len, "value", &p);
-    if (rc == GC_OK && type == GC_VAL_STR && memchr(p, 0, (size_t)len))
-        return bad(r, GC_EWIRE, "string value at byte %zu contains a NUL byte", at + 4);
-    v->ptr = p;
-    v->len = (size_t)len;
-    return rc;
-}
-
-static int read_domain(struct reader *r, gc_ctx *ctx, size_t n)
+static int read_domain(struct gc__reader *r, gc_ctx *ctx, size_t n)
 {
     r->sect = "domain";
     for (size_t i = 0; i < n; i++) {
@@ -345,14 +206,14 @@ static int read_domain(struct reader *r, gc_ctx *ctx, size_t n)
         const uint8_t *name = NULL;
         size_t name_len = 0, at = r->pos;
         gc_value v;
-        int rc = take_name(r, &name, &name_len);
+        int rc = gc__rd_name(r, &name, &name_len);
         for (size_t j = 0; rc == GC_OK && j < i; j++)
             if (strlen(ctx->domain[j].name) == name_len &&
                 memcmp(ctx->domain[j].name, name, name_len) == 0)
-                return bad(r, GC_EWIRE, "name at byte %zu repeats domain[%zu] '%s'", at, j,
+                return gc__rd_bad(r, GC_EWIRE, "name at byte %zu repeats domain[%zu] '%s'", at, j,
                            ctx->domain[j].name);
         if (rc == GC_OK)
-            rc = read_payload(r, &v);
+            rc = gc__rd_value(r, &v);
         if (rc != GC_OK)
             return rc;
         if (gc__ctx_value_copy(&ctx->domain[i], (const char *)name, name_len, &v) != GC_OK)
@@ -364,32 +225,32 @@ static int read_domain(struct reader *r, gc_ctx *ctx, size_t n)
 
 /* Offsets are page-aligned and entries lie inside the file the message
  * states; the stated sizes are compared with fstat later. */
-static int check_entry(struct reader *r, const gc_zone_entry *e, const struct header *h,
+static int check_entry(struct gc__reader *r, const gc_zone_entry *e, const struct header *h,
                        int seen_output, size_t at)
 {
     uint64_t page = gc__page_size();
     int out = (e->flags & GC_ENTRY_OUTPUT) != 0;
     uint64_t size = out ? h->out_size : h->in_size;
     if (e->flags & ~(uint64_t)GC_ENTRY_FLAGS_ALL)
-        return bad(r, GC_EWIRE, "flags at byte %zu are 0x%x (known: 0x%x)", at, e->flags,
+        return gc__rd_bad(r, GC_EWIRE, "flags at byte %zu are 0x%x (known: 0x%x)", at, e->flags,
                    GC_ENTRY_FLAGS_ALL);
     if (seen_output && !out)
-        return bad(r, GC_EWIRE, "at byte %zu: a heavy read after an output (heavy reads come "
+        return gc__rd_bad(r, GC_EWIRE, "at byte %zu: a heavy read after an output (heavy reads come "
                    "first)", at);
     if (size == 0)
-        return bad(r, GC_EWIRE, "at byte %zu: %s entry but the message has no %s file", at,
+        return gc__rd_bad(r, GC_EWIRE, "at byte %zu: %s entry but the message has no %s file", at,
                    out ? "an output" : "an input", out ? "output" : "input");
     if (e->offset % page)
-        return bad(r, GC_EWIRE, "offset at byte %zu is %llu, not page-aligned", at + 4,
+        return gc__rd_bad(r, GC_EWIRE, "offset at byte %zu is %llu, not page-aligned", at + 4,
                    (unsigned long long)e->offset);
     if (e->length > size || e->offset > size - e->length)
-        return bad(r, GC_EWIRE, "offset %llu + length %llu at byte %zu pass the %s file's %llu "
+        return gc__rd_bad(r, GC_EWIRE, "offset %llu + length %llu at byte %zu pass the %s file's %llu "
                    "bytes", (unsigned long long)e->offset, (unsigned long long)e->length, at + 4,
                    out ? "output" : "input", (unsigned long long)size);
     return GC_OK;
 }
 
-static int read_entries(struct reader *r, gc_ctx *ctx, const struct header *h)
+static int read_entries(struct gc__reader *r, gc_ctx *ctx, const struct header *h)
 {
     int seen_output = 0;
     r->sect = "entry";
@@ -399,19 +260,19 @@ static int read_entries(struct reader *r, gc_ctx *ctx, const struct header *h)
         size_t name_len = 0, at = r->pos;
         uint64_t flags = 0;
         gc_zone_entry *e = &ctx->entries[i];
-        int rc = take_name(r, &name, &name_len);
+        int rc = gc__rd_name(r, &name, &name_len);
         for (size_t j = 0; rc == GC_OK && j < i; j++)
             if (strlen(ctx->entries[j].name) == name_len &&
                 memcmp(ctx->entries[j].name, name, name_len) == 0)
-                return bad(r, GC_EWIRE, "name at byte %zu repeats entry[%zu] '%s'", at, j,
+                return gc__rd_bad(r, GC_EWIRE, "name at byte %zu repeats entry[%zu] '%s'", at, j,
                            ctx->entries[j].name);
         size_t fields_at = r->pos;
         if (rc == GC_OK)
-            rc = take_uint(r, 4, "flags", &flags);
+            rc = gc__rd_uint(r, 4, "flags", &flags);
         if (rc == GC_OK)
-            rc = take_uint(r, 8, "offset", &e->offset);
+            rc = gc__rd_uint(r, 8, "offset", &e->offset);
         if (rc == GC_OK)
-            rc = take_uint(r, 8, "length", &e->length);
+            rc = gc__rd_uint(r, 8, "length", &e->length);
         if (rc != GC_OK)
             return rc;
         memset(e->name, 0, sizeof e->name);
@@ -427,32 +288,32 @@ static int read_entries(struct reader *r, gc_ctx *ctx, const struct header *h)
 }
 
 /* The commit section (see put_commit and wire.h). */
-static int read_commit(struct reader *r, gc_ctx *ctx)
+static int read_commit(struct gc__reader *r, gc_ctx *ctx)
 {
     uint64_t base, attempt, cfg, allow, declared, nwrites, ret, v;
     r->sect = "commit";
     r->idx = -1;
     size_t at = r->pos;
-    int rc = take_uint(r, 8, "base version", &base);
+    int rc = gc__rd_uint(r, 8, "base version", &base);
     if (rc == GC_OK)
-        rc = take_uint(r, 4, "attempt", &attempt);
+        rc = gc__rd_uint(r, 4, "attempt", &attempt);
     if (rc == GC_OK && attempt == 0)
-        return bad(r, GC_EWIRE, "attempt at byte %zu is 0 (attempts count from 1)", at + 8);
+        return gc__rd_bad(r, GC_EWIRE, "attempt at byte %zu is 0 (attempts count from 1)", at + 8);
     if (rc == GC_OK)
-        rc = take_uint(r, 1, "config", &cfg);
+        rc = gc__rd_uint(r, 1, "config", &cfg);
     if (rc == GC_OK && (cfg & ~(uint64_t)WIRE_CFG_ALL))
-        return bad(r, GC_EWIRE, "config at byte %zu has unknown bits 0x%llx", at + 12,
+        return gc__rd_bad(r, GC_EWIRE, "config at byte %zu has unknown bits 0x%llx", at + 12,
                    (unsigned long long)(cfg & ~(uint64_t)WIRE_CFG_ALL));
     if (rc == GC_OK)
-        rc = take_uint(r, 1, "allow", &allow);
+        rc = gc__rd_uint(r, 1, "allow", &allow);
     if (rc == GC_OK && (allow & ~(uint64_t)GC__ALLOW_ALL))
-        return bad(r, GC_EWIRE, "allow at byte %zu has unknown bits 0x%llx", at + 13,
+        return gc__rd_bad(r, GC_EWIRE, "allow at byte %zu has unknown bits 0x%llx", at + 13,
                    (unsigned long long)(allow & ~(uint64_t)GC__ALLOW_ALL));
     if (rc == GC_OK)
-        rc = take_uint(r, 2, "declared count", &declared);
+        rc = gc__rd_uint(r, 2, "declared count", &declared);
     if (rc == GC_OK && (declared > ctx->n_domain ||
                         (declared < ctx->n_domain && (cfg & WIRE_CFG_STRICT_CONTRACTS))))
-        return bad(r, GC_EWIRE, "declared count at byte %zu is %llu of %zu domain keys (undeclared "
+        return gc__rd_bad(r, GC_EWIRE, "declared count at byte %zu is %llu of %zu domain keys (undeclared "
                    "keys ride only with strict contracts off)", at + 14,
                    (unsigned long long)declared, ctx->n_domain);
     if (rc != GC_OK)
@@ -465,9 +326,9 @@ static int read_commit(struct reader *r, gc_ctx *ctx)
     ctx->n_declared = (size_t)declared;
     for (size_t i = 0; i < ctx->n_domain; i++) {
         at = r->pos;
-        rc = take_uint(r, 8, "last-modified version", &v);
+        rc = gc__rd_uint(r, 8, "last-modified version", &v);
         if (rc == GC_OK && v > base)
-            return bad(r, GC_EWIRE, "last-modified version of '%s' at byte %zu is %llu, after the "
+            return gc__rd_bad(r, GC_EWIRE, "last-modified version of '%s' at byte %zu is %llu, after the "
                        "base version %llu", ctx->domain[i].name, at, (unsigned long long)v,
                        (unsigned long long)base);
         if (rc != GC_OK)
@@ -475,9 +336,9 @@ static int read_commit(struct reader *r, gc_ctx *ctx)
         ctx->domain[i].modified = v;
     }
     at = r->pos;
-    rc = take_uint(r, 2, "write count", &nwrites);
+    rc = gc__rd_uint(r, 2, "write count", &nwrites);
     if (rc == GC_OK && nwrites > GC_DOMAIN_MAX)
-        return bad(r, GC_ELIMIT, "write count at byte %zu is %llu (limit %d)", at,
+        return gc__rd_bad(r, GC_ELIMIT, "write count at byte %zu is %llu (limit %d)", at,
                    (unsigned long long)nwrites, GC_DOMAIN_MAX);
     if (rc != GC_OK)
         return rc;
@@ -491,10 +352,10 @@ static int read_commit(struct reader *r, gc_ctx *ctx)
         const uint8_t *name = NULL;
         size_t name_len = 0;
         at = r->pos;
-        rc = take_name(r, &name, &name_len);
+        rc = gc__rd_name(r, &name, &name_len);
         for (size_t j = 0; rc == GC_OK && j < i; j++)
             if (strlen(ctx->wnames[j]) == name_len && memcmp(ctx->wnames[j], name, name_len) == 0)
-                return bad(r, GC_EWIRE, "name at byte %zu repeats write[%zu] '%s'", at, j,
+                return gc__rd_bad(r, GC_EWIRE, "name at byte %zu repeats write[%zu] '%s'", at, j,
                            ctx->wnames[j]);
         if (rc != GC_OK)
             return rc;
@@ -504,9 +365,9 @@ static int read_commit(struct reader *r, gc_ctx *ctx)
     r->sect = "commit";
     r->idx = -1;
     at = r->pos;
-    rc = take_uint(r, 2, "return index", &ret);
+    rc = gc__rd_uint(r, 2, "return index", &ret);
     if (rc == GC_OK && ret != GC__NO_RETURN && ret >= nwrites)
-        return bad(r, GC_EWIRE, "return index at byte %zu is %llu of %llu writes", at,
+        return gc__rd_bad(r, GC_EWIRE, "return index at byte %zu is %llu of %llu writes", at,
                    (unsigned long long)ret, (unsigned long long)nwrites);
     ctx->return_idx = (uint32_t)ret;
     return rc;
@@ -659,7 +520,7 @@ static int check_manifest(int fd, const gc_ctx *ctx, const struct header *h, gc_
 
 /* ---- decoder ----------------------------------------------------------------- */
 
-static int decode_body(struct reader *r, const struct header *h, int in_fd, int out_fd,
+static int decode_body(struct gc__reader *r, const struct header *h, int in_fd, int out_fd,
                        gc_ctx *ctx)
 {
     int rc = read_domain(r, ctx, (size_t)h->ndomain);
@@ -689,7 +550,7 @@ int gc_wire_decode(const uint8_t *msg, size_t len, int in_fd, int out_fd, gc_ctx
     if (len > GC_WIRE_MSG_MAX)
         return gc_err_set(err, GC_ELIMIT, "wire: message of %zu bytes (limit %u)", len,
                           GC_WIRE_MSG_MAX);
-    struct reader r = {msg, len, 0, err, "header", -1};
+    struct gc__reader r = {msg, len, 0, err, "wire", "header", -1};
     struct header h;
     int rc = read_header(&r, &h);
     if (rc == GC_OK)

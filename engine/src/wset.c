@@ -7,13 +7,12 @@
  * per write set), which the fuzz target checks by re-encoding. */
 #include "wset_int.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gapcheck/status.h"
-#include "le_int.h"
+#include "codec_int.h"
 
 /* ---- the container --------------------------------------------------------- */
 
@@ -166,71 +165,35 @@ int gc__wset_msg(gc__wset *ws, const char *topic, const char *id, const void *p,
 
 /* ---- encoder ------------------------------------------------------------------ */
 
-struct out {
-    uint8_t *buf;
-    size_t cap, len;     /* len keeps counting past cap */
-};
-
-static void put(struct out *o, const void *p, size_t n)
+static void encode_into(struct gc__writer *o, const gc__wset *ws, const uint16_t *reads, size_t nr)
 {
-    if (n && o->len <= o->cap && n <= o->cap - o->len)
-        memcpy(o->buf + o->len, p, n);
-    o->len += n;
-}
-
-static void put_u(struct out *o, uint64_t v, size_t n)
-{
-    uint8_t tmp[8];
-    gc__le_put(tmp, v, n);
-    put(o, tmp, n);
-}
-
-static void put_str(struct out *o, const char *s)
-{
-    size_t n = strlen(s);
-    put_u(o, n, 1);
-    put(o, s, n);
-}
-
-static void encode_into(struct out *o, const gc__wset *ws, const uint16_t *reads, size_t nr)
-{
-    put_u(o, GC__WSET_MAGIC, 4);
-    put_u(o, GC__WSET_VERSION, 2);
-    put_u(o, 0, 2);
-    put_u(o, 0, 4);          /* total, patched */
-    put_u(o, ws->n_writes, 2);
-    put_u(o, ws->n_events, 2);
-    put_u(o, ws->n_msgs, 2);
-    put_u(o, nr, 2);
+    gc__put_uint(o, GC__WSET_MAGIC, 4);
+    gc__put_uint(o, GC__WSET_VERSION, 2);
+    gc__put_uint(o, 0, 2);
+    gc__put_uint(o, 0, 4);          /* total, patched */
+    gc__put_uint(o, ws->n_writes, 2);
+    gc__put_uint(o, ws->n_events, 2);
+    gc__put_uint(o, ws->n_msgs, 2);
+    gc__put_uint(o, nr, 2);
     for (size_t i = 0; i < ws->n_writes; i++) {
         const struct gc__write *w = &ws->writes[i];
-        put_str(o, w->name);
-        put_u(o, w->source, 1);
-        put_u(o, (uint64_t)w->v.type, 1);
-        if (w->v.type == GC_VAL_INT) {
-            put_u(o, (uint64_t)w->v.i, 8);
-        } else if (w->v.type == GC_VAL_DOUBLE) {
-            uint64_t bits;
-            memcpy(&bits, &w->v.d, 8);
-            put_u(o, bits, 8);
-        } else {
-            put_u(o, w->v.len, 4);
-            put(o, w->v.ptr, w->v.len);
-        }
+        gc__put_name(o, w->name);
+        gc__put_uint(o, w->source, 1);
+        gc__put_value(o, &w->v);
     }
     for (size_t i = 0; i < ws->n_events; i++) {
-        put_str(o, ws->events[i].topic);
-        put_u(o, ws->events[i].len, 2);
-        put(o, ws->events[i].payload, ws->events[i].len);
+        gc__put_name(o, ws->events[i].topic);
+        gc__put_uint(o, ws->events[i].len, 2);
+        gc__put_bytes(o, ws->events[i].payload, ws->events[i].len);
     }
     for (size_t i = 0; i < ws->n_msgs; i++) {
-        put_str(o, ws->msgs[i].topic);
-        put_str(o, ws->msgs[i].id);
-        put_u(o, ws->msgs[i].len, 2);
-        put(o, ws->msgs[i].payload, ws->msgs[i].len);
+        gc__put_name(o, ws->msgs[i].topic);
+        gc__put_name(o, ws->msgs[i].id);
+        gc__put_uint(o, ws->msgs[i].len, 2);
+        gc__put_bytes(o, ws->msgs[i].payload, ws->msgs[i].len);
     }
     for (size_t i = 0; i < nr; i++)
-        put_u(o, reads[i], 2);
+        gc__put_uint(o, reads[i], 2);
 }
 
 size_t gc__wset_size(const gc__wset *ws, size_t n_reads)
@@ -243,7 +206,7 @@ size_t gc__wset_size(const gc__wset *ws, size_t n_reads)
 int gc__wset_encode(const gc__wset *ws, const uint16_t *reads, size_t n_reads, uint8_t *buf,
                     size_t cap, size_t *len, gc_err *err)
 {
-    struct out o = {buf, cap, 0};
+    struct gc__writer o = {buf, cap, 0};
     encode_into(&o, ws, reads, n_reads);
     if (o.len > GC_WSET_MSG_MAX || o.len > cap)
         return gc_err_set(err, GC_ELIMIT, "write set needs %zu bytes (limit %zu)", o.len,
@@ -255,141 +218,69 @@ int gc__wset_encode(const gc__wset *ws, const uint16_t *reads, size_t n_reads, u
 
 /* ---- decoder ------------------------------------------------------------------- */
 
-struct in {
-    const uint8_t *p;
-    size_t len, pos;
-    gc_err *err;
-    const char *sect;
-    long idx;
-};
-
-__attribute__((format(printf, 3, 4)))
-static int bad(struct in *r, int status, const char *fmt, ...)
-{
-    char what[200];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    if (r->idx >= 0)
-        return gc_err_set(r->err, status, "write set: %s[%ld] %s", r->sect, r->idx, what);
-    return gc_err_set(r->err, status, "write set: %s %s", r->sect, what);
-}
-
-static int take(struct in *r, size_t n, const char *field, const uint8_t **out)
-{
-    if (n > r->len - r->pos)
-        return bad(r, GC_EWIRE, "%s at byte %zu needs %zu bytes but the message ends at byte %zu",
-                   field, r->pos, n, r->len);
-    *out = r->p + r->pos;
-    r->pos += n;
-    return GC_OK;
-}
-
-static int take_u(struct in *r, size_t n, const char *field, uint64_t *v)
+/* A name (key, topic or id) into dst[GC_NAME_MAX + 1]. */
+static int take_name(struct gc__reader *r, char *dst)
 {
     const uint8_t *p = NULL;
-    int rc = take(r, n, field, &p);
-    if (rc == GC_OK)
-        *v = gc__le_get(p, n);
+    size_t n = 0;
+    int rc = gc__rd_name(r, &p, &n);
+    if (rc == GC_OK) {
+        memcpy(dst, p, n);
+        dst[n] = '\0';
+    }
     return rc;
 }
 
-/* A name (key, topic or id) into dst[GC_NAME_MAX + 1]. */
-static int take_name(struct in *r, const char *field, char *dst)
-{
-    uint64_t n;
-    const uint8_t *p = NULL;
-    size_t at = r->pos;
-    int rc = take_u(r, 1, field, &n);
-    if (rc == GC_OK)
-        rc = take(r, (size_t)n, field, &p);
-    if (rc != GC_OK)
-        return rc;
-    gc_err why;
-    if (gc_name_check_n((const char *)p, (size_t)n, field, &why) != GC_OK)
-        return bad(r, GC_EWIRE, "at byte %zu: %s", at, why.msg);
-    memcpy(dst, p, (size_t)n);
-    dst[n] = '\0';
-    return GC_OK;
-}
-
-static int read_write(struct in *r, gc__wset *ws)
+static int read_write(struct gc__reader *r, gc__wset *ws)
 {
     char name[GC_NAME_MAX + 1];
-    uint64_t source, type, bits, len;
+    uint64_t source;
     size_t at = r->pos;
-    int rc = take_name(r, "key", name);
+    int rc = take_name(r, name);
     if (rc == GC_OK && gc__wset_find(ws, name))
-        return bad(r, GC_EWIRE, "key '%s' at byte %zu is written twice", name, at);
+        return gc__rd_bad(r, GC_EWIRE, "key '%s' at byte %zu is written twice", name, at);
     at = r->pos;
     if (rc == GC_OK)
-        rc = take_u(r, 1, "source", &source);
+        rc = gc__rd_uint(r, 1, "source", &source);
     if (rc == GC_OK && source != GC__WRITE_SET && source != GC__WRITE_RETURN)
-        return bad(r, GC_EWIRE, "source at byte %zu is %llu (1 set, 2 return)", at,
-                   (unsigned long long)source);
-    at = r->pos;
+        return gc__rd_bad(r, GC_EWIRE, "source at byte %zu is %llu (1 set, 2 return)", at,
+                          (unsigned long long)source);
+    gc_value v;
     if (rc == GC_OK)
-        rc = take_u(r, 1, "type", &type);
-    if (rc != GC_OK)
-        return rc;
-    gc_value v = {.type = (gc_value_type)type};
-    const uint8_t *p = NULL;
-    if (type == GC_VAL_INT || type == GC_VAL_DOUBLE) {
-        rc = take_u(r, 8, "value", &bits);
-        if (type == GC_VAL_INT)
-            v.i = (int64_t)bits;
-        else
-            memcpy(&v.d, &bits, 8);
-    } else if (type == GC_VAL_STR || type == GC_VAL_BYTES) {
-        size_t lat = r->pos;
-        rc = take_u(r, 4, "value length", &len);
-        if (rc == GC_OK && len > GC_VALUE_BYTES_MAX)
-            return bad(r, GC_ELIMIT, "value length at byte %zu is %llu (limit %d)", lat,
-                       (unsigned long long)len, GC_VALUE_BYTES_MAX);
-        if (rc == GC_OK)
-            rc = take(r, (size_t)len, "value", &p);
-        if (rc == GC_OK && type == GC_VAL_STR && memchr(p, 0, (size_t)len))
-            return bad(r, GC_EWIRE, "string value at byte %zu contains a NUL byte", lat + 4);
-        v.ptr = p;
-        v.len = (size_t)len;
-    } else {
-        return bad(r, GC_EWIRE, "type at byte %zu is %llu (not int, double, str or bytes)", at,
-                   (unsigned long long)type);
-    }
+        rc = gc__rd_value(r, &v);
     if (rc == GC_OK)
         rc = gc__wset_put(ws, name, (uint8_t)source, &v, r->err);
     return rc;
 }
 
-static int read_event(struct in *r, gc__wset *ws, int message)
+static int read_event(struct gc__reader *r, gc__wset *ws, int message)
 {
     char topic[GC_NAME_MAX + 1], id[GC_NAME_MAX + 1];
     uint64_t len;
     const uint8_t *p = NULL;
-    int rc = take_name(r, "topic", topic);
+    int rc = take_name(r, topic);
     size_t at = r->pos;
     if (rc == GC_OK && message)
-        rc = take_name(r, "message id", id);
+        rc = take_name(r, id);
     for (size_t i = 0; rc == GC_OK && message && i < ws->n_msgs; i++)
         if (strcmp(ws->msgs[i].id, id) == 0)
-            return bad(r, GC_EWIRE, "message id '%s' at byte %zu repeats message[%zu]", id, at,
+            return gc__rd_bad(r, GC_EWIRE, "message id '%s' at byte %zu repeats message[%zu]", id, at,
                        i);
     at = r->pos;
     if (rc == GC_OK)
-        rc = take_u(r, 2, "payload length", &len);
+        rc = gc__rd_uint(r, 2, "payload length", &len);
     if (rc == GC_OK && len > GC_PAYLOAD_MAX)
-        return bad(r, GC_ELIMIT, "payload length at byte %zu is %llu (limit %d)", at,
+        return gc__rd_bad(r, GC_ELIMIT, "payload length at byte %zu is %llu (limit %d)", at,
                    (unsigned long long)len, GC_PAYLOAD_MAX);
     if (rc == GC_OK)
-        rc = take(r, (size_t)len, "payload", &p);
+        rc = gc__rd_take(r, (size_t)len, "payload", &p);
     if (rc != GC_OK)
         return rc;
     return message ? gc__wset_msg(ws, topic, id, p, (size_t)len, r->err)
                    : gc__wset_event(ws, topic, p, (size_t)len, r->err);
 }
 
-static int decode_body(struct in *r, const uint64_t count[4], size_t n_domain, gc__wset *ws)
+static int decode_body(struct gc__reader *r, const uint64_t count[4], size_t n_domain, gc__wset *ws)
 {
     static const char *const sects[] = {"write", "event", "message", "read"};
     int rc = GC_OK;
@@ -410,11 +301,11 @@ static int decode_body(struct in *r, const uint64_t count[4], size_t n_domain, g
         r->idx = (long)i;
         uint64_t ix;
         size_t at = r->pos;
-        rc = take_u(r, 2, "index", &ix);
+        rc = gc__rd_uint(r, 2, "index", &ix);
         if (rc != GC_OK)
             return rc;
         if (ix >= n_domain || (i > 0 && ix <= ws->reads[i - 1]))
-            return bad(r, GC_EWIRE, "index at byte %zu is %llu (the context has %zu keys; "
+            return gc__rd_bad(r, GC_EWIRE, "index at byte %zu is %llu (the context has %zu keys; "
                        "indices increase)", at, (unsigned long long)ix, n_domain);
         ws->reads[ws->n_reads++] = (uint16_t)ix;
     }
@@ -434,26 +325,26 @@ int gc__wset_decode(const uint8_t *msg, size_t len, size_t n_domain, gc__wset *o
     if (len > GC_WSET_MSG_MAX)
         return gc_err_set(err, GC_ELIMIT, "write set: message of %zu bytes (limit %u)", len,
                           GC_WSET_MSG_MAX);
-    struct in r = {msg, len, 0, err, "header", -1};
+    struct gc__reader r = {msg, len, 0, err, "write set", "header", -1};
     uint64_t magic, version, flags, total, count[4];
-    int rc = take_u(&r, 4, "magic", &magic);
+    int rc = gc__rd_uint(&r, 4, "magic", &magic);
     if (rc == GC_OK && magic != GC__WSET_MAGIC)
-        return bad(&r, GC_EWIRE, "magic at byte 0 is 0x%08llx, not 0x%08x",
+        return gc__rd_bad(&r, GC_EWIRE, "magic at byte 0 is 0x%08llx, not 0x%08x",
                    (unsigned long long)magic, GC__WSET_MAGIC);
     if (rc == GC_OK)
-        rc = take_u(&r, 2, "version", &version);
+        rc = gc__rd_uint(&r, 2, "version", &version);
     if (rc == GC_OK && version != GC__WSET_VERSION)
-        return bad(&r, GC_EWIRE, "version at byte 4 is %llu, this decoder reads %u",
+        return gc__rd_bad(&r, GC_EWIRE, "version at byte 4 is %llu, this decoder reads %u",
                    (unsigned long long)version, GC__WSET_VERSION);
     if (rc == GC_OK)
-        rc = take_u(&r, 2, "flags", &flags);
+        rc = gc__rd_uint(&r, 2, "flags", &flags);
     if (rc == GC_OK && flags != 0)
-        return bad(&r, GC_EWIRE, "flags at byte 6 are 0x%llx (none are defined)",
+        return gc__rd_bad(&r, GC_EWIRE, "flags at byte 6 are 0x%llx (none are defined)",
                    (unsigned long long)flags);
     if (rc == GC_OK)
-        rc = take_u(&r, 4, "total length", &total);
+        rc = gc__rd_uint(&r, 4, "total length", &total);
     if (rc == GC_OK && total != len)
-        return bad(&r, GC_EWIRE, "total length at byte 8 is %llu but %zu bytes were received",
+        return gc__rd_bad(&r, GC_EWIRE, "total length at byte 8 is %llu but %zu bytes were received",
                    (unsigned long long)total, len);
     static const char *const names[] = {"write count", "event count", "message count",
                                         "read count"};
@@ -461,9 +352,9 @@ int gc__wset_decode(const uint8_t *msg, size_t len, size_t n_domain, gc__wset *o
                                       GC_DOMAIN_MAX};
     for (int i = 0; i < 4 && rc == GC_OK; i++) {
         size_t at = r.pos;
-        rc = take_u(&r, 2, names[i], &count[i]);
+        rc = gc__rd_uint(&r, 2, names[i], &count[i]);
         if (rc == GC_OK && count[i] > limits[i])
-            return bad(&r, GC_ELIMIT, "%s at byte %zu is %llu (limit %llu)", names[i], at,
+            return gc__rd_bad(&r, GC_ELIMIT, "%s at byte %zu is %llu (limit %llu)", names[i], at,
                        (unsigned long long)count[i], (unsigned long long)limits[i]);
     }
     if (rc == GC_OK)

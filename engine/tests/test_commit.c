@@ -235,7 +235,7 @@ static const struct wreject wrejects[] = {
     {"write count over limit", 13, 0x10, 3, GC_ELIMIT, "write count at byte 12 is 4098"},
     {"event count over limit", 15, 1, 3, GC_ELIMIT, "event count at byte 14 is 257"},
     {"message count over limit", 17, 1, 3, GC_ELIMIT, "message count at byte 16 is 257"},
-    {"bad key name", 21, '/', 3, GC_EWIRE, "write[0] at byte 20"},
+    {"bad key name", 21, '/', 3, GC_EWIRE, "write[0] name at byte 20"},
     {"bad source", 22, 3, 3, GC_EWIRE, "source at byte 22 is 3"},
     {"bad type", 23, 9, 3, GC_EWIRE, "type at byte 23 is 9"},
     {"key written twice", 33, 'k', 3, GC_EWIRE, "key 'k' at byte 32 is written twice"},
