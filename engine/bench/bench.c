@@ -428,10 +428,10 @@ static uint64_t commit_run(gc_engine *e, gc_state *st, gc_mode mode, uint32_t ta
     gc_exec_opts o = {.process = "increment", .mode = mode, .workers = 2, .tasks = tasks,
                       .contract = c, .retries = retries};
     gc_err err;
-    uint64_t t0 = now_ns();
+    uint64_t t0 = gc_now_ns();
     if (gc_execute_parallel(e, st, &o, r, &err) != GC_OK)
         die("execute_parallel (commit)", &err);
-    uint64_t t1 = now_ns();
+    uint64_t t1 = gc_now_ns();
     for (uint32_t t = 0; t < tasks; t++) {
         if (r[t].status != GC_OK) {
             fprintf(stderr, "bench: commit task %u: %s %s\n", t, gc_status_name(r[t].status),
@@ -503,7 +503,7 @@ static stat_ns wset_cost(gc_engine *e, size_t keys, int reps)
         gc_exec_opts o = {.process = proc, .mode = GC_MODE_PROCESS, .workers = 1, .tasks = 1,
                           .contract = &c};
         gc_result r;
-        uint64_t t0 = now_ns();
+        uint64_t t0 = gc_now_ns();
         if (gc_execute_parallel(e, st, &o, &r, &err) != GC_OK)
             die("write set run", &err);
         if (r.status != GC_OK) {
@@ -511,7 +511,7 @@ static stat_ns wset_cost(gc_engine *e, size_t keys, int reps)
             exit(1);
         }
         if (i >= 0)
-            v[i] = now_ns() - t0;
+            v[i] = gc_now_ns() - t0;
     }
     gc_state_free(st);
     return summarize(v, reps);
