@@ -376,11 +376,14 @@ def write_outputs(a, doc, functions, meta):
     _write(base + ".md", mt_report.markdown(s))
     _write(base + ".html", mt_report.html_page(s))
     t = s["totals"]
-    log(f"mutate: score {t['score']}% (killed {t.get('Killed', 0)}, timeout "
+    def pct(v):
+        return "-" if v is None else f"{v}%"
+    log(f"mutate: score {pct(t['score'])} (killed {t.get('Killed', 0)}, timeout "
         f"{t.get('Timeout', 0)}, survived {t.get('Survived', 0)}, equivalent "
         f"{t.get('Ignored', 0)}, not built {t.get('CompileError', 0)}) of {t['total']} mutants")
     for iid, c in s["incidents"].items():
-        log(f"mutate: {iid} (the functions it touched): score {c['score']}% of {c['total']}")
+        log(f"mutate: {iid} (the functions it touched): score {pct(c['score'])} of {c['total']}"
+            " mutants")
     log(f"mutate: wrote {a.json}, {base}-summary.json, {base}.md, {base}.html "
         f"({len(s['survivors'])} survivors)")
 
