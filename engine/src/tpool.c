@@ -69,6 +69,8 @@ static int tpool_new(gc__tpool **out)
 /* Start threads until there are n (or as many as the system gives). */
 static void tpool_grow(gc_engine *e, gc__tpool *tp, uint32_t n)
 {
+    if (tp->nthreads >= n)
+        return;                   /* warm: not even the two sigmask calls below */
     /* Kept threads outlive the caller that started them, so they must not
      * inherit its signal mask by accident: they take no asynchronous signal
      * (those belong to the application's own threads). Synchronous ones
