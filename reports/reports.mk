@@ -73,6 +73,8 @@ coverage: $(REPORTS_STAMP)
 # with the tool set to nothing. Both run every unit test binary in fork mode,
 # then the small cases; any error fails.
 # The anomaly loops run compact under Valgrind and full under ASan+LSan.
+# Valgrind runs them 20-50x slower, so Check's timeouts are scaled for it
+# (CK_TIMEOUT_MULTIPLIER; the loops forking pool workers need minutes there).
 MEMCHECK_TESTS = $(ENGINE_TESTS) $(ANOMALY_TESTS) $(HARNESS_CASE_TESTS) $(HR_TESTS)
 define run-memory-tests
 	@mkdir -p $(2)/memcheck && rm -f $(2)/memcheck/*.out
@@ -93,7 +95,7 @@ define run-memory-tests
 endef
 
 memcheck: $(REPORTS_STAMP) $(MEMCHECK_TESTS)
-	$(call run-memory-tests,memcheck,$(BUILD),$(VALGRIND) --log-fd=2,$(MAKE) --no-print-directory)
+	$(call run-memory-tests,memcheck,$(BUILD),env CK_TIMEOUT_MULTIPLIER=10 $(VALGRIND) --log-fd=2,$(MAKE) --no-print-directory)
 
 ASAN_SUB := $(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) CFLAGS='$(ASAN_FLAGS)' \
             LDFLAGS='-fsanitize=address,undefined'
