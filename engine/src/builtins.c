@@ -445,6 +445,7 @@ static int bi_fd_census(gc_ctx *ctx, gc_proc_out *out)
 {
     (void)ctx;
     int64_t maps = 0, stray_maps = 0;
+    gc__worker_release_settle();
     if (count_stray_maps(&maps, &stray_maps) != 0) {
         snprintf(out->text, sizeof out->text, "fd_census: /proc/self/maps: %s", strerror(errno));
         return GC_ESYS;

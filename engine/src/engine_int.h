@@ -93,6 +93,8 @@ void gc__worker_main(const gc_engine *e, int sock, int slot, pid_t parent)
  * addr, belong to the zone generation the worker keeps (the live one, or the
  * one it releases after the current reply)? Always 0 outside a worker. */
 int gc__worker_holds_fd(int fd);
+/* Returns once no retired generation is still being released (census). */
+void gc__worker_release_settle(void);
 int gc__worker_holds_addr(uintptr_t addr);
 
 /* The engine's clock is the public one (measure.h). */

@@ -177,6 +177,17 @@ static int releasing_holds(int fd, uintptr_t addr)
     return held;
 }
 
+/* Wait until no retired generation waits or is being released. A census
+ * lists /proc first and asks about each entry after; a view released in
+ * between would be listed as the worker's mapping yet no longer be held. */
+void gc__worker_release_settle(void)
+{
+    pthread_mutex_lock(&rel.mu);
+    while (rel.started > 0 && rel.n > 0)
+        pthread_cond_wait(&rel.cv, &rel.mu);
+    pthread_mutex_unlock(&rel.mu);
+}
+
 int gc__worker_holds_fd(int fd)
 {
     return view_holds_fd(held_views[0], fd) || view_holds_fd(held_views[1], fd) ||
