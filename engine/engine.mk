@@ -94,7 +94,7 @@ ANOMALY_ENGINE := $(BUILD)/engine/tests/anomaly/engine-wrapped.o
 ANOMALY_WRAPPED := malloc calloc realloc strdup free memfd_create ftruncate fcntl mmap mprotect \
                    madvise socketpair fork sendmsg recvmsg send recv pread read poll close_range \
                    fstat dup2 pthread_create
-ANOMALY_RECORD = python3 engine/tests/anomaly/record.py
+ANOMALY_RECORD = python3 engine/tests/anomaly/record.py --wrapped "$(ANOMALY_WRAPPED)"
 
 $(ANOMALY_ENGINE): $(ENGINE_OBJ)
 	@mkdir -p $(@D)

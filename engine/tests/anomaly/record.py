@@ -104,14 +104,18 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--root", default=os.getcwd())
     ap.add_argument("--sites", action="store_true", help="list every site with its count")
+    ap.add_argument("--wrapped", required=True,
+                    help="the injector's wrapped calls (space-separated, from engine.mk); "
+                         "other __wrap_ symbols (the coverage build's _exit) are not its sites")
     a = ap.parse_args()
     outcomes, failed = read_record(a.record)
 
     # Every call of a wrapper in the engine's code, by source line.
+    wrapped = set(a.wrapped.split()) - {"free"}
     calls = []
     for line in run(["objdump", "-d", "--no-show-raw-insn", a.binary]).splitlines():
         m = CALL_RE.match(line)
-        if m and m.group(2) != "free":
+        if m and m.group(2) in wrapped:
             calls.append((int(m.group(1), 16), m.group(2)))
     where = locate(a.binary, [addr for addr, _ in calls], a.root)
     sites = {}
