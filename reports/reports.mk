@@ -25,14 +25,18 @@ COV_CFLAGS := -O0 -g --coverage -DGC_COVERAGE
 # children, the pool's workers) flushes its counters first; see gcov_exit.c.
 COV_EXIT_OBJ := $(COV_BUILD)/reports/scripts/gcov_exit.o
 # -lm: the runner links no libm and -O0 does not inline floor/ceil (reported).
-COV_LDFLAGS := --coverage -Wl,--wrap=_exit $(COV_EXIT_OBJ) -Wl,--no-as-needed -lm
+COV_LDFLAGS := --coverage -Wl,--wrap=_exit $(abspath $(COV_EXIT_OBJ)) -Wl,--no-as-needed -lm
 COV_SUB := $(MAKE) --no-print-directory BUILD=$(COV_BUILD) CFLAGS='$(COV_CFLAGS)' \
            LDFLAGS='$(COV_LDFLAGS)'
-# Every test step (unit tests, cases through the runner, fuzz replay) except
-# those that build their own variants (mutate: its own fixture), read reports or install.
-COV_STEPS = $(foreach s,$(CHECK_STEPS),$(if $(or $(findstring verify,$(s)),$(findstring reports,$(s)),$(findstring zero-guard,$(s)),$(findstring install,$(s)),$(findstring mutate,$(s))),,$(s)))
+# Every test step (unit tests, cases through the runner, incident verification,
+# fuzz replay) except those that build their own variants (mutate: its own
+# fixture), read reports or install. The scratch engines that `gapcheck verify`
+# builds inherit these flags, hence the hook's absolute path above; their
+# counters live under $(COV_BUILD) too, so only this tree's sources are
+# extracted (COV_PATTERNS is anchored at $(CURDIR)).
+COV_STEPS = $(foreach s,$(CHECK_STEPS),$(if $(or $(findstring reports,$(s)),$(findstring zero-guard,$(s)),$(findstring install,$(s)),$(findstring mutate,$(s))),,$(s)))
 LCOV := lcov --quiet --rc lcov_branch_coverage=1
-COV_PATTERNS := '*/engine/src/*' '*/harness/case/*' '*/harness/runner/*'
+COV_PATTERNS := '$(CURDIR)/engine/src/*' '$(CURDIR)/harness/case/*' '$(CURDIR)/harness/runner/*'
 
 ASAN_BUILD := $(BUILD)/asan
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -61,7 +65,7 @@ coverage: $(REPORTS_STAMP)
 	 rm -rf reports/coverage; \
 	 genhtml --quiet --branch-coverage --rc lcov_branch_coverage=1 --legend \
 	   --title 'gapcheck coverage' reports/coverage.info -o reports/coverage 2>/dev/null || rc=1; \
-	 gcovr --root . --filter 'engine/src/' --filter 'harness/case/' --filter 'harness/runner/' --xml-pretty \
+	 gcovr --root . --filter 'engine/src/' --filter 'harness/case/' --filter 'harness/runner/' --exclude-directories '$(COV_BUILD)/(verify|check)/' --xml-pretty \
 	   -o reports/coverage.xml $(COV_BUILD) >/dev/null || rc=1; \
 	 $(REPORTS_PY) coverage --info reports/coverage.info --thresholds reports/thresholds.json \
 	   --out reports/coverage.json || rc=1; \
