@@ -23,6 +23,60 @@ START_TEST(status_names_round_trip)
 }
 END_TEST
 
+/* Every status has its own text, word for word: a report shows these to people. */
+START_TEST(status_texts_exact)
+{
+    static const struct {
+        int code;
+        const char *text;
+    } want[] = {
+        {GC_OK, "success"},
+        {GC_EINVAL, "invalid argument"},
+        {GC_ENOMEM, "out of memory"},
+        {GC_ESYS, "system call failed"},
+        {GC_ENOTFOUND, "not found"},
+        {GC_EEXIST, "already exists"},
+        {GC_ECONTRACT, "access outside the process contract"},
+        {GC_EREADONLY, "write to a read-only entry refused"},
+        {GC_EWIRE, "malformed message"},
+        {GC_ELIMIT, "hard limit exceeded"},
+        {GC_ESTATE, "wrong lifecycle state"},
+        {GC_ECRASH, "worker killed by a signal"},
+        {GC_EEXIT, "worker exited during a task"},
+        {GC_ETIMEOUT, "task passed its deadline"},
+        {GC_EUNSUPPORTED, "not supported in this mode"},
+        {GC_EPROC, "process reported failure"},
+        {GC_EBUSY, "resource busy"},
+        {GC_ECONFLICT, "commit conflict: the state changed since the task's base"},
+        {GC_EVALIDATE, "a write failed validation"},
+    };
+    ck_assert_int_eq((int)(sizeof want / sizeof want[0]), GC_OK - GC_STATUS_MIN + 1);
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        ck_assert_str_eq(gc_status_text(want[i].code), want[i].text);
+    ck_assert_str_eq(gc_status_text(GC_STATUS_MIN - 1), "unknown status");
+    ck_assert_str_eq(gc_status_text(1), "unknown status");
+    int v = 7;
+    ck_assert_int_eq(gc_status_parse(NULL, &v), GC_EINVAL);
+    ck_assert_int_eq(v, 7);
+}
+END_TEST
+
+/* gc_err_set fills and returns the status; a NULL err is allowed everywhere
+ * (callers pass NULL when they only want the status); clear empties both. */
+START_TEST(err_set_and_clear)
+{
+    gc_err err;
+    ck_assert_int_eq(gc_err_set(&err, GC_ELIMIT, "n = %d", 42), GC_ELIMIT);
+    ck_assert_int_eq(err.status, GC_ELIMIT);
+    ck_assert_str_eq(err.msg, "n = 42");
+    gc_err_clear(&err);
+    ck_assert_int_eq(err.status, GC_OK);
+    ck_assert_str_eq(err.msg, "");
+    ck_assert_int_eq(gc_err_set(NULL, GC_EINVAL, "ignored %s", "x"), GC_EINVAL);
+    gc_err_clear(NULL);
+}
+END_TEST
+
 START_TEST(names_validated)
 {
     gc_err err;
@@ -172,6 +226,8 @@ Suite *suite_basics(void)
     Suite *s = suite_create("basics");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, status_names_round_trip);
+    tcase_add_test(tc, status_texts_exact);
+    tcase_add_test(tc, err_set_and_clear);
     tcase_add_test(tc, names_validated);
     tcase_add_test(tc, pattern_slices_agree_with_whole);
     tcase_add_test(tc, pattern_parse_rejects);

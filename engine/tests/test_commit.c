@@ -174,6 +174,34 @@ START_TEST(write_set_api_refuses_what_the_contract_does_not_declare)
 }
 END_TEST
 
+/* The write set's size limits hold at their exact maximum: a value of
+ * GC_VALUE_BYTES_MAX bytes and a payload of GC_PAYLOAD_MAX bytes are kept,
+ * one byte more is refused with ELIMIT and leaves the set as it was. */
+START_TEST(write_set_limits_at_their_exact_maximum)
+{
+    gc__wset ws;
+    gc_err err;
+    memset(&ws, 0, sizeof ws);
+    static char big[GC_VALUE_BYTES_MAX + 1];
+    memset(big, 'v', sizeof big);
+    gc_value at = {.type = GC_VAL_BYTES, .ptr = big, .len = GC_VALUE_BYTES_MAX};
+    gc_value over = {.type = GC_VAL_STR, .ptr = big, .len = GC_VALUE_BYTES_MAX + 1};
+    ck_assert_int_eq(gc__wset_put(&ws, "at", GC__WRITE_SET, &at, &err), GC_OK);
+    ck_assert_int_eq(gc__wset_put(&ws, "over", GC__WRITE_SET, &over, &err), GC_ELIMIT);
+    ck_assert_uint_eq(ws.n_writes, 1);
+    ck_assert_uint_eq(gc__wset_find(&ws, "at")->v.len, GC_VALUE_BYTES_MAX);
+    static char payload[GC_PAYLOAD_MAX + 1];
+    ck_assert_int_eq(gc__wset_event(&ws, "changed", payload, GC_PAYLOAD_MAX, &err), GC_OK);
+    ck_assert_int_eq(gc__wset_event(&ws, "changed", payload, GC_PAYLOAD_MAX + 1, &err), GC_ELIMIT);
+    ck_assert_int_eq(gc__wset_msg(&ws, "outbox", "m0", payload, GC_PAYLOAD_MAX, &err), GC_OK);
+    ck_assert_int_eq(gc__wset_msg(&ws, "outbox", "m1", payload, GC_PAYLOAD_MAX + 1, &err),
+                     GC_ELIMIT);
+    ck_assert_uint_eq(ws.n_events, 1);
+    ck_assert_uint_eq(ws.n_msgs, 1);
+    gc__wset_free(&ws);
+}
+END_TEST
+
 /* ---- the reply codec --------------------------------------------------------------- */
 
 static size_t sample_wset(uint8_t *buf, size_t cap)
@@ -790,6 +818,7 @@ Suite *suite_commit(void)
     tcase_add_test(u, state_versions_start_at_zero_and_only_commits_make_one);
     tcase_add_test(u, write_set_api_refuses_what_the_contract_does_not_declare);
     tcase_add_test(u, write_set_round_trip);
+    tcase_add_test(u, write_set_limits_at_their_exact_maximum);
     tcase_add_loop_test(u, write_set_decoder_rejects, 0, (int)N(wrejects));
     tcase_add_test(u, adopt_refuses_undeclared_writes_from_a_reply);
     tcase_add_test(u, configuration_crosses_the_wire);

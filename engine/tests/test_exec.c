@@ -882,6 +882,31 @@ START_TEST(poll_timeout_never_overflows_into_forever)
 }
 END_TEST
 
+/* The options' limits, checked before any worker runs: tasks exactly at
+ * GC_TASKS_MAX passes the check (the run then stops at the unknown process),
+ * one more is refused; no options at all is refused, not dereferenced. */
+START_TEST(options_checked_at_their_exact_limits)
+{
+    gc_engine *e = NULL;
+    gc_state *st = NULL;
+    gc_result res[1];
+    gc_err err;
+    ck_assert_int_eq(gc_engine_new(&e, &err), GC_OK);
+    ck_assert_int_eq(gc_state_new(&st, &err), GC_OK);
+    gc_exec_opts o = {.process = "no-such-process", .mode = GC_MODE_THREAD, .workers = 1,
+                      .tasks = GC_TASKS_MAX};
+    ck_assert_int_eq(gc_execute_parallel(e, st, &o, res, &err), GC_ENOTFOUND);
+    ck_assert_ptr_nonnull(strstr(err.msg, "no-such-process"));
+    o.tasks = GC_TASKS_MAX + 1;
+    ck_assert_int_eq(gc_execute_parallel(e, st, &o, res, &err), GC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "tasks = 1000001"));
+    ck_assert_int_eq(gc_execute_parallel(e, st, NULL, res, &err), GC_EINVAL);
+    ck_assert_str_eq(err.msg, "execute_parallel: no options");
+    gc_state_free(st);
+    gc_engine_free(e);
+}
+END_TEST
+
 Suite *suite_exec(void)
 {
     Suite *s = suite_create("exec");
@@ -898,6 +923,7 @@ Suite *suite_exec(void)
     TCase *pc = tcase_create("pool");
     tcase_set_timeout(pc, 30);
     tcase_add_test(pc, pool_persists_and_follows_generations);
+    tcase_add_test(pc, options_checked_at_their_exact_limits);
     tcase_add_test(pc, warm_starts_every_worker_before_the_run);
     tcase_add_loop_test(pc, crash_fails_only_its_task_and_worker_is_replaced, 0, 3);
     tcase_add_test(pc, exit_mid_task_is_reported_with_its_code);

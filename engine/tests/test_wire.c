@@ -249,6 +249,9 @@ START_TEST(encode_limits)
     ck_assert_uint_eq(len, f.len);
     ck_assert_mem_eq(buf, f.msg, len);
     ck_assert_int_eq(gc_wire_encode(NULL, buf, sizeof buf, &len, &err), GC_EINVAL);
+    ck_assert_int_eq(gc_wire_encode(f.ctx, buf, sizeof buf, NULL, &err), GC_EINVAL);
+    ck_assert_int_eq(gc_wire_encode(f.ctx, NULL, sizeof buf, &len, &err), GC_EINVAL);
+    ck_assert_str_eq(err.msg, "gc_wire_encode: NULL argument");
     fx_free(&f);
     /* A context larger than a message can carry. */
     gc_state *st = NULL;

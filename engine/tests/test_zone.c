@@ -206,6 +206,32 @@ START_TEST(zone_lifecycle_errors)
 }
 END_TEST
 
+/* NULL where an answer must go is refused with EINVAL, each argument alone;
+ * a zone without an input file (still a draft, or none) reports size 0. */
+START_TEST(zone_null_arguments_and_sizes)
+{
+    gc_zone *z = make_zone(10, 20, (size_t)-1);
+    gc_err err;
+    const void *r = NULL;
+    size_t n = 99;
+    ck_assert_int_eq(gc_zone_read(z, "a", &r, NULL, &err), GC_EINVAL);
+    ck_assert_str_eq(err.msg, "gc_zone_read: NULL argument");
+    ck_assert_int_eq(gc_zone_read(z, "a", NULL, &n, &err), GC_EINVAL);
+    ck_assert_uint_eq(n, 99);
+    ck_assert_int_eq(gc_zone_read(z, "a", &r, &n, &err), GC_OK);
+    ck_assert_uint_eq(n, 10);
+    ck_assert_uint_gt(gc_zone_input_size(z), 0);   /* manifest and data, whole pages */
+    ck_assert_uint_eq(gc_zone_input_size(z) % page(), 0);
+    gc_zone_free(z);
+    ck_assert_uint_eq(gc_zone_input_size(NULL), 0);
+    gc_zone *draft = NULL;
+    ck_assert_int_eq(gc_zone_new(&draft, &err), GC_OK);
+    ck_assert_int_eq(gc_zone_declare(draft, "a", 10, 0, &err), GC_OK);
+    ck_assert_uint_eq(gc_zone_input_size(draft), 0);
+    gc_zone_free(draft);
+}
+END_TEST
+
 START_TEST(zone_declare_rejects)
 {
     gc_zone *z = NULL;
@@ -461,6 +487,7 @@ Suite *suite_zone(void)
     tcase_add_test(tc, zone_empty_is_valid);
     tcase_add_test(tc, zone_zero_length_entries);
     tcase_add_test(tc, zone_lifecycle_errors);
+    tcase_add_test(tc, zone_null_arguments_and_sizes);
     tcase_add_test(tc, zone_declare_rejects);
     tcase_add_test(tc, zone_seals_refuse_every_write);
     tcase_add_test(tc, zone_store_to_published_input_faults);
