@@ -202,6 +202,48 @@ START_TEST(write_set_limits_at_their_exact_maximum)
 }
 END_TEST
 
+/* Installing a write set may fill the state to exactly GC_DOMAIN_MAX keys;
+ * new keys past it are refused whole (ELIMIT, nothing installed, no version). */
+START_TEST(install_fills_the_domain_to_its_exact_maximum)
+{
+    gc_state *st;
+    gc_err err;
+    char name[16];
+    ck_assert_int_eq(gc_state_new(&st, &err), GC_OK);
+    for (int i = 0; i < GC_DOMAIN_MAX - 1; i++) {
+        snprintf(name, sizeof name, "k%d", i);
+        ck_assert_int_eq(gc_state_set_int(st, name, i, &err), GC_OK);
+    }
+    gc__wset two, one;
+    memset(&two, 0, sizeof two);
+    memset(&one, 0, sizeof one);
+    gc_value v = {.type = GC_VAL_INT, .i = 9};
+    ck_assert_int_eq(gc__wset_put(&two, "k0", GC__WRITE_SET, &v, &err), GC_OK);   /* not new */
+    ck_assert_int_eq(gc__wset_put(&two, "new1", GC__WRITE_SET, &v, &err), GC_OK);
+    ck_assert_int_eq(gc__wset_put(&two, "new2", GC__WRITE_SET, &v, &err), GC_OK);
+    ck_assert_int_eq(gc__wset_put(&one, "k1", GC__WRITE_SET, &v, &err), GC_OK);
+    ck_assert_int_eq(gc__wset_put(&one, "new1", GC__WRITE_SET, &v, &err), GC_OK);
+    uint64_t version = 0;
+    ck_assert_int_eq(gc__state_install(st, &two, &version, &err), GC_ELIMIT);
+    ck_assert_ptr_nonnull(strstr(err.msg, "2 new domain keys"));
+    ck_assert_uint_eq(gc_state_domain_count(st), GC_DOMAIN_MAX - 1);
+    ck_assert_uint_eq(gc_state_version(st), 0);
+    ck_assert_int_eq(key_int(st, "k0"), 0);
+    ck_assert_int_eq(gc__state_install(st, &one, &version, &err), GC_OK);
+    ck_assert_uint_eq(version, 1);
+    ck_assert_uint_eq(gc_state_domain_count(st), GC_DOMAIN_MAX);
+    ck_assert_int_eq(key_int(st, "new1"), 9);
+    ck_assert_int_eq(key_int(st, "k1"), 9);
+    ck_assert_int_eq(gc__state_install(st, &two, &version, &err), GC_ELIMIT);
+    ck_assert_ptr_nonnull(strstr(err.msg, "1 new domain keys"));
+    ck_assert_uint_eq(gc_state_domain_count(st), GC_DOMAIN_MAX);
+    ck_assert_uint_eq(gc_state_version(st), 1);
+    gc__wset_free(&two);
+    gc__wset_free(&one);
+    gc_state_free(st);
+}
+END_TEST
+
 /* ---- the reply codec --------------------------------------------------------------- */
 
 static size_t sample_wset(uint8_t *buf, size_t cap)
@@ -554,6 +596,27 @@ START_TEST(validation_failure_delivers_nothing)
 }
 END_TEST
 
+/* An int range rule includes both ends: writing exactly the maximum commits,
+ * one more is refused and leaves the state at the maximum. */
+START_TEST(int_range_rule_includes_its_maximum)
+{
+    fixture f;
+    fx_open(&f);
+    gc_err err;
+    ck_assert_int_eq(gc_engine_rule_int_range(f.e, "k", 0, 1, &err), GC_OK);
+    gc_contract c = {.domain_reads = K, .n_domain_reads = 1, .domain_writes = K,
+                     .n_domain_writes = 1};
+    ck_assert_int_eq(fx_run(&f, "increment", modes[_i], 1, 1, 0, &c, NULL), GC_OK);
+    ck_assert_int_eq(f.res[0].status, GC_OK);   /* 0 + 1 = 1: the maximum */
+    ck_assert_int_eq(key_int(f.st, "k"), 1);
+    ck_assert_int_eq(fx_run(&f, "increment", modes[_i], 1, 1, 0, &c, NULL), GC_OK);
+    ck_assert_int_eq(f.res[0].status, GC_EVALIDATE);
+    ck_assert_ptr_nonnull(strstr(f.res[0].text, "validation of 'k': 2 is outside [0, 1]"));
+    ck_assert_int_eq(key_int(f.st, "k"), 1);
+    fx_close(&f);
+}
+END_TEST
+
 static int odd_only(const char *key, const gc_value *v, void *arg, char *reason, size_t cap)
 {
     (void)key;
@@ -819,6 +882,7 @@ Suite *suite_commit(void)
     tcase_add_test(u, write_set_api_refuses_what_the_contract_does_not_declare);
     tcase_add_test(u, write_set_round_trip);
     tcase_add_test(u, write_set_limits_at_their_exact_maximum);
+    tcase_add_test(u, install_fills_the_domain_to_its_exact_maximum);
     tcase_add_loop_test(u, write_set_decoder_rejects, 0, (int)N(wrejects));
     tcase_add_test(u, adopt_refuses_undeclared_writes_from_a_reply);
     tcase_add_test(u, configuration_crosses_the_wire);
@@ -833,6 +897,7 @@ Suite *suite_commit(void)
     tcase_add_loop_test(m, disjoint_keys_never_conflict, 0, 2);
     tcase_add_loop_test(m, validation_failure_delivers_nothing, 0, 2);
     tcase_add_loop_test(m, check_function_rule, 0, 2);
+    tcase_add_loop_test(m, int_range_rule_includes_its_maximum, 0, 2);
     tcase_add_loop_test(m, retry_after_conflict_delivers_once, 0, 2);
     tcase_add_loop_test(m, failed_attempt_leaves_nothing, 0, 2);
     tcase_add_loop_test(m, timed_out_attempt_leaves_nothing, 0, 2);

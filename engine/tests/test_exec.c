@@ -907,6 +907,69 @@ START_TEST(options_checked_at_their_exact_limits)
 }
 END_TEST
 
+/* A result message is checked field by field against its size: text and
+ * write set exactly at their maxima pass, one byte more, or lengths that do
+ * not add up to the message, are EWIRE. */
+START_TEST(result_check_at_its_exact_limits)
+{
+    static uint8_t buf[GC_PROTO_REPLY_MAX];
+    const size_t head = GC_PROTO_RESULT_HEAD;
+    gc__result_msg m;
+    memset(&m, 0, sizeof m);
+    m.magic = GC_PROTO_RESULT_MAGIC;
+    m.task = 3;
+    m.text_len = GC_RESULT_TEXT_MAX - 1;
+    m.wset_len = GC_WSET_MSG_MAX;
+    memset(m.text, 't', m.text_len);
+    memset(buf, 0, sizeof buf);
+    memcpy(buf, &m, head + m.text_len);
+    gc_result r;
+    uint64_t held = 0;
+    const uint8_t *ws = NULL;
+    size_t wlen = 0;
+    gc_err err;
+    size_t len = head + m.text_len + m.wset_len;
+    ck_assert_int_eq(gc__result_check(buf, len, 3, &r, &held, &ws, &wlen, &err), GC_OK);
+    ck_assert_uint_eq(strlen(r.text), GC_RESULT_TEXT_MAX - 1);
+    ck_assert_uint_eq(wlen, GC_WSET_MSG_MAX);
+    ck_assert_ptr_eq(ws, buf + head + m.text_len);
+    /* A write set one byte over its maximum. */
+    m.text_len = 0;
+    m.wset_len = GC_WSET_MSG_MAX + 1;
+    memcpy(buf, &m, head);
+    ck_assert_int_eq(gc__result_check(buf, head + m.wset_len, 3, &r, &held, &ws, &wlen, &err),
+                     GC_EWIRE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "write set length 65537"));
+    /* A text one byte over its maximum. */
+    m.text_len = GC_RESULT_TEXT_MAX;
+    m.wset_len = 0;
+    memcpy(buf, &m, head);
+    ck_assert_int_eq(gc__result_check(buf, head + m.text_len, 3, &r, &held, &ws, &wlen, &err),
+                     GC_EWIRE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "text length 256"));
+    /* Lengths in range that do not add up to the message's size. */
+    m.text_len = 5;
+    m.wset_len = 0;
+    memcpy(buf, &m, head);
+    ck_assert_int_eq(gc__result_check(buf, head + 6, 3, &r, &held, &ws, &wlen, &err), GC_EWIRE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "do not match its size"));
+}
+END_TEST
+
+/* Rules per engine are capped: exactly GC__RULES_MAX are kept, the next is ELIMIT. */
+START_TEST(rules_capped_at_their_exact_maximum)
+{
+    gc_engine *e = NULL;
+    gc_err err;
+    ck_assert_int_eq(gc_engine_new(&e, &err), GC_OK);
+    for (int i = 0; i < GC__RULES_MAX; i++)
+        ck_assert_int_eq(gc_engine_rule_int_range(e, "k", 0, i, &err), GC_OK);
+    ck_assert_int_eq(gc_engine_rule_int_range(e, "k", 0, 1, &err), GC_ELIMIT);
+    ck_assert_ptr_nonnull(strstr(err.msg, "1024 rules already"));
+    gc_engine_free(e);
+}
+END_TEST
+
 Suite *suite_exec(void)
 {
     Suite *s = suite_create("exec");
@@ -924,6 +987,8 @@ Suite *suite_exec(void)
     tcase_set_timeout(pc, 30);
     tcase_add_test(pc, pool_persists_and_follows_generations);
     tcase_add_test(pc, options_checked_at_their_exact_limits);
+    tcase_add_test(pc, result_check_at_its_exact_limits);
+    tcase_add_test(pc, rules_capped_at_their_exact_maximum);
     tcase_add_test(pc, warm_starts_every_worker_before_the_run);
     tcase_add_loop_test(pc, crash_fails_only_its_task_and_worker_is_replaced, 0, 3);
     tcase_add_test(pc, exit_mid_task_is_reported_with_its_code);
