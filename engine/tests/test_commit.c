@@ -199,6 +199,11 @@ START_TEST(write_set_limits_at_their_exact_maximum)
     ck_assert_uint_eq(ws.n_events, 1);
     ck_assert_uint_eq(ws.n_msgs, 1);
     gc__wset_free(&ws);
+    /* A reply's write set longer than GC_WSET_MSG_MAX is refused for its size
+     * before any byte of it is read. */
+    static uint8_t huge[GC_WSET_MSG_MAX + 1];
+    ck_assert_int_eq(gc__wset_decode(huge, sizeof huge, 0, &ws, &err), GC_ELIMIT);
+    ck_assert_str_eq(err.msg, "write set: message of 65537 bytes (limit 65536)");
 }
 END_TEST
 

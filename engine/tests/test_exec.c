@@ -253,6 +253,30 @@ START_TEST(hang_past_deadline_is_killed_others_finish)
 }
 END_TEST
 
+/* A thread cannot be preempted: a busy loop that ends past its deadline is
+ * ETIMEOUT, and the text says by how much; that overshoot lies inside the
+ * run as this test measured it from outside (no timing claim: a bound). */
+START_TEST(late_thread_reports_its_overshoot)
+{
+    fixture f;
+    fx_open(&f, 0);
+    gc_err err;
+    ck_assert_int_eq(gc_state_set_int(f.st, "ms", 60, &err), GC_OK);
+    static const char *const dom[] = {"ms"};
+    gc_contract c = {.domain_reads = dom, .n_domain_reads = 1};
+    uint64_t t0 = gc_now_ns();
+    ck_assert_int_eq(fx_run(&f, "spin", GC_MODE_THREAD, 1, 1, 20, &c), GC_OK);
+    uint64_t t1 = gc_now_ns();
+    ck_assert_int_eq(f.res[0].status, GC_ETIMEOUT);
+    double late_ms = -1;
+    ck_assert_int_eq(sscanf(f.res[0].text, "task finished %lf ms after its deadline", &late_ms), 1);
+    ck_assert(late_ms > 0);
+    ck_assert_msg(late_ms * 1e6 <= (double)(t1 - t0), "overshoot %.3f ms but the run took %.3f ms",
+                  late_ms, (double)(t1 - t0) / 1e6);
+    fx_close(&f);
+}
+END_TEST
+
 START_TEST(crash_and_exit_refused_in_threads)
 {
     fixture f;
@@ -987,6 +1011,7 @@ Suite *suite_exec(void)
     tcase_set_timeout(pc, 30);
     tcase_add_test(pc, pool_persists_and_follows_generations);
     tcase_add_test(pc, options_checked_at_their_exact_limits);
+    tcase_add_test(pc, late_thread_reports_its_overshoot);
     tcase_add_test(pc, result_check_at_its_exact_limits);
     tcase_add_test(pc, rules_capped_at_their_exact_maximum);
     tcase_add_test(pc, warm_starts_every_worker_before_the_run);
