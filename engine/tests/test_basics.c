@@ -2,6 +2,9 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "gapcheck/gapcheck.h"
@@ -221,6 +224,59 @@ START_TEST(census_fd_top_and_vm)
 }
 END_TEST
 
+/* Census counts are exact: each memfd counts once as a memfd, each live
+ * child once (pids are digit runs in /proc: one run, one child), and a
+ * descriptor at or above the soft limit is not counted (valgrind keeps its
+ * own there). */
+START_TEST(census_counts_exactly)
+{
+    gc_census a, b;
+    ck_assert_int_eq(gc_census_take(&a), GC_OK);
+    int mfd = memfd_create("census-test", MFD_CLOEXEC);
+    ck_assert_int_ge(mfd, 0);
+    int gate[2];
+    ck_assert_int_eq(pipe(gate), 0);
+    pid_t kids[2];
+    for (int i = 0; i < 2; i++) {
+        kids[i] = fork();
+        ck_assert_int_ge(kids[i], 0);
+        if (kids[i] == 0) {
+            char c;
+            close(gate[1]);
+            _exit(read(gate[0], &c, 1) < 0);   /* returns when the parent closes the pipe */
+        }
+    }
+    close(gate[0]);
+    ck_assert_int_eq(gc_census_take(&b), GC_OK);
+    ck_assert_int_eq(b.memfds, a.memfds + 1);
+    ck_assert_int_eq(b.fds, a.fds + 2);   /* the memfd and the pipe's write end */
+    ck_assert_int_eq(b.children, a.children + 2);
+    close(gate[1]);
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(waitpid(kids[i], NULL, 0), kids[i]);
+    ck_assert_int_eq(gc_census_take(&b), GC_OK);
+    ck_assert_int_eq(b.children, a.children);
+    ck_assert_int_eq(b.fds, a.fds + 1);
+    if (!gc_census_under_valgrind()) {
+        struct rlimit old, low;
+        ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+        int high = dup2(mfd, b.fd_top + 10);
+        ck_assert_int_eq(high, b.fd_top + 10);
+        low = old;
+        low.rlim_cur = (rlim_t)high;   /* fd `high` is now at the limit, not below it */
+        ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+        gc_census c;
+        int rc = gc_census_take(&c);
+        ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+        ck_assert_int_eq(rc, GC_OK);
+        ck_assert_int_eq(c.fds, b.fds);
+        ck_assert_int_lt(c.fd_top, high);
+        close(high);
+    }
+    close(mfd);
+}
+END_TEST
+
 Suite *suite_basics(void)
 {
     Suite *s = suite_create("basics");
@@ -236,6 +292,7 @@ Suite *suite_basics(void)
     tcase_add_test(tc, sum64_adds_words_and_tail);
     tcase_add_test(tc, clock_and_median);
     tcase_add_test(tc, census_fd_top_and_vm);
+    tcase_add_test(tc, census_counts_exactly);
     suite_add_tcase(s, tc);
     return s;
 }
