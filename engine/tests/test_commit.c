@@ -249,6 +249,37 @@ START_TEST(install_fills_the_domain_to_its_exact_maximum)
 }
 END_TEST
 
+/* A write is refused when the write set could pass GC_WSET_MSG_MAX: an int
+ * or double counts 80 bytes of room plus its 8, whatever its value. Filled
+ * to 84 bytes short of the limit, one more int no longer fits. */
+START_TEST(write_set_room_counts_eight_bytes_for_a_number)
+{
+    static const char *const w[] = {"b00", "b01", "b02", "b03", "b04", "b05", "b06", "b07",
+                                    "b08", "b09", "b10", "b11", "b12", "b13", "b14", "b15",
+                                    "b16", "b17", "i"};
+    gc_state *st;
+    gc_err err;
+    ck_assert_int_eq(gc_state_new(&st, &err), GC_OK);
+    gc_contract c = {.domain_writes = w, .n_domain_writes = 19};
+    gc_ctx *ctx;
+    ck_assert_int_eq(gc_ctx_from_state(st, &c, NULL, 0, 1, &ctx, &err), GC_OK);
+    static char fill[GC_VALUE_BYTES_MAX];
+    const size_t target = GC_WSET_MSG_MAX - 84;
+    size_t now = gc__wset_size(&ctx->ws, ctx->n_domain);
+    for (int k = 0; k < 18 && now < target; k++) {
+        size_t len = target - now > 10 + GC_VALUE_BYTES_MAX ? GC_VALUE_BYTES_MAX : target - now - 10;
+        ck_assert_int_eq(gc_ctx_set_bytes(ctx, w[k], fill, len), GC_OK);
+        now = gc__wset_size(&ctx->ws, ctx->n_domain);
+    }
+    ck_assert_uint_eq(now, target);
+    ck_assert_int_eq(gc_ctx_set_int(ctx, "i", 0), GC_ELIMIT);
+    ck_assert_ptr_nonnull(strstr(gc_ctx_last_error(ctx), "would take over 65536 bytes"));
+    ck_assert_uint_eq(gc__wset_size(&ctx->ws, ctx->n_domain), target);
+    gc_ctx_free(ctx);
+    gc_state_free(st);
+}
+END_TEST
+
 /* ---- the reply codec --------------------------------------------------------------- */
 
 static size_t sample_wset(uint8_t *buf, size_t cap)
@@ -888,6 +919,7 @@ Suite *suite_commit(void)
     tcase_add_test(u, write_set_round_trip);
     tcase_add_test(u, write_set_limits_at_their_exact_maximum);
     tcase_add_test(u, install_fills_the_domain_to_its_exact_maximum);
+    tcase_add_test(u, write_set_room_counts_eight_bytes_for_a_number);
     tcase_add_loop_test(u, write_set_decoder_rejects, 0, (int)N(wrejects));
     tcase_add_test(u, adopt_refuses_undeclared_writes_from_a_reply);
     tcase_add_test(u, configuration_crosses_the_wire);
