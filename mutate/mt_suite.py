@@ -53,8 +53,14 @@ def kill_session(sid):
     that forks without end (it happened: 10,000 processes) escapes killpg;
     nothing in a test calls setsid, so the session holds them all. Repeated
     until empty, as a forking process can add members during a pass."""
-    for _ in range(50):
-        pids = _session_members(sid)
+    _kill_until_empty(lambda: _session_members(sid), passes=50)
+
+
+def _kill_until_empty(members, passes):
+    """SIGKILL members() until it is empty or `passes` run out: one loop for
+    every way of naming a job's processes (its session, its cgroup)."""
+    for _ in range(passes):
+        pids = members()
         if not pids:
             return
         for pid in pids:
@@ -100,20 +106,14 @@ class PidsCgroup:
     def kill_all(self):
         if not self.path:
             return
-        for _ in range(100):
-            try:
-                with open(os.path.join(self.path, "cgroup.procs")) as f:
-                    pids = [int(x) for x in f.read().split()]
-            except OSError:
-                return
-            if not pids:
-                return
-            for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-            time.sleep(0.05)
+        _kill_until_empty(self._members, passes=100)
+
+    def _members(self):
+        try:
+            with open(os.path.join(self.path, "cgroup.procs")) as f:
+                return [int(x) for x in f.read().split()]
+        except OSError:
+            return []
 
     def remove(self):
         self.kill_all()
