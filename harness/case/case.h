@@ -11,16 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "figures.h"
 #include "gapcheck/engine.h"
-
-#define HC_ID_MAX 128
-#define HC_TEXT_MAX 256
-#define HC_TAGS_MAX 16
-#define HC_REQUIRES_MAX 8
-#define HC_METRICS_MAX 16
-#define HC_CLAIMS_MAX 8
-#define HC_MESSAGE_MAX 1024
-#define HC_PIDS_MAX 32
 
 /* What the runner needs to know about a case without running it. */
 typedef struct hc_case_info {
@@ -48,23 +40,6 @@ typedef struct hc_error {
     char key[128];                   /* "section.key", or "" */
     char message[HC_MESSAGE_MAX];
 } hc_error;
-
-/* A figure measured while running a case (e.g. handoff_ms). */
-typedef struct hc_metric {
-    char name[64];
-    char unit[16];
-    double value;                    /* median over the case's tasks/iterations */
-} hc_metric;
-
-/* A claim of the incident, checked as a limit against a measured metric. */
-typedef struct hc_claim {
-    char text[HC_TEXT_MAX];          /* "100 MB handed to a worker in 48 ms" */
-    char metric[64];                 /* which hc_metric it is checked against */
-    char unit[16];
-    double claimed;                  /* the limit */
-    double measured;
-    int holds;                       /* measured <= claimed */
-} hc_claim;
 
 /* The outcome of one run of a case in one mode, in the child. */
 typedef struct hc_outcome {

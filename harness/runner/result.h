@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "case.h"
+#include "figures.h"   /* metrics, claims, text limits: no parser type */
 
 #define HR_SCHEMA_VERSION 1
 /* The Makefile passes the project version; the fallback keeps tests building. */

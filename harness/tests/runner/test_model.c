@@ -8,9 +8,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "discover.h"
+#include "leaks.h"
 #include "opts.h"
 #include "render.h"
 #include "result.h"
+#include "text.h"
+#include "verify.h"
+/* The result model and everything that only reports it see no parser type:
+ * case.h (the case module's contract) comes in only with plan.h, isolate.h
+ * and run.h, the runner's parts that load and run cases. */
+#ifdef GAPCHECK_HARNESS_CASE_H
+#error "a runner header that reports results includes case.h"
+#endif
 
 static void add(hr_report *r, hr_status s, int n)
 {
