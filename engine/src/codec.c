@@ -61,6 +61,27 @@ void gc__put_value(struct gc__writer *w, const gc_value *v)
     }
 }
 
+void gc__put_head(struct gc__writer *w, uint32_t magic, uint32_t version, uint32_t flags)
+{
+    gc__put_uint(w, magic, 4);
+    gc__put_uint(w, version, 2);
+    gc__put_uint(w, flags, 2);
+    gc__put_uint(w, 0, 4);   /* total length, patched by gc__put_end */
+}
+
+int gc__put_end(struct gc__writer *w, size_t max, const char *what, size_t *len, gc_err *err)
+{
+    if (w->len > max)
+        return gc_err_set(err, GC_ELIMIT, "%s needs %zu bytes (message limit %zu)", what, w->len,
+                          max);
+    if (w->len > w->cap)
+        return gc_err_set(err, GC_ELIMIT, "%s needs %zu bytes, buffer holds %zu", what, w->len,
+                          w->cap);
+    gc__le_put(w->buf + GC__OFF_TOTAL, w->len, 4);
+    *len = w->len;
+    return GC_OK;
+}
+
 /* ---- reading ------------------------------------------------------------------ */
 
 int gc__rd_bad(struct gc__reader *r, int status, const char *fmt, ...)
@@ -144,4 +165,48 @@ int gc__rd_value(struct gc__reader *r, gc_value *v)
     v->ptr = p;
     v->len = (size_t)len;
     return rc;
+}
+
+int gc__rd_head(struct gc__reader *r, size_t max, uint32_t magic, uint32_t version,
+                uint64_t known, uint64_t *flags)
+{
+    if (r->len > max)
+        return gc_err_set(r->err, GC_ELIMIT, "%s: message of %zu bytes (limit %zu)", r->format,
+                          r->len, max);
+    uint64_t m, v, total;
+    r->sect = "header";
+    r->idx = -1;
+    int rc = gc__rd_uint(r, 4, "magic", &m);
+    if (rc == GC_OK && m != magic)
+        return gc__rd_bad(r, GC_EWIRE, "magic at byte %d is 0x%08llx, not 0x%08x", GC__OFF_MAGIC,
+                          (unsigned long long)m, magic);
+    if (rc == GC_OK)
+        rc = gc__rd_uint(r, 2, "version", &v);
+    if (rc == GC_OK && v != version)
+        return gc__rd_bad(r, GC_EWIRE, "version at byte %d is %llu, this decoder reads %u",
+                          GC__OFF_VERSION, (unsigned long long)v, version);
+    if (rc == GC_OK)
+        rc = gc__rd_uint(r, 2, "flags", flags);
+    if (rc == GC_OK && (*flags & ~known))
+        return gc__rd_bad(r, GC_EWIRE, "flags at byte %d: reserved bits 0x%llx are set (known: "
+                          "0x%llx)", GC__OFF_FLAGS, (unsigned long long)(*flags & ~known),
+                          (unsigned long long)known);
+    if (rc == GC_OK)
+        rc = gc__rd_uint(r, 4, "total length", &total);
+    if (rc == GC_OK && total != r->len)
+        return gc__rd_bad(r, GC_EWIRE, "total length at byte %d is %llu but %zu bytes were "
+                          "received", GC__OFF_TOTAL, (unsigned long long)total, r->len);
+    return rc;
+}
+
+int gc__rd_unique(struct gc__reader *r, const char *field, size_t at, const uint8_t *name,
+                  size_t len, const char *first, size_t stride, size_t n)
+{
+    for (size_t j = 0; j < n; j++) {
+        const char *other = first + j * stride;
+        if (strlen(other) == len && memcmp(other, name, len) == 0)
+            return gc__rd_bad(r, GC_EWIRE, "%s at byte %zu repeats %s[%zu] '%s'", field, at,
+                              r->sect, j, other);
+    }
+    return GC_OK;
 }

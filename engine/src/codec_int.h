@@ -27,6 +27,15 @@ void gc__put_uint(struct gc__writer *w, uint64_t v, size_t n);
 void gc__put_name(struct gc__writer *w, const char *name);     /* len u8 | bytes */
 void gc__put_value(struct gc__writer *w, const gc_value *v);   /* type u8 | payload */
 
+/* Both formats open with the same 12 bytes: magic u32 | version u16 |
+ * flags u16 | total length u32. gc__put_head writes them with the total 0;
+ * gc__put_end, once the whole message is written, checks it against the
+ * format's limit and the buffer (GC_ELIMIT: "WHAT needs N bytes ...") and
+ * patches the total. */
+enum { GC__OFF_MAGIC = 0, GC__OFF_VERSION = 4, GC__OFF_FLAGS = 6, GC__OFF_TOTAL = 8 };
+void gc__put_head(struct gc__writer *w, uint32_t magic, uint32_t version, uint32_t flags);
+int gc__put_end(struct gc__writer *w, size_t max, const char *what, size_t *len, gc_err *err);
+
 struct gc__reader {
     const uint8_t *p;
     size_t len, pos;
@@ -36,6 +45,17 @@ struct gc__reader {
     const char *sect;
     long idx;             /* -1: not in a list */
 };
+
+/* The head (see gc__put_head), in the "header" section: a message over max
+ * bytes is GC_ELIMIT; a wrong magic or version, a flag outside `known` or a
+ * total length other than the message's is GC_EWIRE. */
+int gc__rd_head(struct gc__reader *r, size_t max, uint32_t magic, uint32_t version,
+                uint64_t known, uint64_t *flags);
+/* A name just read at byte `at` that equals one of the n names before it in
+ * its list (NUL-terminated, the first at `first`, each `stride` bytes after
+ * the last) is GC_EWIRE: "FIELD at byte AT repeats SECT[J] 'NAME'". */
+int gc__rd_unique(struct gc__reader *r, const char *field, size_t at, const uint8_t *name,
+                  size_t len, const char *first, size_t stride, size_t n);
 
 /* Fail with "FORMAT: SECT[IDX] reason"; returns status. */
 int gc__rd_bad(struct gc__reader *r, int status, const char *fmt, ...)

@@ -28,7 +28,7 @@
 
 /* Byte offsets of the header fields, for readable reasons. */
 enum {
-    OFF_MAGIC = 0, OFF_VERSION = 4, OFF_FLAGS = 6, OFF_TOTAL = 8, OFF_TASK = 12,
+    OFF_FLAGS = GC__OFF_FLAGS, OFF_TASK = 12,
     OFF_NTASKS = 16, OFF_GENERATION = 20, OFF_DEADLINE = 28, OFF_IN_SIZE = 36,
     OFF_OUT_SIZE = 44, OFF_NDOMAIN = 52, OFF_NENTRIES = 54
 };
@@ -60,10 +60,7 @@ static void put_commit(struct gc__writer *w, const gc_ctx *ctx)
 static void put_header(struct gc__writer *w, const gc_ctx *ctx)
 {
     uint32_t flags = (ctx->in_size ? WIRE_FLAG_INPUT : 0) | (ctx->out_size ? WIRE_FLAG_OUTPUT : 0);
-    gc__put_uint(w, GC_WIRE_MAGIC, 4);
-    gc__put_uint(w, GC_WIRE_VERSION, 2);
-    gc__put_uint(w, flags, 2);
-    gc__put_uint(w, 0, 4);               /* total length, patched at the end */
+    gc__put_head(w, GC_WIRE_MAGIC, GC_WIRE_VERSION, flags);
     gc__put_uint(w, ctx->task, 4);
     gc__put_uint(w, ctx->ntasks, 4);
     gc__put_uint(w, ctx->generation, 8);
@@ -105,15 +102,7 @@ int gc_wire_encode(const gc_ctx *ctx, uint8_t *buf, size_t cap, size_t *len, gc_
         return gc_err_set(err, GC_EINVAL, "gc_wire_encode: NULL argument");
     struct gc__writer w = {buf, cap, 0};
     encode_into(&w, ctx);
-    if (w.len > GC_WIRE_MSG_MAX)
-        return gc_err_set(err, GC_ELIMIT, "wire: context needs %zu bytes (message limit %u)",
-                          w.len, GC_WIRE_MSG_MAX);
-    if (w.len > cap)
-        return gc_err_set(err, GC_ELIMIT, "wire: context needs %zu bytes, buffer holds %zu",
-                          w.len, cap);
-    gc__le_put(buf + OFF_TOTAL, w.len, 4);
-    *len = w.len;
-    return GC_OK;
+    return gc__put_end(&w, GC_WIRE_MSG_MAX, "wire: context", len, err);
 }
 
 /* ---- decoder: the header ------------------------------------------------ */
@@ -124,26 +113,8 @@ struct header {
 
 static int read_header(struct gc__reader *r, struct header *h)
 {
-    uint64_t magic, version, total;
-    int rc = gc__rd_uint(r, 4, "magic", &magic);
-    if (rc == GC_OK && magic != GC_WIRE_MAGIC)
-        return gc__rd_bad(r, GC_EWIRE, "magic at byte 0 is 0x%08llx, not 0x%08x",
-                   (unsigned long long)magic, GC_WIRE_MAGIC);
-    if (rc == GC_OK)
-        rc = gc__rd_uint(r, 2, "version", &version);
-    if (rc == GC_OK && version != GC_WIRE_VERSION)
-        return gc__rd_bad(r, GC_EWIRE, "version at byte %d is %llu, this decoder reads %u", OFF_VERSION,
-                   (unsigned long long)version, GC_WIRE_VERSION);
-    if (rc == GC_OK)
-        rc = gc__rd_uint(r, 2, "flags", &h->flags);
-    if (rc == GC_OK && (h->flags & ~(uint64_t)WIRE_FLAGS_ALL))
-        return gc__rd_bad(r, GC_EWIRE, "flags at byte %d: reserved bits 0x%llx are set", OFF_FLAGS,
-                   (unsigned long long)(h->flags & ~(uint64_t)WIRE_FLAGS_ALL));
-    if (rc == GC_OK)
-        rc = gc__rd_uint(r, 4, "total length", &total);
-    if (rc == GC_OK && total != r->len)
-        return gc__rd_bad(r, GC_EWIRE, "total length at byte %d is %llu but %zu bytes were received",
-                   OFF_TOTAL, (unsigned long long)total, r->len);
+    int rc = gc__rd_head(r, GC_WIRE_MSG_MAX, GC_WIRE_MAGIC, GC_WIRE_VERSION, WIRE_FLAGS_ALL,
+                         &h->flags);
     if (rc == GC_OK)
         rc = gc__rd_uint(r, 4, "task", &h->task);
     if (rc == GC_OK)
@@ -207,11 +178,9 @@ static int read_domain(struct gc__reader *r, gc_ctx *ctx, size_t n)
         size_t name_len = 0, at = r->pos;
         gc_value v;
         int rc = gc__rd_name(r, &name, &name_len);
-        for (size_t j = 0; rc == GC_OK && j < i; j++)
-            if (strlen(ctx->domain[j].name) == name_len &&
-                memcmp(ctx->domain[j].name, name, name_len) == 0)
-                return gc__rd_bad(r, GC_EWIRE, "name at byte %zu repeats domain[%zu] '%s'", at, j,
-                           ctx->domain[j].name);
+        if (rc == GC_OK)
+            rc = gc__rd_unique(r, "name", at, name, name_len, ctx->domain[0].name,
+                               sizeof ctx->domain[0], i);
         if (rc == GC_OK)
             rc = gc__rd_value(r, &v);
         if (rc != GC_OK)
@@ -261,11 +230,9 @@ static int read_entries(struct gc__reader *r, gc_ctx *ctx, const struct header *
         uint64_t flags = 0;
         gc_zone_entry *e = &ctx->entries[i];
         int rc = gc__rd_name(r, &name, &name_len);
-        for (size_t j = 0; rc == GC_OK && j < i; j++)
-            if (strlen(ctx->entries[j].name) == name_len &&
-                memcmp(ctx->entries[j].name, name, name_len) == 0)
-                return gc__rd_bad(r, GC_EWIRE, "name at byte %zu repeats entry[%zu] '%s'", at, j,
-                           ctx->entries[j].name);
+        if (rc == GC_OK)
+            rc = gc__rd_unique(r, "name", at, name, name_len, ctx->entries[0].name,
+                               sizeof ctx->entries[0], i);
         size_t fields_at = r->pos;
         if (rc == GC_OK)
             rc = gc__rd_uint(r, 4, "flags", &flags);
@@ -353,10 +320,9 @@ static int read_commit(struct gc__reader *r, gc_ctx *ctx)
         size_t name_len = 0;
         at = r->pos;
         rc = gc__rd_name(r, &name, &name_len);
-        for (size_t j = 0; rc == GC_OK && j < i; j++)
-            if (strlen(ctx->wnames[j]) == name_len && memcmp(ctx->wnames[j], name, name_len) == 0)
-                return gc__rd_bad(r, GC_EWIRE, "name at byte %zu repeats write[%zu] '%s'", at, j,
-                           ctx->wnames[j]);
+        if (rc == GC_OK)
+            rc = gc__rd_unique(r, "name", at, name, name_len, ctx->wnames[0],
+                               sizeof ctx->wnames[0], i);
         if (rc != GC_OK)
             return rc;
         memcpy(ctx->wnames[i], name, name_len);
@@ -547,9 +513,6 @@ int gc_wire_decode(const uint8_t *msg, size_t len, int in_fd, int out_fd, gc_ctx
     if (!out || (!msg && len))
         return gc_err_set(err, GC_EINVAL, "gc_wire_decode: NULL argument");
     *out = NULL;
-    if (len > GC_WIRE_MSG_MAX)
-        return gc_err_set(err, GC_ELIMIT, "wire: message of %zu bytes (limit %u)", len,
-                          GC_WIRE_MSG_MAX);
     struct gc__reader r = {msg, len, 0, err, "wire", "header", -1};
     struct header h;
     int rc = read_header(&r, &h);

@@ -167,10 +167,7 @@ int gc__wset_msg(gc__wset *ws, const char *topic, const char *id, const void *p,
 
 static void encode_into(struct gc__writer *o, const gc__wset *ws, const uint16_t *reads, size_t nr)
 {
-    gc__put_uint(o, GC__WSET_MAGIC, 4);
-    gc__put_uint(o, GC__WSET_VERSION, 2);
-    gc__put_uint(o, 0, 2);
-    gc__put_uint(o, 0, 4);          /* total, patched */
+    gc__put_head(o, GC__WSET_MAGIC, GC__WSET_VERSION, 0);
     gc__put_uint(o, ws->n_writes, 2);
     gc__put_uint(o, ws->n_events, 2);
     gc__put_uint(o, ws->n_msgs, 2);
@@ -208,12 +205,7 @@ int gc__wset_encode(const gc__wset *ws, const uint16_t *reads, size_t n_reads, u
 {
     struct gc__writer o = {buf, cap, 0};
     encode_into(&o, ws, reads, n_reads);
-    if (o.len > GC_WSET_MSG_MAX || o.len > cap)
-        return gc_err_set(err, GC_ELIMIT, "write set needs %zu bytes (limit %zu)", o.len,
-                          cap < GC_WSET_MSG_MAX ? cap : (size_t)GC_WSET_MSG_MAX);
-    gc__le_put(buf + 8, o.len, 4);
-    *len = o.len;
-    return GC_OK;
+    return gc__put_end(&o, GC_WSET_MSG_MAX, "write set", len, err);
 }
 
 /* ---- decoder ------------------------------------------------------------------- */
@@ -237,8 +229,9 @@ static int read_write(struct gc__reader *r, gc__wset *ws)
     uint64_t source;
     size_t at = r->pos;
     int rc = take_name(r, name);
-    if (rc == GC_OK && gc__wset_find(ws, name))
-        return gc__rd_bad(r, GC_EWIRE, "key '%s' at byte %zu is written twice", name, at);
+    if (rc == GC_OK && ws->n_writes)
+        rc = gc__rd_unique(r, "name", at, (const uint8_t *)name, strlen(name), ws->writes[0].name,
+                           sizeof ws->writes[0], ws->n_writes);
     at = r->pos;
     if (rc == GC_OK)
         rc = gc__rd_uint(r, 1, "source", &source);
@@ -262,10 +255,9 @@ static int read_event(struct gc__reader *r, gc__wset *ws, int message)
     size_t at = r->pos;
     if (rc == GC_OK && message)
         rc = take_name(r, id);
-    for (size_t i = 0; rc == GC_OK && message && i < ws->n_msgs; i++)
-        if (strcmp(ws->msgs[i].id, id) == 0)
-            return gc__rd_bad(r, GC_EWIRE, "message id '%s' at byte %zu repeats message[%zu]", id, at,
-                       i);
+    if (rc == GC_OK && message && ws->n_msgs)
+        rc = gc__rd_unique(r, "id", at, (const uint8_t *)id, strlen(id), ws->msgs[0].id,
+                           sizeof ws->msgs[0], ws->n_msgs);
     at = r->pos;
     if (rc == GC_OK)
         rc = gc__rd_uint(r, 2, "payload length", &len);
@@ -322,30 +314,9 @@ int gc__wset_decode(const uint8_t *msg, size_t len, size_t n_domain, gc__wset *o
     memset(out, 0, sizeof *out);
     if (!msg && len)
         return gc_err_set(err, GC_EINVAL, "write set: NULL message");
-    if (len > GC_WSET_MSG_MAX)
-        return gc_err_set(err, GC_ELIMIT, "write set: message of %zu bytes (limit %u)", len,
-                          GC_WSET_MSG_MAX);
     struct gc__reader r = {msg, len, 0, err, "write set", "header", -1};
-    uint64_t magic, version, flags, total, count[4];
-    int rc = gc__rd_uint(&r, 4, "magic", &magic);
-    if (rc == GC_OK && magic != GC__WSET_MAGIC)
-        return gc__rd_bad(&r, GC_EWIRE, "magic at byte 0 is 0x%08llx, not 0x%08x",
-                   (unsigned long long)magic, GC__WSET_MAGIC);
-    if (rc == GC_OK)
-        rc = gc__rd_uint(&r, 2, "version", &version);
-    if (rc == GC_OK && version != GC__WSET_VERSION)
-        return gc__rd_bad(&r, GC_EWIRE, "version at byte 4 is %llu, this decoder reads %u",
-                   (unsigned long long)version, GC__WSET_VERSION);
-    if (rc == GC_OK)
-        rc = gc__rd_uint(&r, 2, "flags", &flags);
-    if (rc == GC_OK && flags != 0)
-        return gc__rd_bad(&r, GC_EWIRE, "flags at byte 6 are 0x%llx (none are defined)",
-                   (unsigned long long)flags);
-    if (rc == GC_OK)
-        rc = gc__rd_uint(&r, 4, "total length", &total);
-    if (rc == GC_OK && total != len)
-        return gc__rd_bad(&r, GC_EWIRE, "total length at byte 8 is %llu but %zu bytes were received",
-                   (unsigned long long)total, len);
+    uint64_t flags, count[4];
+    int rc = gc__rd_head(&r, GC_WSET_MSG_MAX, GC__WSET_MAGIC, GC__WSET_VERSION, 0, &flags);
     static const char *const names[] = {"write count", "event count", "message count",
                                         "read count"};
     static const uint64_t limits[] = {GC_DOMAIN_MAX, GC_EVENTS_MAX, GC_MESSAGES_MAX,

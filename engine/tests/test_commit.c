@@ -344,7 +344,8 @@ static const struct wreject wrejects[] = {
     {"bad key name", 21, '/', 3, GC_EWIRE, "write[0] name at byte 20"},
     {"bad source", 22, 3, 3, GC_EWIRE, "source at byte 22 is 3"},
     {"bad type", 23, 9, 3, GC_EWIRE, "type at byte 23 is 9"},
-    {"key written twice", 33, 'k', 3, GC_EWIRE, "key 'k' at byte 32 is written twice"},
+    {"key written twice", 33, 'k', 3, GC_EWIRE,
+     "write set: write[1] name at byte 32 repeats write[0] 'k'"},
     {"string with a NUL", 40, 0, 3, GC_EWIRE, "contains a NUL byte"},
     {"value length over limit", 37, 0x20, 3, GC_ELIMIT, "value length at byte 36"},
     {"payload over limit", 51, 0x10, 3, GC_ELIMIT, "payload length at byte 50"},
@@ -372,6 +373,34 @@ START_TEST(write_set_decoder_rejects)
     ck_assert_msg(strstr(err.msg, w->msg), "%s: '%s' lacks '%s'", w->label, err.msg, w->msg);
     ck_assert_ptr_null(ws.writes);
     ck_assert_ptr_null(ws.reads);
+}
+END_TEST
+
+/* The codec's shared refusals, as whole texts: a repeated message id names
+ * both messages; an encoding that does not fit names the buffer's room. */
+START_TEST(write_set_refusals_name_the_repeat_and_the_room)
+{
+    gc__wset ws;
+    gc_err err;
+    memset(&ws, 0, sizeof ws);
+    ck_assert_int_eq(gc__wset_msg(&ws, "outbox", "m0", "q", 1, &err), GC_OK);
+    ck_assert_int_eq(gc__wset_msg(&ws, "outbox", "m1", "q", 1, &err), GC_OK);
+    static uint8_t buf[GC_WSET_MSG_MAX];
+    size_t len = 0, need = gc__wset_size(&ws, 0);
+    ck_assert_int_eq(gc__wset_encode(&ws, NULL, 0, buf, need - 1, &len, &err), GC_ELIMIT);
+    char want[160];
+    snprintf(want, sizeof want, "write set needs %zu bytes, buffer holds %zu", need, need - 1);
+    ck_assert_str_eq(err.msg, want);
+    ck_assert_int_eq(gc__wset_encode(&ws, NULL, 0, buf, sizeof buf, &len, &err), GC_OK);
+    gc__wset_free(&ws);
+    uint8_t *id = memmem(buf, len, "m1", 2);
+    ck_assert_ptr_nonnull(id);
+    id[1] = '0';
+    ck_assert_int_eq(gc__wset_decode(buf, len, 0, &ws, &err), GC_EWIRE);
+    snprintf(want, sizeof want, "write set: message[1] id at byte %zu repeats message[0] 'm0'",
+             (size_t)(id - 1 - buf));
+    ck_assert_str_eq(err.msg, want);
+    ck_assert_ptr_null(ws.msgs);
 }
 END_TEST
 
@@ -921,6 +950,7 @@ Suite *suite_commit(void)
     tcase_add_test(u, install_fills_the_domain_to_its_exact_maximum);
     tcase_add_test(u, write_set_room_counts_eight_bytes_for_a_number);
     tcase_add_loop_test(u, write_set_decoder_rejects, 0, (int)N(wrejects));
+    tcase_add_test(u, write_set_refusals_name_the_repeat_and_the_room);
     tcase_add_test(u, adopt_refuses_undeclared_writes_from_a_reply);
     tcase_add_test(u, configuration_crosses_the_wire);
     tcase_add_test(u, outbox_without_sink_is_refused_before_any_worker_runs);

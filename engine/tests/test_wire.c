@@ -488,7 +488,7 @@ static const struct reject rejects[] = {
     {"version 3", GC_EWIRE,
      "wire: header version at byte 4 is 3, this decoder reads 2"},
     {"reserved flag bit", GC_EWIRE,
-     "wire: header flags at byte 6: reserved bits 0x4 are set"},
+     "wire: header flags at byte 6: reserved bits 0x4 are set (known: 0x3)"},
     {"total length too big", GC_EWIRE,
      "wire: header total length at byte 8 is 1000 but 178 bytes were received"},
     {"task >= ntasks", GC_EWIRE,
