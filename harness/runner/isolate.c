@@ -110,21 +110,25 @@ static void hr__child_main(hr_child_fn fn, void *arg, int msg_w, int out_w, pid_
     _exit(rc == 0 ? 0 : 124);   /* _exit: the parent's atexit/stdio are not ours */
 }
 
-int hr_child_start(hr_child *c, hr_child_fn fn, void *arg, double timeout_s)
+int hr_child_start(hr_child *c, hr_child_fn fn, void *arg, double timeout_s, char *err,
+                   size_t errlen)
 {
     memset(c, 0, sizeof *c);
     c->pidfd = c->msg_fd = c->out_fd = -1;
     int mp[2] = {-1, -1}, op[2] = {-1, -1};
+    const char *step = "cannot allocate its output buffer";
     c->out = malloc(HR_OUTPUT_MAX + 1);
     if (!c->out)
-        return -1;
+        goto fail;
     c->out[0] = '\0';
+    step = "cannot create its result and output pipes";
     if (pipe2(mp, O_CLOEXEC) != 0 || pipe2(op, O_CLOEXEC) != 0)
         goto fail;
     fflush(NULL);   /* or the child would print the parent's buffered text again */
     pid_t parent = getpid();
     c->start = hr_now();
     c->deadline = timeout_s > 0 ? c->start + timeout_s : INFINITY;
+    step = "cannot fork";
     pid_t pid = fork();
     if (pid < 0)
         goto fail;
@@ -142,17 +146,15 @@ int hr_child_start(hr_child *c, hr_child_fn fn, void *arg, double timeout_s)
     fcntl(c->out_fd, F_SETFL, O_NONBLOCK);
     c->pidfd = hr__pidfd_open(pid);   /* -1: fall back to ticking */
     return 0;
-fail: {
-    int saved = errno;
+fail:
+    snprintf(err, errlen, "could not start the case's process: %s: %s", step, strerror(errno));
     for (int i = 0; i < 2; i++) {
         hr__close(&mp[i]);
         hr__close(&op[i]);
     }
     free(c->out);
     c->out = NULL;
-    errno = saved;
     return -1;
-}
 }
 
 int hr_child_pollfds(const hr_child *c, struct pollfd *p)
@@ -213,9 +215,9 @@ static void hr__force_nul(char *s, size_t size)
     s[size - 1] = '\0';
 }
 
-int hr_msg_validate(hr_msg *m, size_t len, char *why, size_t whylen)
+int hr_msg_validate(hr_msg *m, size_t len, char *err, size_t errlen)
 {
-#define HR_BAD(...) do { snprintf(why, whylen, __VA_ARGS__); return -1; } while (0)
+#define HR_BAD(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
     if (len != sizeof *m)
         HR_BAD("result message of %zu bytes, expected %zu", len, sizeof *m);
     if (m->magic != HR_MSG_MAGIC || m->magic_end != HR_MSG_MAGIC)
@@ -343,9 +345,10 @@ void hr_child_abort(hr_child *c)
     hr__finish(c);
 }
 
-int hr_child_run(hr_child *c, hr_child_fn fn, void *arg, double timeout_s)
+int hr_child_run(hr_child *c, hr_child_fn fn, void *arg, double timeout_s, char *err,
+                 size_t errlen)
 {
-    if (hr_child_start(c, fn, arg, timeout_s) != 0)
+    if (hr_child_start(c, fn, arg, timeout_s, err, errlen) != 0)
         return -1;
     while (!hr_child_step(c, NULL, 0)) {
         struct pollfd p[HR_CHILD_NFDS];

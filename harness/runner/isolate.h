@@ -67,8 +67,9 @@ typedef struct hr_child {
 double hr_now(void);
 
 /* Fork a child running fn(arg). timeout_s <= 0 means no deadline. Returns 0,
- * or -1 with errno set (nothing is left open then). */
-int hr_child_start(hr_child *c, hr_child_fn fn, void *arg, double timeout_s);
+ * or -1 with the step that failed and why in err (nothing is left open then). */
+int hr_child_start(hr_child *c, hr_child_fn fn, void *arg, double timeout_s, char *err,
+                   size_t errlen);
 
 /* Fill up to HR_CHILD_NFDS pollfds; returns how many. */
 int hr_child_pollfds(const hr_child *c, struct pollfd *p);
@@ -82,14 +83,15 @@ int hr_child_step(hr_child *c, const struct pollfd *p, int np);
 /* Kill the group now and reap (interrupts). The child counts as timed out. */
 void hr_child_abort(hr_child *c);
 
-/* Run to completion (one child, blocking). Returns 0, or -1 if it could not
- * be started. */
-int hr_child_run(hr_child *c, hr_child_fn fn, void *arg, double timeout_s);
+/* Run to completion (one child, blocking). Returns 0, or -1 with err as
+ * hr_child_start. */
+int hr_child_run(hr_child *c, hr_child_fn fn, void *arg, double timeout_s, char *err,
+                 size_t errlen);
 
 /* Free the captured output (unless its ownership was taken: set c->out NULL). */
 void hr_child_release(hr_child *c);
 
-/* Check a received message; on failure returns -1 with the reason in why. */
-int hr_msg_validate(hr_msg *m, size_t len, char *why, size_t whylen);
+/* Check a received message; on failure returns -1 with the reason in err. */
+int hr_msg_validate(hr_msg *m, size_t len, char *err, size_t errlen);
 
 #endif

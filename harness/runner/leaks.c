@@ -6,16 +6,21 @@
 #include "gapcheck/census.h"
 #include "gapcheck/status.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-int hr_leaks_snapshot(hr_leaks *out)
+int hr_leaks_snapshot(hr_leaks *out, char *err, size_t errlen)
 {
     gc_census c;
     int rc = gc_census_take(&c);
     *out = (hr_leaks){.fds = c.fds, .memfds = c.memfds, .maps = c.maps, .children = c.children};
-    return rc == GC_OK ? 0 : -1;
+    if (rc == GC_OK)
+        return 0;
+    snprintf(err, errlen, "cannot count descriptors, mappings and children in /proc/self: %s",
+             strerror(errno));
+    return -1;
 }
 
 static int hr__pos(int a, int b)

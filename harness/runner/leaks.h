@@ -10,8 +10,9 @@
 
 #include "result.h"
 
-/* Returns 0, or -1 when /proc could not be read (out is then zeroed). */
-int hr_leaks_snapshot(hr_leaks *out);
+/* Returns 0, or -1 with the reason in err when /proc could not be read (out
+ * is then zeroed). */
+int hr_leaks_snapshot(hr_leaks *out, char *err, size_t errlen);
 /* after - before, each floored at 0 (closing an inherited descriptor is not
  * a leak, and must not hide one). */
 void hr_leaks_diff(const hr_leaks *before, const hr_leaks *after, hr_leaks *out);

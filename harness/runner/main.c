@@ -173,10 +173,10 @@ int main(int argc, char **argv)
     if (o.repeat > 1)
         printf("each case runs %d times (timing: min/median/max)\n", o.repeat);
     fflush(stdout);
-    int run_rc = hr_run(&o, &plan, &rep, stdout);
+    int run_rc = hr_run(&o, &plan, &rep, stdout, err, sizeof err);
     rep.info.duration_ms = (hr_now() - t0) * 1000.0;
     if (run_rc < 0) {
-        fprintf(stderr, "gapcheck: out of memory while running\n");
+        fprintf(stderr, "gapcheck: %s\n", err);
         goto out;
     }
     unsigned written = 0;

@@ -162,12 +162,9 @@ static int hr__apply(hr_opts *o, const hr__optdef *d, const char *val, const cha
         o->seed = s;
         o->seed_set = 1;
     } else if (!strcmp(n, "format")) {
-        if (hr_formats_parse(val, &o->formats)) {
-            char names[128];
-            hr_formats_names(names, sizeof names, 0);
-            return hr__fail(err, errlen, "%s '%s': expected a comma list of %s", shown, val,
-                            names);
-        }
+        char why[192];
+        if (hr_formats_parse(val, &o->formats, why, sizeof why))
+            return hr__fail(err, errlen, "%s '%s': %s", shown, val, why);
     } else if (!strcmp(n, "output")) {
         if (!*val)
             return hr__fail(err, errlen, "%s: empty directory", shown);

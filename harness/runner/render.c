@@ -43,14 +43,18 @@ unsigned hr_formats_default(void)
     return m;
 }
 
-int hr_formats_parse(const char *list, unsigned *out)
+int hr_formats_parse(const char *list, unsigned *out, char *err, size_t errlen)
 {
     unsigned m = 0;
     for (const char *p = list;; ) {
         size_t n = strcspn(p, ",");
         unsigned bit = hr__format_bit_n(p, n);
-        if (!bit)
+        if (!bit) {
+            char names[128];
+            hr_formats_names(names, sizeof names, 0);
+            snprintf(err, errlen, "'%.*s' is not a format (known: %s)", (int)n, p, names);
             return -1;
+        }
         m |= bit;
         if (!p[n])
             break;

@@ -32,8 +32,9 @@ extern const size_t hr_nformats;
 unsigned hr_format_bit(const char *name);
 /* The formats written by default. */
 unsigned hr_formats_default(void);
-/* "a,b,c": the mask of a comma list; -1 when an item names no format. */
-int hr_formats_parse(const char *list, unsigned *out);
+/* "a,b,c": the mask of a comma list; -1 when an item names no format, with
+ * the item and the known names in err. */
+int hr_formats_parse(const char *list, unsigned *out, char *err, size_t errlen);
 /* "json,junit,tap,md" (every format, or only the default ones): for usage. */
 void hr_formats_names(char *buf, size_t len, int only_default);
 

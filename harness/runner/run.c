@@ -56,11 +56,12 @@ static void hr__case_body(void *varg, hr_msg *m)
 {
     const hr__arg *a = varg;
     hr_leaks before, after;
-    int counted = hr_leaks_snapshot(&before) == 0;
+    char why[160];   /* no census, no leak count: the run itself is still judged */
+    int counted = hr_leaks_snapshot(&before, why, sizeof why) == 0;
     double t0 = hr_now();
     m->rc = hc_case_run(a->c, a->mode, a->seed, &m->out);
     m->run_ms = (hr_now() - t0) * 1000.0;
-    if (counted && hr_leaks_snapshot(&after) == 0)
+    if (counted && hr_leaks_snapshot(&after, why, sizeof why) == 0)
         hr_leaks_diff(&before, &after, &m->leaks);
 }
 
@@ -271,14 +272,12 @@ static void hr__slot_free(hr__slot *s)
     free(s->scratch);
 }
 
-static int hr__start_run(hr__ctx *x, hr__slot *s)
+static int hr__start_run(hr__slot *s)
 {
-    if (hr_child_start(&s->child, hr__case_body, &s->arg, s->timeout_s) == 0)
+    if (hr_child_start(&s->child, hr__case_body, &s->arg, s->timeout_s, s->message,
+                       sizeof s->message) == 0)
         return 0;
     s->status = HR_ERROR;
-    snprintf(s->message, sizeof s->message, "could not start the case's process: %s",
-             strerror(errno));
-    (void)x;
     return -1;
 }
 
@@ -411,14 +410,17 @@ static void hr__end_job(hr__ctx *x, hr__slot *s, hr_result *r)
     hr__print_result(x, r);
 }
 
-int hr_run(const hr_opts *o, const hr_plan *plan, hr_report *rep, FILE *out)
+int hr_run(const hr_opts *o, const hr_plan *plan, hr_report *rep, FILE *out, char *err,
+           size_t errlen)
 {
     hr__ctx x = {.o = o, .plan = plan, .rep = rep, .out = out, .tty = isatty(fileno(out))};
     x.total = rep->n;
     /* Results decided at plan time (load errors, skips) are reported first. */
     char *planned = calloc(rep->n ? rep->n : 1, 1);
-    if (!planned)
+    if (!planned) {
+        snprintf(err, errlen, "out of memory while running");
         return -1;
+    }
     for (size_t i = 0; i < plan->njobs; i++)
         planned[plan->jobs[i].result] = 1;
     for (size_t i = 0; i < rep->n; i++) {
@@ -470,7 +472,7 @@ int hr_run(const hr_opts *o, const hr_plan *plan, hr_report *rep, FILE *out)
                 continue;
             hr__begin_job(&x, s, next++);
             running++;
-            if (hr__start_run(&x, s) != 0) {
+            if (hr__start_run(s) != 0) {
                 hr__end_job(&x, s, &rep->results[plan->jobs[s->job].result]);
                 running--;
             }
@@ -517,7 +519,7 @@ int hr_run(const hr_opts *o, const hr_plan *plan, hr_report *rep, FILE *out)
                 snprintf(s->message, sizeof s->message, "interrupted by signal %d",
                          (int)hr__interrupted);
             }
-            if (again && hr__start_run(&x, s) == 0)
+            if (again && hr__start_run(s) == 0)
                 continue;
             hr__end_job(&x, s, r);
             running--;
@@ -542,6 +544,8 @@ int hr_run(const hr_opts *o, const hr_plan *plan, hr_report *rep, FILE *out)
     sigaction(SIGTERM, &old_term, NULL);
     sigprocmask(SIG_SETMASK, &orig, NULL);
 done:
+    if (rc < 0)
+        snprintf(err, errlen, "out of memory while running");
     if (slots)
         for (int i = 0; i < nslots; i++) {
             hr_child_release(&slots[i].child);

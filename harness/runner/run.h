@@ -23,9 +23,10 @@
 /* Timeout of a case that declares none (seconds, before --timeout). */
 #define HR_DEFAULT_TIMEOUT_S 60.0
 
-/* Returns 0 when every job ran, 130 when interrupted, -1 on a fatal error
- * (out of memory). Results are written into rep. */
-int hr_run(const hr_opts *o, const hr_plan *plan, hr_report *rep, FILE *out);
+/* Returns 0 when every job ran, 130 when interrupted, -1 with the reason in
+ * err on a fatal error (out of memory). Results are written into rep. */
+int hr_run(const hr_opts *o, const hr_plan *plan, hr_report *rep, FILE *out, char *err,
+           size_t errlen);
 
 /* The mode on the label against what really ran (exported for tests): from
  * the pids that ran tasks (hc_outcome.pids) and the case process's pid, as

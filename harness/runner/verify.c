@@ -84,7 +84,8 @@ static int vf_is_id(const char *s)
     return strlen(s) < 64;
 }
 
-static int vf_parse(int argc, char **argv, vf_opts *o)
+/* 0, 1 when help was asked for, or -1 with the usage error in err. */
+static int vf_parse(int argc, char **argv, vf_opts *o, char *err, size_t errlen)
 {
     *o = (vf_opts){.cases = "cases", .build = "build", .seed = "1", .jobs = "1",
                    .seed_objects = 1};
@@ -97,23 +98,22 @@ static int vf_parse(int argc, char **argv, vf_opts *o)
                          : (!strcmp(a, "--jobs") || !strcmp(a, "-j")) ? &o->jobs : NULL;
         if (dst) {
             if (i + 1 >= argc || !argv[i + 1][0]) {
-                fprintf(stderr, "gapcheck verify: %s needs a value\n", a);
+                hr_fmt(err, errlen, "%s needs a value", a);
                 return -1;
             }
             *dst = argv[++i];
         } else if (!strcmp(a, "--no-seed")) {
             o->seed_objects = 0;
         } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            vf_usage(stdout);
-            exit(0);
+            return 1;
         } else if (a[0] == '-') {
-            fprintf(stderr, "gapcheck verify: unknown option '%s' (try --help)\n", a);
+            hr_fmt(err, errlen, "unknown option '%s' (try --help)", a);
             return -1;
         } else if (!vf_is_id(a)) {
-            fprintf(stderr, "gapcheck verify: '%s' is not an incident id (INC-...)\n", a);
+            hr_fmt(err, errlen, "'%s' is not an incident id (INC-...)", a);
             return -1;
         } else if (o->nids >= VF_MAX_INCIDENTS) {
-            fprintf(stderr, "gapcheck verify: more than %d incidents named\n", VF_MAX_INCIDENTS);
+            hr_fmt(err, errlen, "more than %d incidents named", VF_MAX_INCIDENTS);
             return -1;
         } else {
             o->ids[o->nids++] = a;
@@ -121,12 +121,12 @@ static int vf_parse(int argc, char **argv, vf_opts *o)
     }
     for (const char *p = o->seed; *p; p++)
         if (*p < '0' || *p > '9') {
-            fprintf(stderr, "gapcheck verify: --seed '%s' is not a number\n", o->seed);
+            hr_fmt(err, errlen, "--seed '%s' is not a number", o->seed);
             return -1;
         }
     int jobs = atoi(o->jobs);
     if (jobs < 0 || jobs > 256 || strspn(o->jobs, "0123456789") != strlen(o->jobs)) {
-        fprintf(stderr, "gapcheck verify: --jobs '%s' is not 0..256\n", o->jobs);
+        hr_fmt(err, errlen, "--jobs '%s' is not 0..256", o->jobs);
         return -1;
     }
     return 0;
@@ -151,20 +151,27 @@ static int vf_is_file(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-static int vf_mkdirs(const char *path)
+/* mkdir -p; on failure err names the folder that could not be made. */
+static int vf_mkdirs(const char *path, char *err, size_t errlen)
 {
     char tmp[VF_PATH];
-    if (hr_fmt(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp)
+    if (hr_fmt(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp) {
+        hr_fmt(err, errlen, "cannot create %s: path too long", path);
         return -1;
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
     }
-    return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
+    for (char *p = tmp + (tmp[0] != '\0');; p++) {
+        if (*p && *p != '/')
+            continue;
+        char c = *p;
+        *p = '\0';
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST) {
+            hr_fmt(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
+            return -1;
+        }
+        if (!c)
+            return 0;
+        *p = c;
+    }
 }
 
 /* The last `keep` bytes of a log, on one line per line, for a message. */
@@ -622,8 +629,9 @@ static json_t *vf_one(const vf_ctx *c, const char *id)
     int ncases = vf_count_cases(dir);
     if (ncases <= 0)
         vf_add(vd.errors, id, "%s holds no .case file", dir);
-    if (vf_mkdirs(work) != 0)
-        vf_add(vd.errors, id, "cannot create %s: %s", work, strerror(errno));
+    char mkerr[VF_PATH + 64];
+    if (vf_mkdirs(work, mkerr, sizeof mkerr) != 0)
+        vf_add(vd.errors, id, "%s", mkerr);
 
     vf_patch p;
     hr_fmt(path, sizeof path, "%s/reinject.patch", dir);
@@ -789,11 +797,13 @@ static int vf_cmp(const void *a, const void *b)
 
 /* Every folder INC-* under the cases folder: an incident is found by its
  * folder, there is no list to edit. */
-static int vf_discover(const char *cases, char **ids, int cap)
+static int vf_discover(const char *cases, char **ids, int cap, char *err, size_t errlen)
 {
     DIR *d = opendir(cases);
-    if (!d)
+    if (!d) {
+        hr_fmt(err, errlen, "cannot read %s: %s", cases, strerror(errno));
         return -1;
+    }
     int n = 0;
     for (struct dirent *de; (de = readdir(d)) && n < cap;) {
         char p[VF_PATH];
@@ -807,13 +817,13 @@ static int vf_discover(const char *cases, char **ids, int cap)
     return n;
 }
 
-static int vf_write(const char *dir, const char *id, json_t *v)
+static int vf_write(const char *dir, const char *id, json_t *v, char *err, size_t errlen)
 {
     char path[VF_PATH], tmp[VF_PATH];
     hr_fmt(path, sizeof path, "%s/%s.json", dir, id);
     hr_fmt(tmp, sizeof tmp, "%s/.%s.json.tmp", dir, id);
     if (json_dump_file(v, tmp, JSON_INDENT(2)) != 0 || rename(tmp, path) != 0) {
-        fprintf(stderr, "gapcheck verify: cannot write %s: %s\n", path, strerror(errno));
+        hr_fmt(err, errlen, "cannot write %s: %s", path, strerror(errno));
         return -1;
     }
     return 0;
@@ -822,8 +832,16 @@ static int vf_write(const char *dir, const char *id, json_t *v)
 int hr_verify_main(int argc, char **argv)
 {
     vf_opts o;
-    if (vf_parse(argc, argv, &o) != 0)
+    char err[VF_PATH + 128];
+    int parsed = vf_parse(argc, argv, &o, err, sizeof err);
+    if (parsed < 0) {
+        fprintf(stderr, "gapcheck verify: %s\n", err);
         return 2;
+    }
+    if (parsed > 0) {
+        vf_usage(stdout);
+        return 0;
+    }
     vf_ctx c = {.o = &o};
     char outbuf[VF_PATH];
     if (!o.output) {
@@ -835,8 +853,10 @@ int hr_verify_main(int argc, char **argv)
                 strerror(errno));
         return 1;
     }
-    if (vf_mkdirs(o.output) != 0 || !realpath(o.output, c.out)) {
-        fprintf(stderr, "gapcheck verify: cannot create %s: %s\n", o.output, strerror(errno));
+    if (vf_mkdirs(o.output, err, sizeof err) != 0 ||
+        (!realpath(o.output, c.out) &&
+         hr_fmt(err, sizeof err, "cannot resolve %s: %s", o.output, strerror(errno)) >= 0)) {
+        fprintf(stderr, "gapcheck verify: %s\n", err);
         return 1;
     }
     char eng[VF_PATH];
@@ -851,9 +871,9 @@ int hr_verify_main(int argc, char **argv)
         for (int i = 0; i < o.nids; i++)
             found[n++] = strdup(o.ids[i]);
     } else {
-        n = vf_discover(o.cases, found, VF_MAX_INCIDENTS);
+        n = vf_discover(o.cases, found, VF_MAX_INCIDENTS, err, sizeof err);
         if (n < 0) {
-            fprintf(stderr, "gapcheck verify: cannot read %s: %s\n", o.cases, strerror(errno));
+            fprintf(stderr, "gapcheck verify: %s\n", err);
             return 1;
         }
         if (n == 0) {
@@ -878,8 +898,10 @@ int hr_verify_main(int argc, char **argv)
             v = vf_one(&c, found[i]);
         }
         int ok = v && json_is_true(json_object_get(v, "verified"));
-        if (!v || vf_write(c.out, found[i], v) != 0)
+        if (v && vf_write(c.out, found[i], v, err, sizeof err) != 0) {
+            fprintf(stderr, "gapcheck verify: %s\n", err);
             ok = 0;
+        }
         ok ? passed++ : failed++;
         json_decref(v);
         free(found[i]);

@@ -9,12 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "isolate.h"
 #include "leaks.h"
 #include "run.h"
+
+static char start_err[256];   /* hr_child_start's reason, when it fails */
 
 static void body_pass(void *arg, hr_msg *m)
 {
@@ -101,7 +104,7 @@ static void body_bad_counts(void *arg, hr_msg *m)
 START_TEST(child_passes_and_output_captured)
 {
     hr_child c;
-    ck_assert_int_eq(hr_child_run(&c, body_pass, NULL, 10), 0);
+    ck_assert_int_eq(hr_child_run(&c, body_pass, NULL, 10, start_err, sizeof start_err), 0);
     ck_assert_int_eq(c.timed_out, 0);
     ck_assert_int_eq(c.signal, 0);
     ck_assert_int_eq(c.exited, 1);
@@ -120,10 +123,37 @@ START_TEST(child_passes_and_output_captured)
 }
 END_TEST
 
+/* A child that cannot be started says which step failed and why, and
+ * leaves nothing open: here no descriptor is free for its pipes. */
+START_TEST(child_start_failure_names_the_step)
+{
+    int lowest = dup(0);
+    ck_assert_int_ge(lowest, 0);
+    close(lowest);
+    struct rlimit old, low;
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+    low = old;
+    low.rlim_cur = (rlim_t)lowest;
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+    hr_child c;
+    char err[256] = "";
+    int rc = hr_child_start(&c, body_pass, NULL, 10, err, sizeof err);
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+    ck_assert_int_eq(rc, -1);
+    ck_assert_str_eq(err, "could not start the case's process: cannot create its result and "
+                          "output pipes: Too many open files");
+    ck_assert_ptr_null(c.out);
+    ck_assert_int_eq(c.pid, 0);
+    int after = dup(0);
+    ck_assert_int_eq(after, lowest);   /* nothing left open */
+    close(after);
+}
+END_TEST
+
 START_TEST(child_crash_is_crash)
 {
     hr_child c;
-    ck_assert_int_eq(hr_child_run(&c, body_crash, NULL, 10), 0);
+    ck_assert_int_eq(hr_child_run(&c, body_crash, NULL, 10, start_err, sizeof start_err), 0);
     ck_assert_int_eq(c.signal, SIGSEGV);
     ck_assert_int_eq(c.msg_valid, 0);
     char msg[256];
@@ -136,7 +166,7 @@ END_TEST
 START_TEST(timeout_kills_whole_group)
 {
     hr_child c;
-    ck_assert_int_eq(hr_child_start(&c, body_hang, NULL, 0.5), 0);
+    ck_assert_int_eq(hr_child_start(&c, body_hang, NULL, 0.5, start_err, sizeof start_err), 0);
     pid_t grandchild = 0;
     double t0 = hr_now();
     while (!grandchild && hr_now() - t0 < 0.4) {
@@ -163,18 +193,18 @@ START_TEST(no_result_and_garbage_are_errors)
 {
     hr_child c;
     char msg[256];
-    ck_assert_int_eq(hr_child_run(&c, body_exit, NULL, 10), 0);
+    ck_assert_int_eq(hr_child_run(&c, body_exit, NULL, 10, start_err, sizeof start_err), 0);
     ck_assert_int_eq(c.exit_code, 3);
     ck_assert_int_eq(hr_classify(&c, 0, 10, msg, sizeof msg), HR_ERROR);
     ck_assert_ptr_nonnull(strstr(msg, "without sending a result"));
     hr_child_release(&c);
 
-    ck_assert_int_eq(hr_child_run(&c, body_garbage, NULL, 10), 0);
+    ck_assert_int_eq(hr_child_run(&c, body_garbage, NULL, 10, start_err, sizeof start_err), 0);
     ck_assert_int_eq(hr_classify(&c, 0, 10, msg, sizeof msg), HR_ERROR);
     ck_assert_ptr_nonnull(strstr(msg, "result message of 7 bytes"));
     hr_child_release(&c);
 
-    ck_assert_int_eq(hr_child_run(&c, body_bad_counts, NULL, 10), 0);
+    ck_assert_int_eq(hr_child_run(&c, body_bad_counts, NULL, 10, start_err, sizeof start_err), 0);
     ck_assert_int_eq(hr_classify(&c, 0, 10, msg, sizeof msg), HR_ERROR);
     ck_assert_ptr_nonnull(strstr(msg, "1000 metrics"));
     hr_child_release(&c);
@@ -300,7 +330,7 @@ END_TEST
 START_TEST(leaks_counted_from_proc)
 {
     hr_leaks before, after, d;
-    ck_assert_int_eq(hr_leaks_snapshot(&before), 0);
+    ck_assert_int_eq(hr_leaks_snapshot(&before, start_err, sizeof start_err), 0);
     int fd = open("/dev/null", O_RDONLY);
     int mfd = memfd_create("hr-test", MFD_CLOEXEC);
     ck_assert_int_ge(mfd, 0);
@@ -312,7 +342,7 @@ START_TEST(leaks_counted_from_proc)
         pause();
         _exit(0);
     }
-    ck_assert_int_eq(hr_leaks_snapshot(&after), 0);
+    ck_assert_int_eq(hr_leaks_snapshot(&after, start_err, sizeof start_err), 0);
     hr_leaks_diff(&before, &after, &d);
     ck_assert_int_eq(d.fds, 2);
     ck_assert_int_eq(d.memfds, 1);
@@ -327,7 +357,7 @@ START_TEST(leaks_counted_from_proc)
     munmap(map, 4096);
     close(mfd);
     close(fd);
-    ck_assert_int_eq(hr_leaks_snapshot(&after), 0);
+    ck_assert_int_eq(hr_leaks_snapshot(&after, start_err, sizeof start_err), 0);
     hr_leaks_diff(&before, &after, &d);
     ck_assert(!hr_leaks_any(&d));
     hr_leaks_describe(&d, text, sizeof text);
@@ -343,6 +373,7 @@ Suite *suite_runner_isolate(void)
     tcase_set_timeout(tc, 20);
     tcase_add_test(tc, child_passes_and_output_captured);
     tcase_add_test(tc, child_crash_is_crash);
+    tcase_add_test(tc, child_start_failure_names_the_step);
     tcase_add_test(tc, timeout_kills_whole_group);
     tcase_add_test(tc, no_result_and_garbage_are_errors);
     tcase_add_test(tc, message_validation);

@@ -63,6 +63,18 @@ check "an unknown incident is not verified (exit 1)" test "$rc" = 1
 rc=0
 "$GAPCHECK" verify --bogus >"$OUT/usage.log" 2>&1 || rc=$?
 check "an unknown option is a usage error (exit 2)" test "$rc" = 2
+check "the usage error is said once, on stderr" \
+  grep -qx "gapcheck verify: unknown option '--bogus' (try --help)" "$OUT/usage.log"
+rc=0
+"$GAPCHECK" verify --help >"$OUT/help.log" 2>&1 || rc=$?
+check "--help prints the usage (exit 0)" \
+  sh -c '[ "$1" = 0 ] && head -1 "$2" | grep -q "^usage: gapcheck verify"' sh "$rc" "$OUT/help.log"
+: >"$OUT/a-file"
+rc=0
+"$GAPCHECK" verify --output "$OUT/a-file/sub/out" >"$OUT/mkdir.log" 2>&1 || rc=$?
+check "an output folder that cannot be made is named, the step that failed (exit 1)" \
+  sh -c '[ "$1" = 1 ] && grep -qx "gapcheck verify: cannot create $2/a-file/sub: Not a directory" "$3"' \
+  sh "$rc" "$OUT" "$OUT/mkdir.log"
 
 echo "verify-e2e: $pass passed, $fail failed (log: $OUT/checks.log)"
 echo "$pass passed, $fail failed"
