@@ -38,12 +38,15 @@ static int64_t param_int(gc_ctx *ctx, const char *key, int64_t dflt)
     return dflt;
 }
 
-/* Fault processes hit every task, or only the one named by domain "only_task";
- * the others do the work of "checksum", so that a case can show them
- * finishing with correct results beside the faulty one. */
+/* Fault processes hit every task, or only the one named by domain "only_task",
+ * or, with domain "every" = k, every k-th (task % k == 0); the others do the
+ * work of "checksum" (of "increment" for the commit path's), so that a case
+ * can show them finishing with correct results beside the faulty ones. */
 static int spared(gc_ctx *ctx)
 {
-    int64_t only = param_int(ctx, "only_task", -1);
+    int64_t only = param_int(ctx, "only_task", -1), every = param_int(ctx, "every", 0);
+    if (every > 0)
+        return gc_ctx_task(ctx) % (uint64_t)every != 0;
     return only >= 0 && (uint64_t)only != gc_ctx_task(ctx);
 }
 
@@ -653,6 +656,8 @@ static int bi_send(gc_ctx *ctx, gc_proc_out *out)
  * and message: a validation rule on the key must refuse it all. */
 static int bi_fail_validation(gc_ctx *ctx, gc_proc_out *out)
 {
+    if (spared(ctx))
+        return bi_increment(ctx, out);
     int64_t bad = param_int(ctx, "bad", -1);
     for (size_t i = 0; i < gc_ctx_write_count(ctx); i++) {
         int rc = gc_ctx_set_int(ctx, gc_ctx_write_name(ctx, i), bad);
@@ -664,17 +669,19 @@ static int bi_fail_validation(gc_ctx *ctx, gc_proc_out *out)
 }
 
 /* Does everything increment does, then fails (EPROC): nothing of it may
- * reach the state, the subscribers or the outbox (INC-016). */
+ * reach the state, the subscribers or the outbox (INC-016). With domain
+ * "fail_attempt" = A only attempt A fails (an error raised in a retry). */
 static int bi_fail_after_write(gc_ctx *ctx, gc_proc_out *out)
 {
-    if (spared(ctx))
+    int64_t at = param_int(ctx, "fail_attempt", 0);
+    if (spared(ctx) || (at > 0 && gc_ctx_attempt(ctx) != (uint64_t)at))
         return bi_increment(ctx, out);
     int rc = bi_increment(ctx, out);
     if (rc != GC_OK)
         return rc;
-    snprintf(out->text, sizeof out->text, "failed after writing %zu keys, %zu events, %zu "
-             "messages", gc_ctx_pending_writes(ctx), gc_ctx_pending_events(ctx),
-             gc_ctx_pending_messages(ctx));
+    snprintf(out->text, sizeof out->text, "attempt %u failed after writing %zu keys, %zu "
+             "events, %zu messages", gc_ctx_attempt(ctx), gc_ctx_pending_writes(ctx),
+             gc_ctx_pending_events(ctx), gc_ctx_pending_messages(ctx));
     return GC_EPROC;
 }
 
@@ -757,8 +764,10 @@ static const struct {
     {{"emit", "only the event of a writing builtin"}, bi_emit},
     {{"send", "only the outbox message of a writing builtin"}, bi_send},
     {{"fail_validation", "writes domain `bad` (default -1) to every declared write, for a "
-                         "validation rule to refuse"}, bi_fail_validation},
-    {{"fail_after_write", "does what increment does, then fails (`EPROC`)"},
+                         "validation rule to refuse; tasks spared by `only_task` or `every` "
+                         "increment"}, bi_fail_validation},
+    {{"fail_after_write", "does what increment does, then fails (`EPROC`); with domain "
+                          "`fail_attempt` = A only attempt A fails"},
      bi_fail_after_write},
     {{"conflict", "sets the first declared write to the task number: tasks of a run share a "
                   "base, so all but one conflict at first; value = the attempt number"},

@@ -12,7 +12,11 @@
  *      seeing the version just installed.
  * A conflict with retries left sends the task round again; its next context
  * comes from the one factory over the state as it is then, with a fresh,
- * empty write set (nothing of the conflicted attempt survives it). */
+ * empty write set (nothing of the conflicted attempt survives it).
+ * Messages are the exception that INC-016 is about: they wait for delivery in
+ * the task's outbox, kept here per task across attempts (as the original's
+ * transaction object kept its outbox across retries), so it is cleared when
+ * each attempt starts: a new outbox per attempt, the original's fix. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,8 +43,12 @@ int gc__commit_begin(gc__commit *cm, gc_engine *e, gc_state *st, const gc_contra
     cm->retries = opts->retries;
     cm->hist = opts->history;
     cm->attempts = calloc(opts->tasks, sizeof *cm->attempts);
-    if (!cm->attempts)
+    cm->outbox = c->outbox ? calloc(opts->tasks, sizeof *cm->outbox) : NULL;
+    if (!cm->attempts || (c->outbox && !cm->outbox)) {
+        free(cm->attempts);
+        free(cm->outbox);
         return gc_err_set(err, GC_ENOMEM, "commit: out of memory for %u tasks", opts->tasks);
+    }
     /* Every first attempt is built from the state as the run found it, even
      * after other tasks committed: one base for the run. A run that cannot
      * write never changes the state, so it needs no copy. */
@@ -48,12 +56,14 @@ int gc__commit_begin(gc__commit *cm, gc_engine *e, gc_state *st, const gc_contra
         int rc = gc__state_clone(st, &cm->base, err);
         if (rc != GC_OK) {
             free(cm->attempts);
+            free(cm->outbox);
             return rc;
         }
     }
     if (pthread_mutex_init(&cm->lock, NULL) != 0) {
         gc_state_free(cm->base);
         free(cm->attempts);
+        free(cm->outbox);
         return gc_err_set(err, GC_ESYS, "commit: cannot create its lock");
     }
     return GC_OK;
@@ -62,6 +72,9 @@ int gc__commit_begin(gc__commit *cm, gc_engine *e, gc_state *st, const gc_contra
 void gc__commit_end(gc__commit *cm)
 {
     gc_state_free(cm->base);
+    for (uint32_t t = 0; cm->outbox && t < cm->ntasks; t++)
+        gc__outbox_free(&cm->outbox[t]);
+    free(cm->outbox);
     free(cm->attempts);
     pthread_mutex_destroy(&cm->lock);
 }
@@ -76,6 +89,8 @@ int gc__commit_ctx(gc__commit *cm, uint32_t task, gc_ctx **out, gc_err *err)
         gc__ctx_set_attempt(*out, attempt);
     else
         cm->attempts[task]--;
+    if (rc == GC_OK && cm->outbox)
+        gc__outbox_clear(&cm->outbox[task]);   /* a new outbox per attempt (INC-016) */
     pthread_mutex_unlock(&cm->lock);
     return rc;
 }
@@ -152,10 +167,11 @@ static int validate(const gc__commit *cm, const gc_ctx *ctx, char *why, size_t c
     return GC_OK;
 }
 
-/* Step 5: everything after install. Deliveries are listed in hd (room for
- * every event and message) when the history is on. */
-static void deliver(gc__commit *cm, const gc_ctx *ctx, uint64_t version, gc_result *r,
-                    gc_hist_delivery *hd, size_t *nhd)
+/* Step 5: everything after install: the attempt's events and the task's
+ * outbox. Deliveries are listed in hd (room for every event and message)
+ * when the history is on. */
+static void deliver(gc__commit *cm, const gc_ctx *ctx, const gc__outbox *ob, uint64_t version,
+                    gc_result *r, gc_hist_delivery *hd, size_t *nhd)
 {
     gc_delivery d = {.task = ctx->task, .attempt = ctx->attempt, .state = cm->st};
     for (size_t i = 0; i < ctx->ws.n_events; i++) {
@@ -178,8 +194,8 @@ static void deliver(gc__commit *cm, const gc_ctx *ctx, uint64_t version, gc_resu
         if (hd)
             hd[(*nhd)++] = (gc_hist_delivery){GC_DELIVERY_EVENT, ev->topic, "", version, reached};
     }
-    for (size_t i = 0; i < ctx->ws.n_msgs; i++) {
-        const struct gc__event *m = &ctx->ws.msgs[i];
+    for (size_t i = 0; ob && i < ob->n; i++) {
+        const struct gc__event *m = &ob->msgs[i];
         d.kind = GC_DELIVERY_MESSAGE;
         d.topic = m->topic;
         d.id = m->id;
@@ -208,7 +224,15 @@ int gc__commit_finish(gc__commit *cm, gc_ctx *ctx, gc_result *r)
     gc_hist_delivery *hd = NULL;
     size_t nhd = 0;
     char why[GC_RESULT_TEXT_MAX];
-    if (outcome != GC_OK || gc__wset_empty(ws))
+    /* The attempt's messages join its task's outbox (see the top). */
+    gc__outbox *ob = cm->outbox ? &cm->outbox[ctx->task] : NULL;
+    if (ob && gc__outbox_take(ob, &ctx->ws) != GC_OK && outcome == GC_OK) {
+        outcome = r->status = GC_ENOMEM;
+        snprintf(r->text, sizeof r->text, "commit: out of memory for the task's outbox");
+        goto record;
+    }
+    size_t nmsgs = ob ? ob->n : 0;
+    if (outcome != GC_OK || (gc__wset_empty(ws) && nmsgs == 0))
         goto record;          /* 1: dropped whole, or nothing to commit */
     outcome = check_versions(cm, ctx, why, sizeof why);
     if (outcome == GC_ECONFLICT) {
@@ -234,10 +258,10 @@ int gc__commit_finish(gc__commit *cm, gc_ctx *ctx, gc_result *r)
     }
     r->committed_version = version;
     if (cm->hist) {
-        hd = calloc(ws->n_events + ws->n_msgs + 1, sizeof *hd);
+        hd = calloc(ws->n_events + nmsgs + 1, sizeof *hd);
         lost = hd == NULL;
     }
-    deliver(cm, ctx, version, r, hd, &nhd);
+    deliver(cm, ctx, ob, version, r, hd, &nhd);
 record:
     if (cm->hist) {
         struct gc__hist_rec rec = {ctx, ctx->task, outcome, version, hd, nhd, lost};

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "engine_int.h"
+#include "wset_int.h"
 
 struct gc__commit {
     gc_engine *e;
@@ -27,6 +28,7 @@ struct gc__commit {
     gc_config cfg;                /* the engine's, fixed for the run */
     uint32_t ntasks, retries;
     uint32_t *attempts;           /* per task */
+    gc__outbox *outbox;           /* per task when the contract may send, else NULL */
     gc_history *hist;
     pthread_mutex_t lock;
 };

@@ -163,6 +163,40 @@ int gc__wset_msg(gc__wset *ws, const char *topic, const char *id, const void *p,
                      id, p, len, err);
 }
 
+/* ---- a task's outbox -------------------------------------------------------- */
+
+int gc__outbox_take(gc__outbox *ob, gc__wset *ws)
+{
+    if (ws->n_msgs > ob->cap - ob->n) {
+        struct gc__event *m = realloc(ob->msgs, (ob->n + ws->n_msgs) * sizeof *m);
+        if (!m)
+            return GC_ENOMEM;
+        ob->msgs = m;
+        ob->cap = ob->n + ws->n_msgs;
+    }
+    for (size_t i = 0; i < ws->n_msgs; i++) {
+        ob->msgs[ob->n++] = ws->msgs[i];
+        ws->bytes -= event_bytes(&ws->msgs[i], 1);
+    }
+    ws->n_msgs = 0;
+    return GC_OK;
+}
+
+void gc__outbox_clear(gc__outbox *ob)
+{
+    for (size_t i = 0; i < ob->n; i++)
+        free(ob->msgs[i].payload);
+    ob->n = 0;
+}
+
+void gc__outbox_free(gc__outbox *ob)
+{
+    gc__outbox_clear(ob);
+    free(ob->msgs);
+    ob->msgs = NULL;
+    ob->cap = 0;
+}
+
 /* ---- encoder ------------------------------------------------------------------ */
 
 static void encode_into(struct gc__writer *o, const gc__wset *ws, const uint16_t *reads, size_t nr)

@@ -71,6 +71,22 @@ int gc__wset_msg(gc__wset *ws, const char *topic, const char *id, const void *p,
                  gc_err *err);
 const struct gc__write *gc__wset_find(const gc__wset *ws, const char *key);
 
+/* A task's outbox (commit.c): the messages of its attempt, moved out of the
+ * attempt's write set when it reaches the commit and delivered from here
+ * after install. It lives in the commit's per-task record, outside every
+ * context, as the original's transaction object did: only its clearing at
+ * each new attempt keeps one attempt's messages from the next (INC-016). */
+typedef struct gc__outbox {
+    struct gc__event *msgs;
+    size_t n, cap;
+} gc__outbox;
+
+/* Moves ws's messages to the end of ob (ws keeps none); GC_ENOMEM leaves
+ * both unchanged. */
+int gc__outbox_take(gc__outbox *ob, gc__wset *ws);
+void gc__outbox_clear(gc__outbox *ob);   /* drops every message, keeps the room */
+void gc__outbox_free(gc__outbox *ob);
+
 /* Bytes the encoding of ws takes with the given read indices. */
 size_t gc__wset_size(const gc__wset *ws, size_t n_reads);
 /* Encode ws plus the read indices into buf[cap]; GC_ELIMIT if it does not fit

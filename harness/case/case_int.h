@@ -142,6 +142,9 @@ struct hc_case {
     uint32_t retries;
     int commit_strict;              /* [run] commit: 0 smart, 1 strict */
     int strict_contracts;           /* [run] strict_contracts, default 1 */
+    char rule_key[GC_NAME_MAX + 1]; /* [run] rule KEY:MIN..MAX, when has_rule */
+    int64_t rule_min, rule_max;
+    int has_rule;
     hc_domain_val *state_exp;       /* [expect] state.NAME, owned */
     size_t nstate_exp;
     int64_t version_exp, committed_exp, events_exp, messages_exp;

@@ -1001,6 +1001,8 @@ int hc_case_run(const hc_case *c, gc_mode mode, uint64_t seed, hc_outcome *out)
         rc = gc_builtins_register(r.eng, &ge);
     if (rc == GC_OK)
         rc = gc_engine_configure(r.eng, &cfg, &ge);
+    if (rc == GC_OK && c->has_rule)
+        rc = gc_engine_rule_int_range(r.eng, c->rule_key, c->rule_min, c->rule_max, &ge);
     if (rc == GC_OK)
         rc = gc_engine_subscribe(r.eng, NULL, delivered, &r.events, &ge);
     if (rc == GC_OK)

@@ -368,6 +368,35 @@ static int read_limit_nofile(hc_parser *p, const hc_key_def *k, const char *name
     return 1;
 }
 
+/* [run] rule: KEY:MIN..MAX, one validation rule (gc_engine_rule_int_range). */
+static int read_rule(hc_parser *p, const hc_key_def *k, const char *name, const char *value,
+                     const char *key, void *obj)
+{
+    (void)k, (void)name, (void)obj;
+    hc_case *c = p->c;
+    const char *colon = strchr(value, ':'), *dots = colon ? strstr(colon + 1, "..") : NULL;
+    char lo[32], hi[32];
+    size_t nlen = colon ? (size_t)(colon - value) : 0;
+    size_t lolen = dots ? (size_t)(dots - colon - 1) : 0;
+    gc_err ge;
+    if (!dots || nlen == 0 || nlen >= sizeof c->rule_key || lolen >= sizeof lo ||
+        strlen(dots + 2) >= sizeof hi)
+        return hc__fail(p, p->line, key, GC_EINVAL, "rule '%s' is not KEY:MIN..MAX", value);
+    memcpy(c->rule_key, value, nlen);
+    c->rule_key[nlen] = '\0';
+    memcpy(lo, colon + 1, lolen);
+    lo[lolen] = '\0';
+    snprintf(hi, sizeof hi, "%s", dots + 2);
+    if (gc_name_check(c->rule_key, "rule key", &ge) != GC_OK)
+        return hc__fail(p, p->line, key, GC_EINVAL, "%s", ge.msg);
+    if (hc__parse_i64(lo, &c->rule_min) || hc__parse_i64(hi, &c->rule_max) ||
+        c->rule_min > c->rule_max)
+        return hc__fail(p, p->line, key, GC_EINVAL, "rule '%s': MIN..MAX must be integers with "
+                        "MIN <= MAX", value);
+    c->has_rule = 1;
+    return 1;
+}
+
 static int read_fill(hc_parser *p, const hc_key_def *k, const char *name, const char *value,
                      const char *key, void *obj)
 {
@@ -598,6 +627,10 @@ const hc_key_def hc__keys[] = {
     {HC_SEC_RUN, "strict_contracts", HC_KIND_BOOL, 0, 0, 0, C_(strict_contracts), NULL, NULL,
      NULL, "`true`",
      "`false`: an undeclared domain read is allowed and counted instead of refused"},
+    {HC_SEC_RUN, "rule", HC_KIND_FN, 0, 0, 0, 0, 0, NULL, read_rule, "KEY:MIN..MAX", "none",
+     "`KEY:MIN..MAX`: a validation rule, every committed write of KEY must be an int in "
+     "[MIN, MAX]; a write outside is refused at commit (`EVALIDATE`) with nothing of its "
+     "attempt installed or delivered"},
     {HC_SEC_RUN, "recover", HC_KIND_BOOL, 0, 0, 0, C_(recover), NULL, NULL, NULL, "`false`",
      "`true`: after the limited attempt the limits are lifted and the same engine must make a "
      "normal run that meets every expectation"},

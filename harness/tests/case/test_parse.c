@@ -652,6 +652,17 @@ START_TEST(run_section_and_its_errors)
                  "must not change");
     expect_error(MIN_CASE "[expect]\nsetup = ESYS\n", 6, "expect.setup", "sets neither");
     expect_error(MIN_CASE "[run]\n[run]\n", 6, "run", "appears twice");
+    c = parse_ok(MIN_CASE "[run]\nrule = k:-5..0x10\n");
+    ck_assert_int_eq(c->has_rule, 1);
+    ck_assert_str_eq(c->rule_key, "k");
+    ck_assert_int_eq(c->rule_min, -5);
+    ck_assert_int_eq(c->rule_max, 16);
+    hc_case_free(c);
+    expect_error(MIN_CASE "[run]\nrule = k:1\n", 6, "run.rule", "is not KEY:MIN..MAX");
+    expect_error(MIN_CASE "[run]\nrule = :1..2\n", 6, "run.rule", "is not KEY:MIN..MAX");
+    expect_error(MIN_CASE "[run]\nrule = .k:1..2\n", 6, "run.rule", "rule key");
+    expect_error(MIN_CASE "[run]\nrule = k:2..1\n", 6, "run.rule", "MIN <= MAX");
+    expect_error(MIN_CASE "[run]\nrule = k:1..+2\n", 6, "run.rule", "MIN <= MAX");
 }
 END_TEST
 
