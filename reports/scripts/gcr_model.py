@@ -304,8 +304,9 @@ def build(args):
     timing = _load(args["timing"])
     specs = _load(args["incidents"]) or {}
     mach = machine(results)
-    ids = sorted(set(specs.get("incidents", {})) |
-                 {os.path.basename(os.path.dirname(p)) for p in
+    # An incident is its folder (cases/README.md); incidents.json only adds
+    # the code it touched, so an entry there never makes an incident.
+    ids = sorted({os.path.basename(os.path.dirname(p)) for p in
                   glob.glob(os.path.join(args["root"], "cases", "INC-*", "INCIDENT.md"))})
     incs = [incident(args["root"], args["build"], i, specs.get("incidents", {}).get(i, {}),
                      results, bench, coverage, mach) for i in ids]
