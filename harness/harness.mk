@@ -10,7 +10,7 @@
 # gapcheck runner included): the objects, then inih. HC_PARSE_SRC is the
 # parser alone (what the case_parse fuzz target links).
 HC_PARSE_SRC := $(addprefix harness/case/,parse.c keys.c syntax.c probe.c metrics.c)
-HC_SRC := $(HC_PARSE_SRC) harness/case/exec.c
+HC_SRC := $(HC_PARSE_SRC) harness/case/exec.c harness/case/histcheck.c
 HC_OBJ := $(HC_SRC:%.c=$(BUILD)/%.o)
 HC_LIBS := -linih
 TESTKIT_OBJ := $(BUILD)/testkit/runner.o
@@ -98,18 +98,27 @@ $(BUILD)/.deps-case: mk/ensure-deps.sh
 	@mk/ensure-deps.sh $(HC_VERIFY_DEPS)
 	@mkdir -p $(@D) && touch $@
 
+# --also cases/history: the history cases (cases/history/, a checker told no
+# bug) run against every re-injected engine too, each built once anyway; the
+# verdicts record whether they caught it (about 1 s more in all).
+# check-history-caught then requires it for the commit-path incidents.
+HISTORY_MUST_CATCH := INC-023 INC-028
 check-verify: $(GAPCHECK) $(BUILD)/.deps-case
 	@mkdir -p $(BUILD)/check
-	@set -o pipefail; $(GAPCHECK) verify --build $(BUILD) --output $(BUILD)/verify 2>&1 \
-	  | tee $(BUILD)/check/verify.log
+	@set -o pipefail; $(GAPCHECK) verify --build $(BUILD) --output $(BUILD)/verify \
+	  --also cases/history 2>&1 | tee $(BUILD)/check/verify.log
+
+check-history-caught: check-verify $(BUILD)/.deps-runner
+	@set -o pipefail; harness/tests/runner/history-caught.sh $(BUILD)/verify \
+	  $(HISTORY_MUST_CATCH) 2>&1 | tee $(BUILD)/check/history-caught.log
 
 check-verify-e2e: $(GAPCHECK) $(BUILD)/.deps-case $(BUILD)/.deps-runner
 	@mkdir -p $(BUILD)/check
 	@set -o pipefail; harness/tests/runner/verify-e2e.sh $(GAPCHECK) $(BUILD) \
 	  $(BUILD)/check/verify-e2e 2>&1 | tee $(BUILD)/check/verify-e2e.log
 
-CHECK_STEPS += check-verify check-verify-e2e
-.PHONY: check-verify check-verify-e2e
+CHECK_STEPS += check-verify check-verify-e2e check-history-caught
+.PHONY: check-verify check-verify-e2e check-history-caught
 
 # make soak: the load-tagged cases (the 10,000-dispatch soak, concurrent
 # callers), each repeated SOAK_REPEAT times, with min/median/max timings.

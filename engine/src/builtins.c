@@ -701,6 +701,65 @@ static int bi_conflict(gc_ctx *ctx, gc_proc_out *out)
     return side_effects(ctx, out);
 }
 
+/* The list-append workload of the history checker (in the spirit of Jepsen's
+ * Elle): the declared writes are list keys (bytes, each a declared read as
+ * well). Task t is a reader when domain `read_every` N > 0 and t % N is
+ * N - 1: it reads every list key in contract order and returns gc_checksum
+ * chained over their bytes (text: keys and bytes read). Any other task
+ * appends its own element "<task>.<attempt>;" to list key t % count: unique
+ * per task within a run, and naming the attempt, so a checker can tell which
+ * attempt's write reached the state; domain `ms` waits between read and
+ * write. An appender emits its event and message like every writing builtin
+ * (their payload names the attempt too); a reader writes nothing. */
+static int bi_list_append(gc_ctx *ctx, gc_proc_out *out)
+{
+    size_t n = gc_ctx_write_count(ctx);
+    int64_t every = param_int(ctx, "read_every", 4), ms = param_int(ctx, "ms", 0);
+    if (n == 0) {
+        snprintf(out->text, sizeof out->text, "list_append: the contract declares no list key");
+        return GC_EINVAL;
+    }
+    uint32_t task = gc_ctx_task(ctx);
+    if (every > 0 && task % (uint64_t)every == (uint64_t)every - 1) {
+        uint64_t h = GC_CHECKSUM_SEED;
+        size_t bytes = 0;
+        for (size_t i = 0; i < n; i++) {
+            const void *data;
+            size_t len;
+            int rc = gc_ctx_bytes(ctx, gc_ctx_write_name(ctx, i), &data, &len);
+            if (rc != GC_OK)
+                return rc;
+            h = gc_checksum(data, len, h);
+            bytes += len;
+        }
+        out->value = (int64_t)h;
+        snprintf(out->text, sizeof out->text, "read %zu list keys, %zu bytes", n, bytes);
+        return GC_OK;
+    }
+    const char *key = gc_ctx_write_name(ctx, task % n);
+    const void *old;
+    size_t olen;
+    int rc = gc_ctx_bytes(ctx, key, &old, &olen);
+    if (rc != GC_OK)
+        return rc;
+    char elem[32], buf[GC_VALUE_BYTES_MAX];
+    int elen = snprintf(elem, sizeof elem, "%u.%u;", task, gc_ctx_attempt(ctx));
+    if (olen + (size_t)elen > sizeof buf) {
+        snprintf(out->text, sizeof out->text, "list_append: '%s' would pass %d bytes", key,
+                 GC_VALUE_BYTES_MAX);
+        return GC_ELIMIT;
+    }
+    memcpy(buf, old, olen);
+    memcpy(buf + olen, elem, (size_t)elen);
+    wait_ms(ms);
+    rc = gc_ctx_set_bytes(ctx, key, buf, olen + (size_t)elen);
+    if (rc != GC_OK)
+        return rc;
+    out->value = (int64_t)(olen + (size_t)elen);
+    snprintf(out->text, sizeof out->text, "appended %s to %s", elem, key);
+    return side_effects(ctx, out);
+}
+
 /* Reads the domain key named by domain "key" (a string), declared or not:
  * value = it (an integer). With strict contracts a key the contract does not
  * name is refused; without, it is read and counted. */
@@ -774,6 +833,11 @@ static const struct {
      bi_conflict},
     {{"peek", "value = the integer domain key named by domain `key`, declared or not (strict "
               "contracts off: counted)"}, bi_peek},
+    {{"list_append", "the history workload: declared writes are list keys (bytes, declared "
+                     "reads too); task t reads them all when domain `read_every` N (default 4) "
+                     "divides t + 1, value = `gc_checksum` chained over them; else appends "
+                     "`<task>.<attempt>;` to key t % count (domain `ms` waits before the write)"},
+     bi_list_append},
 };
 #define BUILTIN_COUNT (sizeof builtin_table / sizeof builtin_table[0])
 

@@ -27,14 +27,17 @@ static void attempt_release(gc_attempt *a)
 {
     for (size_t i = 0; i < a->n_reads; i++)
         free((void *)a->reads[i].key);
-    for (size_t i = 0; i < a->n_writes; i++)
+    for (size_t i = 0; i < a->n_writes; i++) {
         free((void *)a->writes[i]);
+        free((void *)a->values[i].ptr);
+    }
     for (size_t i = 0; i < a->n_deliveries; i++) {
         free((void *)a->deliveries[i].topic);
         free((void *)a->deliveries[i].id);
     }
     free((void *)a->reads);
     free((void *)a->writes);
+    free((void *)a->values);
     free((void *)a->deliveries);
 }
 
@@ -75,11 +78,13 @@ static int fill(gc_attempt *a, const struct gc__hist_rec *rec)
         nr += ctx->domain[i].read != 0;
     gc_hist_read *reads = calloc(nr + 1, sizeof *reads);
     const char **writes = calloc(ws->n_writes + 1, sizeof *writes);
+    gc_value *values = calloc(ws->n_writes + 1, sizeof *values);
     gc_hist_delivery *dl = calloc(rec->n_deliveries + 1, sizeof *dl);
     a->reads = reads;
     a->writes = writes;
+    a->values = values;
     a->deliveries = dl;
-    if (!reads || !writes || !dl)
+    if (!reads || !writes || !values || !dl)
         return 0;
     for (size_t i = 0; i < ctx->n_domain; i++) {
         if (!ctx->domain[i].read)
@@ -90,10 +95,23 @@ static int fill(gc_attempt *a, const struct gc__hist_rec *rec)
             reads[a->n_reads++] = (gc_hist_read){key, ctx->domain[i].modified};
     }
     for (size_t i = 0; i < ws->n_writes; i++) {
+        const gc_value *v = &ws->writes[i].v;
         char *key = strdup(ws->writes[i].name);
-        ok &= key != NULL;
-        if (key)
-            writes[a->n_writes++] = key;
+        void *copy = NULL;
+        int holds = v->type == GC_VAL_STR || v->type == GC_VAL_BYTES;
+        if (holds && (copy = malloc(v->len + 1)) != NULL) {
+            memcpy(copy, v->ptr, v->len);
+            ((char *)copy)[v->len] = '\0';
+        }
+        if (!key || (holds && !copy)) {
+            free(key);
+            free(copy);
+            ok = 0;
+            continue;
+        }
+        values[a->n_writes] = *v;
+        values[a->n_writes].ptr = copy;
+        writes[a->n_writes++] = key;
     }
     for (size_t i = 0; i < rec->n_deliveries; i++) {
         gc_hist_delivery d = rec->deliveries[i];

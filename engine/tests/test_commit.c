@@ -913,6 +913,9 @@ START_TEST(history_records_every_attempt)
         ck_assert_uint_le(a->reads[0].version, a->base);
         ck_assert_uint_eq(a->n_writes, 1);
         ck_assert_str_eq(a->writes[0], "k");
+        ck_assert_int_eq(a->values[0].type, GC_VAL_INT);
+        /* what it wrote: one more than the value at the version it read */
+        ck_assert_int_eq(a->values[0].i, (int64_t)a->reads[0].version + 1);
         if (a->outcome == GC_OK) {
             ck_assert_uint_eq(a->version, last + 1);   /* versions in commit order */
             last = a->version;
@@ -934,6 +937,64 @@ START_TEST(history_records_every_attempt)
     ck_assert_uint_eq(gc_history_count(h), before);
     gc_history_clear(h);
     ck_assert_uint_eq(gc_history_count(h), 0);
+    gc_history_free(h);
+    fx_close(&f);
+}
+END_TEST
+
+/* list_append, the history checker's workload: every installed write is the
+ * value its attempt read plus that attempt's own element, the history holds
+ * copies of the bytes written, and a reader's value is the checksum of what
+ * it read. */
+START_TEST(history_records_written_bytes)
+{
+    fixture f;
+    fx_open(&f);
+    gc_err err;
+    gc_history *h;
+    ck_assert_int_eq(gc_state_set_bytes(f.st, "l0", "", 0, &err), GC_OK);
+    ck_assert_int_eq(gc_state_set_bytes(f.st, "l1", "x;", 2, &err), GC_OK);
+    ck_assert_int_eq(gc_history_new(&h, &err), GC_OK);
+    static const char *const L[] = {"l0", "l1"};
+    gc_contract c = {.domain_reads = L, .n_domain_reads = 2, .domain_writes = L,
+                     .n_domain_writes = 2};
+    ck_assert_int_eq(fx_run(&f, "list_append", modes[_i], 2, 8, 10, &c, h), GC_OK);
+    for (uint32_t t = 0; t < 8; t++)
+        ck_assert_int_eq(f.res[t].status, GC_OK);
+    /* tasks 3 and 7 read (read_every 4): both keys as the run found them */
+    uint64_t want = gc_checksum("x;", 2, gc_checksum("", 0, GC_CHECKSUM_SEED));
+    ck_assert_uint_eq((uint64_t)f.res[3].value, want);
+    ck_assert_uint_eq((uint64_t)f.res[7].value, want);
+    const gc_value *last[2] = {NULL, NULL};
+    for (size_t i = 0; i < gc_history_count(h); i++) {
+        const gc_attempt *a = gc_history_at(h, i);
+        if (a->task % 4 == 3) {
+            ck_assert_uint_eq(a->n_writes, 0);
+            continue;
+        }
+        ck_assert_uint_eq(a->n_writes, 1);
+        int k = a->writes[0][1] - '0';
+        ck_assert_int_eq(k, (int)(a->task % 2));
+        const gc_value *v = &a->values[0];
+        ck_assert_int_eq(v->type, GC_VAL_BYTES);
+        char elem[32];
+        int n = snprintf(elem, sizeof elem, "%u.%u;", a->task, a->attempt);
+        ck_assert_uint_ge(v->len, (size_t)n);
+        ck_assert_int_eq(memcmp((const char *)v->ptr + v->len - n, elem, (size_t)n), 0);
+        if (a->outcome == GC_OK)
+            last[k] = v;
+    }
+    for (int k = 0; k < 2; k++) {
+        const gc_value *now;
+        ck_assert_int_eq(gc_state_get(f.st, L[k], &now), GC_OK);
+        ck_assert_ptr_nonnull(last[k]);
+        ck_assert_uint_eq(now->len, last[k]->len);
+        ck_assert_int_eq(memcmp(now->ptr, last[k]->ptr, now->len), 0);
+    }
+    /* tasks 1 and 5 append to l1 (3 and 7 read) */
+    const gc_value *l1;
+    ck_assert_int_eq(gc_state_get(f.st, "l1", &l1), GC_OK);
+    ck_assert_uint_eq(l1->len, 2 + 2 * 4);
     gc_history_free(h);
     fx_close(&f);
 }
@@ -971,6 +1032,7 @@ Suite *suite_commit(void)
     tcase_add_loop_test(m, returned_value_wins_over_a_set, 0, 2);
     tcase_add_loop_test(m, five_sequential_appends_keep_five, 0, 2);
     tcase_add_loop_test(m, history_records_every_attempt, 0, 2);
+    tcase_add_loop_test(m, history_records_written_bytes, 0, 2);
     suite_add_tcase(s, m);
     return s;
 }

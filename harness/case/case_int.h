@@ -148,6 +148,7 @@ struct hc_case {
     hc_domain_val *state_exp;       /* [expect] state.NAME, owned */
     size_t nstate_exp;
     int64_t version_exp, committed_exp, events_exp, messages_exp;
+    int history_check;              /* [expect] history: 0 unchecked, 1 consistent */
 };
 
 #define HC_COUNT_UNCHECKED UINT32_MAX

@@ -10,6 +10,7 @@
  * Every resource taken here is released on the single exit path of
  * hc_case_run. Isolation (fork, timeout, leak accounting) is the runner's job. */
 #include "case_int.h"
+#include "histcheck.h"
 #include "probe.h"
 
 #include <dirent.h>
@@ -430,10 +431,32 @@ static void check_counters(const hc_case *c, gc_engine *e, hc_outcome *out)
 /* What subscribers and the outbox sink saw in the current round: the
  * commit path's deliveries, checked against [expect] events/messages. */
 typedef struct hc_delivery {
-    uint32_t task;
+    gc_delivery_kind kind;
+    uint32_t task, attempt;
+    uint32_t made_by;               /* the attempt the payload names; 0: it names none */
     uint64_t version;
     char id[GC_NAME_MAX + 1];
 } hc_delivery;
+
+/* The attempt a builtin's payload ("task=T attempt=A") says made it: the
+ * engine's own d->attempt is the attempt it was delivered for, and a phantom
+ * (INC-016) is exactly a payload of one attempt delivered for another. */
+static uint32_t payload_attempt(const gc_delivery *d)
+{
+    static const char tag[] = "attempt=";
+    const char *p = d->payload;
+    size_t n = d->len, t = sizeof tag - 1;
+    for (size_t i = 0; p && i + t < n; i++) {
+        if (memcmp(p + i, tag, t) != 0)
+            continue;
+        uint64_t a = 0;
+        size_t j = i + t;
+        while (j < n && p[j] >= '0' && p[j] <= '9' && a <= UINT32_MAX)
+            a = a * 10 + (uint64_t)(p[j++] - '0');
+        return j > i + t && a <= UINT32_MAX ? (uint32_t)a : 0;
+    }
+    return 0;
+}
 
 typedef struct hc_deliveries {
     hc_delivery *v;
@@ -455,7 +478,10 @@ static void delivered(const gc_delivery *d, void *arg)
         l->cap = cap;
     }
     hc_delivery *x = &l->v[l->n++];
+    x->kind = d->kind;
     x->task = d->task;
+    x->attempt = d->attempt;
+    x->made_by = payload_attempt(d);
     x->version = d->version;
     snprintf(x->id, sizeof x->id, "%s", d->id);
 }
@@ -479,6 +505,10 @@ typedef struct hc_run {
     char run_msg[GC_ERR_MSG_MAX];   /* why the last call failed, "" if it did not */
     uint64_t started_in_window;     /* pool workers started during the timed rounds */
     hc_deliveries events, msgs;     /* of the current round */
+    gc_history *hist;               /* [expect] history: the round's attempts */
+    hc_hist_key *hkeys;             /* the list keys as the round found them (copies) */
+    uint64_t hversion;              /* the state's version then */
+    uint64_t hist_attempts, hist_installed, hist_reads, hist_deliveries;
 } hc_run;
 
 static void run_release(hc_run *r)
@@ -489,6 +519,10 @@ static void run_release(hc_run *r)
     free(r->res);
     free(r->events.v);
     free(r->msgs.v);
+    for (size_t i = 0; r->hkeys && i < r->c->domain_writes.n; i++)
+        free((void *)r->hkeys[i].before.ptr);
+    free(r->hkeys);
+    gc_history_free(r->hist);
     gc_state_free(r->st);
     gc_engine_free(r->eng);
 }
@@ -585,6 +619,87 @@ static void limits_restore(hc_limits *saved)
     saved->set_nofile = saved->set_as = 0;
 }
 
+/* [expect] history = consistent, before a round: the list keys' values (copied:
+ * the round commits into the state) and versions, and an empty history. */
+static int history_begin(hc_run *r, hc_outcome *out)
+{
+    const hc_case *c = r->c;
+    gc_history_clear(r->hist);
+    r->hversion = gc_state_version(r->st);
+    for (size_t i = 0; i < c->domain_writes.n; i++) {
+        hc_hist_key *k = &r->hkeys[i];
+        free((void *)k->before.ptr);
+        memset(k, 0, sizeof *k);
+        k->name = c->domain_writes.v[i];
+        const gc_value *v;
+        if (gc_state_get(r->st, k->name, &v) != GC_OK ||
+            (v->type != GC_VAL_BYTES && v->type != GC_VAL_STR) ||
+            gc_state_key_version(r->st, k->name, &k->before_version) != GC_OK) {
+            unmet(out, "history: list key '%s' is not a bytes or string key of the state",
+                  k->name);
+            return GC_EINVAL;
+        }
+        void *copy = malloc(v->len + 1);
+        if (!copy) {
+            unmet(out, "history: out of memory copying '%s'", k->name);
+            return GC_ENOMEM;
+        }
+        memcpy(copy, v->ptr, v->len);
+        k->before = *v;
+        k->before.ptr = copy;
+    }
+    return GC_OK;
+}
+
+/* After a round: the checker over what the engine recorded, the results, the
+ * list keys now and what the subscriber and the sink saw. */
+static void history_end(hc_run *r, const gc_result *res, hc_outcome *out)
+{
+    const hc_case *c = r->c;
+    size_t na = gc_history_count(r->hist), ns = r->events.n + r->msgs.n;
+    const gc_attempt **att = calloc(na + 1, sizeof *att);
+    hc_hist_seen *seen = calloc(ns + 1, sizeof *seen);
+    if (!att || !seen || r->events.lost || r->msgs.lost) {
+        unmet(out, "history: out of memory recording the round");
+        free(att);
+        free(seen);
+        return;
+    }
+    for (size_t i = 0; i < na; i++)
+        att[i] = gc_history_at(r->hist, i);
+    for (size_t i = 0; i < ns; i++) {
+        const hc_delivery *d = i < r->events.n ? &r->events.v[i] : &r->msgs.v[i - r->events.n];
+        seen[i] = (hc_hist_seen){d->kind, d->task, d->attempt, d->made_by, d->version};
+    }
+    for (size_t i = 0; i < c->domain_writes.n; i++) {
+        hc_hist_key *k = &r->hkeys[i];
+        const gc_value *v;
+        k->after = (gc_value){0};
+        k->after_version = 0;
+        if (gc_state_get(r->st, k->name, &v) == GC_OK) {
+            k->after = *v;
+            gc_state_key_version(r->st, k->name, &k->after_version);
+        }
+    }
+    hc_hist_input in = {.attempts = att, .nattempts = na,
+                        .incomplete = gc_history_incomplete(r->hist), .results = res,
+                        .ntasks = c->tasks, .keys = r->hkeys, .nkeys = c->domain_writes.n,
+                        .seen = seen, .nseen = ns, .version_before = r->hversion,
+                        .version_after = gc_state_version(r->st)};
+    hc_hist_report rep;
+    if (hc_hist_check(&in, &rep) > 0) {
+        char sum[HC_MESSAGE_MAX];
+        hc_hist_summary(&rep, sum, sizeof sum);
+        unmet(out, "history inconsistent over %zu attempts: %s", na, sum);
+    }
+    r->hist_attempts += na;
+    r->hist_installed += rep.installed;
+    r->hist_reads += rep.reads_checked;
+    r->hist_deliveries += rep.deliveries_checked;
+    free(att);
+    free(seen);
+}
+
 typedef struct hc_caller {
     hc_run *r;
     gc_exec_opts opts;
@@ -620,6 +735,12 @@ static int run_round(hc_run *r, gc_mode mode, hc_outcome *out, double *wall_ms)
                                     .retries = c->retries};
         gc_err_clear(&cl[i].ge);
     }
+    /* callers is 1 when the history is checked (the parser says so) */
+    if (c->history_check) {
+        if (history_begin(r, out) != GC_OK)
+            return GC_EINVAL;
+        cl[0].opts.history = r->hist;
+    }
     for (uint32_t i = 1; i < c->callers; i++, started++)
         if (pthread_create(&th[i], NULL, caller_main, &cl[i]) != 0)
             break;
@@ -644,6 +765,9 @@ static int run_round(hc_run *r, gc_mode mode, hc_outcome *out, double *wall_ms)
                   gc_status_name(r->expect_run));
             break;
         }
+        /* The history first: an anomaly explains the statuses it causes. */
+        if (cl[i].rc == GC_OK && i == 0 && c->history_check)
+            history_end(r, cl[i].res, out);
         if (cl[i].rc == GC_OK)
             check_tasks(c, cl[i].res, r->st, r->k, out);
     }
@@ -874,6 +998,12 @@ static void run_rounds(hc_run *r, gc_mode mode, uint64_t seed, hc_outcome *out)
             add_metric(out, m, task_wall_max);
     }
     check_commits(r, res, out);
+    if (c->history_check)
+        snprintf(r->note + strlen(r->note), sizeof r->note - strlen(r->note),
+                 "; history consistent in %u round%s: %" PRIu64 " attempts, %" PRIu64
+                 " installed, %" PRIu64 " reads, %" PRIu64 " deliveries checked",
+                 c->rounds, c->rounds == 1 ? "" : "s", r->hist_attempts, r->hist_installed,
+                 r->hist_reads, r->hist_deliveries);
     if (c->heavy_unchanged && out->passed)
         hc__check_heavy_unchanged(r->st, r->before, r->nbefore, out);
     if (c->max_wall_ms > 0 && wall_ms > c->max_wall_ms)
@@ -1007,6 +1137,11 @@ int hc_case_run(const hc_case *c, gc_mode mode, uint64_t seed, hc_outcome *out)
         rc = gc_engine_subscribe(r.eng, NULL, delivered, &r.events, &ge);
     if (rc == GC_OK)
         rc = gc_engine_set_outbox(r.eng, delivered, &r.msgs, &ge);
+    if (rc == GC_OK && c->history_check) {
+        r.hkeys = calloc(c->domain_writes.n, sizeof *r.hkeys);
+        rc = r.hkeys ? gc_history_new(&r.hist, &ge)
+                     : gc_err_set(&ge, GC_ENOMEM, "out of memory for the history's keys");
+    }
     if (rc == GC_OK && !c->has_contract) {
         gc_proc_fn fn;
         rc = gc_engine_lookup(r.eng, c->process, &fn, &r.k);

@@ -574,6 +574,13 @@ const hc_key_def hc__keys[] = {
     {HC_SEC_EXPECT, "messages", HC_KIND_FN, 0, 0, UINT32_MAX, C_(messages_exp), NULL,
      read_count, NULL, "not checked",
      "outbox deliveries in the last round; each message id must arrive at most once"},
+    {HC_SEC_EXPECT, "history", HC_KIND_CHOICE, 0, 0, 0, C_(history_check), "unchecked|consistent",
+     NULL, NULL, "`unchecked`",
+     "`consistent`: every round's attempt history (with `process = list_append`, the "
+     "contract's writes as list keys) is checked for anomalies before any other expectation: "
+     "missing, duplicated or phantom appends, stale reads, lost updates, deliveries of "
+     "attempts not installed, versions not strictly increasing (see *History*); needs "
+     "`callers` 1"},
     {HC_SEC_EXPECT, "rss_growth_kb_max", HC_KIND_FN, 0, 0, UINT32_MAX, C_(rss_growth_kb_max), NULL,
      read_rss_growth, NULL, "not checked",
      "limit on the growth of the case process's RSS from the end of round 1 to the end of the "

@@ -435,6 +435,14 @@ static int finish(hc_parser *p)
         return hc__fail(p, key_line(p, "run.callers"), "run.callers", GC_EINVAL,
                         "concurrent callers share one state, which must not change during a "
                         "run: new_generation_every must be 0");
+    if (c->history_check && c->callers > 1)
+        return hc__fail(p, key_line(p, "expect.history"), "expect.history", GC_EINVAL,
+                        "a history is checked per run, and run.callers %u interleaves runs: it "
+                        "needs callers = 1", c->callers);
+    if (c->history_check && c->domain_writes.n == 0)
+        return hc__fail(p, key_line(p, "expect.history"), "expect.history", GC_EINVAL,
+                        "a history is checked over list keys, and [contract] domain_writes "
+                        "names none");
     if ((c->setup_status != GC_OK || c->run_status != GC_OK || c->recover) &&
         !c->limit_nofile_set && !c->limit_as)
         return hc__fail(p, key_line(p, "expect.setup"), "expect.setup", GC_EINVAL,

@@ -39,6 +39,7 @@ typedef struct vf_opts {
     const char *output;      /* verdict files; scratch in OUTPUT/INC-ID/ */
     const char *seed;
     const char *jobs;
+    const char *also;        /* a case folder also run against every re-injection, or NULL */
     int seed_objects;
     const char *ids[VF_MAX_INCIDENTS];
     int nids;
@@ -68,6 +69,9 @@ static void vf_usage(FILE *f)
         "  --output DIR     verdict files; scratch copies in DIR/INC-ID/ (default DIR\n"
         "                   = BUILD/verify)\n"
         "  --no-seed        build each re-injected engine from scratch\n"
+        "  --also DIR       also run the cases under DIR against every re-injected\n"
+        "                   engine; each verdict records whether they caught it\n"
+        "                   (reinject.also), without changing the verdict\n"
         "  -s, --seed N     run seed for both runs (default 1)\n"
         "  -j, --jobs N     cases run at once (default 1)\n"
         "Exit status: 0 every incident VERIFIED, 1 otherwise, 2 usage error.\n");
@@ -95,7 +99,8 @@ static int vf_parse(int argc, char **argv, vf_opts *o, char *err, size_t errlen)
                          : !strcmp(a, "--build") ? &o->build
                          : !strcmp(a, "--output") ? &o->output
                          : (!strcmp(a, "--seed") || !strcmp(a, "-s")) ? &o->seed
-                         : (!strcmp(a, "--jobs") || !strcmp(a, "-j")) ? &o->jobs : NULL;
+                         : (!strcmp(a, "--jobs") || !strcmp(a, "-j")) ? &o->jobs
+                         : !strcmp(a, "--also") ? &o->also : NULL;
         if (dst) {
             if (i + 1 >= argc || !argv[i + 1][0]) {
                 hr_fmt(err, errlen, "%s needs a value", a);
@@ -395,12 +400,10 @@ static int vf_count_cases(const char *dir)
     return n;
 }
 
-/* `gapcheck run` of the incident's cases with `bin`, results in `dir`. */
-static json_t *vf_run_cases(const vf_ctx *c, const char *id, const char *bin, const char *dir,
+/* `gapcheck run` of the cases under `cases` with `bin`, results in `dir`. */
+static json_t *vf_run_cases(const vf_ctx *c, const char *cases, const char *bin, const char *dir,
                             const char *log, char *why, size_t cap)
 {
-    char cases[VF_PATH];
-    hr_fmt(cases, sizeof cases, "%s/%s", c->o->cases, id);
     const char *argv[] = {bin, "run", cases, "--seed", c->o->seed, "--jobs", c->o->jobs,
                           "--format", "json", "--output", dir, NULL};
     int rc = vf_spawn(argv, log, 0);
@@ -483,6 +486,64 @@ static int vf_changed(const vf_ctx *c, const char *src, const vf_patch *p, json_
     return n;
 }
 
+static json_t *vf_row(const json_t *r, const char *extra_key, const char *extra)
+{
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", vf_str(r, "id"), "case_id",
+                          vf_str(r, "case_id"), "mode", vf_str(r, "mode"), "status",
+                          vf_str(r, "status"), "message", vf_str(r, "message"));
+    if (o && extra_key)
+        json_object_set_new(o, extra_key, json_string(extra));
+    return o;
+}
+
+/* --also: the same re-injected engine runs a case set that knows nothing of
+ * this incident (the history cases: a checker told no bug). Recorded in
+ * reinject.also with the rows and their messages (which name the anomaly)
+ * and whether a case caught the bug in every mode the patch affects; the
+ * verdict itself stays the incident's own cases' to decide. */
+static void vf_also(const vf_ctx *c, const char *id, const char *bin, const char *work,
+                    const vf_patch *p, json_t *rj)
+{
+    char dir[VF_PATH], log[VF_PATH], why[1024];
+    hr_fmt(dir, sizeof dir, "%s/also", work);
+    hr_fmt(log, sizeof log, "%s/also.log", work);
+    json_t *also = json_pack("{s:s, s:s}", "cases", c->o->also, "results_file", "");
+    json_object_set_new(rj, "also", also);
+    json_object_set_new(also, "results_file", json_sprintf("%s/results.json", dir));
+    json_t *doc = vf_run_cases(c, c->o->also, bin, dir, log, why, sizeof why);
+    json_t *rr = doc ? json_object_get(doc, "results") : NULL;
+    json_t *rows = json_array();
+    int by_mode[2] = {0, 0};
+    const char *first = "";
+    size_t i;
+    json_t *r;
+    json_array_foreach(rr, i, r) {
+        const char *cell = vf_caught(r);
+        json_array_append_new(rows, vf_row(r, "cell", cell));
+        if (strcmp(cell, "caught") != 0)
+            continue;
+        if (!first[0])
+            first = vf_str(r, "message");
+        by_mode[0] += !strcmp(vf_str(r, "mode"), "thread");
+        by_mode[1] += !strcmp(vf_str(r, "mode"), "process");
+    }
+    int caught = rr && json_array_size(rr) > 0 && (!p->affects_thread || by_mode[0]) &&
+                 (!p->affects_process || by_mode[1]);
+    json_object_set_new(also, "results", rows);
+    json_object_set_new(also, "caught_thread", json_integer(by_mode[0]));
+    json_object_set_new(also, "caught_process", json_integer(by_mode[1]));
+    json_object_set_new(also, "caught", json_boolean(caught));
+    json_object_set_new(also, "error", rr ? json_null() : json_string(why));
+    if (!rr)
+        printf("verify %s: --also %s could not run on the re-injected engine: %s\n", id,
+               c->o->also, why);
+    else
+        printf("verify %s: --also %s %s the re-injection (failing: thread %d, process %d of "
+               "%zu)%s%.400s\n", id, c->o->also, caught ? "CAUGHT" : "did not catch", by_mode[0],
+               by_mode[1], json_array_size(rr), first[0] ? ": " : "", first);
+    json_decref(doc);
+}
+
 /* Re-injection: copy, patch, build, run. Fills v["reinject"]; returns the
  * variant's results (NULL when it could not get that far: an error). */
 static json_t *vf_reinject(const vf_ctx *c, const char *id, const char *work, const vf_patch *p,
@@ -539,22 +600,17 @@ static json_t *vf_reinject(const vf_ctx *c, const char *id, const char *work, co
     hr_fmt(bin, sizeof bin, "%s/build/gapcheck", src);
     hr_fmt(dir, sizeof dir, "%s/reinject", work);
     hr_fmt(log, sizeof log, "%s/reinject.log", work);
-    json_t *doc = vf_run_cases(c, id, bin, dir, log, why, sizeof why);
+    char cases[VF_PATH];
+    hr_fmt(cases, sizeof cases, "%s/%s", c->o->cases, id);
+    json_t *doc = vf_run_cases(c, cases, bin, dir, log, why, sizeof why);
     if (!doc)
         vf_add(vd->errors, id, "the cases could not run on the re-injected engine: %s", why);
     json_object_set_new(rj, "results_file", json_sprintf("%s/results.json", dir));
+    if (c->o->also)
+        vf_also(c, id, bin, work, p, rj);
     return doc;
 }
 
-static json_t *vf_row(const json_t *r, const char *extra_key, const char *extra)
-{
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", vf_str(r, "id"), "case_id",
-                          vf_str(r, "case_id"), "mode", vf_str(r, "mode"), "status",
-                          vf_str(r, "status"), "message", vf_str(r, "message"));
-    if (o && extra_key)
-        json_object_set_new(o, extra_key, json_string(extra));
-    return o;
-}
 
 /* The matrix: one row per case, per mode the fix status and what the
  * re-injected run did. Rendered as is by the reports. */
@@ -660,7 +716,9 @@ static json_t *vf_one(const vf_ctx *c, const char *id)
         char rdir[VF_PATH], log[VF_PATH], why[1024];
         hr_fmt(rdir, sizeof rdir, "%s/fix", work);
         hr_fmt(log, sizeof log, "%s/fix.log", work);
-        fix_doc = vf_run_cases(c, id, c->self, rdir, log, why, sizeof why);
+        char cases[VF_PATH];
+        hr_fmt(cases, sizeof cases, "%s/%s", c->o->cases, id);
+        fix_doc = vf_run_cases(c, cases, c->self, rdir, log, why, sizeof why);
         if (!fix_doc)
             vf_add(vd.errors, id, "the cases could not run: %s", why);
         json_object_set_new(v, "fix_results_file", json_sprintf("%s/results.json", rdir));

@@ -109,6 +109,10 @@ typedef struct gc_attempt {
     const gc_hist_read *reads;
     size_t n_writes;
     const char *const *writes;
+    /* What each write carried, in the order of `writes` (strings and bytes
+     * are the history's own copies): a checker compares what was installed
+     * with what later attempts read and what the state holds at the end. */
+    const gc_value *values;
     size_t n_deliveries;
     const gc_hist_delivery *deliveries;
 } gc_attempt;

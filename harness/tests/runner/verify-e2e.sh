@@ -57,6 +57,24 @@ check "INC-903 (patch no longer applies) is an error naming the incident and the
 check "INC-904 (patch outside engine/) is refused before it runs" \
   q INC-904 'not v["verified"] and any("outside engine/" in e and "harness/runner/main.c" in e for e in v["errors"]) and "applies" not in v["reinject"]'
 
+# --also: a case set that knows nothing of the incident runs against its
+# re-injected engine; the verdict records whether it caught the bug, and the
+# verdict itself stays the incident's own cases' to decide.
+rc=0
+"$GAPCHECK" verify --cases "$FIX" --build "$BUILD" --output "$OUT/also-yes" \
+  --also "$FIX/INC-901" INC-901 >"$OUT/also-yes.log" 2>&1 || rc=$?
+check "--also: a set that catches the bug is recorded as caught, in both modes" \
+  q also-yes/INC-901 'v["verdict"] == "VERIFIED" and v["reinject"]["also"]["caught"] is True and v["reinject"]["also"]["caught_thread"] == 1 and v["reinject"]["also"]["caught_process"] == 1 and len(v["reinject"]["also"]["results"]) == 4'
+check "--also: the log names the set and what the first catching case said" \
+  grep -q 'verify INC-901: --also .*INC-901 CAUGHT the re-injection (failing: thread 1, process 1 of 4): ' "$OUT/also-yes.log"
+rc=0
+"$GAPCHECK" verify --cases "$FIX" --build "$BUILD" --output "$OUT/also-no" \
+  --also "$FIX/INC-902" INC-901 >"$OUT/also-no.log" 2>&1 || rc=$?
+check "--also: a set that cannot catch the bug is recorded as not caught; the verdict stands" \
+  q also-no/INC-901 'v["verdict"] == "VERIFIED" and v["reinject"]["also"]["caught"] is False and v["reinject"]["also"]["caught_thread"] == 0 and v["reinject"]["also"]["caught_process"] == 0'
+check "--also: without it the verdict has no also record" \
+  q INC-901 '"also" not in v["reinject"]'
+
 rc=0
 "$GAPCHECK" verify --cases "$FIX" --output "$OUT/none" INC-999 >"$OUT/unknown.log" 2>&1 || rc=$?
 check "an unknown incident is not verified (exit 1)" test "$rc" = 1
