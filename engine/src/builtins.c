@@ -198,20 +198,26 @@ static int bi_fill(gc_ctx *ctx, gc_proc_out *out)
     return GC_OK;
 }
 
-static int bi_sleep(gc_ctx *ctx, gc_proc_out *out)
+/* One blocking wait of ms milliseconds, restarted where a signal
+ * interrupted it. */
+static void wait_ms(int64_t ms)
 {
-    if (spared(ctx))
-        return bi_checksum(ctx, out);
-    int64_t ms;
-    int rc = gc_ctx_int(ctx, "ms", &ms);
-    if (rc != GC_OK)
-        return rc;
-    uint64_t until = gc__now_ns() + (uint64_t)(ms > 0 ? ms : 0) * 1000000ull;
+    if (ms <= 0)
+        return;
+    struct timespec ts = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* Sleeps until `until`, waking every 10 ms at most to check the deadline:
+ * the cooperative wait, GC_ETIMEOUT once the deadline has passed. */
+static int sleep_until(gc_ctx *ctx, uint64_t until, int64_t ms, gc_proc_out *out)
+{
     uint64_t deadline = gc_ctx_deadline_ns(ctx);
     for (;;) {
         uint64_t now = gc__now_ns();
         if (now >= until)
-            break;
+            return GC_OK;
         if (deadline && now >= deadline) {
             snprintf(out->text, sizeof out->text, "sleep of %lld ms stopped at the deadline",
                      (long long)ms);
@@ -225,17 +231,16 @@ static int bi_sleep(gc_ctx *ctx, gc_proc_out *out)
         struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)step};
         nanosleep(&ts, NULL);
     }
-    out->value = ms;
-    return GC_OK;
 }
 
-/* The non-cooperative processes below never look at their deadline: they
- * stand for user code that does not cooperate, so a deadline is only as real
- * as the engine makes it (process mode kills the worker; thread mode cannot
- * preempt and must report the late task as ETIMEOUT when it returns). */
+/* How the wait builtins spend domain "ms" milliseconds. sleep cooperates
+ * with its deadline; spin and block never look at it: they stand for user
+ * code that does not cooperate, so a deadline is only as real as the engine
+ * makes it (process mode kills the worker; thread mode cannot preempt and
+ * must report the late task as ETIMEOUT when it returns). */
+enum wait_how { WAIT_SLEEP, WAIT_SPIN, WAIT_BLOCK };
 
-/* Burns CPU for domain "ms" milliseconds, watching only its own clock. */
-static int bi_spin(gc_ctx *ctx, gc_proc_out *out)
+static int bi_wait(gc_ctx *ctx, gc_proc_out *out, enum wait_how how)
 {
     if (spared(ctx))
         return bi_checksum(ctx, out);
@@ -244,31 +249,37 @@ static int bi_spin(gc_ctx *ctx, gc_proc_out *out)
     if (rc != GC_OK)
         return rc;
     uint64_t until = gc__now_ns() + (uint64_t)(ms > 0 ? ms : 0) * 1000000ull;
-    volatile uint64_t spins = 0;
-    while (gc__now_ns() < until)
-        spins++;
+    if (how == WAIT_SLEEP) {
+        rc = sleep_until(ctx, until, ms, out);
+    } else if (how == WAIT_SPIN) {
+        volatile uint64_t spins = 0;   /* burns CPU, watching only its own clock */
+        while (gc__now_ns() < until)
+            spins++;
+    } else {
+        wait_ms(ms);   /* like a read on a socket that stays silent */
+    }
+    if (rc != GC_OK)
+        return rc;
     out->value = ms;
-    snprintf(out->text, sizeof out->text, "spun %lld ms", (long long)ms);
+    if (how != WAIT_SLEEP)
+        snprintf(out->text, sizeof out->text, "%s %lld ms", how == WAIT_SPIN ? "spun" : "blocked",
+                 (long long)ms);
     return GC_OK;
 }
 
-/* One blocking wait of domain "ms" milliseconds (restarted when a signal
- * interrupts it), like a read on a socket that stays silent. */
+static int bi_sleep(gc_ctx *ctx, gc_proc_out *out)
+{
+    return bi_wait(ctx, out, WAIT_SLEEP);
+}
+
+static int bi_spin(gc_ctx *ctx, gc_proc_out *out)
+{
+    return bi_wait(ctx, out, WAIT_SPIN);
+}
+
 static int bi_block(gc_ctx *ctx, gc_proc_out *out)
 {
-    if (spared(ctx))
-        return bi_checksum(ctx, out);
-    int64_t ms;
-    int rc = gc_ctx_int(ctx, "ms", &ms);
-    if (rc != GC_OK)
-        return rc;
-    struct timespec ts = {.tv_sec = (time_t)((ms > 0 ? ms : 0) / 1000),
-                          .tv_nsec = (long)((ms > 0 ? ms : 0) % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-    out->value = ms;
-    snprintf(out->text, sizeof out->text, "blocked %lld ms", (long long)ms);
-    return GC_OK;
+    return bi_wait(ctx, out, WAIT_BLOCK);
 }
 
 static int refuse_in_thread(gc_ctx *ctx, gc_proc_out *out, const char *what)
@@ -523,15 +534,6 @@ static int declared_read(gc_ctx *ctx, const char *key)
         if (strcmp(gc_ctx_domain_name(ctx, i), key) == 0)
             return 1;
     return 0;
-}
-
-static void wait_ms(int64_t ms)
-{
-    if (ms <= 0)
-        return;
-    struct timespec ts = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
 }
 
 /* What a writing builtin adds when its contract allows it: one event on topic

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "ctx_int.h"
+#include "value_int.h"
 #include "gapcheck/wire.h"
 #include "gapcheck/status.h"
 
@@ -58,21 +59,7 @@ int gc__ctx_value_copy(struct gc__ctx_value *dst, const char *name, size_t name_
     memset(dst, 0, sizeof *dst);
     memcpy(dst->name, name, name_len);
     dst->name[name_len] = '\0';
-    dst->v = *src;
-    if (src->type == GC_VAL_STR || src->type == GC_VAL_BYTES) {
-        char *buf = malloc(src->len + 1);
-        if (!buf)
-            return GC_ENOMEM;
-        if (src->len)
-            memcpy(buf, src->ptr, src->len);
-        buf[src->len] = '\0';
-        dst->buf = buf;
-        dst->v.ptr = buf;
-    } else {
-        dst->v.ptr = NULL;
-        dst->v.len = 0;
-    }
-    return GC_OK;
+    return gc__value_dup(src, &dst->v, &dst->buf);
 }
 
 void gc_ctx_free(gc_ctx *ctx)

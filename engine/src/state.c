@@ -12,6 +12,7 @@
 
 #include "gapcheck/status.h"
 #include "state_int.h"
+#include "value_int.h"
 
 struct state_item {
     char name[GC_NAME_MAX + 1];
@@ -122,7 +123,7 @@ int gc_state_set_double(gc_state *st, const char *name, double v, gc_err *err)
     return set_value(st, name, &val, NULL, err);
 }
 
-/* Copy len bytes plus a NUL (harmless for bytes, required for strings). */
+/* The state keeps its own copy of the bytes (gc__value_dup). */
 static int copy_bytes(gc_state *st, const char *name, gc_value_type type, const void *v,
                       size_t len, gc_err *err)
 {
@@ -130,13 +131,10 @@ static int copy_bytes(gc_state *st, const char *name, gc_value_type type, const 
         return gc_err_set(err, GC_ELIMIT, "domain key '%s': %s value of %zu bytes (limit %d)",
                           name ? name : "(null)", gc_value_type_name(type), len,
                           GC_VALUE_BYTES_MAX);
-    char *buf = malloc(len + 1);
-    if (!buf)
+    gc_value val = {.type = type, .ptr = v, .len = len};
+    void *buf;
+    if (gc__value_dup(&val, &val, &buf) != GC_OK)
         return gc_err_set(err, GC_ENOMEM, "domain key '%s': out of memory", name ? name : "(null)");
-    if (len)
-        memcpy(buf, v, len);
-    buf[len] = '\0';
-    gc_value val = {.type = type, .ptr = buf, .len = len};
     return set_value(st, name, &val, buf, err);
 }
 
@@ -155,15 +153,24 @@ int gc_state_set_bytes(gc_state *st, const char *name, const void *v, size_t len
     return copy_bytes(st, name, GC_VAL_BYTES, v, len, err);
 }
 
-int gc_state_get(const gc_state *st, const char *name, const gc_value **out)
+/* The item of a lookup by name: GC_EINVAL for a NULL argument (out is the
+ * caller's result pointer), GC_ENOTFOUND for no such key. */
+static int lookup(const gc_state *st, const char *name, const void *out,
+                  const struct state_item **it)
 {
     if (!st || !name || !out)
         return GC_EINVAL;
-    const struct state_item *it = find_item(st, name);
-    if (!it)
-        return GC_ENOTFOUND;
-    *out = &it->v;
-    return GC_OK;
+    *it = find_item(st, name);
+    return *it ? GC_OK : GC_ENOTFOUND;
+}
+
+int gc_state_get(const gc_state *st, const char *name, const gc_value **out)
+{
+    const struct state_item *it;
+    int rc = lookup(st, name, out, &it);
+    if (rc == GC_OK)
+        *out = &it->v;
+    return rc;
 }
 
 size_t gc_state_domain_count(const gc_state *st)
@@ -178,13 +185,11 @@ uint64_t gc_state_version(const gc_state *st)
 
 int gc_state_key_version(const gc_state *st, const char *name, uint64_t *out)
 {
-    if (!st || !name || !out)
-        return GC_EINVAL;
-    const struct state_item *it = find_item(st, name);
-    if (!it)
-        return GC_ENOTFOUND;
-    *out = it->modified;
-    return GC_OK;
+    const struct state_item *it;
+    int rc = lookup(st, name, out, &it);
+    if (rc == GC_OK)
+        *out = it->modified;
+    return rc;
 }
 
 int gc_state_domain_at(const gc_state *st, size_t i, const char **name, const gc_value **value)
@@ -221,27 +226,6 @@ const gc_zone *gc_state_heavy(const gc_state *st)
 
 /* ---- the commit path (state_int.h) ---------------------------------------- */
 
-/* A value's own copy of its bytes (with a NUL), or NULL for numbers. */
-static int dup_value(const gc_value *v, gc_value *out, void **buf)
-{
-    *out = *v;
-    *buf = NULL;
-    if (v->type != GC_VAL_STR && v->type != GC_VAL_BYTES) {
-        out->ptr = NULL;
-        out->len = 0;
-        return GC_OK;
-    }
-    char *b = malloc(v->len + 1);
-    if (!b)
-        return GC_ENOMEM;
-    if (v->len)
-        memcpy(b, v->ptr, v->len);
-    b[v->len] = '\0';
-    out->ptr = b;
-    *buf = b;
-    return GC_OK;
-}
-
 int gc__state_clone(const gc_state *src, gc_state **out, gc_err *err)
 {
     *out = NULL;
@@ -259,7 +243,7 @@ int gc__state_clone(const gc_state *src, gc_state **out, gc_err *err)
     st->version = src->version;
     for (size_t i = 0; i < src->count; i++) {
         struct state_item *it = calloc(1, sizeof *it);
-        if (!it || dup_value(&src->items[i]->v, &it->v, &it->buf) != GC_OK) {
+        if (!it || gc__value_dup(&src->items[i]->v, &it->v, &it->buf) != GC_OK) {
             free(it);
             gc_state_free(st);
             return gc_err_set(err, GC_ENOMEM, "state: out of memory copying the run's base");
@@ -297,7 +281,7 @@ int gc__state_install(gc_state *st, const gc__wset *ws, uint64_t *version, gc_er
         }
     }
     for (size_t i = 0; rc == GC_OK && i < n; i++) {
-        rc = dup_value(&ws->writes[i].v, &sg[i].v, &sg[i].buf);
+        rc = gc__value_dup(&ws->writes[i].v, &sg[i].v, &sg[i].buf);
         if (rc == GC_OK && !find_item(st, ws->writes[i].name)) {
             sg[i].item = calloc(1, sizeof *sg[i].item);
             if (!sg[i].item)

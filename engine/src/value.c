@@ -1,10 +1,13 @@
 /* Names and value types shared by the state, the factory and the wire codec,
- * so that all three accept exactly the same names. */
+ * so that all three accept exactly the same names; and the one copy of a
+ * value's bytes (value_int.h). */
 #include "gapcheck/value.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "gapcheck/status.h"
+#include "value_int.h"
 
 static int name_char_ok(unsigned char c)
 {
@@ -47,4 +50,25 @@ const char *gc_value_type_name(gc_value_type t)
     case GC_VAL_BYTES: return "bytes";
     }
     return "unknown";
+}
+
+int gc__value_dup(const gc_value *v, gc_value *out, void **buf)
+{
+    *buf = NULL;
+    if (v->type != GC_VAL_STR && v->type != GC_VAL_BYTES) {
+        *out = *v;
+        out->ptr = NULL;
+        out->len = 0;
+        return GC_OK;
+    }
+    char *b = malloc(v->len + 1);
+    if (!b)
+        return GC_ENOMEM;
+    if (v->len)
+        memcpy(b, v->ptr, v->len);
+    b[v->len] = '\0';
+    *out = *v;
+    out->ptr = b;
+    *buf = b;
+    return GC_OK;
 }

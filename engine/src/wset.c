@@ -13,6 +13,7 @@
 
 #include "gapcheck/status.h"
 #include "codec_int.h"
+#include "value_int.h"
 
 /* ---- the container --------------------------------------------------------- */
 
@@ -87,19 +88,8 @@ int gc__wset_put(gc__wset *ws, const char *key, uint8_t source, const gc_value *
     memset(&w, 0, sizeof w);
     snprintf(w.name, sizeof w.name, "%s", key);
     w.source = source;
-    w.v = *v;
-    if (v->type == GC_VAL_STR || v->type == GC_VAL_BYTES) {
-        w.buf = malloc(v->len + 1);
-        if (!w.buf)
-            return gc_err_set(err, GC_ENOMEM, "write of '%s': out of memory", key);
-        if (v->len)
-            memcpy(w.buf, v->ptr, v->len);
-        ((char *)w.buf)[v->len] = '\0';
-        w.v.ptr = w.buf;
-    } else {
-        w.v.ptr = NULL;
-        w.v.len = 0;
-    }
+    if (gc__value_dup(v, &w.v, &w.buf) != GC_OK)
+        return gc_err_set(err, GC_ENOMEM, "write of '%s': out of memory", key);
     for (size_t i = 0; i < ws->n_writes; i++) {
         if (strcmp(ws->writes[i].name, key) == 0) {
             ws->bytes -= write_bytes(&ws->writes[i]);
