@@ -72,41 +72,12 @@ char *hr_utf8_clean(const char *s)
     return out;
 }
 
-int hr_xml_escape(FILE *f, const char *s)
-{
-    const unsigned char *p = (const unsigned char *)(s ? s : "");
-    while (*p) {
-        int32_t cp;
-        size_t n = hr__utf8_next(p, &cp);
-        switch (cp) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&apos;", f); break;
-        case '\t': fputs("&#9;", f); break;
-        case '\n': fputs("&#10;", f); break;
-        case '\r': fputs("&#13;", f); break;
-        case -1: fputs(hr__fffd, f); break;
-        default:
-            /* XML 1.0 Char excludes C0 controls and U+FFFE/U+FFFF; DEL and
-             * C1 are allowed but are shown visibly too, as nobody means them. */
-            if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
-                fprintf(f, "\\x%02X", (unsigned)cp);
-            else if (cp == 0xfffe || cp == 0xffff)
-                fputs(hr__fffd, f);
-            else
-                fwrite(p, 1, n, f);
-        }
-        p += n;
-    }
-    return ferror(f) ? -1 : 0;
-}
+/* Walk s through the decoder: an invalid sequence becomes U+FFFD, every
+ * code point else goes to `one` (cp, its bytes p[n], the escaper's arg). */
+typedef void (*hr__cp_fn)(FILE *f, int32_t cp, const unsigned char *p, size_t n,
+                          const char *arg);
 
-/* Backslash escaping shared by TAP and YAML: each code point in `specials`
- * gets a backslash (newline and tab as \n and \t), other control characters
- * \xNN, invalid UTF-8 U+FFFD; the rest is copied. */
-static void hr__backslash_escape(FILE *f, const char *s, const char *specials)
+static int hr__escape(FILE *f, const char *s, hr__cp_fn one, const char *arg)
 {
     const unsigned char *p = (const unsigned char *)(s ? s : "");
     while (*p) {
@@ -114,51 +85,85 @@ static void hr__backslash_escape(FILE *f, const char *s, const char *specials)
         size_t n = hr__utf8_next(p, &cp);
         if (cp == -1)
             fputs(hr__fffd, f);
-        else if (cp > 0 && cp < 0x80 && strchr(specials, (int)cp))
-            fprintf(f, "\\%c", cp == '\n' ? 'n' : cp == '\t' ? 't' : (char)cp);
-        else if (cp < 0x20 || cp == 0x7f)
-            fprintf(f, "\\x%02X", (unsigned)cp);
         else
-            fwrite(p, 1, n, f);
+            one(f, cp, p, n, arg);
         p += n;
     }
+    return ferror(f) ? -1 : 0;
+}
+
+static void hr__xml_one(FILE *f, int32_t cp, const unsigned char *p, size_t n, const char *arg)
+{
+    (void)arg;
+    switch (cp) {
+    case '&': fputs("&amp;", f); break;
+    case '<': fputs("&lt;", f); break;
+    case '>': fputs("&gt;", f); break;
+    case '"': fputs("&quot;", f); break;
+    case '\'': fputs("&apos;", f); break;
+    case '\t': fputs("&#9;", f); break;
+    case '\n': fputs("&#10;", f); break;
+    case '\r': fputs("&#13;", f); break;
+    default:
+        /* XML 1.0 Char excludes C0 controls and U+FFFE/U+FFFF; DEL and
+         * C1 are allowed but are shown visibly too, as nobody means them. */
+        if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+            fprintf(f, "\\x%02X", (unsigned)cp);
+        else if (cp == 0xfffe || cp == 0xffff)
+            fputs(hr__fffd, f);
+        else
+            fwrite(p, 1, n, f);
+    }
+}
+
+int hr_xml_escape(FILE *f, const char *s)
+{
+    return hr__escape(f, s, hr__xml_one, NULL);
+}
+
+/* Backslash escaping shared by TAP and YAML: each code point in `specials`
+ * (the arg) gets a backslash (newline and tab as \n and \t), other control
+ * characters \xNN; the rest is copied. */
+static void hr__backslash_one(FILE *f, int32_t cp, const unsigned char *p, size_t n,
+                              const char *specials)
+{
+    if (cp > 0 && cp < 0x80 && strchr(specials, (int)cp))
+        fprintf(f, "\\%c", cp == '\n' ? 'n' : cp == '\t' ? 't' : (char)cp);
+    else if (cp < 0x20 || cp == 0x7f)
+        fprintf(f, "\\x%02X", (unsigned)cp);
+    else
+        fwrite(p, 1, n, f);
 }
 
 int hr_tap_escape(FILE *f, const char *s)
 {
-    hr__backslash_escape(f, s, "#\\\n");
-    return ferror(f) ? -1 : 0;
+    return hr__escape(f, s, hr__backslash_one, "#\\\n");
 }
 
 int hr_yaml_quote(FILE *f, const char *s)
 {
     fputc('"', f);
-    hr__backslash_escape(f, s, "\"\\\n\t");
+    hr__escape(f, s, hr__backslash_one, "\"\\\n\t");
     fputc('"', f);
     return ferror(f) ? -1 : 0;
 }
 
+static void hr__md_one(FILE *f, int32_t cp, const unsigned char *p, size_t n, const char *arg)
+{
+    (void)arg;
+    if (cp == '|')
+        fputs("\\|", f);
+    else if (cp == '\n' || cp == '\t')
+        fputc(' ', f);
+    else if (cp == '<')
+        fputs("&lt;", f);   /* renderers would read it as HTML */
+    else if (cp >= 0x20 && cp != 0x7f)
+        fwrite(p, 1, n, f);
+}
+
 int hr_md_cell(FILE *f, const char *s)
 {
-    const unsigned char *p = (const unsigned char *)(s ? s : "");
-    while (*p) {
-        int32_t cp;
-        size_t n = hr__utf8_next(p, &cp);
-        if (cp == -1)
-            fputs(hr__fffd, f);
-        else if (cp == '|')
-            fputs("\\|", f);
-        else if (cp == '\n' || cp == '\t')
-            fputc(' ', f);
-        else if (cp == '<')
-            fputs("&lt;", f);   /* renderers would read it as HTML */
-        else if (cp < 0x20 || cp == 0x7f)
-            ;
-        else
-            fwrite(p, 1, n, f);
-        p += n;
-    }
-    return ferror(f) ? -1 : 0;
+    return hr__escape(f, s, hr__md_one, NULL);
 }
 
 static int hr__shell_safe(const char *s)
