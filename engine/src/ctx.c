@@ -577,12 +577,32 @@ int gc_ctx_send(gc_ctx *ctx, const char *topic, const char *id, const void *payl
     return side_effect(ctx, GC__ALLOW_OUTBOX, topic, id, payload, len);
 }
 
+/* One key joins the pending set unless it is pending already: the first
+ * path to name a key wins it (the write-back adds the returned value first). */
+static int write_back(gc__wset *pending, const char *key, uint8_t source, const gc_value *v,
+                      gc_err *err)
+{
+    return gc__wset_find(pending, key) ? GC_OK : gc__wset_put(pending, key, source, v, err);
+}
+
 int gc__ctx_return(gc_ctx *ctx, int64_t value, gc_err *err)
 {
-    if (ctx->return_idx == GC__NO_RETURN)
-        return GC_OK;
-    gc_value v = {.type = GC_VAL_INT, .i = value};
-    int rc = gc__wset_put(&ctx->ws, ctx->wnames[ctx->return_idx], GC__WRITE_RETURN, &v, err);
+    if (ctx->n_wnames == 0)
+        return GC_OK;             /* a contract without writes has nothing to write back */
+    gc__wset pending;
+    memset(&pending, 0, sizeof pending);   /* starts empty (INC-026) */
+    int rc = GC_OK;
+    if (ctx->return_idx != GC__NO_RETURN) {
+        gc_value v = {.type = GC_VAL_INT, .i = value};
+        rc = write_back(&pending, ctx->wnames[ctx->return_idx], GC__WRITE_RETURN, &v, err);
+    }
+    for (size_t i = 0; rc == GC_OK && i < ctx->ws.n_writes; i++) {
+        const struct gc__write *w = &ctx->ws.writes[i];
+        rc = write_back(&pending, w->name, w->source, &w->v, err);
+    }
+    if (rc == GC_OK)
+        gc__wset_swap_writes(&ctx->ws, &pending);
+    gc__wset_free(&pending);
     if (rc == GC_OK && gc__wset_size(&ctx->ws, ctx->n_domain) > GC_WSET_MSG_MAX)
         rc = gc_err_set(err, GC_ELIMIT, "the write set with the returned value passes %u bytes",
                         GC_WSET_MSG_MAX);

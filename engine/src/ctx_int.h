@@ -71,9 +71,12 @@ int gc__ctx_value_copy(struct gc__ctx_value *dst, const char *name, size_t name_
                        const gc_value *src);
 size_t gc__page_size(void);
 
-/* The process's returned value goes to the contract's return key, replacing
- * a write of that key made during the run (the stated precedence). GC_OK when
- * there is no return key. */
+/* The write-back, after a successful body (INC-021, INC-026): the attempt's
+ * pending set is built once, starting empty: the returned value into the
+ * contract's return key first, then every write made during the run that it
+ * does not overlap (a key already pending is skipped, so the returned value
+ * wins over a set of the same key: the stated precedence). Keys neither set
+ * nor returned are not pending, and the commit leaves them as they are. */
 int gc__ctx_return(gc_ctx *ctx, int64_t value, gc_err *err);
 /* Indices of the domain keys the process read, ascending, into idx (room for
  * n_domain); returns how many. */

@@ -79,6 +79,29 @@ const struct gc__write *gc__wset_find(const gc__wset *ws, const char *key)
     return NULL;
 }
 
+static size_t writes_bytes(const gc__wset *ws)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < ws->n_writes; i++)
+        n += write_bytes(&ws->writes[i]);
+    return n;
+}
+
+void gc__wset_swap_writes(gc__wset *a, gc__wset *b)
+{
+    size_t wa = writes_bytes(a), wb = writes_bytes(b);
+    struct gc__write *w = a->writes;
+    size_t n = a->n_writes, cap = a->cap_writes;
+    a->writes = b->writes;
+    a->n_writes = b->n_writes;
+    a->cap_writes = b->cap_writes;
+    b->writes = w;
+    b->n_writes = n;
+    b->cap_writes = cap;
+    a->bytes = a->bytes - wa + wb;
+    b->bytes = b->bytes - wb + wa;
+}
+
 int gc__wset_put(gc__wset *ws, const char *key, uint8_t source, const gc_value *v, gc_err *err)
 {
     if ((v->type == GC_VAL_STR || v->type == GC_VAL_BYTES) && v->len > GC_VALUE_BYTES_MAX)

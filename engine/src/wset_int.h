@@ -70,6 +70,8 @@ int gc__wset_event(gc__wset *ws, const char *topic, const void *p, size_t len, g
 int gc__wset_msg(gc__wset *ws, const char *topic, const char *id, const void *p, size_t len,
                  gc_err *err);
 const struct gc__write *gc__wset_find(const gc__wset *ws, const char *key);
+/* Exchanges the writes of a and b (their events and messages stay). */
+void gc__wset_swap_writes(gc__wset *a, gc__wset *b);
 
 /* A task's outbox (commit.c): the messages of its attempt, moved out of the
  * attempt's write set when it reaches the commit and delivered from here
