@@ -97,7 +97,8 @@ help:
 	@echo "make fuzz       AFL++ campaign (FUZZ_TARGET, FUZZ_SECONDS, FUZZ_JOBS); make fuzz-libfuzzer"
 	@echo "make mutate      mutation testing -> reports/mutation.json (MUTATE_FILES, MUTATE_JOBS, MUTATE_SHARD, MUTATE_BUDGET, MUTATE_SEED, MUTATE_MAX)"
 	@echo "make baseline   refresh reports/baseline.json from this machine"
-	@echo "make soak       load cases (10,000-dispatch soak, concurrent callers) x SOAK_REPEAT"
+	@echo "make soak       load cases (10,000-dispatch soak, concurrent callers) x SOAK_REPEAT, then soak-history"
+	@echo "make soak-history  soak/history/ list-append histories x SOAK_HISTORY_PASSES (~3-4 min)"
 	@echo "make install    library, headers, pkg-config (PREFIX, DESTDIR)"
 	@echo "make clean      remove $(BUILD)/"
 

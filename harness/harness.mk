@@ -102,7 +102,7 @@ $(BUILD)/.deps-case: mk/ensure-deps.sh
 # bug) run against every re-injected engine too, each built once anyway; the
 # verdicts record whether they caught it (about 1 s more in all).
 # check-history-caught then requires it for the commit-path incidents.
-HISTORY_MUST_CATCH := INC-023 INC-028
+HISTORY_MUST_CATCH := INC-016 INC-023 INC-028
 check-verify: $(GAPCHECK) $(BUILD)/.deps-case
 	@mkdir -p $(BUILD)/check
 	@set -o pipefail; $(GAPCHECK) verify --build $(BUILD) --output $(BUILD)/verify \
@@ -122,7 +122,23 @@ CHECK_STEPS += check-verify check-verify-e2e check-history-caught
 
 # make soak: the load-tagged cases (the 10,000-dispatch soak, concurrent
 # callers), each repeated SOAK_REPEAT times, with min/median/max timings.
+# Then soak-history: the longer history cases of soak/history/ (64 tasks,
+# 1200 rounds, strict commit with alternating modes, a one-key contention
+# window; both modes; every round's history checked), SOAK_HISTORY_PASSES
+# passes with a new seed each, a line per case and per pass. About 3 to 4
+# minutes on 2 shared cores; not part of make check.
 SOAK_REPEAT ?= 10
+SOAK_HISTORY_PASSES ?= 6
 soak: $(GAPCHECK)
 	$(GAPCHECK) run cases --tag load --repeat $(SOAK_REPEAT) --output $(BUILD)/soak
-.PHONY: soak
+	@$(MAKE) --no-print-directory soak-history
+
+soak-history: $(GAPCHECK)
+	@start=$$(date +%s); for i in $$(seq 1 $(SOAK_HISTORY_PASSES)); do \
+	  echo "soak-history: pass $$i of $(SOAK_HISTORY_PASSES) (seed $$i)"; \
+	  $(GAPCHECK) run soak/history --seed $$i --output $(BUILD)/soak-history/pass-$$i \
+	    || { echo "soak-history: pass $$i FAILED (results: $(BUILD)/soak-history/pass-$$i)"; \
+	         exit 1; }; \
+	  echo "soak-history: pass $$i of $(SOAK_HISTORY_PASSES) passed, $$(( $$(date +%s) - start )) s elapsed"; \
+	done
+.PHONY: soak soak-history

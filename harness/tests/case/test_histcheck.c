@@ -278,6 +278,15 @@ START_TEST(versions_that_do_not_strictly_increase)
     expect(&h, k2, "version-order",
            "task 0 attempt 1 installed version 1 after an install of version 2: versions must "
            "strictly increase in commit order");
+    /* two installs as one version */
+    clean(&h);
+    h.a[3].version = 1;
+    h.seen[1].version = 1;
+    /* and so l0 (version 2) and task 1's acknowledgement (version 2) disagree with it */
+    const int k3[] = {HC_HIST_VERSION_ORDER, 2, HC_HIST_MISSING, 1, -1};
+    expect(&h, k3, "version-order",
+           "task 1 attempt 2 installed version 1 after an install of version 1: versions must "
+           "strictly increase in commit order");
 }
 END_TEST
 

@@ -663,6 +663,19 @@ START_TEST(run_section_and_its_errors)
     expect_error(MIN_CASE "[run]\nrule = .k:1..2\n", 6, "run.rule", "rule key");
     expect_error(MIN_CASE "[run]\nrule = k:2..1\n", 6, "run.rule", "MIN <= MAX");
     expect_error(MIN_CASE "[run]\nrule = k:1..+2\n", 6, "run.rule", "MIN <= MAX");
+    /* [expect] history: over list keys, one caller */
+    c = parse_ok(MIN_CASE "[contract]\ndomain_writes = l\n[expect]\nhistory = consistent\n");
+    ck_assert_int_eq(c->history_check, 1);
+    hc_case_free(c);
+    c = parse_ok(MIN_CASE);
+    ck_assert_int_eq(c->history_check, 0);
+    hc_case_free(c);
+    expect_error(MIN_CASE "[contract]\ndomain_writes = l\n[expect]\nhistory = yes\n", 8,
+                 "expect.history", "unchecked, consistent");
+    expect_error(MIN_CASE "[expect]\nhistory = consistent\n", 6, "expect.history",
+                 "[contract] domain_writes names none");
+    expect_error(MIN_CASE "[contract]\ndomain_writes = l\n[expect]\nhistory = consistent\n"
+                 "[run]\ncallers = 2\n", 8, "expect.history", "run.callers 2 interleaves runs");
 }
 END_TEST
 
