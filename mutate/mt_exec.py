@@ -11,10 +11,20 @@ Judging: the tests that executed the mutated line run first, fastest first
 (each with a deadline derived from its measured time); the first failure
 kills the mutant. If they all pass, the remaining tests run too. A mutant
 whose build fails is CompileError; a test past its deadline is Timeout.
+
+The sanitizer judge (the profile's "sanitizer"): a mutant every test let
+through may still free twice, leak, read out of bounds or overflow, which a
+passing test does not show. Such a survivor is rebuilt in the job's
+ASan+UBSan build (one object and the links, as above) and the Check test
+cases that executed its line run there, fastest first; a sanitizer report or
+a failure kills it (killedBy "sanitizer:<test>"). Only survivors and only
+their covering unit tests: the cost is bounded by the survivors, not the
+campaign.
 """
 
 import atexit
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -48,9 +58,19 @@ def tree_files(root, skip=("build",)):
     return sorted(out)
 
 
+# What a sanitizer prints when it finds something (as mk/memcheck-scan.sh).
+SANITIZER_REPORT = re.compile(rb"ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:")
+
+
 class Scratch:
     def __init__(self, root, build, workdir, profile, targets):
         self.root, self.build, self.dir = root, build, workdir
+        # The sanitizer judge's build inside the scratch tree, if any.
+        san = profile.get("sanitizer")
+        self.san = san if san and san.get("vars") else None
+        self.san_build = san["build"].replace("{build}", build) if self.san else None
+        self.san_targets = [b.replace("{build}", self.san_build)
+                            for b in self.san["binaries"]] if self.san else []
         self.tree = os.path.join(workdir, "tree")
         self.pristine = os.path.join(workdir, "pristine")
         self.profile, self.targets = profile, targets
@@ -80,46 +100,67 @@ class Scratch:
         ok, msg = self.make()
         if not ok:
             raise RuntimeError(f"scratch build failed in {self.tree}: {msg}")
+        if self.san:
+            ok, msg = self.make(sanitizer=True)
+            if not ok:
+                raise RuntimeError(f"scratch sanitizer build failed in {self.tree}: {msg}")
 
-    def make(self):
-        p = subprocess.run(["make", "--no-print-directory", "-s", "-j1", f"BUILD={self.build}"]
-                           + self.targets, cwd=self.tree, env=mt_suite.clean_env(),
+    def make(self, sanitizer=False):
+        if sanitizer:
+            args = [f"BUILD={self.san_build}"] + [f"{k}={v}" for k, v in self.san["vars"].items()] \
+                + self.san_targets
+        else:
+            args = [f"BUILD={self.build}"] + self.targets
+        p = subprocess.run(["make", "--no-print-directory", "-s", "-j1"] + args,
+                           cwd=self.tree, env=mt_suite.clean_env(),
                            capture_output=True, text=True)
         if p.returncode == 0:
             return True, ""
         err = [ln for ln in (p.stderr + p.stdout).splitlines() if "error" in ln]
         return False, (err[0] if err else (p.stderr or p.stdout).strip()[-300:])
 
-    def obj_of(self, src):
-        return os.path.join(self.tree, self.build, src[:-2] + ".o")
+    def obj_of(self, src, build=None):
+        return os.path.join(self.tree, build or self.build, src[:-2] + ".o")
 
     def apply(self, point, mutated):
-        """Write the mutant; keep what restore() needs."""
+        """Write the mutant; keep what restore() needs: the original object
+        of every build the mutant may be compiled into."""
         path = os.path.join(self.tree, point.file)
         st = os.stat(os.path.join(self.root, point.file))
-        obj = self.obj_of(point.file)
-        keep = os.path.join(self.pristine, point.file[:-2] + ".o")
-        if not os.path.exists(keep) and os.path.exists(obj):
-            os.makedirs(os.path.dirname(keep), exist_ok=True)
-            shutil.copy2(obj, keep)
+        objs, newest = [], 0
+        for b, sub in ((self.build, "pristine"), (self.san_build, "pristine-san")):
+            if not b:
+                continue
+            obj = self.obj_of(point.file, b)
+            keep = os.path.join(self.dir, sub, point.file[:-2] + ".o")
+            if not os.path.exists(keep) and os.path.exists(obj):
+                os.makedirs(os.path.dirname(keep), exist_ok=True)
+                shutil.copy2(obj, keep)
+            if os.path.exists(obj):
+                newest = max(newest, os.stat(obj).st_mtime)
+            objs.append((obj, keep))
         with open(path, "wb") as f:
             f.write(mutated)
-        # Newer than its object whatever the clock did, so make rebuilds it.
-        t = max(time.time(), os.stat(obj).st_mtime + 2 if os.path.exists(obj) else 0)
+        # Newer than its objects whatever the clock did, so make rebuilds them.
+        t = max(time.time(), newest + 2 if newest else 0)
         os.utime(path, (t, t))
-        return (path, st, obj, keep)
+        return (path, st, objs)
 
     def restore(self, saved, original):
-        path, st, obj, keep = saved
+        path, st, objs = saved
         with open(path, "wb") as f:
             f.write(original)
         os.utime(path, (st.st_atime, st.st_mtime))
-        if os.path.exists(keep):
-            shutil.copy2(keep, obj)
+        for obj, keep in objs:
+            if os.path.exists(keep):
+                shutil.copy2(keep, obj)
 
 
-def judge(scratch, point, original, tests_first, tests_rest, deadlines, profile):
-    """Build and test one mutant. Returns a result dict (Stryker status names)."""
+def judge(scratch, point, original, tests_first, tests_rest, deadlines, profile,
+          san_tests=(), san_deadlines=None):
+    """Build and test one mutant. Returns a result dict (Stryker status names).
+    san_tests: the sanitizer judge's tests for this mutant (its covering
+    unit tests), run only if every other test passed."""
     t0 = time.monotonic()
     saved = scratch.apply(point, point.apply(original))
     try:
@@ -162,10 +203,65 @@ def judge(scratch, point, original, tests_first, tests_rest, deadlines, profile)
         else:
             res = {"status": "Survived", "killedBy": [], "testsCompleted": done,
                    "statusReason": f"{done} tests passed"}
+            if san_tests:
+                res = _judge_sanitizer(scratch, san_tests, san_deadlines, profile, res)
         res.update(duration=round((time.monotonic() - t1) * 1000), build_s=build_s)
         return res
     finally:
         scratch.restore(saved, original)
+
+
+def sanitizer_command(scratch, profile, test, outdir):
+    """(argv, env) of one unit test in the job's sanitizer build."""
+    argv, env = mt_suite.command(profile, scratch.san_build, [test], outdir)
+    env.update(scratch.san.get("env", {}))
+    return argv, env
+
+
+def sanitizer_found(log_path):
+    try:
+        with open(log_path, "rb") as f:
+            return SANITIZER_REPORT.search(f.read()) is not None
+    except OSError:
+        return False
+
+
+def _judge_sanitizer(scratch, tests, deadlines, profile, survived):
+    """The survivor in the ASan+UBSan build: a report or a failure kills it."""
+    ok, msg = scratch.make(sanitizer=True)
+    if not ok:
+        # It built normally, so this is the sanitizer build's problem: the
+        # mutant stays a survivor, and the reason says why it was not judged.
+        return dict(survived, statusReason=survived["statusReason"]
+                    + f"; sanitizer build failed: {msg}")
+    done = survived["testsCompleted"]
+    for t in tests:
+        with tempfile.TemporaryDirectory(dir=scratch.dir) as td:
+            argv, env = sanitizer_command(scratch, profile, t, td)
+            status, secs, rc = mt_suite.run_limited(argv, scratch.tree, env, deadlines[t["id"]],
+                                                    scratch.log, scratch.cgroup)
+            mt_suite.sweep_cwd(scratch.tree)
+        done += 1
+        if status == "timeout":
+            continue  # slower under the sanitizer: no verdict, not a kill
+        if status == "fail" or sanitizer_found(scratch.log):
+            return {"status": "Killed", "killedBy": ["sanitizer:" + t["id"]],
+                    "statusReason": "sanitizer: " + _sanitizer_line(scratch.log),
+                    "testsCompleted": done}
+    return dict(survived, testsCompleted=done,
+                statusReason=survived["statusReason"] + f"; {len(tests)} clean under sanitizers")
+
+
+def _sanitizer_line(path):
+    try:
+        with open(path, "rb") as f:
+            text = f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+    for ln in text.splitlines():
+        if SANITIZER_REPORT.search(ln.encode()):
+            return ln.strip()[:300]
+    return _tail(path)
 
 
 def _batches(tests):

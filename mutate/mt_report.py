@@ -140,6 +140,22 @@ def _count(mutants):
     return c
 
 
+def statuses(path, ids):
+    """Counts and score of the mutants `ids` in an earlier report (before)."""
+    with open(path, encoding="utf-8") as f:
+        doc = json.load(f)
+    want = set(ids)
+    return _count([m for fd in doc["files"].values() for m in fd["mutants"] if m["id"] in want])
+
+
+def judge_of(m):
+    """Which judge detected a mutant: the suite of the test that killed it
+    (engine, harness, anomaly, case, sanitizer), or timeout."""
+    if m["status"] == "Timeout":
+        return "timeout"
+    return m["killedBy"][0].split(":")[0] if m.get("killedBy") else "?"
+
+
 def summary(doc, incidents, meta):
     """The project's own summary. incidents: {id: {(file, function), ...}}."""
     allm, per_file, per_fn = [], {}, {}
@@ -162,6 +178,12 @@ def summary(doc, incidents, meta):
                                       description=m.get("description", ""),
                                       diff=diff_of(lines, m)))
     tot = _count(allm)
+    judges, kills = {}, {}
+    for m in allm:
+        if m["status"] in DETECTED:
+            j = judge_of(m)
+            judges[j] = judges.get(j, 0) + 1
+            kills[m["id"]] = (m.get("killedBy") or ["timeout"])[0]
     return {"schema": "gapcheck-mutation-summary", "schema_version": 1,
             "generated_at": meta.get("generated_at") or datetime.datetime.now(
                 datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -171,7 +193,7 @@ def summary(doc, incidents, meta):
             "totals": tot, "score": tot["score"],
             "files": {p: _count(ms) for p, ms in per_file.items()},
             "functions": {f"{p}:{fn}": _count(ms) for (p, fn), ms in sorted(per_fn.items())},
-            "incidents": inc, "survivors": survivors}
+            "incidents": inc, "judges": judges, "killed_by": kills, "survivors": survivors}
 
 
 def diff_of(lines, m):
@@ -208,6 +230,10 @@ def markdown(s):
         out.append(row(f"incident {iid} (its functions)", c))
     for p, c in s["files"].items():
         out.append(row(f"`{p}`", c))
+    out += ["", "Detected by (the judge whose test failed first: unit suites, the anomaly "
+            "loops, the end-to-end cases, then for survivors the sanitizer build):", "",
+            "| judge | mutants |", "| --- | --- |"]
+    out += [f"| {j} | {n} |" for j, n in sorted(s.get("judges", {}).items())]
     out += ["", f"## Survivors ({len(s['survivors'])})", ""]
     for v in s["survivors"]:
         out += [f"### `{v['id']}`", "", f"{v['mutator']}: {v['description']}", "",

@@ -11,6 +11,9 @@
 #   MUTATE_SEED    order of the sample (seeded shuffle, files interleaved)
 #   MUTATE_MAX     at most N mutants (0 = every covered point)
 #   MUTATE_FRESH=1 ignore the result cache in $(BUILD)/mutate/cache.jsonl
+#   MUTATE_PRIORITY=incidents  points in the functions incidents touched first
+#   MUTATE_SAME_AS an earlier mutation.json: judge its mutants again (before/after)
+#   MUTATE_SANITIZER=0  no sanitizer judge (survivors rebuilt with ASan+UBSan)
 
 MUTATE_FILES ?= engine/src/*.c
 MUTATE_JOBS ?= 2
@@ -19,6 +22,11 @@ MUTATE_BUDGET ?= 0
 MUTATE_SEED ?= 1
 MUTATE_MAX ?= 0
 MUTATE_FRESH ?=
+MUTATE_PRIORITY ?= none
+MUTATE_SAME_AS ?=
+MUTATE_SANITIZER ?= 1
+# make sanitize's link flags (reports.mk's ASAN_SUB), as one word for $(if).
+MUTATE_SAN_LDFLAGS := -fsanitize=address,undefined
 MUTATE_JSON ?= reports/mutation.json
 MUTATE_WORK := $(BUILD)/mutate
 # Debian's interpreter: python3-clang and python3-jsonschema live there.
@@ -38,16 +46,23 @@ MUTATE_ARGS = --build $(BUILD) --work $(MUTATE_WORK) --json $(MUTATE_JSON) \
   --seed $(MUTATE_SEED) --max $(MUTATE_MAX) $(if $(MUTATE_FRESH),--fresh) \
   --suite-binary 'engine=$(ENGINE_TESTS:$(BUILD)/%={build}/%)' \
   --suite-binary 'harness=$(HARNESS_CASE_TESTS:$(BUILD)/%={build}/%)' \
+  --suite-binary 'anomaly=$(ANOMALY_TESTS:$(BUILD)/%={build}/%)' \
+  --priority $(MUTATE_PRIORITY) $(if $(MUTATE_SAME_AS),--same-as '$(MUTATE_SAME_AS)') \
+  $(if $(filter 1,$(MUTATE_SANITIZER)),--san-var 'CFLAGS=$(ASAN_FLAGS)' \
+    --san-var 'LDFLAGS=$(MUTATE_SAN_LDFLAGS)',--no-sanitizer) \
   --suite-binary 'case=$(GAPCHECK:$(BUILD)/%={build}/%)' \
   --cov-var 'CFLAGS=$(COV_CFLAGS)' \
   --cov-var 'LDFLAGS=$(subst $(COV_BUILD),{build},$(COV_LDFLAGS))' \
   --cov-prebuild '$(subst $(COV_BUILD),{build},$(COV_EXIT_OBJ))'
 
-mutate: $(BUILD)/.deps-mutate $(DEPS_STAMP) $(ENGINE_TESTS) $(HARNESS_CASE_TESTS) $(GAPCHECK)
+mutate: $(BUILD)/.deps-mutate $(DEPS_STAMP) $(ENGINE_TESTS) $(HARNESS_CASE_TESTS) $(ANOMALY_TESTS) $(GAPCHECK)
 	@mkdir -p $(dir $(MUTATE_JSON))
 	$(MUTATE_PY) run $(MUTATE_ARGS) --command "make mutate MUTATE_FILES='$(MUTATE_FILES)' \
 	  MUTATE_JOBS=$(MUTATE_JOBS) MUTATE_SEED=$(MUTATE_SEED) MUTATE_MAX=$(MUTATE_MAX) \
-	  MUTATE_BUDGET=$(MUTATE_BUDGET)$(if $(MUTATE_SHARD), MUTATE_SHARD=$(MUTATE_SHARD))"
+	  MUTATE_BUDGET=$(MUTATE_BUDGET)$(if $(MUTATE_SHARD), MUTATE_SHARD=$(MUTATE_SHARD))\
+	  $(if $(filter-out none,$(MUTATE_PRIORITY)), MUTATE_PRIORITY=$(MUTATE_PRIORITY))\
+	  $(if $(MUTATE_SAME_AS), MUTATE_SAME_AS=$(MUTATE_SAME_AS))\
+	  $(if $(filter 1,$(MUTATE_SANITIZER)),, MUTATE_SANITIZER=$(MUTATE_SANITIZER))"
 
 # CI: the shards' mutation.json files -> one report, summary and pages.
 MUTATE_INPUTS ?= $(sort $(wildcard reports/mutation-shard-*/mutation.json))

@@ -73,6 +73,14 @@ def load_profile(a):
         cov["vars"] = dict(v.split("=", 1) for v in a.cov_var)
     if a.cov_prebuild:
         cov["prebuild"] = a.cov_prebuild
+    # The sanitizer judge needs its build's flags (the make variables that
+    # `make sanitize` uses); without them, or with --no-sanitizer, it is off.
+    san = prof.get("sanitizer")
+    if san is not None:
+        if a.san_var:
+            san["vars"] = dict(v.split("=", 1) for v in a.san_var)
+        if a.no_sanitizer or not san.get("vars"):
+            prof.pop("sanitizer")
     # The build names its binaries (make variables): they win over the profile's.
     for kv in a.suite_binary:
         name, _, binary = kv.partition("=")
@@ -154,7 +162,45 @@ def build_coverage(a, prof, files):
     return tests, cmap
 
 
-def select(points, a, equivalents):
+def line_key(p, text):
+    """Where a point is, in words that survive lines moving: its file,
+    function, operator, replacement, the text of its line without the
+    indent, and its column within that text."""
+    line = text.split(b"\n")[p.line - 1].decode("utf-8", "replace")
+    ind = len(line) - len(line.lstrip())
+    return (p.file, p.function, p.op, p.repl, line.strip(), p.col - ind)
+
+
+def same_as(points, sources, path):
+    """The current points of the mutants judged in an earlier report (its
+    ids name old lines: each is found again by line_key); and the old ids
+    that match nothing (their code changed)."""
+    with open(path, encoding="utf-8") as f:
+        old = json.load(f)
+    now = {}
+    for p in points:
+        now.setdefault(line_key(p, sources[p.file]), []).append(p)
+    sel, lost, seen = [], [], {}
+    for f, fd in sorted(old["files"].items()):
+        text = fd["source"].encode()
+        for m in fd["mutants"]:
+            i = mt_report.parse_id(m["id"])
+            fake = type("P", (), dict(file=f, function=i["function"], op=i["op"],
+                                      repl=m.get("replacement", ""), line=i["line"],
+                                      col=i["col"]))
+            k = line_key(fake, text)
+            n = seen.get(k, 0)
+            seen[k] = n + 1
+            cands = now.get(k, [])
+            if n < len(cands):
+                sel.append((m["id"], cands[n]))
+            else:
+                lost.append(m["id"])
+    return sel, lost
+
+
+def select(points, a, equivalents, first=None):
+    """first: a predicate; its points go first (a prioritised campaign)."""
     if a.ids:
         want = set(a.ids)
         sel = [p for p in points if p.id in want]
@@ -181,6 +227,8 @@ def select(points, a, equivalents):
         for lst in lists:
             if lst:
                 order.append(lst.pop())
+    if first:
+        order = [p for p in order if first(p)] + [p for p in order if not first(p)]
     if a.max:
         order = order[:a.max]
     return order
@@ -244,7 +292,25 @@ def cmd_run(a):
     covered = [p for p in points if (p.file, p.line) in covered_by]
     log(f"mutate: {len(points)} mutation points, {len(covered)} on covered lines, "
         f"{len(tests)} tests")
-    todo = select(covered, a, equivalents)
+    same = None
+    if a.same_as:
+        pairs, lost = same_as(covered, sources, a.same_as)
+        todo = [p for _, p in pairs]
+        same = {"report": a.same_as, "matched": len(pairs), "lost": lost,
+                "ids": {old: p.id for old, p in pairs},
+                "before": mt_report.statuses(a.same_as, [old for old, _ in pairs])}
+        log(f"mutate: {a.same_as}: {len(pairs)} of its mutants found again, {len(lost)} "
+            "whose code changed (or is no longer covered)")
+    else:
+        first = None
+        if a.priority == "incidents":
+            incs = mt_report.incident_functions(
+                a.root, a.incidents, lambda f: functions.get(f) or _functions_of(a, f))
+            want = {k for fns in incs.values() for k in fns}
+            first = lambda p: (p.file, p.function) in want  # noqa: E731
+            log(f"mutate: prioritised: the {sum(map(first, covered))} covered points in the "
+                f"{len(want)} functions the incidents touched go first")
+        todo = select(covered, a, equivalents, first)
     setup_s = time.monotonic() - t_start
 
     # Scratch trees, the dry run and the deadlines.
@@ -277,12 +343,35 @@ def cmd_run(a):
     # The deadline of a test: its own time, times a factor, plus slack for a
     # loaded machine (Stryker's timeoutFactor / timeoutMS).
     deadlines = {k: a.timeout_factor * v + a.timeout_slack for k, v in durations.items()}
+    san = prof.get("sanitizer")
+    san_tests, san_deadlines = [], {}
+    if san:
+        # The sanitizer judge's dry run: clean on the unmutated tree, or a
+        # report would be blamed on every survivor.
+        s0 = scratches[0]
+        for t in tests:
+            if t["suite"] not in san["suites"] or t.get("case"):
+                continue
+            with mt_exec.tempfile.TemporaryDirectory(dir=s0.dir) as td:
+                argv, env = mt_exec.sanitizer_command(s0, prof, t, td)
+                st, secs, _ = mt_suite.run_limited(argv, s0.tree, env, 900, s0.log, s0.cgroup)
+            if st != "pass" or mt_exec.sanitizer_found(s0.log):
+                raise SystemExit(f"mutate: the sanitizer build fails WITHOUT a mutant: {t['id']}:"
+                                 f" {st} ({mt_exec._sanitizer_line(s0.log)}); fix that first")
+            san_tests.append(t)
+            san_deadlines[t["id"]] = a.timeout_factor * secs + a.timeout_slack
+        san_tests.sort(key=lambda t: san_deadlines[t["id"]])
+        log(f"mutate: sanitizer judge: {len(san_tests)} unit test cases clean under "
+            f"{san['vars'].get('CFLAGS', '')}; survivors are judged again by those covering them")
     suite_s = sum(durations.values())
     dry_s = time.monotonic() - t_dry
     log(f"mutate: dry run {suite_s:.1f} s for {len(tests)} tests (all pass); "
         f"{len(todo)} mutants to judge with {jobs} jobs")
 
-    suite_key = tree_hash(a.root, prof["suite_paths"])
+    # The tests' files and the judges (suites, sanitizer) key the cache: a
+    # new test or a new judge re-judges every mutant.
+    judges = json.dumps([prof["suites"], prof.get("sanitizer")], sort_keys=True)
+    suite_key = tree_hash(a.root, prof["suite_paths"]) + _sha(judges.encode())[:8]
     cache_path = os.path.join(a.work, "cache.jsonl")
     cache = {}
     if not a.fresh and os.path.exists(cache_path):
@@ -324,8 +413,10 @@ def cmd_run(a):
             first = sorted((t for t in tests if t["id"] in cov), key=lambda t: durations[t["id"]])
             rest = sorted((t for t in tests if t["id"] not in cov),
                           key=lambda t: durations[t["id"]])
+            st = [t for t in san_tests if t["id"] in cov]
             t0 = time.monotonic()
-            r = mt_exec.judge(scr, pt, sources[pt.file], first, rest, deadlines, prof)
+            r = mt_exec.judge(scr, pt, sources[pt.file], first, rest, deadlines, prof,
+                              st, san_deadlines)
             per_mutant.append(time.monotonic() - t0)
             r.pop("build_s", None)
             r["coveredBy"] = cov
@@ -352,12 +443,17 @@ def cmd_run(a):
                        "budget_s": a.budget, "jobs": jobs, "points": len(points),
                        "points_covered": len(covered), "selected": len(todo),
                        "not_run_budget": len(stopped), "tests": len(tests),
+                       "priority": a.priority, "same_as": same,
+                       "sanitizer": ({"flags": san["vars"], "tests": [t["id"] for t in san_tests]}
+                                     if san else None),
                        "suite_seconds": round(suite_s, 2),
                        "timeout": f"{a.timeout_factor} x test time + {a.timeout_slack} s"},
             "performance": {"setup": round(setup_s * 1000), "initialRun": round(dry_s * 1000),
                             "mutation": round(mutation_s * 1000)}}
     src_text = {f: s.decode("utf-8", "replace") for f, s in sources.items()}
-    doc = mt_report.stryker(points, results, src_text, tests, meta, equivalents)
+    doc = mt_report.stryker(points, results, src_text,
+                            tests + [dict(t, id="sanitizer:" + t["id"], suite="sanitizer")
+                                     for t in san_tests], meta, equivalents)
     write_outputs(a, doc, functions, {"commit": _commit(a.root), "command": a.command,
                                       "campaign_seconds": round(total_s)})
     if stopped:
@@ -458,6 +554,13 @@ def main(argv=None):
     p.add_argument("--cov-prebuild", action="append", default=[])
     p.add_argument("--suite-binary", action="append", default=[],
                    help="NAME={build}/path: the binary of a profile suite")
+    p.add_argument("--san-var", action="append", default=[],
+                   help="VAR=VALUE for the sanitizer judge's build")
+    p.add_argument("--no-sanitizer", action="store_true", help="no sanitizer judge")
+    p.add_argument("--same-as", default="",
+                   help="judge the mutants of this earlier mutation.json again (before/after)")
+    p.add_argument("--priority", choices=("none", "incidents"), default="none",
+                   help="incidents: points in the functions the incidents touched go first")
     p.set_defaults(fn=cmd_run)
     p = sub.add_parser("merge")
     common(p)

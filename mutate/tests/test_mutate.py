@@ -8,9 +8,9 @@ vendored mutation-testing-report-schema (and a broken one does not), the
 profile's binaries are real make targets.
 
 Smoke run: the whole machinery on mutate/tests/fixture (a copy under --tmp),
-five mutants with one known fate each: killed (by the test case covering the
+six mutants with one known fate each: killed (by the test case covering the
 line), equivalent (reported Ignored, observed Survived), survived, not built,
-timed out. Then the cache: a second run re-runs nothing; after an edit of one
+timed out, and killed only by the sanitizer judge (a dropped free()). Then the cache: a second run re-runs nothing; after an edit of one
 function only that function's mutants run again, even though every line
 below the edit moved. Prints "N passed, M failed".
 """
@@ -58,6 +58,11 @@ def fixture_points(root):
     return pts, fns, diags
 
 
+def mt_report_parse(mid):
+    import mt_report
+    return mt_report.parse_id(mid)
+
+
 def find(pts, function, op):
     return next(p for p in pts if p.function == function and p.op == op)
 
@@ -80,11 +85,11 @@ def unit_points():
     check("every operator family found", ops >= {"ror", "aor", "obo", "cond", "call", "ret",
                                                   "early"}, sorted(ops))
     lt = find(pts, "calc_clamp", "ror.lt>ge")
-    check("a binary operator is placed at its token", (lt.line, lt.col, lt.orig) == (17, 11, "<"),
+    check("a binary operator is placed at its token", (lt.line, lt.col, lt.orig) == (20, 11, "<"),
           (lt.line, lt.col, lt.orig))
     check("the mutated source differs only there",
           lt.apply(src) == src[:lt.start] + b">=" + src[lt.start + 1:])
-    check("functions' extents", fns.get("calc_clamp") == (15, 22), fns.get("calc_clamp"))
+    check("functions' extents", fns.get("calc_clamp") == (18, 25), fns.get("calc_clamp"))
     ids = [p.id for p in pts]
     check("ids are unique", len(ids) == len(set(ids)))
     # Stable ids and cache keys: a line added above moves ids, not fkeys.
@@ -97,7 +102,23 @@ def unit_points():
     pts2, _, _ = fixture_points(tmp)
     check("a point's cache key survives a line added above its function",
           [p.fkey for p in pts] == [p.fkey for p in pts2])
-    check("its id names the new line", find(pts2, "calc_clamp", "ror.lt>ge").line == 18)
+    check("its id names the new line", find(pts2, "calc_clamp", "ror.lt>ge").line == 21)
+    # --same-as: an earlier report's mutants are found again after lines moved.
+    import mutate as mt
+    old = {"files": {"src/calc.c": {"source": src.decode(), "mutants": [
+        {"id": p.id, "replacement": p.repl} for p in pts]}}}
+    oldp = os.path.join(ARGS.tmp, "old-report.json")
+    with open(oldp, "w") as f:
+        json.dump(old, f)
+    pairs, lost = mt.same_as(pts2, {"src/calc.c": moved}, oldp)
+    check("--same-as finds every mutant of an earlier report one line lower",
+          not lost and len(pairs) == len(pts) and all(
+              n.line == mt_report_parse(o)["line"] + 1 and n.op == mt_report_parse(o)["op"]
+              for o, n in pairs), lost)
+    gone = moved.replace(b"return a >= b ? a : b;", b"return a > b ? a : b;")
+    pairs, lost = mt.same_as(pts2, {"src/calc.c": gone}, oldp)
+    check("--same-as reports a mutant whose line changed as lost",
+          any(":calc_max:" in x for x in lost) and len(pairs) + len(lost) == len(pts), lost)
     # libclang on a real engine file: the bindings and the parse arguments
     # the profile gives work for the sources `make mutate` mutates.
     prof = json.load(open(os.path.join(MUTATE, "profile.json")))
@@ -229,7 +250,9 @@ def smoke():
             "equivalent": find(pts, "calc_max", "ror.ge>gt"),
             "survived": find(pts, "calc_add", "call.drop"),
             "not built": find(pts, "calc_twice", "ret.ok"),
-            "timeout": find(pts, "calc_countdown", "aor.subeq>addeq")}
+            "timeout": find(pts, "calc_countdown", "aor.subeq>addeq"),
+            "sanitizer": next(x for x in pts if x.function == "calc_sum" and x.op == "call.drop"
+                              and x.orig.startswith("free("))}
     with open(os.path.join(root, "equivalents.txt"), "w") as f:
         f.write(f"{want['equivalent'].id}  # a == b: both operands are the same value\n")
     with open(os.path.join(root, "incidents.json"), "w") as f:
@@ -263,8 +286,17 @@ def smoke():
           c.get("status") == "CompileError" and "GC_OK" in c.get("statusReason", ""), c)
     t = got.get(want["timeout"].id, {})
     check("smoke: the endless countdown is a Timeout", t.get("status") == "Timeout", t)
+    z = got.get(want["sanitizer"].id, {})
+    check("smoke: the dropped free() passes every test and is Killed by the sanitizer judge "
+          "(LeakSanitizer in the covering test case, rebuilt with ASan+UBSan)",
+          z.get("status") == "Killed" and z.get("killedBy") == ["sanitizer:fixture:sum"]
+          and "LeakSanitizer" in z.get("statusReason", ""), z)
+    check("smoke: the summary says which judge detected each mutant",
+          summ.get("judges") == {"fixture": 1, "sanitizer": 1, "timeout": 1}
+          and summ["killed_by"].get(want["sanitizer"].id) == "sanitizer:fixture:sum",
+          summ.get("judges"))
     check("smoke: score counts killed + timeout over those + survived, equivalent and not "
-          "built excluded", summ["score"] == round(200 / 3, 1), summ["score"])
+          "built excluded", summ["score"] == 75.0, summ["score"])
     check("smoke: per-incident score over its functions",
           summ["incidents"].get("INC-FX", {}).get("total") == 2
           and summ["incidents"]["INC-FX"]["score"] == 50.0, summ["incidents"])
@@ -278,7 +310,7 @@ def smoke():
     check("smoke: the survivors HTML page is well-formed and self-contained (the report's "
           "checker)", not probs and want["survived"].id in open(page).read(), probs)
     check("smoke: progress shows done/total, kill rate and time left",
-          "[5/5] kill rate" in p.stdout and "min left" in p.stdout, p.stdout[-600:])
+          "[6/6] kill rate" in p.stdout and "min left" in p.stdout, p.stdout[-600:])
     # Each job's scratch tree is back to the original source and object.
     bad = []
     orig = open(os.path.join(root, "src/calc.c"), "rb").read()
@@ -313,9 +345,9 @@ def smoke():
     p3, _ = run_fixture(root, ids3)
     lines3 = [ln for ln in p3.stdout.splitlines() if "] kill rate" in ln]
     cached = [ln for ln in lines3 if "(cached)" in ln]
-    check("smoke: a second run after an edit of calc_add takes the 3 other results from the "
+    check("smoke: a second run after an edit of calc_add takes the 4 other results from the "
           "cache, though their lines moved; calc_add's mutant and the timeout run again",
-          len(lines3) == 5 and len(cached) == 3 and not any(
+          len(lines3) == 6 and len(cached) == 4 and not any(
               "calc_add" in ln or "calc_countdown" in ln for ln in cached),
           "\n".join(lines3) or p3.stdout[-800:])
     check("smoke: an equivalent whose code moved is reported as matching no point",
