@@ -3,11 +3,14 @@
  * increments, retries, validation, delivery after install, the two write
  * paths, failed attempts that leave nothing, and the attempt history. */
 #include <check.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ctx_int.h"
+#include "engine_int.h"
 #include "gapcheck/gapcheck.h"
 #include "gapcheck/wire.h"
 #include "state_int.h"
@@ -1000,6 +1003,59 @@ START_TEST(history_records_written_bytes)
 }
 END_TEST
 
+/* ---- the engine lock ---------------------------------------------------------- */
+
+typedef struct sub_race {
+    gc_engine *e;
+    recorder rec;
+    gc_err err;
+    int rc, done;
+} sub_race;
+
+static void *subscribe_thread(void *arg)
+{
+    sub_race *r = arg;
+    r->rc = gc_engine_subscribe(r->e, "t", record, &r->rec, &r->err);
+    __atomic_store_n(&r->done, 1, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+/* Subscribing grows the subscriber array that a commit on another thread
+ * walks (commit.c delivers under the same lock), so it must hold the engine
+ * lock. The race is provoked deterministically rather than hoped for: this
+ * thread holds the lock while another subscribes. With the lock taken, the
+ * subscriber blocks, and glibc marks the mutex contended (its futex word
+ * goes from 1 to 2 when a waiter sleeps on it): that, not a sleep, says it
+ * is waiting. Without the lock the subscription completes under our hold. */
+START_TEST(subscribe_waits_for_the_engine_lock)
+{
+    gc_engine *e;
+    gc_err err;
+    ck_assert_int_eq(gc_engine_new(&e, &err), GC_OK);
+    sub_race r = {.e = e};
+    pthread_t t;
+    ck_assert_int_eq(pthread_mutex_lock(&e->lock), 0);
+    size_t before = e->nsubs;
+    ck_assert_int_eq(pthread_create(&t, NULL, subscribe_thread, &r), 0);
+    int done = 0, waiting = 0;
+    for (int i = 0; i < 3000 && !done && !waiting; i++) {
+        done = __atomic_load_n(&r.done, __ATOMIC_SEQ_CST);
+        waiting = __atomic_load_n(&e->lock.__data.__lock, __ATOMIC_SEQ_CST) == 2;
+        if (!done && !waiting)
+            usleep(1000);
+    }
+    size_t during = e->nsubs;
+    ck_assert_int_eq(pthread_mutex_unlock(&e->lock), 0);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    ck_assert_msg(!done, "gc_engine_subscribe completed while another thread held the engine lock");
+    ck_assert_msg(waiting, "the subscriber never waited on the engine lock");
+    ck_assert_uint_eq(during, before);
+    ck_assert_int_eq(r.rc, GC_OK);
+    ck_assert_uint_eq(e->nsubs, before + 1);
+    gc_engine_free(e);
+}
+END_TEST
+
 Suite *suite_commit(void)
 {
     Suite *s = suite_create("commit");
@@ -1015,6 +1071,7 @@ Suite *suite_commit(void)
     tcase_add_test(u, adopt_refuses_undeclared_writes_from_a_reply);
     tcase_add_test(u, configuration_crosses_the_wire);
     tcase_add_test(u, outbox_without_sink_is_refused_before_any_worker_runs);
+    tcase_add_test(u, subscribe_waits_for_the_engine_lock);
     suite_add_tcase(s, u);
     TCase *m = tcase_create("both_modes");
     tcase_set_timeout(m, 30);
