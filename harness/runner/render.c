@@ -9,13 +9,10 @@
 
 #include "render.h"
 
-/* The one list of formats: a new format is its renderer and one row. */
-const hr_format hr_formats[] = {
-    {"json", NULL, "results.json", 1, hr_render_json},
-    {"junit", NULL, "junit.xml", 1, hr_render_junit},
-    {"tap", NULL, "results.tap", 1, hr_render_tap},
-    {"md", "markdown", "summary.md", 0, hr_render_md},
-};
+/* The table of HR_FORMAT_ROWS (render.h), in its order. */
+#define HR__FORMAT(name, alias, file, dflt) {#name, alias, file, dflt, hr_render_##name},
+const hr_format hr_formats[] = {HR_FORMAT_ROWS(HR__FORMAT)};
+#undef HR__FORMAT
 const size_t hr_nformats = sizeof hr_formats / sizeof hr_formats[0];
 
 static unsigned hr__format_bit_n(const char *name, size_t n)

@@ -1,10 +1,11 @@
 /* harness: renderers of an hr_report (hr_render_*).
  *
  * One small renderer per format, each a pure function of the report, and one
- * row per format in hr_formats[] (render.c): its --format name, its file,
- * whether it is written by default, its renderer. The option parser, the
- * usage text, the writer loop and the summary read that table, so a new
- * format is its function and one row:
+ * row per format in HR_FORMAT_ROWS (below): its --format name, its file,
+ * whether it is written by default; its renderer is hr_render_NAME. The
+ * option parser, the usage text, the writer loop and the summary read the
+ * table made from it (hr_formats[]), so a new format is its renderer and one
+ * row:
  *   results.json  (jansson; fields documented in harness/README.md)
  *   junit.xml     (JUnit/Jenkins testsuites; validated in the tests by XSD)
  *   results.tap   (TAP version 13, accepted by prove)
@@ -15,6 +16,18 @@
 #include <stdio.h>
 
 #include "result.h"
+
+/* The one list of output formats, one row each: the --format name, another
+ * accepted name (or NULL), the file written, written by default or not.
+ * Row NAME is rendered by hr_render_NAME (render_NAME.c), declared below
+ * from this list; hr_formats[] in render.c is made from it too. A new format
+ * is its renderer file and one row here. */
+#define HR_FORMAT_ROWS(X)                       \
+    X(json, NULL, "results.json", 1)            \
+    X(junit, NULL, "junit.xml", 1)              \
+    X(tap, NULL, "results.tap", 1)              \
+    X(md, "markdown", "summary.md", 0)          \
+    /* a new row goes above this line */
 
 /* One output format. A set of formats is a bit mask: bit i = hr_formats[i]. */
 typedef struct hr_format {
@@ -38,12 +51,11 @@ int hr_formats_parse(const char *list, unsigned *out, char *err, size_t errlen);
 /* "json,junit,tap,md" (every format, or only the default ones): for usage. */
 void hr_formats_names(char *buf, size_t len, int only_default);
 
-/* Each returns 0, or -1 when the output could not be written (or, for JSON,
- * built: out of memory). */
-int hr_render_json(const hr_report *r, FILE *f);
-int hr_render_junit(const hr_report *r, FILE *f);
-int hr_render_tap(const hr_report *r, FILE *f);
-int hr_render_md(const hr_report *r, FILE *f);
+/* Each renderer returns 0, or -1 when the output could not be written (or,
+ * for JSON, built: out of memory). */
+#define HR__RENDER_DECL(name, alias, file, dflt) int hr_render_##name(const hr_report *r, FILE *f);
+HR_FORMAT_ROWS(HR__RENDER_DECL)
+#undef HR__RENDER_DECL
 
 
 /* Write every format in `formats` to DIR/<filename> (DIR created if missing;
