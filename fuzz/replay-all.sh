@@ -16,6 +16,11 @@ passed=0 failed=0 rc=0
 for spec in "$@"; do
   t=${spec%%=*}
   inputs=${spec#"$t"}; inputs=${inputs#=}
+  if [ ! -f "fuzz/dict/$t.dict" ]; then
+    # Campaigns and the OSS-Fuzz build read it: missing, they would fail later.
+    printf '== %s\nreplay-all: %s: no dictionary fuzz/dict/%s.dict\n' "$t" "$t" "$t" >> "$log"
+    failed=$((failed + 1))
+  fi
   paths=()
   for d in "fuzz/corpus/$t" "fuzz/regressions/$t"; do
     [ -d "$d" ] && paths+=("$d")
@@ -24,7 +29,13 @@ for spec in "$@"; do
     while IFS= read -r -d '' f; do paths+=("$f"); done \
       < <(find "${inputs%%:*}" -name "${inputs#*:}" -type f -print0 | sort -z)
   fi
-  ((${#paths[@]} > 0)) || continue
+  if ((${#paths[@]} == 0)); then
+    # A target in the list with nothing to replay would pass unseen.
+    printf '== %s\nreplay-all: %s: nothing to replay (no fuzz/corpus/%s/, no fuzz/regressions/%s/, no extra inputs)\n' \
+      "$t" "$t" "$t" "$t" >> "$log"
+    failed=$((failed + 1))
+    continue
+  fi
   # The driver exits 1 when an input failed; the summary line says how many.
   out=$("$build/fuzz/replay/$t" -q "${paths[@]}" 2>&1) || rc=1
   printf '== %s\n%s\n' "$t" "$out" >> "$log"
