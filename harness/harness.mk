@@ -37,6 +37,12 @@ check-harness: $(HARNESS_CASE_TESTS)
 CHECK_STEPS += check-harness
 .PHONY: check-harness
 
+# After adding a row to a table (case key, requirement, metric, built-in):
+# rewrite the generated blocks of cases/README.md from the tables.
+readme-blocks: $(HARNESS_CASE_TESTS)
+	CK_FORK=yes CK_RUN_SUITE=case_grammar HC_README_WRITE=1 HC_CASES_DIR=cases $(HARNESS_CASE_TESTS)
+.PHONY: readme-blocks
+
 # --- runner (the gapcheck binary, hr_*: harness/runner/), owned by the runner.
 HR_SRC := $(sort $(wildcard harness/runner/*.c))
 HR_OBJ := $(HR_SRC:%.c=$(BUILD)/%.o)

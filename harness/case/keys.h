@@ -9,8 +9,9 @@
  *
  * To add a case key: add one row to hc__keys[] in keys.c (and, for a value
  * the generic kinds do not cover, its parse function next to the row), add
- * the field it fills to struct hc_case (case_int.h), and paste the table the
- * README test prints into cases/README.md. Internal to the case module. */
+ * the field it fills to struct hc_case (case_int.h), its use to exec.c, and
+ * run `make readme-blocks` to rewrite cases/README.md's reference from the
+ * table. Internal to the case module. */
 #ifndef GAPCHECK_HARNESS_KEYS_H
 #define GAPCHECK_HARNESS_KEYS_H
 

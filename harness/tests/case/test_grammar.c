@@ -195,8 +195,16 @@ static char *generate(const char *name)
     return buf;
 }
 
+/* With HC_README_WRITE set (make readme-blocks), blocks that differ are
+ * rewritten in place instead of failing: adding a row to a table is the
+ * only hand edit, the README follows. */
 START_TEST(readme_reference_matches_the_tables)
 {
+    int rewrite = getenv("HC_README_WRITE") != NULL;
+    char *all = NULL;
+    size_t alen = 0;
+    FILE *out = open_memstream(&all, &alen);
+    ck_assert_ptr_nonnull(out);
     const char *dir = getenv("HC_CASES_DIR");
     char path[4200];
     snprintf(path, sizeof path, "%s/README.md", dir ? dir : "cases");
@@ -215,17 +223,22 @@ START_TEST(readme_reference_matches_the_tables)
             ck_assert_msg(n > 1 && n < sizeof name, "bad marker: %s", line);
             snprintf(name, sizeof name, "%.*s", (int)(n - 1), s);
             h = open_memstream(&have, &hlen);
+            fputs(line, out);
             continue;
         }
         if (h && strncmp(line, "<!-- end generated -->", 22) == 0) {
             fclose(h);
             h = NULL;
             char *want = generate(name);
-            if (strcmp(have, want) != 0) {
+            if (strcmp(have, want) != 0 && rewrite) {
+                fprintf(stderr, "%s: block '%s' rewritten from the table\n", path, name);
+            } else if (strcmp(have, want) != 0) {
                 fprintf(stderr, "%s: block '%s' differs from the table; it should read:\n%s",
                         path, name, want);
                 bad++;
             }
+            fputs(want, out);
+            fputs(line, out);
             free(want);
             free(have);
             have = NULL;
@@ -234,8 +247,21 @@ START_TEST(readme_reference_matches_the_tables)
         }
         if (h)
             fputs(line, h);
+        else
+            fputs(line, out);
     }
     fclose(f);
+    fclose(out);
+    if (rewrite && h == NULL) {
+        char tmp[4300];
+        snprintf(tmp, sizeof tmp, "%s.tmp", path);
+        FILE *w = fopen(tmp, "w");
+        ck_assert_msg(w != NULL, "cannot write %s", tmp);
+        ck_assert_int_eq(fwrite(all, 1, alen, w), alen);
+        ck_assert_int_eq(fclose(w), 0);
+        ck_assert_msg(rename(tmp, path) == 0, "cannot replace %s", path);
+    }
+    free(all);
     ck_assert_msg(h == NULL, "%s: block '%s' has no end marker", path, name);
     ck_assert_msg(bad == 0, "%s: %d generated block(s) differ from harness/case/ (see stderr)",
                   path, bad);
