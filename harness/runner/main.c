@@ -56,6 +56,7 @@ static int hr__run_info(hr_run_info *in, const hr_opts *o, int argc, char **argv
     in->cores = sysconf(_SC_NPROCESSORS_ONLN);
     in->jobs = o->jobs > 0 ? o->jobs : (int)(in->cores > 0 ? in->cores : 1);
     in->repeat = o->repeat;
+    in->calibrate = o->calibrate;
     in->timeout_mult = o->timeout_mult;
     in->shard_index = o->shard_index;
     in->shard_count = o->shard_count;

@@ -41,6 +41,8 @@ void hr_usage(FILE *f, const char *argv0)
         "      --shard I/N        run only shard I of N (1-based; stable split by a hash\n"
         "                         of the id, for CI matrices)\n"
         "  -r, --repeat N         run each case N times (timing: min/median/max wall)\n"
+        "      --calibrate        before every run, time a fixed memfd fill (the timing\n"
+        "                         reference: results carry its CPU time beside the case's)\n"
         "      --timeout MULT     multiply every case's timeout by MULT (default 1)\n"
         "  -s, --seed N           run seed (0..2^63-1; default from the clock, always\n"
         "                         printed); each case's seed derives from it and its id\n"
@@ -107,7 +109,7 @@ static const hr__optdef hr__defs[] = {
     {"shard", 0, 1},    {"repeat", 'r', 1},    {"timeout", 0, 1},
     {"seed", 's', 1},   {"format", 0, 1},      {"output", 'o', 1},
     {"list", 'l', 0},   {"max-failures", 0, 1}, {"verbose", 'v', 0},
-    {"help", 'h', 0},   {"version", 'V', 0},
+    {"help", 'h', 0},   {"version", 'V', 0},   {"calibrate", 0, 0},
 };
 
 static int hr__apply(hr_opts *o, const hr__optdef *d, const char *val, const char *shown,
@@ -176,6 +178,8 @@ static int hr__apply(hr_opts *o, const hr__optdef *d, const char *val, const cha
             return hr__fail(err, errlen, "%s '%s': expected a count >= 0 (0 = no limit)", shown,
                             val);
         o->max_failures = (int)v;
+    } else if (!strcmp(n, "calibrate")) {
+        o->calibrate = 1;
     } else if (!strcmp(n, "verbose")) {
         o->verbose = 1;
     } else if (!strcmp(n, "help")) {

@@ -31,6 +31,7 @@ typedef struct hr_opts {
     int shard_index;         /* 1-based; 0 when not sharded */
     int shard_count;
     int repeat;              /* runs per case, >= 1 */
+    int calibrate;           /* time the reference workload before every run */
     double timeout_mult;     /* > 0 */
     uint64_t seed;
     int seed_set;

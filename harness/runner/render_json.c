@@ -63,6 +63,7 @@ static json_t *hr__run_info(hr__jb *b, const hr_run_info *in)
     hr__set(b, o, "cores", json_integer(in->cores));
     hr__set(b, o, "jobs", json_integer(in->jobs));
     hr__set(b, o, "repeat", json_integer(in->repeat));
+    hr__set(b, o, "calibrate", json_boolean(in->calibrate));
     hr__set(b, o, "timeout_multiplier", hr__num(in->timeout_mult));
     if (in->shard_count > 0) {
         json_t *sh = json_object();
@@ -120,6 +121,19 @@ static json_t *hr__result(hr__jb *b, const hr_result *r)
     }
     hr__set(b, o, "wall_ms", wall);
     hr__set(b, o, "cpu_ms", hr__num(r->cpu_ms));
+    json_t *samples = json_array();
+    for (int i = 0; samples && r->samples && i < r->runs; i++) {
+        const hr_sample *x = &r->samples[i];
+        json_t *one = json_object();
+        if (one) {
+            hr__set(b, one, "wall_ms", hr__num(x->wall_ms));
+            hr__set(b, one, "cpu_ms", hr__num(x->cpu_ms));
+            hr__set(b, one, "calib_cpu_ms", hr__num(x->calib_cpu_ms));
+            hr__set(b, one, "calib_wall_ms", hr__num(x->calib_wall_ms));
+        }
+        hr__push(b, samples, one);
+    }
+    hr__set(b, o, "samples", samples);
     hr__set(b, o, "maxrss_kb", json_integer(r->maxrss_kb));
     json_t *lk = json_object();
     if (lk) {

@@ -61,8 +61,10 @@ hr_result *hr_report_add(hr_report *r)
 
 void hr_report_free(hr_report *r)
 {
-    for (size_t i = 0; i < r->n; i++)
+    for (size_t i = 0; i < r->n; i++) {
         free(r->results[i].output);
+        free(r->results[i].samples);
+    }
     free(r->results);
     for (int i = 0; i < r->info.argc; i++)
         free(r->info.argv[i]);

@@ -43,6 +43,13 @@ typedef struct hr_leaks {
     int children;   /* child processes still alive */
 } hr_leaks;
 
+/* One run's timings, in run order: what the timing gate estimates from. */
+typedef struct hr_sample {
+    double wall_ms, cpu_ms;        /* as wall_ms/cpu_ms below, of this run */
+    double calib_cpu_ms;           /* --calibrate: the reference right before this run */
+    double calib_wall_ms;          /* (calib.h); NaN without --calibrate or if it failed */
+} hr_sample;
+
 typedef struct hr_result {
     char id[HR_RESULT_ID_MAX];     /* "INC-014/checksum[thread]" */
     char case_id[HC_ID_MAX];       /* "INC-014/checksum"; the fallback id on load errors */
@@ -62,6 +69,7 @@ typedef struct hr_result {
     int runs;                      /* runs completed (repeats), 0 if not run */
     double wall_ms_min, wall_ms_median, wall_ms_max;
     double cpu_ms;                 /* user+sys, median over runs */
+    hr_sample *samples;            /* owned, one per run (runs entries); NULL if none */
     long maxrss_kb;                /* peak over runs */
     hr_leaks leaks;                /* of the last run */
     int signal;                    /* HR_CRASH: the signal, else 0 */
@@ -91,6 +99,7 @@ typedef struct hr_run_info {
     char kernel[128];
     long cores;
     int jobs, repeat;
+    int calibrate;                 /* --calibrate given */
     double timeout_mult;
     int shard_index, shard_count;  /* 1-based index; 0/0 when not sharded */
 } hr_run_info;

@@ -14,6 +14,7 @@
 #include "gapcheck/measure.h"
 
 #include "gapcheck/status.h"
+#include "calib.h"
 #include "leaks.h"
 #include "text.h"
 
@@ -39,6 +40,7 @@ typedef struct hr__slot {
     hr_child child;
     double timeout_s;
     double *wall, *cpu;            /* [repeat] */
+    hr_calib *cal;                 /* [repeat]: the reference before each run, NaN if none */
     double *met;                   /* [HC_METRICS_MAX * repeat], NaN when absent */
     double *clm;                   /* [HC_CLAIMS_MAX * repeat] */
     double *scratch;               /* [repeat], for medians */
@@ -257,23 +259,30 @@ static int hr__slot_alloc(hr__slot *s, int repeat)
     size_t n = (size_t)repeat;
     s->wall = calloc(n, sizeof *s->wall);
     s->cpu = calloc(n, sizeof *s->cpu);
+    s->cal = calloc(n, sizeof *s->cal);
     s->met = calloc(n * HC_METRICS_MAX, sizeof *s->met);
     s->clm = calloc(n * HC_CLAIMS_MAX, sizeof *s->clm);
     s->scratch = calloc(n, sizeof *s->scratch);
-    return s->wall && s->cpu && s->met && s->clm && s->scratch ? 0 : -1;
+    return s->wall && s->cpu && s->cal && s->met && s->clm && s->scratch ? 0 : -1;
 }
 
 static void hr__slot_free(hr__slot *s)
 {
     free(s->wall);
     free(s->cpu);
+    free(s->cal);
     free(s->met);
     free(s->clm);
     free(s->scratch);
 }
 
-static int hr__start_run(hr__slot *s)
+static int hr__start_run(hr__slot *s, int calibrate)
 {
+    /* The reference right before the run it divides (calib.h), in the
+     * runner's own process so that the case's accounting is untouched. */
+    hr_calib *cal = &s->cal[s->run];
+    if (!calibrate || hr_calib_run(HR_CALIB_BYTES, cal) != 0)
+        *cal = (hr_calib){.cpu_ms = NAN, .wall_ms = NAN};
     if (hr_child_start(&s->child, hr__case_body, &s->arg, s->timeout_s, s->message,
                        sizeof s->message) == 0)
         return 0;
@@ -365,6 +374,14 @@ static void hr__end_job(hr__ctx *x, hr__slot *s, hr_result *r)
         r->wall_ms_max = tmp[n - 1];
         memcpy(tmp, s->cpu, (size_t)n * sizeof *tmp);
         r->cpu_ms = gc_median(tmp, (size_t)n);
+        /* Per run, for the timing gate's own estimates; without memory the
+         * result just has none (samples are information, not a verdict). */
+        free(r->samples);
+        r->samples = malloc((size_t)n * sizeof *r->samples);
+        for (int k = 0; r->samples && k < n; k++)
+            r->samples[k] = (hr_sample){.wall_ms = s->wall[k], .cpu_ms = s->cpu[k],
+                                        .calib_cpu_ms = s->cal[k].cpu_ms,
+                                        .calib_wall_ms = s->cal[k].wall_ms};
     }
     r->maxrss_kb = s->maxrss;
     if (s->have_last) {
@@ -472,7 +489,7 @@ int hr_run(const hr_opts *o, const hr_plan *plan, hr_report *rep, FILE *out, cha
                 continue;
             hr__begin_job(&x, s, next++);
             running++;
-            if (hr__start_run(s) != 0) {
+            if (hr__start_run(s, o->calibrate) != 0) {
                 hr__end_job(&x, s, &rep->results[plan->jobs[s->job].result]);
                 running--;
             }
@@ -519,7 +536,7 @@ int hr_run(const hr_opts *o, const hr_plan *plan, hr_report *rep, FILE *out, cha
                 snprintf(s->message, sizeof s->message, "interrupted by signal %d",
                          (int)hr__interrupted);
             }
-            if (again && hr__start_run(s) == 0)
+            if (again && hr__start_run(s, o->calibrate) == 0)
                 continue;
             hr__end_job(&x, s, r);
             running--;

@@ -92,7 +92,7 @@ assert a["fx.fails[thread]"] == b["fx.fails[thread]"]' "$OUT/all/results.json" "
 
 # --- 3. a clean run: exit 0, prove passes -------------------------------------
 "$GAPCHECK" run $FIX/ok.case $FIX/xfail.case --output "$OUT/clean" --jobs 2 --repeat 3 \
-  >"$OUT/clean.out" 2>&1
+  --calibrate >"$OUT/clean.out" 2>&1
 check "clean run (pass + xfail) exits 0" test $? = 0
 check "clean closing line" test "$(tail -n 1 "$OUT/clean.out")" = "3 passed, 0 failed"
 check "prove accepts the clean TAP" prove -e cat "$OUT/clean/results.tap"
@@ -105,6 +105,23 @@ for r in json.load(open(sys.argv[1]))["results"]:
     assert w["min"] <= w["median"] <= w["max"], w
     assert r["leaks"] == {"fds": 0, "memfds": 0, "maps": 0, "children": 0}, r["leaks"]' \
   "$OUT/clean/results.json"
+check "--calibrate: one sample per run, each with its reference (CPU and wall)" "$PY" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["run"]["calibrate"] is True
+for r in d["results"]:
+    assert len(r["samples"]) == r["runs"], r["id"]
+    for x in r["samples"]:
+        assert 0 < x["calib_cpu_ms"] and 0 < x["calib_wall_ms"] and 0 <= x["cpu_ms"], x
+    assert min(x["wall_ms"] for x in r["samples"]) == r["wall_ms"]["min"], r["id"]' \
+  "$OUT/clean/results.json"
+check "without --calibrate: samples carry no reference" "$PY" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["run"]["calibrate"] is False
+ran = [r for r in d["results"] if r["runs"]]
+assert ran and all(len(r["samples"]) == r["runs"] and r["samples"][0]["calib_cpu_ms"] is None
+                   for r in ran)' "$OUT/all/results.json"
 
 # --- 4. selection: --list, --filter, --tag, --shard ---------------------------
 "$GAPCHECK" run $FIX --list >"$OUT/list.out" 2>"$OUT/list.err"

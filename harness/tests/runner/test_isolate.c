@@ -1,9 +1,11 @@
 /* Isolation: a child that crashes, hangs (with a grandchild in its group),
  * exits without a result, sends garbage, or prints; leak counting from /proc;
- * message validation; and the status each outcome classifies to. */
+ * message validation; the status each outcome classifies to; and the timing
+ * reference the runner measures beside each run. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "calib.h"
 #include "isolate.h"
 #include "leaks.h"
 #include "run.h"
@@ -365,6 +368,46 @@ START_TEST(leaks_counted_from_proc)
 }
 END_TEST
 
+/* The timing reference (calib.h) does the work it times: 16x the bytes cost
+ * clearly more CPU than 1x (the fill is not optimised away), it takes the
+ * caller's CPU (wall >= CPU), leaves no descriptor or mapping behind, and
+ * refuses a size it cannot fill in whole words. */
+static double min_cpu_ms(size_t bytes)
+{
+    double best = INFINITY;
+    for (int i = 0; i < 3; i++) {
+        hr_calib c = {0};
+        ck_assert_int_eq(hr_calib_run(bytes, &c), 0);
+        ck_assert(isfinite(c.cpu_ms) && c.cpu_ms > 0);
+        ck_assert_msg(c.wall_ms + 0.5 >= c.cpu_ms, "wall %.3f < cpu %.3f", c.wall_ms, c.cpu_ms);
+        if (c.cpu_ms < best)
+            best = c.cpu_ms;
+    }
+    return best;
+}
+
+START_TEST(calibration_does_its_work_and_leaves_nothing)
+{
+    hr_leaks before, after, d;
+    char err[256];
+    ck_assert_int_eq(hr_leaks_snapshot(&before, err, sizeof err), 0);
+    double small = min_cpu_ms(1u << 20), big = min_cpu_ms(16u << 20);
+    ck_assert_msg(big > 2 * small, "16 MiB %.3f ms CPU vs 1 MiB %.3f ms", big, small);
+    ck_assert_int_eq(hr_leaks_snapshot(&after, err, sizeof err), 0);
+    hr_leaks_diff(&before, &after, &d);
+    ck_assert(!hr_leaks_any(&d));
+    hr_calib c = {.cpu_ms = -1, .wall_ms = -1};
+    errno = 0;
+    ck_assert_int_eq(hr_calib_run(0, &c), -1);
+    ck_assert_int_eq(errno, EINVAL);
+    errno = 0;
+    ck_assert_int_eq(hr_calib_run(4096 + 4, &c), -1);
+    ck_assert_int_eq(errno, EINVAL);
+    ck_assert_int_eq(hr_calib_run(4096, NULL), -1);
+    ck_assert(c.cpu_ms == -1 && c.wall_ms == -1);
+}
+END_TEST
+
 Suite *suite_runner_isolate(void);
 Suite *suite_runner_isolate(void)
 {
@@ -381,6 +424,7 @@ Suite *suite_runner_isolate(void)
     tcase_add_test(tc, mode_on_the_label_is_the_mode_that_ran);
     tcase_add_test(tc, message_with_bad_pids_is_refused);
     tcase_add_test(tc, leaks_counted_from_proc);
+    tcase_add_test(tc, calibration_does_its_work_and_leaves_nothing);
     suite_add_tcase(s, tc);
     return s;
 }

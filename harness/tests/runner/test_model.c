@@ -123,6 +123,7 @@ START_TEST(opts_defaults)
     ck_assert_str_eq(o.paths[0], "cases");
     ck_assert_int_eq(o.jobs, 1);
     ck_assert_int_eq(o.repeat, 1);
+    ck_assert_int_eq(o.calibrate, 0);
     ck_assert_double_eq(o.timeout_mult, 1.0);
     ck_assert_uint_eq(o.formats, hr_format_bit("json") | hr_format_bit("junit") | hr_format_bit("tap"));
     ck_assert_str_eq(o.output, "reports/run");
@@ -181,7 +182,8 @@ START_TEST(opts_every_option)
                            "x[thread]", "--tag=smoke", "-t", "heavy", "--jobs", "4",
                            "--shard", "2/3", "--repeat=5", "--timeout", "2.5", "--seed",
                            "123", "--format", "json,md", "-o", "out", "--list",
-                           "--max-failures", "2", "-v", "b", "--", "--weird", NULL),
+                           "--max-failures", "2", "-v", "--calibrate", "b", "--", "--weird",
+                           NULL),
                      0);
     ck_assert_int_eq(o.npaths, 3);
     ck_assert_str_eq(o.paths[0], "a");
@@ -203,6 +205,7 @@ START_TEST(opts_every_option)
     ck_assert_int_eq(o.list, 1);
     ck_assert_int_eq(o.max_failures, 2);
     ck_assert_int_eq(o.verbose, 1);
+    ck_assert_int_eq(o.calibrate, 1);
     hr_opts_free(&o);
 
     ck_assert_int_eq(parse(&o, err, sizeof err, "run", "-j8", "-s7", NULL), 0);

@@ -39,6 +39,13 @@ static void fill(hr_report *r)
         x->wall_ms_min = 1;
         x->wall_ms_median = 2.5;
         x->wall_ms_max = 4;
+        if (x->runs) {
+            x->samples = calloc((size_t)x->runs, sizeof *x->samples);
+            for (int k = 0; x->samples && k < x->runs; k++)
+                x->samples[k] = (hr_sample){.wall_ms = 1 + k, .cpu_ms = 0.5 + k,
+                                            .calib_cpu_ms = k == 1 ? NAN : 4.5,
+                                            .calib_wall_ms = 5};
+        }
         x->signal = st[i] == HR_CRASH ? 11 : 0;
         x->leaks.fds = i;
         x->nmetrics = 2;
@@ -96,6 +103,18 @@ START_TEST(json_is_valid_and_complete)
     ck_assert_str_eq(msg, "a \"q\" <b> & 'c' \x01\x1f tab\there\nnew \xef\xbf\xbd\xef\xbf\xbd end");
     json_t *wall = json_object_get(crash, "wall_ms");
     ck_assert_double_eq(json_real_value(json_object_get(wall, "median")), 2.5);
+    /* One sample per run, in run order; a reference that was not measured
+     * is null, not 0 (the timing gate skips it). */
+    json_t *samples = json_object_get(crash, "samples");
+    ck_assert_uint_eq(json_array_size(samples), 3);
+    json_t *s2 = json_array_get(samples, 2);
+    ck_assert_double_eq(json_real_value(json_object_get(s2, "wall_ms")), 3);
+    ck_assert_double_eq(json_real_value(json_object_get(s2, "cpu_ms")), 2.5);
+    ck_assert_double_eq(json_real_value(json_object_get(s2, "calib_cpu_ms")), 4.5);
+    ck_assert_double_eq(json_real_value(json_object_get(s2, "calib_wall_ms")), 5);
+    ck_assert(json_is_null(json_object_get(json_array_get(samples, 1), "calib_cpu_ms")));
+    ck_assert_uint_eq(json_array_size(json_object_get(json_array_get(results, 7), "samples")), 0);
+    ck_assert(json_is_false(json_object_get(run, "calibrate")));
     json_t *leaks = json_object_get(crash, "leaks");
     ck_assert_int_eq(json_integer_value(json_object_get(leaks, "fds")), 4);
     ck_assert_ptr_nonnull(json_object_get(leaks, "memfds"));
@@ -122,7 +141,8 @@ START_TEST(json_is_valid_and_complete)
     }
     const char *fields[] = {"id", "case_id", "file", "incident", "mode", "status", "message",
                             "seed", "wall_ms", "cpu_ms", "maxrss_kb", "leaks", "metrics",
-                            "claims", "signal", "runs", "replay", "tags", "load_error"};
+                            "claims", "signal", "runs", "replay", "tags", "load_error",
+                            "samples"};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         if (!json_object_get(crash, fields[i]))
             ck_abort_msg("result lacks field %s", fields[i]);
