@@ -120,8 +120,8 @@ timing-inputs: $(BENCH)
 	@GC_BENCH_QUICK=1 $(BENCH) reports/bench.json > $(BUILD)/bench.out 2>&1 \
 	  || { cat $(BUILD)/bench.out; exit 1; }
 	@if $(MAKE) --no-print-directory $(GAPCHECK) >/dev/null 2>&1; then \
-	   echo "timings: $(GAPCHECK) run --repeat $(REPEAT) --output reports/run cases"; \
-	   $(GAPCHECK) run --repeat $(REPEAT) --format json,junit --output reports/run cases \
+	   echo "timings: $(GAPCHECK) run --repeat $(REPEAT) --calibrate --output reports/run cases"; \
+	   $(GAPCHECK) run --repeat $(REPEAT) --calibrate --format json,junit --output reports/run cases \
 	     | tail -n 1 || true; \
 	 else echo "timings: gapcheck runner not buildable yet; bench only"; \
 	      rm -f reports/run/results.json; fi

@@ -66,7 +66,7 @@ def svg_ranges(rows, title, unit, width=720):
         out.append(f"<line x1='{x(mn):.1f}' y1='{y + 7}' x2='{x(mx):.1f}' y2='{y + 7}' "
                    f"class='rng {cls}'/>")
         out.append(f"<circle cx='{x(r['current']):.1f}' cy='{y + 7}' r='4' class='{cls}'>"
-                   f"<title>{E(name)}: median {fmt(r['current'], unit)}, baseline "
+                   f"<title>{E(name)}: {fmt(r['current'], unit)}, baseline "
                    f"{fmt(r.get('baseline'), unit)}</title></circle>")
         if r.get("baseline"):
             bx = x(r["baseline"])
@@ -97,7 +97,7 @@ def svg_ratios(rows, title, width=720):
         y = 26 + i * bar_h
         cls = "bad" if r["status"] == "regression" else "ok"
         out.append(f"<text x='{left - 6}' y='{y + 11}' class='lbl'>"
-                   f"{E(r['name'].split(':', 1)[-1][:40])}</text>")
+                   f"{E(r['name'].replace('bench:', '')[:44])}</text>")
         out.append(f"<rect x='{left}' y='{y + 2}' width='{x(r['ratio']) - left:.1f}' height='10' "
                    f"class='{cls}'><title>{E(r['name'])}: {r['ratio']}x (tolerance "
                    f"{r['tolerance']}x)</title></rect>")
@@ -293,15 +293,29 @@ def render_html(m, outdir=None):
     p.append("<h2 id='timings'>Timings</h2>")
     for note in t.get("notes", []):
         p.append(f"<p class='muted'>{E(note)}</p>")
-    cases = [r for r in t.get("figures", []) if r["group"] == "cases"]
-    p.append("<h3>Case wall time: min–max range, median (dot), baseline median (tick)</h3>")
-    p.append(svg_ranges(cases, "case wall time per result (log scale)", "ms"))
-    p.append("<h3>Slowdown against the baseline (bar), tolerance (tick)</h3>")
-    p.append(svg_ratios(t.get("figures", []), "slowdown factor per figure"))
-    p.append(_table(["figure", "current (median)", "baseline", "ratio", "tolerance", "status"],
+    p.append("<p class='muted'>How the gate decides (reports/README.md): <code>case:</code> "
+             "figures are the CPU time of a case (min over repeats) divided by the reference "
+             "measured right before each run (a memfd fill, no engine code), so machine-wide "
+             "slowness cancels; <code>wall:</code> figures (min over repeats) are gated only "
+             "for paced cases; bench figures are medians. Ratio = slowdown against the "
+             "baseline after that normalisation.</p>")
+    for group, what in (("cases", "Case CPU time (the engine's cost)"),
+                        ("case_wall", "Case wall time")):
+        rows = [r for r in t.get("figures", []) if r["group"] == group]
+        p.append(f"<h3>{E(what)}: min–max range over repeats, min (dot), baseline (tick)</h3>")
+        p.append(svg_ranges(rows, f"{what.lower()} per result (log scale)", "ms"))
+    p.append("<h3>Gated figures: slowdown against the baseline (bar), tolerance (tick)</h3>")
+    p.append(svg_ratios([r for r in t.get("figures", []) if r.get("gated", True)],
+                        "slowdown factor per gated figure"))
+    p.append(_table(["figure", "current", "reference now / baseline", "baseline", "ratio",
+                     "tolerance", "gated", "status"],
                     [[E(r["name"]), E(fmt(r["current"], r["unit"])),
+                      E(f"{fmt(r.get('ref'))} / {fmt(r.get('baseline_ref'))} "
+                        f"({r.get('ref_what')})" if r.get("ref") else "-"),
                       E(fmt(r["baseline"], r["unit"])), E(fmt(r["ratio"], "x")),
                       E(f"{r['tolerance']}x + {r['slack']} {r['unit']}"),
+                      E(("yes" if r.get("gated", True) else "no") +
+                        (f": {r['why']}" if r.get("why") else "")),
                       f"<span class='{E(r['status'].split()[0])}'>{E(r['status'])}</span>"]
                      for r in t.get("figures", [])]))
     if m.get("bench"):

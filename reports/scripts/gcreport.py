@@ -4,7 +4,7 @@
   coverage  lcov tracefile -> coverage.json (totals, files, functions) and the
             threshold gate (reports/thresholds.json "coverage")
   compare   results.json + bench.json vs reports/baseline.json -> timing.json,
-            exit 1 on a regression
+            exit 1 on a regression or a baseline of another schema version
   baseline  results.json + bench.json -> reports/baseline.json
   verify    every input -> the one model (verify.json) -> index.html,
             junit.xml, <INC>.md; exit 1 unless everything holds
@@ -66,11 +66,14 @@ def cmd_compare(a):
         print("timings: note: " + n)
     for r in res["figures"]:
         if r["status"] not in ("ok",):
-            print(f"timings: {r['status']:>10}  {r['name']}: {r['current']} vs baseline "
+            norm = (f" = {r['normalised']:.6g} at the baseline's reference "
+                    f"({r['ref_what']}: {r['ref']:.6g} now, {r['baseline_ref']:.6g} then)"
+                    if r["normalised"] is not None else "")
+            print(f"timings: {r['status']:>10}  {r['name']}: {r['current']}{norm} vs baseline "
                   f"{r['baseline']} {r['unit']} (ratio {r['ratio']}, tolerance {r['tolerance']}x"
-                  f" + {r['slack']} {r['unit']})")
-    print(f"timings: {res['compared']} figures compared with {a.baseline}, "
-          f"{res['regressions']} regressions")
+                  f" + {r['slack']} {r['unit']}{'' if r['gated'] else '; not gated'})")
+    print(f"timings: {res['compared']} figures compared with {a.baseline} "
+          f"({res['gated_compared']} gated), {res['regressions']} regressions")
     return 0 if res["ok"] else 1
 
 
