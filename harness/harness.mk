@@ -108,7 +108,7 @@ $(BUILD)/.deps-case: mk/ensure-deps.sh
 # bug) run against every re-injected engine too, each built once anyway; the
 # verdicts record whether they caught it (about 1 s more in all).
 # check-history-caught then requires it for the commit-path incidents.
-HISTORY_MUST_CATCH := INC-016 INC-023 INC-028
+HISTORY_MUST_CATCH := INC-016 INC-023 INC-026 INC-028
 check-verify: $(GAPCHECK) $(BUILD)/.deps-case
 	@mkdir -p $(BUILD)/check
 	@set -o pipefail; $(GAPCHECK) verify --build $(BUILD) --output $(BUILD)/verify \
