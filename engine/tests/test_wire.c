@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "engine_int.h"
 #include "gapcheck/gapcheck.h"
 #include "gapcheck/wire.h"
 #include "suites.h"
@@ -132,6 +133,34 @@ START_TEST(round_trip_with_zone)
     ck_assert_mem_eq(by, FX_BYTES, 3);
     ck_assert_int_eq(gc_ctx_heavy(d, "b", &data, &n), GC_ECONTRACT);   /* still the contract */
     ck_assert_uint_eq(gc_ctx_violations(d), 1);
+    gc_ctx_free(d);
+    fx_free(&f);
+}
+END_TEST
+
+/* The heavy readers walk the entries through the context API, so a refused
+ * access stops the walk and is their status: on an unattached context
+ * (decoded, not yet mapped) each of them says ESTATE, not a checksum of
+ * nothing reported as a success. */
+START_TEST(heavy_readers_return_a_refused_access)
+{
+    struct fx f;
+    fx_init(&f);
+    gc_ctx *d = NULL;
+    gc_engine *e = NULL;
+    gc_err err;
+    ck_assert_int_eq(gc_wire_decode(f.msg, f.len, f.in_fd, f.out_fd, &d, &err), GC_OK);
+    ck_assert_int_eq(gc_engine_new(&e, &err), GC_OK);
+    ck_assert_int_eq(gc_builtins_register(e, &err), GC_OK);
+    static const char *const readers[] = {"checksum", "touch", "read_all"};
+    for (size_t i = 0; i < N(readers); i++) {
+        const gc__proc *p = gc__engine_find(e, readers[i]);
+        ck_assert_ptr_nonnull(p);
+        gc_proc_out out;
+        memset(&out, 0, sizeof out);
+        ck_assert_msg(p->fn(d, &out) == GC_ESTATE, "%s on an unattached context", readers[i]);
+    }
+    gc_engine_free(e);
     gc_ctx_free(d);
     fx_free(&f);
 }
@@ -928,6 +957,7 @@ Suite *suite_wire(void)
     TCase *rt = tcase_create("round_trip");
     tcase_set_timeout(rt, 20);
     tcase_add_test(rt, round_trip_with_zone);
+    tcase_add_test(rt, heavy_readers_return_a_refused_access);
     tcase_add_test(rt, round_trip_shapes);
     tcase_add_test(rt, round_trip_across_fork);
     tcase_add_test(rt, encode_limits);
