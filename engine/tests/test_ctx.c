@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine_int.h"
 #include "gapcheck/gapcheck.h"
 #include "gapcheck/wire.h"
 #include "suites.h"
@@ -342,6 +343,63 @@ START_TEST(factory_null_arguments)
 }
 END_TEST
 
+/* ---- the sleep builtin's own timing ----------------------------------------- */
+
+/* One call of the "sleep" builtin on a factory context: its status and how
+ * long it took. deadline_in: 0, or a deadline that many ns from now. */
+static uint64_t sleep_once(const gc__proc *p, gc_state *st, int64_t ms, uint64_t deadline_in,
+                           int *status)
+{
+    static const char *const dom[] = {"ms"};
+    gc_contract c = {.domain_reads = dom, .n_domain_reads = 1};
+    gc_ctx *ctx = NULL;
+    ck_assert_int_eq(gc_state_set_int(st, "ms", ms, NULL), GC_OK);
+    ck_assert_int_eq(gc_ctx_from_state(st, &c, NULL, 0, 1, &ctx, NULL), GC_OK);
+    gc_proc_out out;
+    memset(&out, 0, sizeof out);
+    uint64_t t0 = gc_now_ns();
+    if (deadline_in)
+        gc_wire_set_deadline(ctx, t0 + deadline_in);
+    *status = p->fn(ctx, &out);
+    uint64_t took = gc_now_ns() - t0;
+    gc_ctx_free(ctx);
+    return took;
+}
+
+/* "sleep" sleeps its ms and stops at the task's deadline; it wakes at most
+ * every 10 ms to re-check, so a step that ignored the time left (or the
+ * deadline) would sleep 10 ms where 2 were asked. Each bound is checked on
+ * the fastest of 12 tries: a loaded machine can make any one try slow, but
+ * never make a 10 ms sleep short. */
+START_TEST(sleep_ends_at_its_time_and_at_its_deadline)
+{
+    gc_engine *e = NULL;
+    gc_state *st = NULL;
+    ck_assert_int_eq(gc_engine_new(&e, NULL), GC_OK);
+    ck_assert_int_eq(gc_builtins_register(e, NULL), GC_OK);
+    ck_assert_int_eq(gc_state_new(&st, NULL), GC_OK);
+    const gc__proc *p = gc__engine_find(e, "sleep");
+    ck_assert_ptr_nonnull(p);
+    uint64_t fastest = UINT64_MAX, fastest_dl = UINT64_MAX;
+    for (int i = 0; i < 12; i++) {
+        int rc;
+        uint64_t t = sleep_once(p, st, 2, 0, &rc);
+        ck_assert_int_eq(rc, GC_OK);
+        ck_assert_uint_ge(t, 2000000);
+        fastest = t < fastest ? t : fastest;
+        t = sleep_once(p, st, 1000, 2000000, &rc);
+        ck_assert_int_eq(rc, GC_ETIMEOUT);
+        fastest_dl = t < fastest_dl ? t : fastest_dl;
+    }
+    ck_assert_msg(fastest < 8000000, "a sleep of 2 ms took %llu ns at best",
+                  (unsigned long long)fastest);
+    ck_assert_msg(fastest_dl < 8000000, "a sleep stopped by a deadline 2 ms away took %llu ns "
+                  "at best", (unsigned long long)fastest_dl);
+    gc_state_free(st);
+    gc_engine_free(e);
+}
+END_TEST
+
 Suite *suite_ctx(void)
 {
     Suite *s = suite_create("ctx");
@@ -355,6 +413,7 @@ Suite *suite_ctx(void)
     tcase_add_test(tc, empty_contract_exposes_nothing);
     tcase_add_loop_test(tc, factory_errors, 0, (int)N(factory_cases));
     tcase_add_test(tc, factory_null_arguments);
+    tcase_add_test(tc, sleep_ends_at_its_time_and_at_its_deadline);
     suite_add_tcase(s, tc);
     return s;
 }
