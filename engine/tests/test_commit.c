@@ -1003,6 +1003,22 @@ START_TEST(history_records_written_bytes)
 }
 END_TEST
 
+/* The history's API takes NULL where a caller may hold none: each says so
+ * or reads as empty, and none crashes. */
+START_TEST(history_null_arguments)
+{
+    gc_err err;
+    gc_err_clear(&err);
+    ck_assert_int_eq(gc_history_new(NULL, &err), GC_EINVAL);
+    ck_assert_str_eq(err.msg, "gc_history_new: out is NULL");
+    ck_assert_uint_eq(gc_history_count(NULL), 0);
+    ck_assert_uint_eq(gc_history_incomplete(NULL), 0);
+    ck_assert_ptr_null(gc_history_at(NULL, 0));
+    gc_history_clear(NULL);
+    gc_history_free(NULL);
+}
+END_TEST
+
 /* ---- the engine lock ---------------------------------------------------------- */
 
 typedef struct sub_race {
@@ -1072,6 +1088,7 @@ Suite *suite_commit(void)
     tcase_add_test(u, configuration_crosses_the_wire);
     tcase_add_test(u, outbox_without_sink_is_refused_before_any_worker_runs);
     tcase_add_test(u, subscribe_waits_for_the_engine_lock);
+    tcase_add_test(u, history_null_arguments);
     suite_add_tcase(s, u);
     TCase *m = tcase_create("both_modes");
     tcase_set_timeout(m, 30);
