@@ -145,9 +145,10 @@ struct hc_case {
     char rule_key[GC_NAME_MAX + 1]; /* [run] rule KEY:MIN..MAX, when has_rule */
     int64_t rule_min, rule_max;
     int has_rule;
+    int warm_default;               /* [run] warm_default: a first run on the default config */
     hc_domain_val *state_exp;       /* [expect] state.NAME, owned */
     size_t nstate_exp;
-    int64_t version_exp, committed_exp, events_exp, messages_exp;
+    int64_t version_exp, committed_exp, events_exp, messages_exp, undeclared_exp;
     int history_check;              /* [expect] history: 0 unchecked, 1 consistent */
 };
 

@@ -490,6 +490,7 @@ static void delivered(const gc_delivery *d, void *arg)
 typedef struct hc_run {
     const hc_case *c;
     gc_engine *eng;
+    gc_config cfg;                  /* the case's engine configuration */
     gc_state *st;
     gc_contract contract;           /* the case's [contract] */
     const gc_contract *k;           /* the contract in force */
@@ -813,6 +814,12 @@ static void check_commits(hc_run *r, const gc_result *res, hc_outcome *out)
         unmet(out, "out of memory recording deliveries");
     if (c->events_exp >= 0 && out->passed && (int64_t)r->events.n != c->events_exp)
         unmet(out, "%zu events delivered, expected %" PRId64, r->events.n, c->events_exp);
+    int64_t undeclared = 0;
+    for (uint32_t t = 0; t < c->tasks; t++)
+        undeclared += res[t].undeclared_reads;
+    if (c->undeclared_exp >= 0 && out->passed && undeclared != c->undeclared_exp)
+        unmet(out, "%" PRId64 " undeclared reads counted, expected %" PRId64, undeclared,
+              c->undeclared_exp);
     if (c->messages_exp >= 0 && out->passed && (int64_t)r->msgs.n != c->messages_exp)
         unmet(out, "%zu messages delivered, expected %" PRId64, r->msgs.n, c->messages_exp);
     for (size_t i = 0; i < r->msgs.n && out->passed; i++)
@@ -915,10 +922,33 @@ static int warm_every_worker(hc_run *r, gc_mode mode, hc_outcome *out)
     return rc;
 }
 
+/* [run] warm_default: one unjudged run on the default configuration starts
+ * the workers; then the case's configuration is set on the same engine, so
+ * the rounds show whether a change between runs reaches warm workers
+ * (INC-011, INC-017). */
+static int warm_on_default(hc_run *r, gc_mode mode, hc_outcome *out)
+{
+    const hc_case *c = r->c;
+    gc_exec_opts o = {.process = r->process, .mode = mode, .workers = c->workers,
+                      .tasks = c->tasks, .timeout_ms = c->task_timeout_ms,
+                      .contract = c->has_contract ? &r->contract : NULL, .retries = c->retries};
+    gc_err ge;
+    gc_err_clear(&ge);
+    int rc = gc_execute_parallel(r->eng, r->st, &o, r->res, &ge);
+    if (rc == GC_OK)
+        rc = gc_engine_configure(r->eng, &r->cfg, &ge);
+    if (rc != GC_OK)
+        unmet(out, "warm run on the default configuration: %s (%s)", gc_status_name(rc), ge.msg);
+    r->events.n = r->msgs.n = 0;
+    return rc;
+}
+
 static void run_rounds(hc_run *r, gc_mode mode, uint64_t seed, hc_outcome *out)
 {
     const hc_case *c = r->c;
     gc_engine_stats pool0 = {0}, pool1 = {0};
+    if (c->warm_default && warm_on_default(r, mode, out) != GC_OK)
+        return;
     if (c->nclaims > 0 && warm_every_worker(r, mode, out) != GC_OK)
         return;
     gc_engine_stats_get(r->eng, &pool0);
@@ -1124,8 +1154,11 @@ int hc_case_run(const hc_case *c, gc_mode mode, uint64_t seed, hc_outcome *out)
     };
     r.k = &r.contract;
 
-    gc_config cfg = {.strict_contracts = c->strict_contracts,
-                     .commit = c->commit_strict ? GC_COMMIT_STRICT : GC_COMMIT_SMART};
+    r.cfg = (gc_config){.strict_contracts = c->strict_contracts,
+                        .commit = c->commit_strict ? GC_COMMIT_STRICT : GC_COMMIT_SMART};
+    /* [run] warm_default: the engine starts on its default configuration;
+     * the case's is set after the warm run (warm_on_default). */
+    gc_config cfg = c->warm_default ? gc_config_default() : r.cfg;
     int rc = gc_engine_new(&r.eng, &ge);
     if (rc == GC_OK)
         rc = gc_builtins_register(r.eng, &ge);

@@ -581,6 +581,10 @@ const hc_key_def hc__keys[] = {
      "missing, duplicated or phantom appends, stale reads, lost updates, deliveries of "
      "attempts not installed, versions not strictly increasing (see *History*); needs "
      "`callers` 1"},
+    {HC_SEC_EXPECT, "undeclared_reads", HC_KIND_FN, 0, 0, UINT32_MAX, C_(undeclared_exp), NULL,
+     read_count, NULL, "not checked",
+     "undeclared domain reads allowed and counted in the last round, summed over its tasks "
+     "(`[run] strict_contracts = false`)"},
     {HC_SEC_EXPECT, "rss_growth_kb_max", HC_KIND_FN, 0, 0, UINT32_MAX, C_(rss_growth_kb_max), NULL,
      read_rss_growth, NULL, "not checked",
      "limit on the growth of the case process's RSS from the end of round 1 to the end of the "
@@ -638,6 +642,11 @@ const hc_key_def hc__keys[] = {
      "`KEY:MIN..MAX`: a validation rule, every committed write of KEY must be an int in "
      "[MIN, MAX]; a write outside is refused at commit (`EVALIDATE`) with nothing of its "
      "attempt installed or delivered"},
+    {HC_SEC_RUN, "warm_default", HC_KIND_BOOL, 0, 0, 0, C_(warm_default), NULL, NULL, NULL,
+     "`false`",
+     "`true`: before the rounds one run of the case on the engine's default configuration "
+     "(strict contracts, smart commit) starts its workers and is not judged; then `commit` and "
+     "`strict_contracts` are set on the same engine, whose warm workers must obey them"},
     {HC_SEC_RUN, "recover", HC_KIND_BOOL, 0, 0, 0, C_(recover), NULL, NULL, NULL, "`false`",
      "`true`: after the limited attempt the limits are lifted and the same engine must make a "
      "normal run that meets every expectation"},

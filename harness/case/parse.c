@@ -583,6 +583,7 @@ int hc_case_parse(const char *name, const char *text, size_t len, hc_case **out,
     c->exp_workers_started = c->exp_workers_replaced = c->exp_pool_restarts = HC_COUNT_UNCHECKED;
     c->strict_contracts = 1;
     c->version_exp = c->committed_exp = c->events_exp = c->messages_exp = -1;
+    c->undeclared_exp = -1;
 
     hc_parser p;
     memset(&p, 0, sizeof p);

@@ -676,6 +676,16 @@ START_TEST(run_section_and_its_errors)
                  "[contract] domain_writes names none");
     expect_error(MIN_CASE "[contract]\ndomain_writes = l\n[expect]\nhistory = consistent\n"
                  "[run]\ncallers = 2\n", 8, "expect.history", "run.callers 2 interleaves runs");
+    c = parse_ok(MIN_CASE "[run]\nwarm_default = true\n[expect]\nundeclared_reads = 3\n");
+    ck_assert_int_eq(c->warm_default, 1);
+    ck_assert_int_eq(c->undeclared_exp, 3);
+    hc_case_free(c);
+    c = parse_ok(MIN_CASE);
+    ck_assert_int_eq(c->warm_default, 0);
+    ck_assert_int_eq(c->undeclared_exp, -1);
+    hc_case_free(c);
+    expect_error(MIN_CASE "[expect]\nundeclared_reads = -1\n", 6, "expect.undeclared_reads",
+                 "not an integer");
 }
 END_TEST
 
