@@ -17,7 +17,8 @@ GAPCHECK ?= $(BUILD)/gapcheck
 REPEAT ?= 5
 # Cases small enough for Valgrind (10-50x slower); selected by the runner.
 MEMCHECK_CASE_ARGS ?= --filter 'engine.*' --filter 'INC-014.empty-zone*' \
-                      --filter 'INC-014.readonly-refused*' --filter 'INC-014.heavy-visible*'
+                      --filter 'INC-014.readonly-refused*' --filter 'INC-014.heavy-visible*' \
+                      --filter 'history.*'
 
 COV_BUILD := $(BUILD)/coverage
 COV_CFLAGS := -O0 -g --coverage -DGC_COVERAGE
