@@ -4,9 +4,11 @@
  * counted. The first test is INC-014's regression: a worker context built
  * from a state with a heavy zone must see the heavy data. */
 #include <check.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine_int.h"
 #include "gapcheck/gapcheck.h"
@@ -400,6 +402,50 @@ START_TEST(sleep_ends_at_its_time_and_at_its_deadline)
 }
 END_TEST
 
+/* fd_census lists every descriptor in its text and ends with the memfd
+ * figures, each piece cut at the text's end. Descriptors are opened one by
+ * one until the list fills the text, so that the last piece meets the end
+ * at every offset: nothing may be written past the text (the bytes after it
+ * are watched), and the text ends cut, not overrun. */
+START_TEST(fd_census_text_stays_inside_its_buffer)
+{
+    gc_engine *e = NULL;
+    gc_state *st = NULL;
+    ck_assert_int_eq(gc_engine_new(&e, NULL), GC_OK);
+    ck_assert_int_eq(gc_builtins_register(e, NULL), GC_OK);
+    ck_assert_int_eq(gc_state_new(&st, NULL), GC_OK);
+    const gc__proc *p = gc__engine_find(e, "fd_census");
+    ck_assert_ptr_nonnull(p);
+    gc_contract c = {0};
+    struct {
+        gc_proc_out out;
+        unsigned char after[64];
+    } buf;
+    int fds[64], n = 0, full = 0;
+    while (n < 64 && !full) {
+        gc_ctx *ctx = NULL;
+        ck_assert_int_eq(gc_ctx_from_state(st, &c, NULL, 0, 1, &ctx, NULL), GC_OK);
+        memset(&buf, 0xA5, sizeof buf);
+        p->fn(ctx, &buf.out);
+        gc_ctx_free(ctx);
+        for (size_t i = 0; i < sizeof buf.after; i++)
+            ck_assert_msg(buf.after[i] == 0xA5, "fd_census wrote past its text with %d extra "
+                          "descriptors", n);
+        size_t len = strnlen(buf.out.text, sizeof buf.out.text);
+        ck_assert_uint_lt(len, sizeof buf.out.text);
+        full = len == sizeof buf.out.text - 1;
+        fds[n] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        ck_assert_int_ge(fds[n], 0);
+        n++;
+    }
+    ck_assert_msg(full, "the descriptor list never filled the text");
+    while (n > 0)
+        close(fds[--n]);
+    gc_state_free(st);
+    gc_engine_free(e);
+}
+END_TEST
+
 Suite *suite_ctx(void)
 {
     Suite *s = suite_create("ctx");
@@ -414,6 +460,7 @@ Suite *suite_ctx(void)
     tcase_add_loop_test(tc, factory_errors, 0, (int)N(factory_cases));
     tcase_add_test(tc, factory_null_arguments);
     tcase_add_test(tc, sleep_ends_at_its_time_and_at_its_deadline);
+    tcase_add_test(tc, fd_census_text_stays_inside_its_buffer);
     suite_add_tcase(s, tc);
     return s;
 }
