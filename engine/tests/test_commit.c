@@ -1003,6 +1003,43 @@ START_TEST(history_records_written_bytes)
 }
 END_TEST
 
+/* A history grows as runs add attempts to it: five runs of 30 tasks record
+ * more than twice its first allocation (64), every attempt intact. */
+START_TEST(history_grows_past_its_first_allocation)
+{
+    fixture f;
+    fx_open(&f);
+    gc_history *h;
+    ck_assert_int_eq(gc_history_new(&h, NULL), GC_OK);
+    gc_contract c = {.domain_reads = K, .n_domain_reads = 1, .domain_writes = K,
+                     .n_domain_writes = 1};
+    size_t attempts = 0;
+    for (int round = 0; round < 5; round++) {
+        ck_assert_int_eq(fx_run(&f, "increment", modes[_i], 2, 30, 60, &c, h), GC_OK);
+        for (int t = 0; t < 30; t++) {
+            ck_assert_int_eq(f.res[t].status, GC_OK);
+            attempts += f.res[t].attempts;
+        }
+    }
+    ck_assert_uint_gt(attempts, 128);
+    ck_assert_uint_eq(gc_history_count(h), attempts);
+    ck_assert_uint_eq(gc_history_incomplete(h), 0);
+    size_t installed = 0;
+    for (size_t i = 0; i < attempts; i++) {
+        const gc_attempt *a = gc_history_at(h, i);
+        ck_assert_uint_lt(a->task, 30);
+        ck_assert_uint_eq(a->n_reads, 1);
+        ck_assert_str_eq(a->reads[0].key, "k");
+        ck_assert_uint_eq(a->n_writes, 1);
+        ck_assert_int_eq(a->values[0].i, (int64_t)a->reads[0].version + 1);
+        installed += a->outcome == GC_OK;
+    }
+    ck_assert_uint_eq(installed, 150);
+    gc_history_free(h);
+    fx_close(&f);
+}
+END_TEST
+
 /* The history's API takes NULL where a caller may hold none: each says so
  * or reads as empty, and none crashes. */
 START_TEST(history_null_arguments)
@@ -1107,6 +1144,7 @@ Suite *suite_commit(void)
     tcase_add_loop_test(m, five_sequential_appends_keep_five, 0, 2);
     tcase_add_loop_test(m, history_records_every_attempt, 0, 2);
     tcase_add_loop_test(m, history_records_written_bytes, 0, 2);
+    tcase_add_loop_test(m, history_grows_past_its_first_allocation, 0, 2);
     suite_add_tcase(s, m);
     return s;
 }
