@@ -412,6 +412,36 @@ START_TEST(engine_counters_fail)
 }
 END_TEST
 
+/* [expect] history = consistent: the list-append workload passes in both
+ * modes with the figures in its message; a key that is not a list, and a
+ * workload whose writes are not "<task>.<attempt>;" appends, fail named. */
+static const char history_case[] =
+    HEAD "process = list_append\nworkers = 3\ntasks = 9\n"
+    "[domain]\nl0 = bytes:hex:\nl1 = bytes:hex:\nread_every = int:3\n"
+    "[contract]\ndomain_reads = l0, l1, read_every\ndomain_writes = l0, l1\n"
+    "events = true\noutbox = true\n"
+    "[run]\nrounds = 2\nretries = 20\n[expect]\nhistory = consistent\n";
+
+START_TEST(history_expectation)
+{
+    expect_pass(history_case);
+    hc_outcome out;
+    run(history_case, GC_MODE_PROCESS, &out);
+    ck_assert_msg(strstr(out.message, "; history consistent in 2 rounds: ") &&
+                      strstr(out.message, " installed, ") && strstr(out.message, " deliveries "
+                                                                               "checked"),
+                  "%s", out.message);
+    expect_fail(HEAD "process = list_append\n[domain]\nl0 = int:0\n"
+                "[contract]\ndomain_reads = l0\ndomain_writes = l0\n"
+                "[expect]\nhistory = consistent\n",
+                GC_MODE_THREAD, "history: list key 'l0' is not a bytes or string key of the state");
+    expect_fail(HEAD "process = append\nworkers = 2\ntasks = 2\n[domain]\nl0 = bytes:hex:\n"
+                "[contract]\ndomain_reads = l0\ndomain_writes = l0\n[run]\nretries = 5\n"
+                "[expect]\nhistory = consistent\n",
+                GC_MODE_THREAD, "wrong-append: task ");
+}
+END_TEST
+
 Suite *suite_case_run(void)
 {
     Suite *s = suite_create("case_run");
@@ -439,6 +469,7 @@ Suite *suite_case_run(void)
     tcase_add_test(tc, zero_size_entries);
     tcase_add_test(tc, per_task_expectations_fail);
     tcase_add_test(tc, engine_counters_fail);
+    tcase_add_test(tc, history_expectation);
     suite_add_tcase(s, tc);
     return s;
 }
