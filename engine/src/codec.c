@@ -199,12 +199,19 @@ int gc__rd_head(struct gc__reader *r, size_t max, uint32_t magic, uint32_t versi
     return rc;
 }
 
-int gc__rd_unique(struct gc__reader *r, const char *field, size_t at, const uint8_t *name,
-                  size_t len, const char *first, size_t stride, size_t n)
+int gc__rd_name_into(struct gc__reader *r, const char *field, char *dst, const char *first,
+                     size_t stride, size_t n)
 {
+    const uint8_t *name = NULL;
+    size_t len = 0, at = r->pos;
+    int rc = gc__rd_name(r, &name, &len);
+    if (rc != GC_OK)
+        return rc;
+    memset(dst, 0, GC_NAME_MAX + 1);
+    memcpy(dst, name, len);
     for (size_t j = 0; j < n; j++) {
         const char *other = first + j * stride;
-        if (strlen(other) == len && memcmp(other, name, len) == 0)
+        if (strcmp(other, dst) == 0)
             return gc__rd_bad(r, GC_EWIRE, "%s at byte %zu repeats %s[%zu] '%s'", field, at,
                               r->sect, j, other);
     }

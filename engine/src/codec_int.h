@@ -51,11 +51,13 @@ struct gc__reader {
  * total length other than the message's is GC_EWIRE. */
 int gc__rd_head(struct gc__reader *r, size_t max, uint32_t magic, uint32_t version,
                 uint64_t known, uint64_t *flags);
-/* A name just read at byte `at` that equals one of the n names before it in
- * its list (NUL-terminated, the first at `first`, each `stride` bytes after
- * the last) is GC_EWIRE: "FIELD at byte AT repeats SECT[J] 'NAME'". */
-int gc__rd_unique(struct gc__reader *r, const char *field, size_t at, const uint8_t *name,
-                  size_t len, const char *first, size_t stride, size_t n);
+/* A name (as gc__rd_name) copied into dst[GC_NAME_MAX + 1], NUL-filled
+ * after it. A name equal to one of the n names before it in its list
+ * (NUL-terminated, the first at `first`, each `stride` bytes after the last;
+ * n = 0 and first NULL for a name that need not be unique) is GC_EWIRE:
+ * "FIELD at byte AT repeats SECT[J] 'NAME'". */
+int gc__rd_name_into(struct gc__reader *r, const char *field, char *dst, const char *first,
+                     size_t stride, size_t n);
 
 /* Fail with "FORMAT: SECT[IDX] reason"; returns status. */
 int gc__rd_bad(struct gc__reader *r, int status, const char *fmt, ...)

@@ -174,18 +174,14 @@ static int read_domain(struct gc__reader *r, gc_ctx *ctx, size_t n)
     r->sect = "domain";
     for (size_t i = 0; i < n; i++) {
         r->idx = (long)i;
-        const uint8_t *name = NULL;
-        size_t name_len = 0, at = r->pos;
+        char name[GC_NAME_MAX + 1];
         gc_value v;
-        int rc = gc__rd_name(r, &name, &name_len);
-        if (rc == GC_OK)
-            rc = gc__rd_unique(r, "name", at, name, name_len, ctx->domain[0].name,
-                               sizeof ctx->domain[0], i);
+        int rc = gc__rd_name_into(r, "name", name, ctx->domain[0].name, sizeof ctx->domain[0], i);
         if (rc == GC_OK)
             rc = gc__rd_value(r, &v);
         if (rc != GC_OK)
             return rc;
-        if (gc__ctx_value_copy(&ctx->domain[i], (const char *)name, name_len, &v) != GC_OK)
+        if (gc__ctx_value_copy(&ctx->domain[i], name, strlen(name), &v) != GC_OK)
             return gc_err_set(r->err, GC_ENOMEM, "wire: out of memory");
         ctx->n_domain = i + 1;
     }
@@ -225,14 +221,10 @@ static int read_entries(struct gc__reader *r, gc_ctx *ctx, const struct header *
     r->sect = "entry";
     for (size_t i = 0; i < (size_t)h->nentries; i++) {
         r->idx = (long)i;
-        const uint8_t *name = NULL;
-        size_t name_len = 0, at = r->pos;
         uint64_t flags = 0;
         gc_zone_entry *e = &ctx->entries[i];
-        int rc = gc__rd_name(r, &name, &name_len);
-        if (rc == GC_OK)
-            rc = gc__rd_unique(r, "name", at, name, name_len, ctx->entries[0].name,
-                               sizeof ctx->entries[0], i);
+        int rc = gc__rd_name_into(r, "name", e->name, ctx->entries[0].name,
+                                  sizeof ctx->entries[0], i);
         size_t fields_at = r->pos;
         if (rc == GC_OK)
             rc = gc__rd_uint(r, 4, "flags", &flags);
@@ -242,8 +234,6 @@ static int read_entries(struct gc__reader *r, gc_ctx *ctx, const struct header *
             rc = gc__rd_uint(r, 8, "length", &e->length);
         if (rc != GC_OK)
             return rc;
-        memset(e->name, 0, sizeof e->name);
-        memcpy(e->name, name, name_len);
         e->flags = (uint32_t)flags;
         ctx->n_entries = i + 1;
         rc = check_entry(r, e, h, seen_output, fields_at);
@@ -316,16 +306,9 @@ static int read_commit(struct gc__reader *r, gc_ctx *ctx)
     r->sect = "write";
     for (size_t i = 0; i < (size_t)nwrites; i++) {
         r->idx = (long)i;
-        const uint8_t *name = NULL;
-        size_t name_len = 0;
-        at = r->pos;
-        rc = gc__rd_name(r, &name, &name_len);
-        if (rc == GC_OK)
-            rc = gc__rd_unique(r, "name", at, name, name_len, ctx->wnames[0],
-                               sizeof ctx->wnames[0], i);
+        rc = gc__rd_name_into(r, "name", ctx->wnames[i], ctx->wnames[0], sizeof ctx->wnames[0], i);
         if (rc != GC_OK)
             return rc;
-        memcpy(ctx->wnames[i], name, name_len);
         ctx->n_wnames = i + 1;
     }
     r->sect = "commit";

@@ -257,29 +257,13 @@ int gc__wset_encode(const gc__wset *ws, const uint16_t *reads, size_t n_reads, u
 
 /* ---- decoder ------------------------------------------------------------------- */
 
-/* A name (key, topic or id) into dst[GC_NAME_MAX + 1]. */
-static int take_name(struct gc__reader *r, char *dst)
-{
-    const uint8_t *p = NULL;
-    size_t n = 0;
-    int rc = gc__rd_name(r, &p, &n);
-    if (rc == GC_OK) {
-        memcpy(dst, p, n);
-        dst[n] = '\0';
-    }
-    return rc;
-}
-
 static int read_write(struct gc__reader *r, gc__wset *ws)
 {
     char name[GC_NAME_MAX + 1];
     uint64_t source;
+    int rc = gc__rd_name_into(r, "name", name, ws->n_writes ? ws->writes[0].name : NULL,
+                              sizeof ws->writes[0], ws->n_writes);
     size_t at = r->pos;
-    int rc = take_name(r, name);
-    if (rc == GC_OK && ws->n_writes)
-        rc = gc__rd_unique(r, "name", at, (const uint8_t *)name, strlen(name), ws->writes[0].name,
-                           sizeof ws->writes[0], ws->n_writes);
-    at = r->pos;
     if (rc == GC_OK)
         rc = gc__rd_uint(r, 1, "source", &source);
     if (rc == GC_OK && source != GC__WRITE_SET && source != GC__WRITE_RETURN)
@@ -298,14 +282,11 @@ static int read_event(struct gc__reader *r, gc__wset *ws, int message)
     char topic[GC_NAME_MAX + 1], id[GC_NAME_MAX + 1];
     uint64_t len;
     const uint8_t *p = NULL;
-    int rc = take_name(r, topic);
-    size_t at = r->pos;
+    int rc = gc__rd_name_into(r, "topic", topic, NULL, 0, 0);
     if (rc == GC_OK && message)
-        rc = take_name(r, id);
-    if (rc == GC_OK && message && ws->n_msgs)
-        rc = gc__rd_unique(r, "id", at, (const uint8_t *)id, strlen(id), ws->msgs[0].id,
-                           sizeof ws->msgs[0], ws->n_msgs);
-    at = r->pos;
+        rc = gc__rd_name_into(r, "id", id, ws->n_msgs ? ws->msgs[0].id : NULL, sizeof ws->msgs[0],
+                              ws->n_msgs);
+    size_t at = r->pos;
     if (rc == GC_OK)
         rc = gc__rd_uint(r, 2, "payload length", &len);
     if (rc == GC_OK && len > GC_PAYLOAD_MAX)
