@@ -977,6 +977,21 @@ START_TEST(result_check_at_its_exact_limits)
     memcpy(buf, &m, head);
     ck_assert_int_eq(gc__result_check(buf, head + 6, 3, &r, &held, &ws, &wlen, &err), GC_EWIRE);
     ck_assert_ptr_nonnull(strstr(err.msg, "do not match its size"));
+    /* Statuses: GC_OK down to GC_STATUS_MIN exactly pass, one past either end
+     * is EWIRE. */
+    static const int statuses[] = {GC_OK, GC_STATUS_MIN, 1, GC_STATUS_MIN - 1};
+    for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++) {
+        m.text_len = 0;
+        m.wset_len = 0;
+        m.status = statuses[i];
+        memcpy(buf, &m, head);
+        int want = i < 2 ? GC_OK : GC_EWIRE;
+        ck_assert_int_eq(gc__result_check(buf, head, 3, &r, &held, &ws, &wlen, &err), want);
+        if (want == GC_OK)
+            ck_assert_int_eq(r.status, statuses[i]);
+        else
+            ck_assert_ptr_nonnull(strstr(err.msg, "unknown status"));
+    }
 }
 END_TEST
 
