@@ -26,9 +26,9 @@ judged on:
   their `case:` figure is reported and not gated. For every other case the
   wall time is reported, not gated.
 - `bench:<group>.<key>`, the quick bench's best of N (its `<group>_min`
-  tables: noise only ever adds to a time); a 100 MiB read by the engine is
-  divided by the machine's one-thread read of the same run. The pipe copy and
-  the one-thread read are the machine's figures: reported, not gated.
+  tables: noise only ever adds to a time). The handoffs are gated; the reads
+  and copies are the machine's under load (see BENCH_GROUPS): reported, not
+  gated.
 
 A figure regresses when, gated, it is worse than the baseline by more than its
 group's tolerance ratio AND by more than the group's absolute slack (in the
@@ -42,12 +42,20 @@ import os
 
 SCHEMA_VERSION = 2
 
-# Bench groups: which direction is better. Two figures are the machine's, not
-# the engine's: they are reported, not gated, and serve as references.
+# Bench groups: which direction is better. Only the handoffs are gated: the
+# quick bench's reads and copies (3 samples of 15-400 ms each) are the
+# machine's under load. Measured at load 11-13: best-of-3 worker read over the
+# one-thread read of the same run varied 3.7x between runs (raw: 7x against a
+# quiet run), so neither the figure nor its ratio to a reference can be held
+# to 1.5x. The engine's read path stays gated through the cases' CPU figures
+# (INC-014.heavy-100mib: workers checksum a 100 MiB zone).
 BENCH_GROUPS = {"handoff_us": ("lower", "us"), "read_gbps": ("higher", "GB/s"),
                 "copy_ms": ("lower", "ms")}
+_READS = "quick bench reads under load are the machine's (reports/README.md)"
 UNGATED = {"bench:copy_ms.pipe_100MiB": "the machine's pipe, not the engine",
-           "bench:read_gbps.one_thread": "the machine's memory read (a reference)"}
+           "bench:read_gbps.one_thread": "the machine's memory read",
+           "bench:read_gbps.worker_warm": _READS,
+           "bench:copy_ms.zero_copy_100MiB": _READS}
 
 
 def load_json(path):
@@ -102,19 +110,6 @@ def _best(bench, group, key):
     return v if isinstance(v, (int, float)) else None
 
 
-def _bench_ref(group, key, bench):
-    """(value, better, what) of the same-run reference of a bench figure, or
-    None: a read of 100 MiB by the engine is divided by the machine's plain
-    one-thread read (both best of N). Handoffs have none: their floors (bare
-    round trips) did not move with them under load (quick bench at load 13:
-    fresh process handoff median 25x the baseline's, its floor 1x), so they
-    are judged on their best of N alone."""
-    if (group, key) in (("read_gbps", "worker_warm"), ("copy_ms", "zero_copy_100MiB")):
-        v = _best(bench, "read_gbps", "one_thread")
-        return (v, "higher", "read_gbps.one_thread") if v else None
-    return None
-
-
 def figures(results, bench, paced_tags=()):
     """{name: {"value", "ref", "unit", "better", "group", "min", "max", "gated", "why"}}.
     value is the estimate compared; min/max the spread it came from; ref the
@@ -131,14 +126,15 @@ def figures(results, bench, paced_tags=()):
             out["case:" + r["id"]] = {
                 "value": value, "min": min(cpu), "max": max(cpu),
                 "ref": ref, "ref_better": "lower" if ref else None,
-                "ref_what": "reference CPU ms" if ref else None, "unit": "ms", "better": "lower",
-                "group": "cases", "runs": r.get("runs"), "gated": not paced,
+                "ref_what": "reference CPU ms" if ref else None, "unit": "ms",
+                "better": "lower", "group": "cases", "runs": r.get("runs"), "gated": not paced,
                 "why": (f"paced ({', '.join(paced)}): its CPU is what the scheduler gave"
                         if paced else "CPU over the in-run reference")}
         if wall:
             out["wall:" + r["id"]] = {
                 "value": min(wall), "min": min(wall), "max": max(wall), "ref": None,
-                "ref_better": None, "ref_what": None, "unit": "ms", "better": "lower", "group": "case_wall", "runs": r.get("runs"),
+                "ref_better": None, "ref_what": None, "unit": "ms", "better": "lower",
+                "group": "case_wall", "runs": r.get("runs"),
                 "gated": bool(paced),
                 "why": (f"paced ({', '.join(paced)}): a deadline the engine keeps" if paced
                         else "the machine's (run-queue waits on a shared host)")}
@@ -148,13 +144,10 @@ def figures(results, bench, paced_tags=()):
             if val is None:
                 continue
             name = f"bench:{group}.{key}"
-            ref = _bench_ref(group, key, bench)
-            out[name] = {"value": val, "min": None, "max": None,
-                         "ref": ref[0] if ref else None, "ref_better": ref and ref[1],
-                         "ref_what": ref and ref[2], "unit": unit, "better": better,
-                         "group": group, "gated": name not in UNGATED,
-                         "why": UNGATED.get(name, "bench, best of N" +
-                                            (f", over {ref[2]}" if ref else ""))}
+            out[name] = {"value": val, "min": None, "max": None, "ref": None,
+                         "ref_better": None, "ref_what": None, "unit": unit,
+                         "better": better, "group": group, "gated": name not in UNGATED,
+                         "why": UNGATED.get(name, "bench, best of N")}
     return out
 
 
