@@ -774,6 +774,23 @@ static int bi_peek(gc_ctx *ctx, gc_proc_out *out)
     return rc;
 }
 
+/* Writes domain "to" (default 1) to the domain key named by domain "key",
+ * declared as a write or not: a context whose contract declares no write (a
+ * pure one) must refuse it, loudly (INC-010). With domain "swallow" = 1 the
+ * process ignores the refusal and returns OK; the task still ends ECONTRACT. */
+static int bi_poke(gc_ctx *ctx, gc_proc_out *out)
+{
+    const char *key;
+    int rc = gc_ctx_str(ctx, "key", &key);
+    if (rc != GC_OK)
+        return rc;
+    out->value = param_int(ctx, "to", 1);
+    rc = gc_ctx_set_int(ctx, key, out->value);
+    if (rc != GC_OK && param_int(ctx, "swallow", 0) == 1)
+        return GC_OK;
+    return rc;
+}
+
 /* The one list of built-ins: adding one is its function above and one row
  * here. Names, the parser's check, error messages and the list in
  * cases/README.md (checked by a unit test) all come from this table. */
@@ -835,6 +852,10 @@ static const struct {
      bi_conflict},
     {{"peek", "value = the integer domain key named by domain `key`, declared or not (strict "
               "contracts off: counted)"}, bi_peek},
+    {{"poke", "writes domain `to` (default 1) to the domain key named by domain `key`, declared "
+              "as a write or not (an undeclared write is refused: `ECONTRACT`); with domain "
+              "`swallow` = 1 it ignores the refusal and returns OK, and the task still ends "
+              "`ECONTRACT`"}, bi_poke},
     {{"list_append", "the history workload: declared writes are list keys (bytes, declared "
                      "reads too); task t reads them all when domain `read_every` N (default 4) "
                      "divides t + 1, value = `gc_checksum` chained over them; else appends "
