@@ -18,8 +18,9 @@ $(BUILD)/libgapcheck.a: $(ENGINE_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/libgapcheck.so: $(ENGINE_OBJ)
-	$(CC) -shared -Wl,-soname,libgapcheck.so.$(VERSION) $(ALL_LDFLAGS) -o $@ $^
+$(BUILD)/libgapcheck.so: $(ENGINE_OBJ) engine/libgapcheck.map
+	$(CC) -shared -Wl,-soname,libgapcheck.so.$(VERSION) \
+	  -Wl,--version-script=engine/libgapcheck.map $(ALL_LDFLAGS) -o $@ $(ENGINE_OBJ)
 
 $(ENGINE_TEST_OBJ): ALL_CFLAGS += $(CHECK_CFLAGS) -Itestkit -Iengine/src
 $(ENGINE_TESTS): $(ENGINE_TEST_OBJ) $(BUILD)/testkit/runner.o $(BUILD)/libgapcheck.a
@@ -74,6 +75,16 @@ check-install:
 	   echo "#include <gapcheck/$$h>" | $(CC) -std=c11 -Wall -Werror -fsyntax-only -I$(INSTALL_STAGE)/usr/local/include -x c - || \
 	     { echo "check-install: $$h does not compile alone"; echo "0 passed, 1 failed" >> $(BUILD)/check/install.log; exit 1; }; \
 	 done
+	@# The shared library exports the public API only, never an internal gc__
+	@# entry point that bypasses the commit (INC-027); and it exports some.
+	@so=$(INSTALL_STAGE)/usr/local/lib/libgapcheck.so; \
+	 syms=$$(nm -D --defined-only $$so | awk '$$2 ~ /^[TDBRVW]$$/ {print $$3}'); \
+	 bad=$$(echo "$$syms" | grep -v '^gc_[a-z]' | tr '\n' ' '); \
+	 n=$$(echo "$$syms" | grep -c '^gc_[a-z]'); \
+	 if [ -n "$$(echo $$bad)" ] || [ "$$n" -lt 50 ]; then \
+	   echo "check-install: libgapcheck.so exports '$$bad' ($$n public symbols)"; \
+	   echo "0 passed, 1 failed" >> $(BUILD)/check/install.log; exit 1; \
+	 fi; echo "check-install: libgapcheck.so exports $$n public symbols, no internal one"
 
 CHECK_STEPS += check-install
 .PHONY: check-install
