@@ -240,7 +240,12 @@ static void check_reads_and_writes(const hc_hist_input *in, hc_hist_report *rep)
             if (!want)
                 want = key->before_version;
             uint64_t got = a->reads[r].version;
-            if (got != want)
+            if (got > a->base)
+                found(rep, HC_HIST_STALE_READ, a->task, a->attempt, key->name,
+                      "task %" PRIu32 " attempt %" PRIu32 " read %s at version %" PRIu64
+                      ", newer than its base %" PRIu64 " (a read from the future)", a->task,
+                      a->attempt, key->name, got, a->base);
+            else if (got != want)
                 found(rep, HC_HIST_STALE_READ, a->task, a->attempt, key->name,
                       "task %" PRIu32 " attempt %" PRIu32 " (base %" PRIu64 ") read %s at "
                       "version %" PRIu64 ", %s than version %" PRIu64 ", the latest install "

@@ -333,6 +333,72 @@ START_TEST(a_write_that_does_not_extend_what_it_read)
 }
 END_TEST
 
+/* A key's value from before the round must stay its prefix. */
+START_TEST(what_a_key_held_before_the_round_is_kept)
+{
+    hist h;
+    clean(&h);
+    h.key.before = bytes("9.1;");
+    h.key.before_version = 0;
+    h.values[0][0] = bytes("9.1;0.1;");
+    h.values[1][0] = bytes("9.1;1.1;");
+    h.values[3][0] = bytes("9.1;0.1;1.2;");
+    h.key.after = bytes("9.1;0.1;1.2;");
+    h.res[2].value = (int64_t)gc_checksum("9.1;", 4, GC_CHECKSUM_SEED);
+    expect(&h, NONE, NULL, NULL);
+    h.key.after = bytes("0.1;1.2;");
+    const int k[] = {HC_HIST_MISSING, 1, -1};
+    expect(&h, k, "missing-append",
+           "l0 lost what it held before the run: its 4 bytes are no longer a prefix of its 8 "
+           "bytes after it");
+}
+END_TEST
+
+/* The first install of a key must have the version the run found it at in its base. */
+START_TEST(an_install_older_than_the_run_start)
+{
+    hist h;
+    clean(&h);
+    h.key.before_version = 3;       /* the key was last modified at 3 ... */
+    h.in.version_before = 3;
+    h.a[0].version = 4;
+    h.a[3].version = 5;
+    h.a[3].base = 4;
+    h.a[0].base = h.a[1].base = h.a[2].base = 3;
+    for (int i = 0; i < 4; i++)
+        h.reads[i][0].version = i == 3 ? 4 : 3;
+    h.seen[0].version = 4;
+    h.seen[1].version = 5;
+    h.res[0].committed_version = 4;
+    h.res[1].committed_version = 5;
+    h.key.after_version = 5;
+    h.in.version_after = 5;
+    expect(&h, NONE, NULL, NULL);
+    h.a[0].base = 2;                /* ... but task 0 installed from base 2 */
+    const int k[] = {HC_HIST_LOST_UPDATE, 1, HC_HIST_STALE_READ, 1, -1};
+    expect(&h, k, "lost-update",
+           "task 0 attempt 1 installed l0 at version 4 from base 2, older than the version 3 "
+           "the run found it at");
+    expect(&h, k, "stale-read",
+           "task 0 attempt 1 read l0 at version 3, newer than its base 2 (a read from the "
+           "future)");
+}
+END_TEST
+
+START_TEST(a_list_that_is_no_list)
+{
+    hist h;
+    clean(&h);
+    h.values[3][0] = (gc_value){.type = GC_VAL_INT, .i = 7};
+    const int k[] = {HC_HIST_WRONG_APPEND, 1, -1};
+    expect(&h, k, "wrong-append", "task 1 attempt 2 wrote l0 as int, not a list");
+    clean(&h);
+    h.key.after = (gc_value){.type = GC_VAL_INT, .i = 7};
+    const int k2[] = {HC_HIST_WRONG_APPEND, 1, HC_HIST_MISSING, 2, -1};
+    expect(&h, k2, "wrong-append", "l0 is not a list (bytes or string) before or after the run");
+}
+END_TEST
+
 START_TEST(an_incomplete_history_is_not_trusted)
 {
     hist h;
@@ -385,6 +451,9 @@ Suite *suite_histcheck(void)
     tcase_add_test(t, an_element_no_installed_attempt_wrote);
     tcase_add_test(t, a_write_back_without_its_element);
     tcase_add_test(t, a_write_that_does_not_extend_what_it_read);
+    tcase_add_test(t, what_a_key_held_before_the_round_is_kept);
+    tcase_add_test(t, an_install_older_than_the_run_start);
+    tcase_add_test(t, a_list_that_is_no_list);
     tcase_add_test(t, an_incomplete_history_is_not_trusted);
     tcase_add_test(t, the_summary_names_every_kind_and_its_first);
     suite_add_tcase(s, t);
