@@ -111,7 +111,7 @@ $(BUILD)/.deps-case: mk/ensure-deps.sh
 # of them but INC-011 fails a history case with an anomaly named; INC-011's
 # (the wire's default configuration, process mode) leaves the history
 # consistent and fails history.lax-reads[process] by its refused lax reads.
-HISTORY_MUST_CATCH := INC-011 INC-016 INC-023 INC-026 INC-028
+HISTORY_MUST_CATCH := INC-003 INC-011 INC-016 INC-023 INC-026 INC-028
 check-verify: $(GAPCHECK) $(BUILD)/.deps-case
 	@mkdir -p $(BUILD)/check
 	@set -o pipefail; $(GAPCHECK) verify --build $(BUILD) --output $(BUILD)/verify \

@@ -361,6 +361,12 @@ static void check_final_state(const hc_hist_input *in, hc_hist_report *rep)
     size_t n = 0, cap = 0;
     for (size_t k = 0; k < in->nkeys; k++) {
         const hc_hist_key *key = &in->keys[k];
+        if (key->after.type == 0) {
+            found(rep, HC_HIST_MISSING, 0, 0, key->name,
+                  "%s is gone from the state after the run (it held %zu bytes at version %"
+                  PRIu64 " before)", key->name, key->before.len, key->before_version);
+            continue;
+        }
         if (!is_list(&key->after) || !is_list(&key->before)) {
             found(rep, HC_HIST_WRONG_APPEND, 0, 0, key->name, "%s is not a list (bytes or "
                   "string) before or after the run", key->name);

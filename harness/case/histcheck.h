@@ -35,7 +35,7 @@ typedef enum hc_hist_kind {
 
 /* A list key: its value and last-modified version when the run started and
  * when it ended (type GC_VAL_BYTES or GC_VAL_STR; anything else is a
- * wrong-append). */
+ * wrong-append; an `after` of type 0 means the key is gone from the state). */
 typedef struct hc_hist_key {
     const char *name;
     gc_value before, after;

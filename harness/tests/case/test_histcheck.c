@@ -399,6 +399,19 @@ START_TEST(a_list_that_is_no_list)
 }
 END_TEST
 
+/* INC-003's shape: a commit that deleted the keys it did not write. */
+START_TEST(a_list_key_gone_from_the_state)
+{
+    hist h;
+    clean(&h);
+    h.key.after = (gc_value){0};
+    h.key.after_version = 0;
+    const int k[] = {HC_HIST_MISSING, 3, HC_HIST_VERSION_ORDER, 1, -1};
+    expect(&h, k, "missing-append",
+           "l0 is gone from the state after the run (it held 0 bytes at version 0 before)");
+}
+END_TEST
+
 START_TEST(an_incomplete_history_is_not_trusted)
 {
     hist h;
@@ -454,6 +467,7 @@ Suite *suite_histcheck(void)
     tcase_add_test(t, what_a_key_held_before_the_round_is_kept);
     tcase_add_test(t, an_install_older_than_the_run_start);
     tcase_add_test(t, a_list_that_is_no_list);
+    tcase_add_test(t, a_list_key_gone_from_the_state);
     tcase_add_test(t, an_incomplete_history_is_not_trusted);
     tcase_add_test(t, the_summary_names_every_kind_and_its_first);
     suite_add_tcase(s, t);
