@@ -90,6 +90,13 @@ START_TEST(names_validated)
     ck_assert_int_eq(gc_name_check("a/b", "domain key", &err), GC_EINVAL);
     ck_assert_ptr_nonnull(strstr(err.msg, "domain key"));
     ck_assert_ptr_nonnull(strstr(err.msg, "0x2f"));
+    /* Each end of each allowed range, and the byte just outside it. */
+    static const char *const ok[] = {"a", "z", "A", "Z", "0", "9", "x_", "x.", "x-"};
+    static const char *const bad[] = {"`", "{", "@", "[", "/", ":", "x ", "x~"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+        ck_assert_msg(gc_name_check(ok[i], "k", &err) == GC_OK, "'%s' refused", ok[i]);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg(gc_name_check(bad[i], "k", &err) == GC_EINVAL, "'%s' accepted", bad[i]);
     char longname[GC_NAME_MAX + 2];
     memset(longname, 'x', sizeof longname);
     longname[GC_NAME_MAX] = '\0';
