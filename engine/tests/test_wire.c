@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ctx_int.h"
 #include "engine_int.h"
 #include "gapcheck/gapcheck.h"
 #include "gapcheck/wire.h"
@@ -162,6 +163,53 @@ START_TEST(heavy_readers_return_a_refused_access)
     }
     gc_engine_free(e);
     gc_ctx_free(d);
+    fx_free(&f);
+}
+END_TEST
+
+/* A copy of the fixture's input file, sealed as the engine seals one, with
+ * its manifest's entry count changed: the manifest then claims more bytes
+ * than lie before the data (need > data_offset, still inside the file). */
+static int input_with_count(const struct fx *f, uint32_t count)
+{
+    uint64_t size = gc_zone_input_size(f->z);
+    uint8_t *bytes = malloc(size);
+    ck_assert_ptr_nonnull(bytes);
+    ck_assert_int_eq(pread(f->in_fd, bytes, size, 0), (ssize_t)size);
+    struct gc__manifest_head mh;
+    memcpy(&mh, bytes, sizeof mh);
+    mh.count = count;
+    memcpy(bytes, &mh, sizeof mh);
+    int fd = memfd_create("manifest-count", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, bytes, size), (ssize_t)size);
+    ck_assert_int_eq(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE), 0);
+    free(bytes);
+    return fd;
+}
+
+/* The manifest's entries must fit before the data: a count whose entries
+ * would run past data_offset is refused, though data_offset itself is
+ * page-aligned and inside the file. */
+START_TEST(decoder_rejects_manifest_longer_than_its_pages)
+{
+    struct fx f;
+    fx_init(&f);
+    struct gc__manifest_head mh;
+    ck_assert_int_eq(pread(f.in_fd, &mh, sizeof mh, 0), (ssize_t)sizeof mh);
+    uint32_t fits = (uint32_t)((mh.data_offset - sizeof mh) / sizeof(struct gc__manifest_entry));
+    ck_assert_uint_lt(fits + 1, GC_HEAVY_MAX);
+    ck_assert_uint_le(mh.data_offset, gc_zone_input_size(f.z));
+    gc_err err;
+    gc_ctx *d = NULL;
+    int fd = input_with_count(&f, fits + 1);
+    ck_assert_int_eq(gc_wire_decode(f.msg, f.len, fd, f.out_fd, &d, &err), GC_EWIRE);
+    ck_assert_ptr_null(d);
+    char want[64];
+    snprintf(want, sizeof want, "manifest (%u entries, data at %llu", fits + 1,
+             (unsigned long long)mh.data_offset);
+    ck_assert_msg(strstr(err.msg, want) != NULL, "%s", err.msg);
+    close(fd);
     fx_free(&f);
 }
 END_TEST
@@ -968,6 +1016,7 @@ Suite *suite_wire(void)
     TCase *rj = tcase_create("rejects");
     tcase_set_timeout(rj, 60);   /* valgrind runs the flip loop too */
     tcase_add_test(rj, decoder_accepts_base_spec);
+    tcase_add_test(rj, decoder_rejects_manifest_longer_than_its_pages);
     tcase_add_loop_test(rj, decoder_rejects_table, 0, (int)N(rejects));
     tcase_add_test(rj, decoder_rejects_every_truncation);
     tcase_add_test(rj, decoder_every_byte_flip);
