@@ -741,6 +741,42 @@ START_TEST(retry_after_conflict_delivers_once)
 END_TEST
 
 /* INC-016: a task that fails after writing delivers nothing; others deliver. */
+/* INC-010: a pure context (no declared write) refuses every write, loudly,
+ * also when the process ignores the refusal; the same write declared commits. */
+START_TEST(pure_context_refuses_every_write)
+{
+    fixture f;
+    fx_open(&f);
+    gc_err err;
+    ck_assert_int_eq(gc_state_set_str(f.st, "key", "k", &err), GC_OK);
+    ck_assert_int_eq(gc_state_set_int(f.st, "to", 9, &err), GC_OK);
+    ck_assert_int_eq(gc_state_set_int(f.st, "swallow", 0, &err), GC_OK);
+    static const char *const dom[] = {"key", "to", "swallow"};
+    gc_contract pure = {.domain_reads = dom, .n_domain_reads = 3};
+    for (int swallow = 0; swallow <= 1; swallow++) {
+        ck_assert_int_eq(gc_state_set_int(f.st, "swallow", swallow, &err), GC_OK);
+        uint64_t v0 = gc_state_version(f.st);
+        ck_assert_int_eq(fx_run(&f, "poke", modes[_i], 2, 2, 0, &pure, NULL), GC_OK);
+        for (int t = 0; t < 2; t++) {
+            ck_assert_int_eq(f.res[t].status, GC_ECONTRACT);
+            ck_assert_uint_eq(f.res[t].violations, 1);
+            ck_assert_ptr_nonnull(strstr(f.res[t].text, "'k' is not declared"));
+            ck_assert_uint_eq(f.res[t].committed_version, 0);
+        }
+        ck_assert_int_eq(key_int(f.st, "k"), 0);
+        ck_assert_uint_eq(gc_state_version(f.st), v0);
+    }
+    ck_assert_int_eq(gc_state_set_int(f.st, "swallow", 0, &err), GC_OK);
+    gc_contract declared = pure;
+    declared.domain_writes = K;
+    declared.n_domain_writes = 1;
+    ck_assert_int_eq(fx_run(&f, "poke", modes[_i], 1, 1, 0, &declared, NULL), GC_OK);
+    ck_assert_int_eq(f.res[0].status, GC_OK);
+    ck_assert_int_eq(key_int(f.st, "k"), 9);
+    fx_close(&f);
+}
+END_TEST
+
 START_TEST(failed_attempt_leaves_nothing)
 {
     fixture f;
@@ -1139,6 +1175,7 @@ Suite *suite_commit(void)
     tcase_add_loop_test(m, int_range_rule_includes_its_maximum, 0, 2);
     tcase_add_loop_test(m, retry_after_conflict_delivers_once, 0, 2);
     tcase_add_loop_test(m, failed_attempt_leaves_nothing, 0, 2);
+    tcase_add_loop_test(m, pure_context_refuses_every_write, 0, 2);
     tcase_add_loop_test(m, timed_out_attempt_leaves_nothing, 0, 2);
     tcase_add_loop_test(m, returned_value_wins_over_a_set, 0, 2);
     tcase_add_loop_test(m, five_sequential_appends_keep_five, 0, 2);
