@@ -5,7 +5,8 @@
 # case_parse), runs the engine for SECONDS over JOBS
 # processes (AFL++: one -M main and -S secondaries, AFL++'s own convention:
 # the main job runs the build without sanitizers, for speed, the secondaries
-# the ASan+UBSan build, on the same queue; libFuzzer: -jobs/-workers)
+# the ASan+UBSan build, on the same queue, the first secondary with a CMPLOG
+# build beside it; each job bound to one core; libFuzzer: -jobs/-workers)
 # into fuzz/out/TARGET/ENGINE/, then prints the campaign's own figures:
 # execs/s (total and per job), edges covered, crashes and hangs. AFL++ exits 0
 # even when it found crashes, so the verdict comes from its output folder:
@@ -13,7 +14,8 @@
 # artifact) was found, after naming the files to feed to fuzz/triage.sh.
 # Usage: fuzz/campaign.sh afl|libfuzzer TARGET SECONDS JOBS BUILD [DIR:GLOB]
 # Environment: FUZZ_RESUME=1 continues an AFL++ output folder instead of
-# starting over; FUZZ_TIMEOUT_MS (default 1000) is the per-input limit.
+# starting over; FUZZ_TIMEOUT_MS (default 1000) is the per-input limit;
+# FUZZ_PIN=0 leaves the AFL++ jobs unbound.
 set -euo pipefail
 
 engine=${1:?usage: campaign.sh afl|libfuzzer TARGET SECONDS JOBS BUILD}
@@ -27,6 +29,7 @@ timeout_ms=${FUZZ_TIMEOUT_MS:-1000}
 root=$(pwd)
 bin="$root/$build/fuzz/$engine/$target"
 fast="$root/$build/fuzz/afl-fast/$target"   # AFL++ main job: no sanitizers
+cmplog="$root/$build/fuzz/afl-cmplog/$target" # AFL++ first secondary: -c
 dict="$root/fuzz/dict/$target.dict"
 out="$root/fuzz/out/$target/$engine"
 seeds="$root/$build/fuzz/seeds/$target"
@@ -56,8 +59,17 @@ stat_of() { sed -nE "s/^$2 +: ([0-9.]+).*/\1/p" "$1" | head -n 1; }
 
 run_afl() {
   export AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1
-  # Other engineers' jobs share the cores: do not pin, do not fail on binding.
+  # Each job runs on one core (job i on core i mod the core count), it and
+  # the target it forks: a persistent-mode execution is a ping-pong of
+  # wake-ups between afl-fuzz, its fork server and the target, and on this
+  # VM a wake-up on another core costs more than the target's own work
+  # (context_decode main job: 9,866 execs/s unbound, 22,000-32,000 bound, at
+  # load 7). taskset rather than AFL++'s own binding, which looks for a core
+  # no other process is bound to and gives up when other people's jobs
+  # hold them: AFL_NO_AFFINITY keeps afl-fuzz from rebinding.
   export AFL_NO_AFFINITY=1
+  local ncpu
+  ncpu=$(nproc)
   # ASan must abort (AFL++ sees a signal) and not symbolize (slow).
   export ASAN_OPTIONS=abort_on_error=1:symbolize=0:detect_leaks=1:allocator_may_return_null=1
   export UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:symbolize=0
@@ -68,12 +80,20 @@ run_afl() {
     mkdir -p "$out"
   fi
   [ -x "$fast" ] || { echo "campaign: $fast is not built" >&2; exit 2; }
-  local pids=() i name run
+  local pids=() i name run pin
   for ((i = 0; i < jobs; i++)); do
     if ((i == 0)); then name=main; role=(-M main); run=$fast
     else name=sec$i; role=(-S "sec$i"); run=$bin; fi
-    afl-fuzz "${role[@]}" -i "$seeds" -o "$out" -V "$seconds" -t "$timeout_ms" -m none \
-      -x "$dict" -- "$run" > "$out/$name.log" 2>&1 &
+    # AFL++'s convention: CMPLOG on one secondary (it costs that job extra
+    # executions per queue entry), here the first.
+    if ((i == 1)); then
+      [ -x "$cmplog" ] || { echo "campaign: $cmplog is not built" >&2; exit 2; }
+      role+=(-c "$cmplog")
+    fi
+    pin=()
+    [ "${FUZZ_PIN:-1}" = 0 ] || pin=(taskset -c $((i % ncpu)))
+    "${pin[@]}" afl-fuzz "${role[@]}" -i "$seeds" -o "$out" -V "$seconds" -t "$timeout_ms" \
+      -m none -x "$dict" -- "$run" > "$out/$name.log" 2>&1 &
     pids+=($!)
   done
   local rc=0
@@ -85,7 +105,7 @@ run_afl() {
   fi
 
   local total_eps=0 execs=0 crashes=0 hangs=0 edges="" total_edges="" stab=""
-  printf '%-6s %-10s %12s %10s %8s %8s %7s %9s\n' job build execs execs/s edges crashes hangs \
+  printf '%-6s %-11s %12s %10s %8s %8s %7s %9s\n' job build execs execs/s edges crashes hangs \
     stability
   for d in "$out"/*/; do
     local st="$d/fuzzer_stats"
@@ -100,7 +120,8 @@ run_afl() {
     s=$(sed -nE 's/^stability +: ([0-9.]+%).*/\1/p' "$st")
     local kind=asan+ubsan
     [ "$n" = main ] && kind=plain
-    printf '%-6s %-10s %12s %10s %8s %8s %7s %9s\n' "$n" "$kind" "$e" "$eps" "${cov:-?}" "$c" "$h" \
+    [ "$n" = sec1 ] && kind=asan+cmplog
+    printf '%-6s %-11s %12s %10s %8s %8s %7s %9s\n' "$n" "$kind" "$e" "$eps" "${cov:-?}" "$c" "$h" \
       "${s:-?}"
     total_eps=$(awk -v a="$total_eps" -v b="$eps" 'BEGIN { printf "%.0f", a + b }')
     execs=$((execs + ${e%.*}))
@@ -118,7 +139,7 @@ run_afl() {
           timeout 120 afl-showmap -C -i "$out" -o "$out/showmap.txt" -t 5000 -m none -- "$bin" \
           2>&1 | sed -nE 's/.*Captured ([0-9]+) tuples.*/\1/p' | tail -n 1) || true
   echo "----------------------------------------------------------------"
-  echo "target: $target, engine: AFL++ persistent mode, $jobs job(s), ${seconds}s"
+  echo "target: $target, engine: AFL++ persistent mode, $jobs job(s), ${seconds}s, $([ "${FUZZ_PIN:-1}" = 0 ] && echo "jobs unbound" || echo "job i bound to core i mod $ncpu")"
   echo "execs: $execs total, $total_eps execs/s total, $((total_eps / jobs)) execs/s per job"
   echo "edges: ${edges:-?} of ${total_edges:-?} (main's fuzzer_stats), ${union:-?} in the union of queues (afl-showmap -C); stability ${stab:-?}"
   echo "crashes: $crashes, hangs: $hangs"

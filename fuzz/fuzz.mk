@@ -1,10 +1,12 @@
 # fuzz/: the fuzz targets of context construction (see fuzz/README.md).
-# Each target (fuzz/TARGET.c, one LLVMFuzzerTestOneInput) is built three
+# Each target (fuzz/TARGET.c, one LLVMFuzzerTestOneInput) is built five
 # ways from the same source, each with every engine source compiled by the
 # matching compiler into its own tree (instrumentation and sanitizers must
 # cover the engine, so the plain library objects are never reused):
 #   $(BUILD)/fuzz/afl/TARGET        afl-clang-fast -fsanitize=fuzzer, ASan+UBSan
 #                                   (AFL++ persistent mode through its driver)
+#   $(BUILD)/fuzz/afl-fast/TARGET   the same without sanitizers (main job)
+#   $(BUILD)/fuzz/afl-cmplog/TARGET the same with AFL_LLVM_CMPLOG (afl-fuzz -c)
 #   $(BUILD)/fuzz/libfuzzer/TARGET  clang -fsanitize=fuzzer,address,undefined
 #   $(BUILD)/fuzz/replay/TARGET     gcc ASan+UBSan + fuzz/replay_main.c
 # Only the replay build is part of `make check` (check-fuzz-replay): gcc only,
@@ -52,6 +54,11 @@ FUZZ_AFL_DIR := $(BUILD)/fuzz/afl
 # sanitizers, the secondaries (-S) the ASan+UBSan build above; they share one
 # queue, so what the fast main finds the sanitized secondaries execute too.
 FUZZ_AFLF_DIR := $(BUILD)/fuzz/afl-fast
+# The first secondary also gets a CMPLOG build (afl-fuzz -c): AFL++ runs it
+# to log the operands of comparisons (input-to-state: magic numbers, lengths
+# and names that must match across the header, manifest and message) and
+# puts them into inputs. Without sanitizers, like the main job's build.
+FUZZ_AFLC_DIR := $(BUILD)/fuzz/afl-cmplog
 FUZZ_FAST_CFLAGS = $(FUZZ_CPPFLAGS) -std=c11 $(GC_WARN) -pthread $(FUZZ_CFLAGS)
 FUZZ_LF_DIR := $(BUILD)/fuzz/libfuzzer
 FUZZ_RP_DIR := $(BUILD)/fuzz/replay
@@ -69,6 +76,10 @@ $(FUZZ_AFLF_DIR)/%.o: %.c | $(FUZZ_DEPS_STAMP)
 	@mkdir -p $(@D)
 	AFL_QUIET=1 $(FUZZ_AFL_CC) $(FUZZ_FAST_CFLAGS) -MMD -MP -c $< -o $@
 
+$(FUZZ_AFLC_DIR)/%.o: %.c | $(FUZZ_DEPS_STAMP)
+	@mkdir -p $(@D)
+	AFL_QUIET=1 AFL_LLVM_CMPLOG=1 $(FUZZ_AFL_CC) $(FUZZ_FAST_CFLAGS) -MMD -MP -c $< -o $@
+
 $(FUZZ_LF_DIR)/%.o: %.c | $(FUZZ_DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(FUZZ_CLANG) $(FUZZ_ALL_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
@@ -79,7 +90,7 @@ $(FUZZ_LF_DIR)/%.o: %.c | $(FUZZ_DEPS_STAMP)
 $(FUZZ_AFL_DIR)/fuzz/fz.o $(FUZZ_LF_DIR)/fuzz/fz.o: fuzz/fz.c | $(FUZZ_DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(FUZZ_CLANG) $(FUZZ_ALL_CFLAGS) -MMD -MP -c $< -o $@
-$(FUZZ_AFLF_DIR)/fuzz/fz.o: fuzz/fz.c | $(FUZZ_DEPS_STAMP)
+$(FUZZ_AFLF_DIR)/fuzz/fz.o $(FUZZ_AFLC_DIR)/fuzz/fz.o: fuzz/fz.c | $(FUZZ_DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(FUZZ_CLANG) $(FUZZ_FAST_CFLAGS) -MMD -MP -c $< -o $@
 
@@ -92,6 +103,8 @@ $(FUZZ_AFL_DIR)/$(1): $(call fuzz_objs,$(1),$(FUZZ_AFL_DIR))
 	AFL_QUIET=1 $(FUZZ_AFL_CC) -fsanitize=fuzzer $(FUZZ_SAN) -pthread -o $$@ $$^ $(call fuzz_libs,$(1))
 $(FUZZ_AFLF_DIR)/$(1): $(call fuzz_objs,$(1),$(FUZZ_AFLF_DIR))
 	AFL_QUIET=1 $(FUZZ_AFL_CC) -fsanitize=fuzzer -pthread -o $$@ $$^ $(call fuzz_libs,$(1))
+$(FUZZ_AFLC_DIR)/$(1): $(call fuzz_objs,$(1),$(FUZZ_AFLC_DIR))
+	AFL_QUIET=1 AFL_LLVM_CMPLOG=1 $(FUZZ_AFL_CC) -fsanitize=fuzzer -pthread -o $$@ $$^ $(call fuzz_libs,$(1))
 $(FUZZ_LF_DIR)/$(1): $(call fuzz_objs,$(1),$(FUZZ_LF_DIR))
 	$(FUZZ_CLANG) -fsanitize=fuzzer $(FUZZ_SAN) -pthread -o $$@ $$^ $(call fuzz_libs,$(1))
 $(FUZZ_RP_DIR)/$(1): $(call fuzz_objs,$(1),$(FUZZ_RP_DIR)) $(FUZZ_RP_DIR)/fuzz/replay_main.o
@@ -99,7 +112,8 @@ $(FUZZ_RP_DIR)/$(1): $(call fuzz_objs,$(1),$(FUZZ_RP_DIR)) $(FUZZ_RP_DIR)/fuzz/r
 endef
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call FUZZ_TARGET_RULES,$(t))))
 
-FUZZ_AFL_BINS := $(FUZZ_TARGETS:%=$(FUZZ_AFL_DIR)/%) $(FUZZ_TARGETS:%=$(FUZZ_AFLF_DIR)/%)
+FUZZ_AFL_BINS := $(FUZZ_TARGETS:%=$(FUZZ_AFL_DIR)/%) $(FUZZ_TARGETS:%=$(FUZZ_AFLF_DIR)/%) \
+                 $(FUZZ_TARGETS:%=$(FUZZ_AFLC_DIR)/%)
 FUZZ_LF_BINS := $(FUZZ_TARGETS:%=$(FUZZ_LF_DIR)/%)
 FUZZ_RP_BINS := $(FUZZ_TARGETS:%=$(FUZZ_RP_DIR)/%)
 
@@ -109,8 +123,10 @@ fuzz-build-replay: $(FUZZ_RP_BINS)
 fuzz-build: fuzz-build-afl fuzz-build-libfuzzer fuzz-build-replay
 
 # Campaigns (fuzz/campaign.sh): figures on stdout, exit 1 when a crash was
-# found. Only the binary of the chosen target is built.
-fuzz: $(FUZZ_AFL_DIR)/$(FUZZ_TARGET) $(FUZZ_AFLF_DIR)/$(FUZZ_TARGET) $(FUZZ_RP_DIR)/$(FUZZ_TARGET)
+# found. Only the binaries of the chosen target are built (the CMPLOG one
+# only when there is a secondary to run it).
+fuzz: $(FUZZ_AFL_DIR)/$(FUZZ_TARGET) $(FUZZ_AFLF_DIR)/$(FUZZ_TARGET) $(FUZZ_RP_DIR)/$(FUZZ_TARGET) \
+      $(if $(filter-out 0 1,$(FUZZ_JOBS)),$(FUZZ_AFLC_DIR)/$(FUZZ_TARGET))
 	fuzz/campaign.sh afl $(FUZZ_TARGET) $(FUZZ_SECONDS) $(FUZZ_JOBS) $(BUILD) $(FUZZ_INPUTS_$(FUZZ_TARGET))
 fuzz-libfuzzer: $(FUZZ_LF_DIR)/$(FUZZ_TARGET) $(FUZZ_RP_DIR)/$(FUZZ_TARGET)
 	fuzz/campaign.sh libfuzzer $(FUZZ_TARGET) $(FUZZ_SECONDS) $(FUZZ_JOBS) $(BUILD) $(FUZZ_INPUTS_$(FUZZ_TARGET))
@@ -151,6 +167,16 @@ check-fuzz-replay: $(FUZZ_RP_BINS)
 fuzz-info:
 	@$(foreach t,$(FUZZ_TARGETS),echo '$(t)|$(strip $(FUZZ_SRC_$(t)))|$(strip $(FUZZ_LIBS_$(t)))|$(FUZZ_INPUTS_$(t))';)
 
-CHECK_STEPS += check-fuzz-replay
+# make check: the targets' descriptor cache (fz.c) hands out the files a
+# fresh fz_memfd would make, rewritten in place or not (fuzz/test_fz.c).
+FUZZ_TEST_FZ := $(FUZZ_RP_DIR)/test_fz
+$(FUZZ_TEST_FZ): $(FUZZ_RP_DIR)/fuzz/fz.o $(FUZZ_RP_DIR)/fuzz/test_fz.o
+	$(FUZZ_GCC) $(FUZZ_SAN) -pthread -o $@ $^
+check-fuzz-plumbing: $(FUZZ_TEST_FZ)
+	@mkdir -p $(BUILD)/check
+	@set -o pipefail; $(FUZZ_TEST_FZ) 2>&1 | tee $(BUILD)/check/fuzz-plumbing.log
+
+CHECK_STEPS += check-fuzz-replay check-fuzz-plumbing
 .PHONY: fuzz fuzz-libfuzzer fuzz-triage fuzz-seeds fuzz-build fuzz-build-afl \
-        fuzz-build-libfuzzer fuzz-build-replay fuzz-oss-local check-fuzz-replay fuzz-info
+        fuzz-build-libfuzzer fuzz-build-replay fuzz-oss-local check-fuzz-replay fuzz-info \
+        check-fuzz-plumbing

@@ -131,10 +131,43 @@ static uint64_t fnv1a(const uint8_t *p, size_t n)
     return h;
 }
 
+/* Seals that freeze a file's bytes (and, with F_SEAL_SEAL, for good): such a
+ * file can only be made afresh. */
+#define FROZEN_SEALS (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)
+
+/* Can slot c's file be rewritten in place into a (key, size, seals) file?
+ * Its bytes must not be frozen, and its size must be the one asked for
+ * unless no seal stops a resize. */
+static int rewritable(const struct cached_fd *c, unsigned key, uint64_t size, int seals)
+{
+    return c->bytes && c->key == key && c->seals == seals && !(seals & FROZEN_SEALS) &&
+           (c->size == size || !(seals & (F_SEAL_SHRINK | F_SEAL_GROW)));
+}
+
+/* Make fd what fz_memfd(size, bytes, len, seals) would have made: every old
+ * byte dropped (a resize to 0, or a hole punched over the whole file when
+ * its size is sealed: both leave zeros that own no page, as a fresh file
+ * has), then the new bytes at offset 0. The seals are already the ones
+ * asked for (rewritable). */
+static int memfd_rewrite(int fd, uint64_t old_size, uint64_t size, const uint8_t *bytes,
+                         size_t len)
+{
+    if (len > size)
+        len = (size_t)size;
+    if (old_size != size) {
+        if (ftruncate(fd, 0) != 0 || ftruncate(fd, (off_t)size) != 0)
+            return -1;
+    } else if (size && fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+                                 (off_t)size) != 0) {
+        return -1;
+    }
+    return len && pwrite(fd, bytes, len, 0) != (ssize_t)len ? -1 : 0;
+}
+
 int fz_memfd_cached(unsigned key, uint64_t size, const uint8_t *bytes, size_t len, int seals)
 {
     uint64_t hash = fnv1a(bytes, len);
-    struct cached_fd *victim = &cache[0];
+    struct cached_fd *victim = &cache[0], *reuse = NULL;
     for (size_t i = 0; i < CACHE_SLOTS; i++) {
         struct cached_fd *c = &cache[i];
         if (c->bytes && c->key == key && c->seals == seals && c->size == size &&
@@ -142,31 +175,46 @@ int fz_memfd_cached(unsigned key, uint64_t size, const uint8_t *bytes, size_t le
             c->used = ++cache_clock;
             return c->fd;
         }
+        if (rewritable(c, key, size, seals) && (!reuse || c->used < reuse->used))
+            reuse = c;
         if (!c->bytes || (victim->bytes && c->used < victim->used))
             victim = c;
     }
-    if (victim->bytes)
-        close(victim->fd);
-    free(victim->bytes);
-    cache_mark = -1;
     fz_at_cleanup(cache_cleanup);
-    victim->bytes = malloc(len ? len : 1);
-    if (!victim->bytes)
+    uint8_t *copy = malloc(len ? len : 1);
+    if (!copy)
         return -1;
     if (len)
-        memcpy(victim->bytes, bytes, len);
-    victim->key = key;
-    victim->seals = seals;
-    victim->size = size;
-    victim->hash = hash;
-    victim->len = len;
-    victim->used = ++cache_clock;
-    victim->fd = fz_memfd(size, bytes, len, seals);
-    if (victim->fd < 0) {
-        free(victim->bytes);
-        victim->bytes = NULL;
+        memcpy(copy, bytes, len);
+    /* A miss: rewrite a file whose bytes may change (one of the same kind)
+     * in place, which costs a hole punch and a write; only a file whose
+     * bytes are sealed is made afresh, and the slot's old file closed (a
+     * new descriptor: the leak check's slot is looked up again). */
+    struct cached_fd *c = reuse ? reuse : victim;
+    int fd = -1;
+    if (reuse && memfd_rewrite(reuse->fd, reuse->size, size, bytes, len) == 0) {
+        fd = reuse->fd;
+    } else {
+        if (c->bytes)
+            close(c->fd);
+        cache_mark = -1;
+        fd = fz_memfd(size, bytes, len, seals);
     }
-    return victim->fd;
+    free(c->bytes);
+    c->bytes = NULL;
+    if (fd < 0) {
+        free(copy);
+        return -1;
+    }
+    c->fd = fd;
+    c->bytes = copy;
+    c->key = key;
+    c->seals = seals;
+    c->size = size;
+    c->hash = hash;
+    c->len = len;
+    c->used = ++cache_clock;
+    return fd;
 }
 
 int fz_pipe_cached(void)

@@ -42,9 +42,15 @@ int fz_memfd(uint64_t size, const uint8_t *bytes, size_t len, int seals);
  * iteration (measured with perf), while a fuzzer mutates the rest of a few
  * dozen corpus entries whose files stay the same. fz_memfd_cached returns a
  * descriptor from an LRU cache keyed by (key, size, seals, bytes), owned by
- * the cache, or -1. fz_pipe_cached: the read end of one pipe (a descriptor
- * that is not a file). fz_fd_mark_cached: fz_fd_mark, redone only when the
- * cache changed or the slot was taken between iterations (one fcntl). fz_cleanup() closes them all. This file is compiled without
+ * the cache, or -1. On a miss, a file whose bytes are not sealed (no
+ * F_SEAL_WRITE or F_SEAL_FUTURE_WRITE) is not made afresh: one of the same
+ * key and seals (and size, when that is sealed) is emptied and rewritten in
+ * place, the same file a fresh one would be (size, seals, every byte); a
+ * file with sealed bytes cannot change, so it is made anew (fuzz/test_fz.c
+ * checks both). fz_pipe_cached: the read end of one pipe (a descriptor that
+ * is not a file). fz_fd_mark_cached: fz_fd_mark, redone only when the cache
+ * made a new descriptor or the slot was taken between iterations (one
+ * fcntl). fz_cleanup() closes them all. This file is compiled without
  * coverage instrumentation (fuzz.mk) so that a hit or a miss is not new
  * coverage: AFL++ would see unstable edges. */
 int fz_memfd_cached(unsigned key, uint64_t size, const uint8_t *bytes, size_t len, int seals);
