@@ -71,9 +71,9 @@ check:
 	@rc=0; $(MAKE) --no-print-directory -k $(CHECK_STEPS) || rc=$$?; \
 	 mk/check-summary.sh $(BUILD)/check || rc=1; exit $$rc
 
-install: $(BUILD)/libgapcheck.a $(BUILD)/libgapcheck.so $(BUILD)/gapcheck.pc
+install: $(BUILD)/public/libgapcheck.a $(BUILD)/libgapcheck.so $(BUILD)/gapcheck.pc
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/gapcheck $(DESTDIR)$(PKGCONFIGDIR)
-	install -m 644 $(BUILD)/libgapcheck.a $(DESTDIR)$(LIBDIR)/
+	install -m 644 $(BUILD)/public/libgapcheck.a $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(BUILD)/libgapcheck.so $(DESTDIR)$(LIBDIR)/libgapcheck.so.$(VERSION)
 	ln -sf libgapcheck.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libgapcheck.so
 	install -m 644 $(GC_PUBLIC_HEADERS) $(DESTDIR)$(INCLUDEDIR)/gapcheck/

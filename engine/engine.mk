@@ -22,6 +22,17 @@ $(BUILD)/libgapcheck.so: $(ENGINE_OBJ) engine/libgapcheck.map
 	$(CC) -shared -Wl,-soname,libgapcheck.so.$(VERSION) \
 	  -Wl,--version-script=engine/libgapcheck.map $(ALL_LDFLAGS) -o $@ $(ENGINE_OBJ)
 
+# The installed static archive: the engine's objects as one relocatable
+# object whose internal gc__ symbols are made local, so that a static link,
+# like the shared library, sees the public API only (INC-027). The engine's
+# own tests and tools link $(BUILD)/libgapcheck.a, which keeps them.
+$(BUILD)/public/libgapcheck.a: $(ENGINE_OBJ)
+	@mkdir -p $(@D)
+	$(LD) -r -o $(@D)/gapcheck.o $(ENGINE_OBJ)
+	objcopy --wildcard --localize-symbol='gc__*' $(@D)/gapcheck.o
+	@rm -f $@
+	$(AR) rcs $@ $(@D)/gapcheck.o
+
 $(ENGINE_TEST_OBJ): ALL_CFLAGS += $(CHECK_CFLAGS) -Itestkit -Iengine/src
 $(ENGINE_TESTS): $(ENGINE_TEST_OBJ) $(BUILD)/testkit/runner.o $(BUILD)/libgapcheck.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $(ENGINE_TEST_OBJ) $(BUILD)/testkit/runner.o $(BUILD)/libgapcheck.a $(CHECK_LIBS)
@@ -77,14 +88,22 @@ check-install:
 	 done
 	@# The shared library exports the public API only, never an internal gc__
 	@# entry point that bypasses the commit (INC-027); and it exports some.
-	@so=$(INSTALL_STAGE)/usr/local/lib/libgapcheck.so; \
-	 syms=$$(nm -D --defined-only $$so | awk '$$2 ~ /^[TDBRVW]$$/ {print $$3}'); \
-	 bad=$$(echo "$$syms" | grep -v '^gc_[a-z]' | tr '\n' ' '); \
-	 n=$$(echo "$$syms" | grep -c '^gc_[a-z]'); \
-	 if [ -n "$$(echo $$bad)" ] || [ "$$n" -lt 50 ]; then \
-	   echo "check-install: libgapcheck.so exports '$$bad' ($$n public symbols)"; \
-	   echo "0 passed, 1 failed" >> $(BUILD)/check/install.log; exit 1; \
-	 fi; echo "check-install: libgapcheck.so exports $$n public symbols, no internal one"
+	@# The installed static archive links and runs the same program.
+	@$(CC) -std=c11 -Wall -Wextra engine/tests/install/consumer.c \
+	   -I$(INSTALL_STAGE)/usr/local/include $(INSTALL_STAGE)/usr/local/lib/libgapcheck.a -pthread \
+	   -o $(BUILD)/install-consumer-static && $(BUILD)/install-consumer-static >/dev/null || \
+	   { echo "check-install: a program linked with the installed libgapcheck.a fails"; \
+	     echo "0 passed, 1 failed" >> $(BUILD)/check/install.log; exit 1; }
+	@lib=$(INSTALL_STAGE)/usr/local/lib; \
+	 for f in "-D $$lib/libgapcheck.so" "$$lib/libgapcheck.a"; do \
+	   syms=$$(nm --defined-only $$f 2>/dev/null | awk '$$2 ~ /^[TDBRVW]$$/ {print $$3}'); \
+	   bad=$$(echo "$$syms" | grep -v '^gc_[a-z]' | tr '\n' ' '); \
+	   n=$$(echo "$$syms" | grep -c '^gc_[a-z]'); \
+	   if [ -n "$$(echo $$bad)" ] || [ "$$n" -lt 50 ]; then \
+	     echo "check-install: $${f##*/} exports '$$bad' ($$n public symbols)"; \
+	     echo "0 passed, 1 failed" >> $(BUILD)/check/install.log; exit 1; \
+	   fi; echo "check-install: $${f##*/} exports $$n public symbols, no internal one"; \
+	 done
 
 CHECK_STEPS += check-install
 .PHONY: check-install
