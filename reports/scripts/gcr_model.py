@@ -188,6 +188,15 @@ def incident(root, build, inc, spec, results, bench, coverage, mach):
             "caught": pick("caught"), "still_pass": pick("not caught"),
             "not_judged": pick("not judged") + pick("not run"),
             "sensitive": bool(v.get("sensitive"))}
+    # gapcheck verify --also: the history cases (told no bug) on this
+    # re-injected engine, as the verdict recorded them.
+    also = rj.get("also") or {}
+    first = next((x.get("message", "") for x in also.get("results", [])
+                  if x.get("cell") == "caught"), "")
+    history = {"ran": bool(also.get("results")), "cases": also.get("cases", ""),
+               "caught": also.get("caught") is True, "thread": also.get("caught_thread", 0),
+               "process": also.get("caught_process", 0), "runs": len(also.get("results", [])),
+               "first": first}
     claims = [{"text": c["text"], "claimed": c["claimed"], "measured": c["measured"],
                "unit": c["unit"], "metric": c.get("metric", ""), "holds": c["holds"],
                "source": f"{c['case_id']}[{c['mode']}]"} for c in v.get("claims", [])]
@@ -203,7 +212,8 @@ def incident(root, build, inc, spec, results, bench, coverage, mach):
         "verdict": verdict, "verified": bool(v["verified"]), "missing": missing,
         "fix_holds": bool(v["fix_holds"]), "sensitive": bool(v["sensitive"]),
         "claims_hold": bool(v["claims_hold"]), "coverage_ok": coverage_ok,
-        "verdict_file": vpath, "cases": cases, "sensitivity": sens, "claims": claims,
+        "verdict_file": vpath, "cases": cases, "sensitivity": sens, "history": history,
+        "claims": claims,
         "matrix": v.get("matrix", []), "machine": mach, "touched": touched,
         "reproduce": [
             f"{mk} check   # unit tests, every case, every incident's verification",

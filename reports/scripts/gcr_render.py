@@ -393,6 +393,16 @@ def _matrix_html(inc):
     return _table(["re-injection x case", "thread", "process"], rows)
 
 
+def _history_text(inc):
+    """One sentence on what the history checker did against this re-injection."""
+    h = inc["history"]
+    if not h["ran"]:
+        return "The history cases did not run against this re-injection (gapcheck verify --also)."
+    return (f"The history cases ({h['cases']}, told no bug) {'caught' if h['caught'] else 'did not catch'} "
+            f"this re-injection: {h['thread']} thread and {h['process']} process runs of "
+            f"{h['runs']} failed" + (f"; first: {h['first']}" if h["first"] else "") + ".")
+
+
 def _incident_html(inc):
     v = inc["verdict"]
     p = [f"<h3 id='{E(_slug(inc['id']))}'>{E(inc['id'])}: {E(inc['title'])}</h3>",
@@ -421,6 +431,8 @@ def _incident_html(inc):
     else:
         p.append("<p class='bad'>no re-injected run (see the verdict).</p>")
     p.append(_matrix_html(inc))
+    p.append("<h4>History checker</h4>")
+    p.append(f"<p class='{'ok' if inc['history']['caught'] else 'muted'}'>{E(_history_text(inc))}</p>")
     p.append("<h4>Claims hold</h4>")
     p.append(_table(["claim", "claimed", "measured", "holds", "where"],
                     [[E(c["text"]), E(fmt(c["claimed"], c["unit"])),
@@ -487,6 +499,7 @@ def render_incident_md(inc, m):
                            for r in inc["matrix"]]), ""]
     else:
         out += ["No re-injected run (see the verdict).", ""]
+    out += ["## History checker", "", _history_text(inc), ""]
     out += ["## Claims hold", "",
             _md_table(["claim", "claimed", "measured", "holds", "measured by"],
                       [[c["text"], fmt(c["claimed"], c["unit"]), fmt(c["measured"], c["unit"], 3),

@@ -385,6 +385,29 @@ def report_never_redecides(tmp):
 
 
 @test
+def history_checker_outcome_is_rendered(tmp):
+    """What gapcheck verify --also recorded (the history cases against the
+    re-injected engine) is shown as written; without it, said not run."""
+    prepare(tmp)
+    inc = _with_verdict(tmp, lambda v: v["reinject"].pop("also", None))
+    assert not inc["history"]["ran"] and not inc["history"]["caught"], inc["history"]
+    assert "did not run" in gcr_render.render_incident_md(inc, gcr_model.build(model_args(tmp)))
+
+    def edit(v):
+        v["reinject"]["also"] = {
+            "cases": "cases/history", "caught": True, "caught_thread": 1, "caught_process": 2,
+            "results": [{"id": "history.x[thread]", "cell": "caught",
+                         "message": "history inconsistent: lost-update"},
+                        {"id": "history.x[process]", "cell": "not caught", "message": "ok"}]}
+    inc = _with_verdict(tmp, edit)
+    h = inc["history"]
+    assert h["ran"] and h["caught"] and (h["thread"], h["process"], h["runs"]) == (1, 2, 2), h
+    md = gcr_render.render_incident_md(inc, gcr_model.build(model_args(tmp)))
+    assert ("The history cases (cases/history, told no bug) caught this re-injection: 1 thread "
+            "and 2 process runs of 2 failed; first: history inconsistent: lost-update.") in md, md
+
+
+@test
 def case_rows_carry_gapcheck_verdicts(tmp):
     """Per-case rows (and what the pages count as passed or failing) come from
     results.json's passed/failed, never from the status string."""
