@@ -285,6 +285,28 @@ def timing_bench_handoffs_gated_reads_reported(tmp):
 
 
 @test
+def timing_page_shows_figures_references_and_gating(tmp):
+    """The timing section of the page keeps every figure: CPU and wall plots,
+    the table with the reference now and then, whether it is gated and why,
+    and the regression marked."""
+    prepare(tmp)
+    make_synth_baseline(tmp, synth_results(), synth_bench())
+    rid = "INC-014.heavy-100mib[process]"
+    rc, t, _ = run_compare(tmp, "page", synth_results(machine=1.3, engine={rid: 2.0}),
+                           synth_bench())
+    assert rc == 1
+    html = gcr_render.render_html(gcr_model.build(model_args(
+        tmp, timing=os.path.join(tmp, "page", "timing.json"))))
+    for want in ("Case CPU time (the engine&#x27;s cost)", "Case wall time",
+                 "case:" + rid, "wall:engine.deadline-spin-process[process]",
+                 "bench:handoff_us.process.100MiB", "(reference CPU ms)",
+                 "no: paced (timeout)", "yes: CPU over the in-run reference",
+                 "<span class='regression'>regression</span>"):
+        assert want in html, want
+    assert html.count("<span class='regression'>") == 1, html.count("<span class='regression'>")
+
+
+@test
 def timing_old_baseline_is_refused(tmp):
     base = make_synth_baseline(tmp, synth_results(), synth_bench())
     base["schema_version"] = 1
