@@ -156,10 +156,14 @@ static int validate(const gc__commit *cm, const gc_ctx *ctx, char *why, size_t c
             const gc__rule *rule = &cm->e->rules[k];
             if (strcmp(rule->key, w->name) != 0)
                 continue;
-            char reason[200] = "refused";
+            /* Room so that the longest name and the reason always fit
+             * in a result text: a long reason is cut by the rule that
+             * writes it, never in the middle of this sentence. */
+            char reason[GC_RESULT_TEXT_MAX - GC_NAME_MAX - sizeof "validation of '': "] =
+                "refused";
             if (rule_applies(rule, &w->v, reason, sizeof reason) != GC_OK) {
                 reason[sizeof reason - 1] = '\0';
-                snprintf(why, cap, "validation of '%s': %s", w->name, reason);
+                snprintf(why, cap, "validation of '%.*s': %s", GC_NAME_MAX, w->name, reason);
                 return GC_EVALIDATE;
             }
         }

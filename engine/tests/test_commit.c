@@ -713,6 +713,41 @@ START_TEST(check_function_rule)
 }
 END_TEST
 
+/* A rule that fills all the room it is given: the refusal sentence keeps
+ * its head and the whole reason, because the room offered leaves space for
+ * the longest name in a result text. */
+static size_t long_reason_cap;
+static int long_reason(const char *key, const gc_value *v, void *arg, char *reason, size_t cap)
+{
+    (void)key;
+    (void)v;
+    (void)arg;
+    long_reason_cap = cap;
+    memset(reason, 'x', cap - 1);
+    reason[cap - 1] = '\0';
+    return GC_EVALIDATE;
+}
+
+START_TEST(long_rule_reason_is_kept_whole)
+{
+    fixture f;
+    fx_open(&f);
+    gc_err err;
+    ck_assert_int_eq(gc_engine_rule_check(f.e, "k", long_reason, NULL, &err), GC_OK);
+    gc_contract c = {.domain_reads = K, .n_domain_reads = 1, .domain_writes = K,
+                     .n_domain_writes = 1};
+    ck_assert_int_eq(fx_run(&f, "increment", modes[_i], 1, 1, 0, &c, NULL), GC_OK);
+    ck_assert_int_eq(f.res[0].status, GC_EVALIDATE);
+    const char *head = "validation of 'k': ";
+    ck_assert_uint_ge(long_reason_cap, 64);
+    ck_assert_uint_le(strlen(head) + GC_NAME_MAX + long_reason_cap, GC_RESULT_TEXT_MAX);
+    ck_assert_int_eq(strncmp(f.res[0].text, head, strlen(head)), 0);
+    ck_assert_uint_eq(strlen(f.res[0].text), strlen(head) + long_reason_cap - 1);
+    ck_assert_int_eq(key_int(f.st, "k"), 0);
+    fx_close(&f);
+}
+END_TEST
+
 /* INC-023/INC-016: a conflict then a successful retry delivers exactly once
  * per task, and every message id once. */
 START_TEST(retry_after_conflict_delivers_once)
@@ -1172,6 +1207,7 @@ Suite *suite_commit(void)
     tcase_add_loop_test(m, disjoint_keys_never_conflict, 0, 2);
     tcase_add_loop_test(m, validation_failure_delivers_nothing, 0, 2);
     tcase_add_loop_test(m, check_function_rule, 0, 2);
+    tcase_add_loop_test(m, long_rule_reason_is_kept_whole, 0, 2);
     tcase_add_loop_test(m, int_range_rule_includes_its_maximum, 0, 2);
     tcase_add_loop_test(m, retry_after_conflict_delivers_once, 0, 2);
     tcase_add_loop_test(m, failed_attempt_leaves_nothing, 0, 2);
