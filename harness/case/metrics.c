@@ -15,10 +15,12 @@ const hc_metric_def hc__metrics[] = {
     {"task_exec_ms", "ms", NULL, "median over tasks of `exec_ns` (inside the process function)"},
     {"handoff_ms", "ms", "touch",
      "median task wall time, i.e. dispatch, the worker has the entries mapped and has read "
-     "their first and last byte, result back"},
+     "their first and last byte, result back; of the best round (the least disturbed by a "
+     "shared machine)"},
     {"handoff_max_ms", "ms", "touch",
-     "the slowest such task (with one task per worker, each is that worker's first mapping of "
-     "the zone)"},
+     "the slowest such task of the best round (with one task per worker, each is that "
+     "worker's first mapping of the zone; with `[run] new_generation_every = 1`, in every "
+     "round)"},
 };
 const size_t hc__nmetrics = sizeof hc__metrics / sizeof hc__metrics[0];
 
