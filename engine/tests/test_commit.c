@@ -847,6 +847,44 @@ START_TEST(failed_attempt_leaves_nothing)
 }
 END_TEST
 
+/* The history records an attempt's outbox messages as deliveries too: each
+ * committed task's one message (kind, id, version), none for the task whose
+ * process failed. */
+START_TEST(history_records_message_deliveries)
+{
+    fixture f;
+    fx_open(&f);
+    gc_history *h;
+    ck_assert_int_eq(gc_history_new(&h, NULL), GC_OK);
+    ck_assert_int_eq(gc_state_set_int(f.st, "only_task", 1, NULL), GC_OK);
+    static const char *const dom[] = {"k", "only_task"};
+    gc_contract c = {.domain_reads = dom, .n_domain_reads = 2, .domain_writes = K,
+                     .n_domain_writes = 1, .outbox = 1};
+    ck_assert_int_eq(fx_run(&f, "fail_after_write", modes[_i], 3, 5, 10, &c, h), GC_OK);
+    int seen[5] = {0};
+    for (size_t i = 0; i < gc_history_count(h); i++) {
+        const gc_attempt *a = gc_history_at(h, i);
+        size_t msgs = 0;
+        for (size_t d = 0; d < a->n_deliveries; d++) {
+            if (a->deliveries[d].kind != GC_DELIVERY_MESSAGE)
+                continue;
+            char id[16];
+            snprintf(id, sizeof id, "m%u", a->task);
+            ck_assert_str_eq(a->deliveries[d].id, id);
+            ck_assert_uint_eq(a->deliveries[d].version, a->version);
+            msgs++;
+        }
+        ck_assert_uint_eq(msgs, (a->outcome == GC_OK ? 1u : 0u));
+        if (a->outcome == GC_OK)
+            seen[a->task]++;
+    }
+    for (int t = 0; t < 5; t++)
+        ck_assert_int_eq(seen[t], t == 1 ? 0 : 1);
+    gc_history_free(h);
+    fx_close(&f);
+}
+END_TEST
+
 /* A timed-out attempt installs nothing (the thread finishes late; the
  * process is killed). */
 START_TEST(timed_out_attempt_leaves_nothing)
@@ -1218,6 +1256,7 @@ Suite *suite_commit(void)
     tcase_add_loop_test(m, history_records_every_attempt, 0, 2);
     tcase_add_loop_test(m, history_records_written_bytes, 0, 2);
     tcase_add_loop_test(m, history_grows_past_its_first_allocation, 0, 2);
+    tcase_add_loop_test(m, history_records_message_deliveries, 0, 2);
     suite_add_tcase(s, m);
     return s;
 }
