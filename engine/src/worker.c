@@ -419,8 +419,11 @@ void gc__worker_main(const gc_engine *e, int sock, int slot, pid_t parent)
         worker_exit(1);
     uint8_t *buf = malloc(GC_PROTO_TASK_MAX);
     uint8_t *wbuf = malloc(GC_WSET_MSG_MAX);
-    if (!buf || !wbuf)
+    if (!buf || !wbuf) {
+        free(buf);   /* one of the two was had: not left behind at exit */
+        free(wbuf);
         worker_exit(1);
+    }
     zone_view cur = {.in_fd = -1, .out_fd = -1};
     zone_view retired = {.in_fd = -1, .out_fd = -1};
     held_views[0] = &cur;
