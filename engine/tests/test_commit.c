@@ -1149,6 +1149,60 @@ START_TEST(history_grows_past_its_first_allocation)
 }
 END_TEST
 
+/* Setting a key again replaces its write: the write set's size counts it
+ * once, however often it is set, and room for other keys is unchanged. */
+START_TEST(write_set_counts_a_key_set_again_once)
+{
+    static const char *const w[] = {"k", "other"};
+    gc_state *st;
+    ck_assert_int_eq(gc_state_new(&st, NULL), GC_OK);
+    gc_contract c = {.domain_writes = w, .n_domain_writes = 2};
+    gc_ctx *ctx;
+    ck_assert_int_eq(gc_ctx_from_state(st, &c, NULL, 0, 1, &ctx, NULL), GC_OK);
+    ck_assert_int_eq(gc_ctx_set_int(ctx, "k", 1), GC_OK);
+    size_t once = gc__wset_size(&ctx->ws, ctx->n_domain);
+    for (int i = 2; i < 6; i++) {
+        ck_assert_int_eq(gc_ctx_set_int(ctx, "k", i), GC_OK);
+        ck_assert_uint_eq(gc__wset_size(&ctx->ws, ctx->n_domain), once);
+    }
+    ck_assert_int_eq(gc_ctx_set_int(ctx, "other", 7), GC_OK);
+    ck_assert_uint_eq(ctx->ws.n_writes, 2);
+    gc_ctx_free(ctx);
+    gc_state_free(st);
+}
+END_TEST
+
+/* gc_engine_configure names which argument is NULL. */
+START_TEST(configure_null_arguments)
+{
+    gc_engine *e;
+    gc_err err;
+    gc_config cfg = gc_config_default();
+    ck_assert_int_eq(gc_engine_new(&e, &err), GC_OK);
+    ck_assert_int_eq(gc_engine_configure(NULL, &cfg, &err), GC_EINVAL);
+    ck_assert_str_eq(err.msg, "gc_engine_configure: NULL engine");
+    ck_assert_int_eq(gc_engine_configure(e, NULL, &err), GC_EINVAL);
+    ck_assert_str_eq(err.msg, "gc_engine_configure: NULL config");
+    ck_assert_int_eq(gc_engine_configure(e, &cfg, &err), GC_OK);
+    gc_engine_free(e);
+}
+END_TEST
+
+/* Thread mode starts no more threads than there are tasks to run. */
+START_TEST(thread_mode_starts_no_more_threads_than_tasks)
+{
+    fixture f;
+    fx_open(&f);
+    gc_contract c = {.domain_reads = K, .n_domain_reads = 1};
+    ck_assert_int_eq(fx_run(&f, "echo", GC_MODE_THREAD, 4, 2, 0, &c, NULL), GC_OK);
+    gc_engine_stats s;
+    gc_engine_stats_get(f.e, &s);
+    ck_assert_uint_eq(s.threads_started, 2);
+    ck_assert_uint_eq(s.thread_runs, 1);
+    fx_close(&f);
+}
+END_TEST
+
 /* The history's API takes NULL where a caller may hold none: each says so
  * or reads as empty, and none crashes. */
 START_TEST(history_null_arguments)
@@ -1235,6 +1289,9 @@ Suite *suite_commit(void)
     tcase_add_test(u, outbox_without_sink_is_refused_before_any_worker_runs);
     tcase_add_test(u, subscribe_waits_for_the_engine_lock);
     tcase_add_test(u, history_null_arguments);
+    tcase_add_test(u, write_set_counts_a_key_set_again_once);
+    tcase_add_test(u, configure_null_arguments);
+    tcase_add_test(u, thread_mode_starts_no_more_threads_than_tasks);
     suite_add_tcase(s, u);
     TCase *m = tcase_create("both_modes");
     tcase_set_timeout(m, 30);
