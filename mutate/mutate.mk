@@ -15,6 +15,8 @@
 #   MUTATE_SAME_AS an earlier mutation.json: judge its mutants again (before/after)
 #   MUTATE_SANITIZER=0  no sanitizer judge (survivors rebuilt with ASan+UBSan)
 #   MUTATE_IDS     exactly these mutant ids (e.g. survivors, after new tests)
+#   MUTATE_TESTS=all  a survivor of its covering tests runs every other test too
+#                  (default covering: only tests that executed the line judge it)
 
 MUTATE_FILES ?= engine/src/*.c
 MUTATE_JOBS ?= 2
@@ -27,6 +29,7 @@ MUTATE_PRIORITY ?= none
 MUTATE_SAME_AS ?=
 MUTATE_SANITIZER ?= 1
 MUTATE_IDS ?=
+MUTATE_TESTS ?= covering
 # make sanitize's link flags (reports.mk's ASAN_SUB), as one word for $(if).
 MUTATE_SAN_LDFLAGS := -fsanitize=address,undefined
 MUTATE_JSON ?= reports/mutation.json
@@ -50,7 +53,7 @@ MUTATE_ARGS = --build $(BUILD) --work $(MUTATE_WORK) --json $(MUTATE_JSON) \
   --suite-binary 'harness=$(HARNESS_CASE_TESTS:$(BUILD)/%={build}/%)' \
   --suite-binary 'anomaly=$(ANOMALY_TESTS:$(BUILD)/%={build}/%)' \
   --priority $(MUTATE_PRIORITY) $(if $(MUTATE_SAME_AS),--same-as '$(MUTATE_SAME_AS)') \
-  $(if $(MUTATE_IDS),--ids $(MUTATE_IDS)) \
+  $(if $(MUTATE_IDS),--ids $(MUTATE_IDS)) --tests $(MUTATE_TESTS) \
   $(if $(filter 1,$(MUTATE_SANITIZER)),--san-var 'CFLAGS=$(ASAN_FLAGS)' \
     --san-var 'LDFLAGS=$(MUTATE_SAN_LDFLAGS)',--no-sanitizer) \
   --suite-binary 'case=$(GAPCHECK:$(BUILD)/%={build}/%)' \
@@ -65,7 +68,8 @@ mutate: $(BUILD)/.deps-mutate $(DEPS_STAMP) $(ENGINE_TESTS) $(HARNESS_CASE_TESTS
 	  MUTATE_BUDGET=$(MUTATE_BUDGET)$(if $(MUTATE_SHARD), MUTATE_SHARD=$(MUTATE_SHARD))\
 	  $(if $(filter-out none,$(MUTATE_PRIORITY)), MUTATE_PRIORITY=$(MUTATE_PRIORITY))\
 	  $(if $(MUTATE_SAME_AS), MUTATE_SAME_AS=$(MUTATE_SAME_AS))$(if $(MUTATE_IDS), MUTATE_IDS='$(MUTATE_IDS)')\
-	  $(if $(filter 1,$(MUTATE_SANITIZER)),, MUTATE_SANITIZER=$(MUTATE_SANITIZER))"
+	  $(if $(filter 1,$(MUTATE_SANITIZER)),, MUTATE_SANITIZER=$(MUTATE_SANITIZER))\
+	  $(if $(filter all,$(MUTATE_TESTS)), MUTATE_TESTS=all)"
 
 # CI: the shards' mutation.json files -> one report, summary and pages.
 MUTATE_INPUTS ?= $(sort $(wildcard reports/mutation-shard-*/mutation.json))

@@ -370,7 +370,7 @@ def cmd_run(a):
 
     # The tests' files and the judges (suites, sanitizer) key the cache: a
     # new test or a new judge re-judges every mutant.
-    judges = json.dumps([prof["suites"], prof.get("sanitizer")], sort_keys=True)
+    judges = json.dumps([prof["suites"], prof.get("sanitizer"), a.tests], sort_keys=True)
     suite_key = tree_hash(a.root, prof["suite_paths"]) + _sha(judges.encode())[:8]
     cache_path = os.path.join(a.work, "cache.jsonl")
     cache = {}
@@ -411,8 +411,11 @@ def cmd_run(a):
                 prog.add(pt, r, True)
                 continue
             first = sorted((t for t in tests if t["id"] in cov), key=lambda t: durations[t["id"]])
+            # Only the covering tests judge (Stryker's perTest analysis): a
+            # test that never executes the line cannot see the change. --tests
+            # all runs the others after them, for a survivor.
             rest = sorted((t for t in tests if t["id"] not in cov),
-                          key=lambda t: durations[t["id"]])
+                          key=lambda t: durations[t["id"]]) if a.tests == "all" else []
             st = [t for t in san_tests if t["id"] in cov]
             t0 = time.monotonic()
             r = mt_exec.judge(scr, pt, sources[pt.file], first, rest, deadlines, prof,
@@ -447,7 +450,8 @@ def cmd_run(a):
                        "sanitizer": ({"flags": san["vars"], "tests": [t["id"] for t in san_tests]}
                                      if san else None),
                        "suite_seconds": round(suite_s, 2),
-                       "timeout": f"{a.timeout_factor} x test time + {a.timeout_slack} s"},
+                       "timeout": f"{a.timeout_factor} x test time + {a.timeout_slack} s",
+                       "judging_tests": a.tests},
             "performance": {"setup": round(setup_s * 1000), "initialRun": round(dry_s * 1000),
                             "mutation": round(mutation_s * 1000)}}
     src_text = {f: s.decode("utf-8", "replace") for f, s in sources.items()}
@@ -548,6 +552,9 @@ def main(argv=None):
     p.add_argument("--ids", nargs="*", default=None, help="exactly these mutants")
     p.add_argument("--equivalents", default=os.path.join(here, "equivalents.txt"))
     p.add_argument("--fresh", action="store_true", help="ignore the cache")
+    p.add_argument("--tests", choices=("covering", "all"), default="covering",
+                   help="covering: only the tests that executed the mutated line judge it; "
+                   "all: a survivor of those runs every other test too")
     p.add_argument("--timeout-factor", type=float, default=3.0)
     p.add_argument("--timeout-slack", type=float, default=5.0)
     p.add_argument("--cov-var", action="append", default=[], help="VAR=VALUE for the coverage build")
