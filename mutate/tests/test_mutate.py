@@ -281,6 +281,13 @@ def smoke():
           e.get("status") == "Ignored" and "(observed: Survived)" in e.get("statusReason", ""), e)
     s = got.get(want["survived"].id, {})
     check("smoke: the unchecked note() drop Survived", s.get("status") == "Survived", s)
+    ntests = summ.get("config", {}).get("tests", 0)
+    check("smoke: only its covering tests judged the survivor (judging_tests covering): "
+          "fewer tests ran than the fixture has",
+          summ.get("config", {}).get("judging_tests") == "covering"
+          and s.get("statusReason", "").startswith(f"{len(s.get('coveredBy', []))} tests passed")
+          and len(s.get("coveredBy", [])) < ntests,
+          (s.get("statusReason"), s.get("coveredBy"), ntests))
     c = got.get(want["not built"].id, {})
     check("smoke: the GC_OK mutant did not build (CompileError, with the compiler's reason)",
           c.get("status") == "CompileError" and "GC_OK" in c.get("statusReason", ""), c)
