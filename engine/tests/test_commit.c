@@ -1221,6 +1221,23 @@ END_TEST
 
 /* ---- the engine lock ---------------------------------------------------------- */
 
+/* Whether another thread is blocked on the engine lock, which this thread
+ * holds: glibc marks a mutex contended (its futex word goes from 1 to 2) when
+ * a waiter sleeps on it. Looks until that or until *flag says the other
+ * thread finished without waiting (then *done is 1). */
+static int lock_waited_on(gc_engine *e, const int *flag, int *done)
+{
+    int waiting = 0;
+    *done = 0;
+    for (int i = 0; i < 3000 && !*done && !waiting; i++) {
+        *done = __atomic_load_n(flag, __ATOMIC_SEQ_CST);
+        waiting = __atomic_load_n(&e->lock.__data.__lock, __ATOMIC_SEQ_CST) == 2;
+        if (!*done && !waiting)
+            usleep(1000);
+    }
+    return waiting;
+}
+
 typedef struct sub_race {
     gc_engine *e;
     recorder rec;
@@ -1253,13 +1270,7 @@ START_TEST(subscribe_waits_for_the_engine_lock)
     ck_assert_int_eq(pthread_mutex_lock(&e->lock), 0);
     size_t before = e->nsubs;
     ck_assert_int_eq(pthread_create(&t, NULL, subscribe_thread, &r), 0);
-    int done = 0, waiting = 0;
-    for (int i = 0; i < 3000 && !done && !waiting; i++) {
-        done = __atomic_load_n(&r.done, __ATOMIC_SEQ_CST);
-        waiting = __atomic_load_n(&e->lock.__data.__lock, __ATOMIC_SEQ_CST) == 2;
-        if (!done && !waiting)
-            usleep(1000);
-    }
+    int done = 0, waiting = lock_waited_on(e, &r.done, &done);
     size_t during = e->nsubs;
     ck_assert_int_eq(pthread_mutex_unlock(&e->lock), 0);
     ck_assert_int_eq(pthread_join(t, NULL), 0);
@@ -1269,6 +1280,83 @@ START_TEST(subscribe_waits_for_the_engine_lock)
     ck_assert_int_eq(r.rc, GC_OK);
     ck_assert_uint_eq(e->nsubs, before + 1);
     gc_engine_free(e);
+}
+END_TEST
+
+typedef struct cfg_race {
+    gc_engine *e;
+    gc_config got;
+    int done;
+} cfg_race;
+
+static void *config_get_thread(void *arg)
+{
+    cfg_race *r = arg;
+    r->got = gc_engine_config_get(r->e);
+    __atomic_store_n(&r->done, 1, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+/* gc_engine_config_get reads the configuration under the engine lock, so a
+ * reader never sees one half-way through gc_engine_configure and never
+ * releases a lock another thread holds. Provoked as above: this thread holds
+ * the lock and changes the configuration while another reads it; the reader
+ * must wait, then see the new configuration whole. */
+START_TEST(config_get_waits_for_the_engine_lock)
+{
+    gc_engine *e;
+    gc_err err;
+    ck_assert_int_eq(gc_engine_new(&e, &err), GC_OK);
+    cfg_race r = {.e = e};
+    pthread_t t;
+    ck_assert_int_eq(pthread_mutex_lock(&e->lock), 0);
+    ck_assert_int_eq(pthread_create(&t, NULL, config_get_thread, &r), 0);
+    int done = 0, waiting = lock_waited_on(e, &r.done, &done);
+    /* What gc_engine_configure writes under the lock. */
+    e->cfg = (gc_config){.strict_contracts = 0, .commit = GC_COMMIT_STRICT};
+    ck_assert_int_eq(pthread_mutex_unlock(&e->lock), 0);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    ck_assert_msg(!done, "gc_engine_config_get returned while another thread held the engine lock");
+    ck_assert_msg(waiting, "gc_engine_config_get never waited on the engine lock");
+    ck_assert_int_eq(r.got.strict_contracts, 0);
+    ck_assert_int_eq(r.got.commit, GC_COMMIT_STRICT);
+    /* The lock is free again: configure takes and releases it. */
+    gc_config def = gc_config_default();
+    ck_assert_int_eq(gc_engine_configure(e, &def, &err), GC_OK);
+    ck_assert_int_eq(gc_engine_config_get(e).strict_contracts, 1);
+    gc_engine_free(e);
+}
+END_TEST
+
+/* A configuration with an unknown commit mode is refused whole, with the
+ * mode named: the engine keeps the configuration it had, and the next run,
+ * in either mode, runs under it. */
+START_TEST(unknown_commit_mode_is_refused_and_the_config_kept)
+{
+    fixture f;
+    fx_open(&f);
+    gc_err err;
+    ck_assert_int_eq(gc_state_set_str(f.st, "key", "sib", &err), GC_OK);
+    gc_config lax = {.strict_contracts = 0, .commit = GC_COMMIT_STRICT};
+    ck_assert_int_eq(gc_engine_configure(f.e, &lax, &err), GC_OK);
+    gc_config bad = {.strict_contracts = 1, .commit = (gc_commit_mode)2};
+    gc_err_clear(&err);
+    ck_assert_int_eq(gc_engine_configure(f.e, &bad, &err), GC_EINVAL);
+    ck_assert_str_eq(err.msg, "gc_engine_configure: commit mode 2 is neither smart nor strict");
+    gc_config now = gc_engine_config_get(f.e);
+    ck_assert_int_eq(now.strict_contracts, 0);
+    ck_assert_int_eq(now.commit, GC_COMMIT_STRICT);
+    /* Lax contracts still hold: an undeclared key is read and counted. */
+    static const char *const dom[] = {"key"};
+    gc_contract c = {.domain_reads = dom, .n_domain_reads = 1};
+    ck_assert_int_eq(fx_run(&f, "peek", modes[_i], 2, 2, 0, &c, NULL), GC_OK);
+    for (int t = 0; t < 2; t++) {
+        ck_assert_msg(f.res[t].status == GC_OK, "task %d: %s %s", t,
+                      gc_status_name(f.res[t].status), f.res[t].text);
+        ck_assert_int_eq(f.res[t].value, 7);
+        ck_assert_uint_eq(f.res[t].undeclared_reads, 1);
+    }
+    fx_close(&f);
 }
 END_TEST
 
@@ -1292,6 +1380,7 @@ Suite *suite_commit(void)
     tcase_add_test(u, write_set_counts_a_key_set_again_once);
     tcase_add_test(u, configure_null_arguments);
     tcase_add_test(u, thread_mode_starts_no_more_threads_than_tasks);
+    tcase_add_test(u, config_get_waits_for_the_engine_lock);
     suite_add_tcase(s, u);
     TCase *m = tcase_create("both_modes");
     tcase_set_timeout(m, 30);
@@ -1314,6 +1403,7 @@ Suite *suite_commit(void)
     tcase_add_loop_test(m, history_records_written_bytes, 0, 2);
     tcase_add_loop_test(m, history_grows_past_its_first_allocation, 0, 2);
     tcase_add_loop_test(m, history_records_message_deliveries, 0, 2);
+    tcase_add_loop_test(m, unknown_commit_mode_is_refused_and_the_config_kept, 0, 2);
     suite_add_tcase(s, m);
     return s;
 }
