@@ -3,7 +3,8 @@
  * failure ends the run instead of looping, errno survives a failed zone
  * allocation, a value refused for its name leaks nothing, and
  * gc_execute_parallel refuses a NULL engine, state or results array; a
- * worker that died while idle costs the next run no task. */
+ * worker that died while idle costs the next run no task, and an interrupted
+ * send, receive or wait costs it no worker. */
 #include <check.h>
 #include <errno.h>
 #include <signal.h>
@@ -165,6 +166,45 @@ START_TEST(idle_dead_worker_is_replaced)
 }
 END_TEST
 
+/* A signal that interrupts the dispatcher's send, receive or wait is not a
+ * failure of the worker: the call is made again, every task ends with its
+ * result, and no worker is replaced (a replaced worker is a fork and a cold
+ * start inside the caller's run, which gc_engine_warm promised not to do). */
+START_TEST(pool_interrupted_call_costs_no_worker)
+{
+    static const gcf_call calls[] = {GCF_SENDMSG, GCF_RECV, GCF_POLL};
+    gc_engine *e;
+    gc_state *st;
+    exec_fx(&e, &st);
+    gc_contract c = {.heavy_reads = HEAVY, .n_heavy_reads = 2};
+    gc_exec_opts o = {.process = "checksum", .mode = GC_MODE_PROCESS, .workers = 2, .tasks = 4,
+                      .contract = &c};
+    gc_result res[4];
+    gc_err err;
+    ck_assert_int_eq(gc_engine_warm(e, 2, &err), GC_OK);
+    gcf_plan p = {.calls = GCF_BIT(calls[_i]), .nth = 1, .times = 1, .err = EINTR,
+                  .scope = GCF_HERE};
+    gcf_arm(&p);
+    int rc = gc_execute_parallel(e, st, &o, res, &err);
+    gcf_disarm();
+    ck_assert_msg(rc == GC_OK, "%s", err.msg);
+    ck_assert_uint_eq(gcf_fired(), 1);
+    for (int t = 0; t < 4; t++) {
+        ck_assert_msg(res[t].status == GC_OK, "%s: task %d: %s", gcf_call_name(calls[_i]), t,
+                      res[t].text);
+        ck_assert_uint_eq((uint64_t)res[t].value, tu_checksum(st, HEAVY, 2));
+    }
+    gc_engine_stats s;
+    gc_engine_stats_get(e, &s);
+    ck_assert_msg(s.workers_replaced == 0, "EINTR on %s replaced %llu worker(s)",
+                  gcf_call_name(calls[_i]), (unsigned long long)s.workers_replaced);
+    ck_assert_uint_eq(s.workers_started, 2);
+    ck_assert_uint_eq(s.dispatches, 4);
+    gc_engine_free(e);
+    gc_state_free(st);
+}
+END_TEST
+
 /* The errno of the call that failed is what the caller sees after ESYS. */
 START_TEST(zone_allocate_keeps_errno)
 {
@@ -248,6 +288,7 @@ Suite *suite_faults(void)
     tcase_add_test(tc, decoder_retries_eintr);
     tcase_add_test(tc, pool_poll_failure_ends_the_run);
     tcase_add_test(tc, idle_dead_worker_is_replaced);
+    tcase_add_loop_test(tc, pool_interrupted_call_costs_no_worker, 0, 3);
     tcase_add_loop_test(tc, zone_allocate_keeps_errno, 0, 5);
     tcase_add_test(tc, refused_name_frees_its_copy);
     tcase_add_loop_test(tc, execute_parallel_refuses_null, 0, 2);
