@@ -574,10 +574,9 @@ int gc__pool_run(gc_engine *e, gc__commit *cm, const gc__proc *p, const gc_exec_
         dispatch_idle(&run);
         if (run.done >= opts->tasks)
             break;
-        int busy = 0;
-        for (uint32_t s = 0; s < opts->workers; s++)
-            busy += run.pool->w[s].pid > 0 && run.pool->w[s].busy;
-        if (busy == 0 && live_workers(&run) == 0) {
+        /* A busy worker is a live one (a slot is cleared whole when its
+         * worker goes), so with none alive no task is in flight either. */
+        if (live_workers(&run) == 0) {
             fail_remaining(&run, GC_ESYS, "no worker is alive and none could be started");
             break;
         }
