@@ -330,7 +330,7 @@ static int bi_alloc(gc_ctx *ctx, gc_proc_out *out)
     }
     uint8_t *p = malloc((size_t)bytes ? (size_t)bytes : 1);
     if (!p) {
-        snprintf(out->text, sizeof out->text, "alloc of %lld bytes failed", (long long)bytes);
+        snprintf(out->text, sizeof out->text, "alloc: out of memory for %lld bytes", (long long)bytes);
         return GC_ENOMEM;
     }
     long page = sysconf(_SC_PAGESIZE);
@@ -409,8 +409,10 @@ static int bi_bad_result(gc_ctx *ctx, gc_proc_out *out)
     int64_t kind = param_int(ctx, "kind", 1);
     size_t cap = GC_PROTO_REPLY_MAX + 64, len = kind == 1 ? cap : 64;
     uint8_t *msg = malloc(cap);
-    if (!msg)
+    if (!msg) {
+        snprintf(out->text, sizeof out->text, "bad_result: out of memory for its reply");
         return GC_ENOMEM;
+    }
     memset(msg, 0xA5, cap);
     uint32_t words[2] = {GC_PROTO_RESULT_MAGIC, gc_ctx_task(ctx)};
     if (kind == 2)

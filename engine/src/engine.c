@@ -65,7 +65,8 @@ static int copy_names(gc__proc *p, const char *const *src, size_t n, const char 
         return gc_err_set(err, GC_EINVAL, "contract: %zu %s but no list", n, what);
     const char **list = calloc(n, sizeof *list);
     if (!list)
-        return gc_err_set(err, GC_ENOMEM, "contract: out of memory");
+        return gc_err_set(err, GC_ENOMEM, "process '%s': out of memory copying its contract",
+                          p->name);
     *dst = list;
     for (size_t i = 0; i < n; i++) {
         int rc = gc_name_check(src[i], what, err);
@@ -73,7 +74,8 @@ static int copy_names(gc__proc *p, const char *const *src, size_t n, const char 
             return rc;
         char *copy = strdup(src[i]);
         if (!copy)
-            return gc_err_set(err, GC_ENOMEM, "contract: out of memory");
+            return gc_err_set(err, GC_ENOMEM, "process '%s': out of memory copying its contract",
+                              p->name);
         p->names[p->nnames++] = copy;
         list[i] = copy;
     }
@@ -300,9 +302,16 @@ int gc_engine_subscribe(gc_engine *e, const char *topic, gc_delivery_fn fn, void
         s->fn = fn;
         s->arg = arg;
     } else {
+        /* The reason names the topic, so a caller subscribing many can tell which failed. */
+        char to[GC_NAME_MAX + 16];
+        if (topic)
+            snprintf(to, sizeof to, "'%s'", topic);
+        else
+            snprintf(to, sizeof to, "every topic");
         rc = e->nsubs >= GC__SUBS_MAX
-                 ? gc_err_set(err, GC_ELIMIT, "subscribe: %d subscribers already", GC__SUBS_MAX)
-                 : gc_err_set(err, GC_ENOMEM, "subscribe: out of memory");
+                 ? gc_err_set(err, GC_ELIMIT, "subscribe to %s: %d subscribers already", to,
+                              GC__SUBS_MAX)
+                 : gc_err_set(err, GC_ENOMEM, "subscribe to %s: out of memory", to);
     }
     pthread_mutex_unlock(&e->lock);
     return rc;

@@ -108,7 +108,7 @@ static int spawn(gc_engine *e, gc__pool *pool, int slot, gc_err *err)
 {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
-        return gc_err_set(err, GC_ESYS, "cannot create a worker channel: %s", strerror(errno));
+        return gc_err_set(err, GC_ESYS, "cannot create a worker channel: socketpair: %s", strerror(errno));
     pid_t parent = getpid();
     /* Unwritten stdio buffers would be copied into the worker and printed
      * twice by anything that flushes at its exit (valgrind's freeres does). */
@@ -157,23 +157,30 @@ void gc__pool_free(gc__pool *pool)
     free(pool);
 }
 
+/* How a reaped worker ended, in words: "killed by signal 9 (Killed)",
+ * "exited with code 1" or "vanished". */
+static void describe_end(int wstatus, char *buf, size_t cap)
+{
+    if (WIFSIGNALED(wstatus))
+        snprintf(buf, cap, "killed by signal %d (%s)", WTERMSIG(wstatus),
+                 strsignal(WTERMSIG(wstatus)));
+    else if (WIFEXITED(wstatus))
+        snprintf(buf, cap, "exited with code %d", WEXITSTATUS(wstatus));
+    else
+        snprintf(buf, cap, "vanished");
+}
+
 static void describe_death(int wstatus, pool_worker *w, gc_result *r)
 {
-    if (WIFSIGNALED(wstatus)) {
-        r->status = GC_ECRASH;
+    char how[64];
+    describe_end(wstatus, how, sizeof how);
+    r->status = WIFEXITED(wstatus) ? GC_EEXIT : GC_ECRASH;
+    if (WIFSIGNALED(wstatus))
         r->signal = WTERMSIG(wstatus);
-        snprintf(r->text, sizeof r->text, "worker %d (pid %d) killed by signal %d (%s) during task %u",
-                 r->worker, (int)w->pid, r->signal, strsignal(r->signal), w->task);
-    } else if (WIFEXITED(wstatus)) {
-        r->status = GC_EEXIT;
+    else if (WIFEXITED(wstatus))
         r->exit_code = WEXITSTATUS(wstatus);
-        snprintf(r->text, sizeof r->text, "worker %d (pid %d) exited with code %d during task %u",
-                 r->worker, (int)w->pid, r->exit_code, w->task);
-    } else {
-        r->status = GC_ECRASH;
-        snprintf(r->text, sizeof r->text, "worker %d (pid %d) vanished during task %u", r->worker,
-                 (int)w->pid, w->task);
-    }
+    snprintf(r->text, sizeof r->text, "worker %d (pid %d) %s during task %u", r->worker,
+             (int)w->pid, how, w->task);
 }
 
 /* The worker in `slot` is gone or must go: reap it, then try to replace it. */
@@ -300,7 +307,7 @@ static int dispatch(pool_run *run, int slot, uint32_t t, gc_err *err)
         /* The message fits (checked by the encoder), so a refused send means
          * the channel is unusable: the worker is replaced and the task goes
          * to another. */
-        gc_err_set(err, GC_ESYS, "sending task %u to worker %d failed: %s", t, slot,
+        gc_err_set(err, GC_ESYS, "sending task %u to worker %d failed: sendmsg: %s", t, slot,
                    strerror(errno));
         gc_ctx_free(ctx);
         gc__commit_unrun(run->cm, t);
@@ -338,7 +345,7 @@ static void receive(pool_run *run, int slot)
         /* Our side failed, not the worker: its reply is lost, so the task
          * fails with the reason and the worker is replaced. */
         char why[160];
-        snprintf(why, sizeof why, "receiving the result of task %u from worker %d failed: %s",
+        snprintf(why, sizeof why, "receiving the result of task %u from worker %d failed: recv: %s",
                  w->task, slot, strerror(errno));
         worker_kill(run, slot, GC_ESYS, why);
         return;
@@ -427,8 +434,11 @@ static void dispatch_idle(pool_run *run)
             continue;
         if (rc == GC_EBUSY) {
             /* The channel failed before the task started: not the task's fault.
-             * Replace the worker and hand the task out again. */
-            reap(w->pid, REAP_GRACE_NS);
+             * Replace the worker and hand the task out again. A worker that
+             * died before its first task (it could not start) shows here
+             * only as a broken channel, so the reason says how it ended. */
+            char how[64];
+            describe_end(reap(w->pid, REAP_GRACE_NS), how, sizeof how);
             replace(run, (int)s);
             if (++run->sends[t] < DISPATCH_ATTEMPTS) {
                 run->queue[run->nqueue++] = t;
@@ -437,8 +447,8 @@ static void dispatch_idle(pool_run *run)
             gc_result *r = &run->results[t];
             r->status = GC_ESYS;
             snprintf(r->text, sizeof r->text,
-                     "task %u could not be handed to a worker after %d attempts: %.120s", t,
-                     DISPATCH_ATTEMPTS, err.msg);
+                     "task %u could not be handed to a worker after %d attempts: %.120s "
+                     "(worker %s)", t, DISPATCH_ATTEMPTS, err.msg, how);
             run->done++;
         } else {
             gc_result *r = &run->results[t];

@@ -8,10 +8,12 @@
  * thread has its own semaphore, so a run of one task wakes one thread, not
  * the whole pool. The pool lives under the engine's lock (execute_parallel
  * holds it for the whole run), so one run at a time uses it. */
+#include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "engine_int.h"
 #include "gapcheck/status.h"
@@ -53,14 +55,17 @@ static void *tslot_main(void *p)
     return NULL;
 }
 
-static int tpool_new(gc__tpool **out)
+static int tpool_new(gc__tpool **out, gc_err *err)
 {
     gc__tpool *tp = calloc(1, sizeof *tp);
     if (!tp)
-        return GC_ENOMEM;
+        return gc_err_set(err, GC_ENOMEM, "threads: out of memory for the thread pool");
     if (sem_init(&tp->done, 0, 0) != 0) {
+        int e = errno;
         free(tp);
-        return GC_ESYS;
+        errno = e;
+        return gc_err_set(err, GC_ESYS, "threads: cannot create the thread pool: sem_init: %s",
+                          strerror(e));
     }
     *out = tp;
     return GC_OK;
@@ -103,9 +108,9 @@ int gc__tpool_run(gc_engine *e, uint32_t n, void (*fn)(void *arg, int slot), voi
                   gc_err *err)
 {
     if (!e->tpool) {
-        int rc = tpool_new(&e->tpool);
+        int rc = tpool_new(&e->tpool, err);
         if (rc != GC_OK)
-            return gc_err_set(err, rc, "threads: cannot create the thread pool");
+            return rc;
     }
     gc__tpool *tp = e->tpool;
     tpool_grow(e, tp, n);

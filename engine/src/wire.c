@@ -334,7 +334,7 @@ static int file_error(gc_err *err, int seals, const char *which, int fd)
     int e = errno;
     int rc = (seals ? e == EINVAL : e == EBADF) ? GC_EWIRE : GC_ESYS;
     if (seals)
-        gc_err_set(err, rc, "wire: %s file cannot be sealed (F_GET_SEALS on descriptor %d): %s",
+        gc_err_set(err, rc, "wire: %s file cannot be sealed: fcntl(F_GET_SEALS) on descriptor %d: %s",
                    which, fd, strerror(e));
     else
         gc_err_set(err, rc, "wire: fstat(%s descriptor %d): %s", which, fd, strerror(e));
@@ -391,7 +391,7 @@ static int pread_all(int fd, void *buf, size_t n, uint64_t off, const char *what
             continue;
         if (k < 0) {
             int e = errno;
-            gc_err_set(err, GC_ESYS, "wire: cannot read %s: %s", what, strerror(e));
+            gc_err_set(err, GC_ESYS, "wire: cannot read %s: pread: %s", what, strerror(e));
             errno = e;
             return GC_ESYS;
         }

@@ -285,8 +285,10 @@ static int file_size(int fd, uint64_t *size, gc_result *r)
     *size = 0;
     if (fd < 0)
         return GC_OK;
-    if (fstat(fd, &sb) != 0 || sb.st_size < 0) {
-        snprintf(r->text, sizeof r->text, "worker: fstat of a received file failed");
+    int failed = fstat(fd, &sb) != 0;
+    if (failed || sb.st_size < 0) {
+        snprintf(r->text, sizeof r->text, "worker: fstat of a received file failed: %s",
+                 failed ? strerror(errno) : "negative size");
         return r->status = GC_ESYS;
     }
     *size = (uint64_t)sb.st_size;
@@ -300,7 +302,7 @@ static int view_map(zone_view *v, gc_result *r)
         v->in_map = mmap(NULL, v->in_size, PROT_READ, MAP_SHARED, v->in_fd, 0);
         if (v->in_map == MAP_FAILED) {
             v->in_map = NULL;
-            snprintf(r->text, sizeof r->text, "worker: mapping the input file failed: %s",
+            snprintf(r->text, sizeof r->text, "worker: mapping the input file failed: mmap: %s",
                      strerror(errno));
             return r->status = GC_ESYS;
         }
@@ -309,7 +311,7 @@ static int view_map(zone_view *v, gc_result *r)
         v->out_map = mmap(NULL, v->out_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->out_fd, 0);
         if (v->out_map == MAP_FAILED) {
             v->out_map = NULL;
-            snprintf(r->text, sizeof r->text, "worker: mapping the output file failed: %s",
+            snprintf(r->text, sizeof r->text, "worker: mapping the output file failed: mmap: %s",
                      strerror(errno));
             return r->status = GC_ESYS;
         }

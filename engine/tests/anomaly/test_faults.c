@@ -63,7 +63,7 @@ START_TEST(decoder_read_error_is_reported_not_retried)
     ck_assert_int_eq(rc, GC_ESYS);
     ck_assert_int_eq(e, EIO);
     ck_assert_uint_eq(gcf_seen(GCF_PREAD), 1);
-    ck_assert_str_eq(err.msg, "wire: cannot read the input file's manifest: Input/output error");
+    ck_assert_str_eq(err.msg, "wire: cannot read the input file's manifest: pread: Input/output error");
     ck_assert_ptr_null(d);
     wire_close(&f);
 }
