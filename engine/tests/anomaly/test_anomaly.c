@@ -5,8 +5,10 @@
  * the state and zone are intact (checksums and values as before), nothing
  * leaked (descriptors, memfds, mappings and children from the engine's
  * census; heap blocks from the wrappers' census; ASan/LSan in make
- * sanitize), and the same step retried or a normal run on the same engine
- * succeeds with correct results.
+ * sanitize), the error a failure surfaced as says what failed (expect_text:
+ * a call's gc_err and a task's text, never empty or stale), and the same
+ * step retried or a normal run on the same engine succeeds with correct
+ * results.
  *
  * Two sizes: compact (make check) fails each kind of call once per N, which
  * already reaches every call site; full (GC_ANOMALY=full, make sanitize) adds
@@ -120,27 +122,110 @@ static void loop(const char *op, op_fn fn, const kind *k)
     ck_assert_msg(n > 1, "%s/%s: the injection never reached a call", op, k->name);
 }
 
-/* An injected failure surfaced as status rc from a call: it must be the
- * documented one for the kind, with errno kept (status.h). */
-static void expect_fault(const char *call, int rc, int want, int saved_errno)
+/* The errno an injected failure of the current kind sets. */
+static int kind_errno(void)
+{
+    return cur_kind->err ? cur_kind->err : (cur_kind->calls & GCF_ALLOC) ? ENOMEM : EIO;
+}
+
+/* The error text an injected failure leaves must say what failed (error.h:
+ * a one-line reason naming the field, key or limit involved), never be empty
+ * or left over from something else. The rule, for a text that went with
+ * status rc:
+ *   - it is not empty;
+ *   - subject (the key, entry or process the call was about), when given,
+ *     appears in it;
+ *   - an allocation that failed reads "out of memory" (every ENOMEM
+ *     reason of the engine says so);
+ *   - a failed system call (GC_ESYS, or GC_ENOMEM from a call that is not
+ *     an allocation) names that call (one of the kind's) and gives its
+ *     errno as strerror spells it.
+ * A task's text (gc_result.text) follows the same rule. */
+static void expect_text(const char *call, int rc, const char *msg, const char *subject)
+{
+    ck_assert_msg(msg[0] != '\0', "%s/%s N=%u: %s failed with %s and an empty reason", cur_op,
+                  cur_kind->name, cur_n, call, gc_status_name(rc));
+    if (subject)
+        ck_assert_msg(strstr(msg, subject), "%s/%s N=%u: %s: reason '%s' does not name '%s'",
+                      cur_op, cur_kind->name, cur_n, call, msg, subject);
+    if (rc == GC_ENOMEM && (cur_kind->calls & GCF_ALLOC)) {
+        ck_assert_msg(strstr(msg, "out of memory"), "%s/%s N=%u: %s: %s with reason '%s', "
+                      "which does not say 'out of memory'", cur_op, cur_kind->name, cur_n, call,
+                      gc_status_name(rc), msg);
+    } else if (rc == GC_ESYS && cur_kind->scope == GCF_CHILD && strstr(msg, "sendmsg: ") &&
+               !strstr(msg, strerror(kind_errno()))) {
+        /* A worker that the failure ended before its first task (it could
+         * not start) shows to the dispatcher as a broken channel: the reason
+         * gives that call's errno and how the worker ended. */
+        ck_assert_msg((strstr(msg, strerror(EPIPE)) || strstr(msg, strerror(ECONNRESET))) &&
+                      (strstr(msg, "(worker exited with code ") ||
+                       strstr(msg, "(worker killed by signal ")),
+                      "%s/%s N=%u: %s: %s with reason '%s', which does not say how the worker "
+                      "ended", cur_op, cur_kind->name, cur_n, call, gc_status_name(rc), msg);
+    } else if (rc == GC_ESYS || rc == GC_ENOMEM) {
+        const char *want = strerror(kind_errno());
+        ck_assert_msg(strstr(msg, want), "%s/%s N=%u: %s: %s with reason '%s', which does not "
+                      "give the errno ('%s')", cur_op, cur_kind->name, cur_n, call,
+                      gc_status_name(rc), msg, want);
+        int named = 0;
+        for (int c = 0; c < GCF_NCALLS && !named; c++)
+            named = (cur_kind->calls & GCF_BIT(c)) && strstr(msg, gcf_call_name((gcf_call)c));
+        ck_assert_msg(named, "%s/%s N=%u: %s: %s with reason '%s', which does not name the "
+                      "failed call", cur_op, cur_kind->name, cur_n, call, gc_status_name(rc), msg);
+    }
+}
+
+/* A call that failed with rc filled err with that status and a reason by
+ * the rule above. */
+static void expect_err(const char *call, int rc, const gc_err *err, const char *subject)
+{
+    ck_assert_msg(err->status == rc, "%s/%s N=%u: %s returned %s but its error says %s ('%s')",
+                  cur_op, cur_kind->name, cur_n, call, gc_status_name(rc),
+                  gc_status_name(err->status), err->msg);
+    expect_text(call, rc, err->msg, subject);
+}
+
+/* An injected failure surfaced as status rc from a call that filled err: it
+ * must be the documented one for the kind, with errno kept (status.h), and
+ * with its reason. */
+static void expect_fault(const char *call, int rc, int want, int saved_errno, const gc_err *err,
+                         const char *subject)
 {
     ck_assert_msg(rc == want, "%s/%s N=%u: %s returned %s, expected %s", cur_op, cur_kind->name,
                   cur_n, call, gc_status_name(rc), gc_status_name(want));
-    int e = cur_kind->err ? cur_kind->err : (cur_kind->calls & GCF_ALLOC) ? ENOMEM : EIO;
+    int e = kind_errno();
     if (rc == GC_ESYS || rc == GC_ENOMEM)
         ck_assert_msg(saved_errno == e, "%s/%s N=%u: %s: errno %d (%s), expected %d", cur_op,
                       cur_kind->name, cur_n, call, saved_errno, strerror(saved_errno), e);
+    expect_err(call, rc, err, subject);
 }
 
-/* Run one step; on failure check it, record the first failure, disarm and
+/* A task that ended with an error: its text says why (the rule above for
+ * the statuses an injected failure gives; any other failure is not silent
+ * either). */
+static void expect_task_text(int t, const gc_result *r)
+{
+    char call[32];
+    snprintf(call, sizeof call, "task %d", t);
+    if (r->status != GC_OK)
+        expect_text(call, r->status, r->text, NULL);
+}
+
+/* The error each STEP's call fills. */
+static gc_err step_err;
+#define ERR (&step_err)
+
+/* Run one step (a call that takes ERR); on failure check it and its reason
+ * (naming subject, when not NULL), record the first failure, disarm and
  * retry: the retry must succeed (the object is intact). */
-#define STEP(out, want, call)                                                    \
+#define STEP(out, want, subject, call)                                           \
     do {                                                                         \
+        gc_err_clear(ERR);                                                       \
         errno = 0;                                                               \
         int rc_ = (call);                                                        \
         int e_ = errno;                                                          \
         if (rc_ != GC_OK) {                                                      \
-            expect_fault(#call, rc_, (want), e_);                                \
+            expect_fault(#call, rc_, (want), e_, ERR, (subject));                \
             if ((out)->status == GC_OK)                                          \
                 (out)->status = rc_;                                             \
             gcf_disarm();                                                        \
@@ -169,21 +254,22 @@ static void op_state(const kind *k, run_out *out)
     (void)k;
     gc_state *st = NULL;
     arm();
-    STEP(out, GC_ENOMEM, gc_state_new(&st, NULL));
+    STEP(out, GC_ENOMEM, NULL, gc_state_new(&st, ERR));
     char key[16];
     /* Past the first growth of the item array (8), with strings and bytes. */
     for (int i = 0; i < 10; i++) {
         snprintf(key, sizeof key, "k%d", i);
-        STEP(out, GC_ENOMEM, gc_state_set_int(st, key, i, NULL));
+        STEP(out, GC_ENOMEM, key, gc_state_set_int(st, key, i, ERR));
     }
-    STEP(out, GC_ENOMEM, gc_state_set_str(st, "s", "first", NULL));
-    STEP(out, GC_ENOMEM, gc_state_set_bytes(st, "b", "xyz", 3, NULL));
-    STEP(out, GC_ENOMEM, gc_state_set_double(st, "d", 0.5, NULL));
+    STEP(out, GC_ENOMEM, "'s'", gc_state_set_str(st, "s", "first", ERR));
+    STEP(out, GC_ENOMEM, "'b'", gc_state_set_bytes(st, "b", "xyz", 3, ERR));
+    STEP(out, GC_ENOMEM, "'d'", gc_state_set_double(st, "d", 0.5, ERR));
     /* A failed replacement keeps the old value: check it before the retry. */
+    gc_err_clear(ERR);
     errno = 0;
-    int rc = gc_state_set_str(st, "s", "second", NULL);
+    int rc = gc_state_set_str(st, "s", "second", ERR);
     if (rc != GC_OK) {
-        expect_fault("gc_state_set_str(replace)", rc, GC_ENOMEM, errno);
+        expect_fault("gc_state_set_str(replace)", rc, GC_ENOMEM, errno, ERR, "'s'");
         if (out->status == GC_OK)
             out->status = rc;
         state_expect(st, "s", GC_VAL_STR, 0, "first");
@@ -218,14 +304,14 @@ static void op_zone(const kind *k, run_out *out)
     int sys = (k->calls & GCF_ALLOC) ? GC_ENOMEM : GC_ESYS;
     gc_zone *z = NULL;
     arm();
-    STEP(out, GC_ENOMEM, gc_zone_new(&z, NULL));
+    STEP(out, GC_ENOMEM, NULL, gc_zone_new(&z, ERR));
     char name[16];
     for (int i = 0; i < ZONE_ENTRIES; i++) {
         snprintf(name, sizeof name, "e%d", i);
-        STEP(out, GC_ENOMEM, gc_zone_declare(z, name, 4096u * (unsigned)i + 7u, 0, NULL));
+        STEP(out, GC_ENOMEM, name, gc_zone_declare(z, name, 4096u * (unsigned)i + 7u, 0, ERR));
     }
-    STEP(out, GC_ENOMEM, gc_zone_declare(z, "out", 5000, GC_ENTRY_OUTPUT, NULL));
-    STEP(out, sys, gc_zone_allocate(z, NULL));
+    STEP(out, GC_ENOMEM, "'out'", gc_zone_declare(z, "out", 5000, GC_ENTRY_OUTPUT, ERR));
+    STEP(out, sys, NULL, gc_zone_allocate(z, ERR));
     gc_pattern pat = {GC_PATTERN_RANDOM, 11};
     uint64_t want = GC_CHECKSUM_SEED;
     for (int i = 0; i < ZONE_ENTRIES; i++) {
@@ -236,13 +322,14 @@ static void op_zone(const kind *k, run_out *out)
         gc_pattern_fill(&pat, p, len, (uint64_t)i);
         want = gc_checksum(p, len, want);
     }
-    STEP(out, sys, gc_zone_publish(z, NULL));
+    STEP(out, sys, NULL, gc_zone_publish(z, ERR));
     /* Freezing the outputs: a failure leaves them unfrozen (checked before
      * the retry), and the retry works. */
+    gc_err_clear(ERR);
     errno = 0;
-    int rc = gc_zone_freeze_outputs(z, NULL);
+    int rc = gc_zone_freeze_outputs(z, ERR);
     if (rc != GC_OK) {
-        expect_fault("gc_zone_freeze_outputs", rc, sys, errno);
+        expect_fault("gc_zone_freeze_outputs", rc, sys, errno, ERR, NULL);
         ck_assert_int_eq(gc_zone_outputs_frozen(z), 0);
         if (out->status == GC_OK)
             out->status = rc;
@@ -323,12 +410,13 @@ static void op_factory(const kind *k, run_out *out)
                      .n_heavy_reads = N(HEAVY), .outputs = OUTS, .n_outputs = N(OUTS)};
     gc_ctx *ctx = (gc_ctx *)st;
     arm();
+    gc_err_clear(ERR);
     errno = 0;
-    int rc = gc_ctx_from_state(st, &c, NULL, 1, 2, &ctx, NULL);
+    int rc = gc_ctx_from_state(st, &c, NULL, 1, 2, &ctx, ERR);
     int e = errno;
     gcf_disarm();
     if (rc != GC_OK) {
-        expect_fault("gc_ctx_from_state", rc, GC_ENOMEM, e);
+        expect_fault("gc_ctx_from_state", rc, GC_ENOMEM, e, ERR, NULL);
         ck_assert_ptr_eq(ctx, (gc_ctx *)st);   /* *out untouched on failure */
         out->status = rc;
         ck_assert_int_eq(gc_ctx_from_state(st, &c, NULL, 1, 2, &ctx, NULL), GC_OK);
@@ -373,11 +461,9 @@ static void op_wire(const kind *k, run_out *out)
     gcf_disarm();
     if (rc != GC_OK) {
         int want = (k->calls & GCF_ALLOC) ? GC_ENOMEM : GC_ESYS;
-        expect_fault("gc_wire_decode", rc, want, e);
-        ck_assert_ptr_null(d);
         /* The reason names the call that failed, not a malformed message. */
-        ck_assert_msg(strstr(err.msg, want == GC_ESYS ? strerror(e) : "out of memory"),
-                      "%s N=%u: reason '%s'", k->name, cur_n, err.msg);
+        expect_fault("gc_wire_decode", rc, want, e, &err, NULL);
+        ck_assert_ptr_null(d);
         out->status = rc;
         ck_assert_int_eq(gc_wire_decode(msg, len, in_fd, out_fd, &d, &err), GC_OK);
     }
@@ -434,15 +520,16 @@ static void op_registry(const kind *k, run_out *out)
     gc_contract c = {.domain_reads = DOM, .n_domain_reads = N(DOM), .heavy_reads = HEAVY,
                      .n_heavy_reads = N(HEAVY), .outputs = OUTS, .n_outputs = N(OUTS)};
     arm();
-    STEP(out, GC_ENOMEM, gc_engine_new(&e, NULL));
+    STEP(out, GC_ENOMEM, NULL, gc_engine_new(&e, ERR));
     char name[16];
     for (int i = 0; i < 3; i++) {
         snprintf(name, sizeof name, "p%d", i);
+        gc_err_clear(ERR);
         errno = 0;
-        int rc = gc_engine_register(e, name, proc_noop, &c, NULL);
+        int rc = gc_engine_register(e, name, proc_noop, &c, ERR);
         int er = errno;
         if (rc != GC_OK) {
-            expect_fault("gc_engine_register", rc, GC_ENOMEM, er);
+            expect_fault("gc_engine_register", rc, GC_ENOMEM, er, ERR, name);
             if (out->status == GC_OK)
                 out->status = rc;
             /* Nothing of a failed registration stays behind. */
@@ -454,13 +541,13 @@ static void op_registry(const kind *k, run_out *out)
     /* Rules and subscribers grow arrays too; the outbox sink does not. */
     for (int i = 0; i < 3; i++) {
         snprintf(name, sizeof name, "k%d", i);
-        STEP(out, GC_ENOMEM, gc_engine_rule_int_range(e, name, 0, i, NULL));
-        STEP(out, GC_ENOMEM, gc_engine_rule_check(e, name, rule_any, NULL, NULL));
-        STEP(out, GC_ENOMEM, gc_engine_subscribe(e, name, on_delivery, NULL, NULL));
+        STEP(out, GC_ENOMEM, name, gc_engine_rule_int_range(e, name, 0, i, ERR));
+        STEP(out, GC_ENOMEM, name, gc_engine_rule_check(e, name, rule_any, NULL, ERR));
+        STEP(out, GC_ENOMEM, name, gc_engine_subscribe(e, name, on_delivery, NULL, ERR));
     }
-    STEP(out, GC_ENOMEM, gc_engine_set_outbox(e, on_delivery, NULL, NULL));
+    STEP(out, GC_ENOMEM, NULL, gc_engine_set_outbox(e, on_delivery, NULL, ERR));
     gc_history *h = NULL;
-    STEP(out, GC_ENOMEM, gc_history_new(&h, NULL));
+    STEP(out, GC_ENOMEM, NULL, gc_history_new(&h, ERR));
     gcf_disarm();
     gc_history_free(h);
     const gc_contract *got = NULL;
@@ -511,10 +598,13 @@ static void exec_run(const kind *k, run_out *out, gc_mode mode, const char *proc
     gcf_disarm();
     ck_assert_msg(rc == GC_OK || rc == GC_ENOMEM || rc == GC_ESYS, "%s/%s N=%u: %s %s", cur_op,
                   k->name, cur_n, gc_status_name(rc), err.msg);
+    if (rc != GC_OK)
+        expect_err("gc_execute_parallel", rc, &err, NULL);
     out->status = rc;
     for (int t = 0; rc == GC_OK && t < TASKS; t++) {
         ck_assert_msg(task_status_ok(res[t].status, k->scope), "%s/%s N=%u task %d: %s %s",
                       cur_op, k->name, cur_n, t, gc_status_name(res[t].status), res[t].text);
+        expect_task_text(t, &res[t]);
         if (res[t].status == GC_OK)
             ck_assert_uint_eq((uint64_t)res[t].value, want);
         else if (!out->outcome)
@@ -582,6 +672,7 @@ static void op_exec_outputs(const kind *k, run_out *out)
     for (int t = 0; t < TASKS; t++) {
         ck_assert_msg(task_status_ok(res[t].status, k->scope), "%s N=%u task %d: %s %s",
                       k->name, cur_n, t, gc_status_name(res[t].status), res[t].text);
+        expect_task_text(t, &res[t]);
         if (res[t].status != GC_OK && !out->outcome)
             out->outcome = gc_status_name(res[t].status);
     }
@@ -621,15 +712,18 @@ static void op_exec_generations(const kind *k, run_out *out)
     gc_err err;
     arm();                        /* before the worker is forked: GCF_CHILD reaches it */
     for (int i = 0; i < 3; i++) {
+        gc_err_clear(&err);
         int rc = gc_execute_parallel(e, st[i % 2], &o, &r, &err);
         ck_assert_msg(rc == GC_OK || rc == GC_ENOMEM || rc == GC_ESYS, "%s N=%u: %s", k->name,
                       cur_n, err.msg);
         if (rc != GC_OK) {
+            expect_err("gc_execute_parallel", rc, &err, NULL);
             out->status = rc;
             continue;
         }
         ck_assert_msg(task_status_ok(r.status, k->scope), "%s N=%u run %d: %s %s", k->name,
                       cur_n, i, gc_status_name(r.status), r.text);
+        expect_task_text(0, &r);
         if (r.status == GC_OK)
             ck_assert_uint_eq((uint64_t)r.value, tu_checksum(st[i % 2], HEAVY, N(HEAVY)));
         else if (!out->outcome)
@@ -667,22 +761,29 @@ static void op_builtins(const kind *k, run_out *out)
                        .tasks = 2, .contract = &cw};
     gc_result res[2];
     gc_err err;
+    gc_err_clear(&err);
     arm();
     int rc = gc_execute_parallel(e, st, &oa, res, &err);
     ck_assert_msg(rc == GC_OK || rc == GC_ENOMEM, "alloc run: %s", gc_status_name(rc));
-    if (rc != GC_OK)
+    if (rc != GC_OK) {
+        expect_err("gc_execute_parallel(alloc)", rc, &err, NULL);
         out->status = rc;
+    }
     for (int t = 0; rc == GC_OK && t < 2; t++) {
         ck_assert_msg(res[t].status == GC_OK || res[t].status == GC_ENOMEM, "alloc: %s %s",
                       gc_status_name(res[t].status), res[t].text);
+        expect_task_text(t, &res[t]);
         if (res[t].status == GC_OK)
             ck_assert_int_eq(res[t].value, 100000);
         else if (out->status == GC_OK)
             out->status = res[t].status;
     }
+    gc_err_clear(&err);
     rc = gc_execute_parallel(e, st, &ow, res, &err);
     gcf_disarm();
     ck_assert_msg(rc == GC_OK || rc == GC_ENOMEM, "write_readonly run: %s", gc_status_name(rc));
+    if (rc != GC_OK)
+        expect_err("gc_execute_parallel(write_readonly)", rc, &err, NULL);
     if (rc != GC_OK && out->status == GC_OK)
         out->status = rc;
     for (int t = 0; rc == GC_OK && t < 2; t++) {
@@ -690,6 +791,7 @@ static void op_builtins(const kind *k, run_out *out)
         ck_assert_msg(res[t].status == GC_EREADONLY || (res[t].status == GC_ENOMEM &&
                       (k->calls & GCF_ALLOC)), "write_readonly: %s %s",
                       gc_status_name(res[t].status), res[t].text);
+        expect_task_text(t, &res[t]);
     }
     snap_same(st, &s0);
     ck_assert_int_eq(gc_execute_parallel(e, st, &oa, res, &err), GC_OK);
@@ -722,6 +824,7 @@ static void op_bad_result(const kind *k, run_out *out)
     ck_assert_msg(res[0].status == GC_EWIRE || res[0].status == GC_ENOMEM ||
                   res[0].status == GC_EEXIT, "%s N=%u: %s %s", k->name, cur_n,
                   gc_status_name(res[0].status), res[0].text);
+    expect_task_text(0, &res[0]);
     if (res[0].status != GC_EWIRE)
         out->outcome = gc_status_name(res[0].status);
     gc_engine_pool_stop(e);
@@ -739,16 +842,20 @@ static void op_bad_result(const kind *k, run_out *out)
 
 /* Checks one armed run of a writing builtin: nothing of a failed attempt is
  * installed or delivered. Returns the tasks that succeeded. */
-static int commit_check(const kind *k, run_out *out, int rc, const gc_result *res)
+static int commit_check(const kind *k, run_out *out, int rc, const gc_result *res,
+                        const gc_err *err)
 {
     ck_assert_msg(rc == GC_OK || rc == GC_ENOMEM || rc == GC_ESYS, "%s/%s N=%u: %s", cur_op,
                   k->name, cur_n, gc_status_name(rc));
+    if (rc != GC_OK)
+        expect_err("gc_execute_parallel", rc, err, NULL);
     if (rc != GC_OK && out->status == GC_OK)
         out->status = rc;
     int ok = 0;
     for (int t = 0; rc == GC_OK && t < TASKS; t++) {
         ck_assert_msg(task_status_ok(res[t].status, k->scope), "%s/%s N=%u task %d: %s %s",
                       cur_op, k->name, cur_n, t, gc_status_name(res[t].status), res[t].text);
+        expect_task_text(t, &res[t]);
         if (res[t].status == GC_OK) {
             ok++;
             ck_assert_uint_ne(res[t].committed_version, 0);
@@ -800,9 +907,12 @@ static void commit_run(const kind *k, run_out *out, gc_mode mode)
     oa.contract = &ca;
     gc_result res[TASKS];
     gc_err err;
+    gc_err erri, erra;
+    gc_err_clear(&erri);
+    gc_err_clear(&erra);
     arm();
-    int ok_i = commit_check(k, out, gc_execute_parallel(e, st, &oi, res, &err), res);
-    int ok_a = commit_check(k, out, gc_execute_parallel(e, st, &oa, res, &err), res);
+    int ok_i = commit_check(k, out, gc_execute_parallel(e, st, &oi, res, &erri), res, &erri);
+    int ok_a = commit_check(k, out, gc_execute_parallel(e, st, &oa, res, &erra), res, &erra);
     gcf_disarm();
     const gc_value *v = NULL, *f = NULL, *lg = NULL;
     ck_assert_int_eq(gc_state_get(st, "counter", &v), GC_OK);
