@@ -167,6 +167,42 @@ START_TEST(heavy_readers_return_a_refused_access)
 }
 END_TEST
 
+/* A decoded context is not attached until gc_wire_attach: before it, a write
+ * to a declared key is refused like every access (GC_ESTATE, naming the
+ * call to make) and the write set stays empty, so nothing of it can reach the
+ * reply; a NULL context or value is refused, not followed. Attached, the same
+ * write is taken. */
+START_TEST(unattached_context_refuses_writes)
+{
+    static const char *const w[] = {"i"};
+    gc_state *st;
+    gc_err err;
+    ck_assert_int_eq(gc_state_new(&st, &err), GC_OK);
+    ck_assert_int_eq(gc_state_set_int(st, "i", 1, &err), GC_OK);
+    gc_contract c = {.domain_writes = w, .n_domain_writes = 1};
+    gc_ctx *ctx, *d = NULL;
+    ck_assert_int_eq(gc_ctx_from_state(st, &c, NULL, 0, 1, &ctx, &err), GC_OK);
+    static uint8_t buf[GC_WIRE_MSG_MAX];
+    size_t len;
+    ck_assert_int_eq(gc_wire_encode(ctx, buf, sizeof buf, &len, &err), GC_OK);
+    ck_assert_int_eq(gc_wire_decode(buf, len, -1, -1, &d, &err), GC_OK);
+    ck_assert_int_eq(gc_ctx_set_int(d, "i", 2), GC_ESTATE);
+    ck_assert_ptr_nonnull(strstr(gc_ctx_last_error(d), "gc_wire_attach"));
+    ck_assert_int_eq(gc_ctx_set_str(d, "i", "x"), GC_ESTATE);
+    ck_assert_uint_eq(gc_ctx_pending_writes(d), 0);
+    gc_value v = {.type = GC_VAL_INT, .i = 3};
+    ck_assert_int_eq(gc_ctx_set_value(d, "i", NULL), GC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(gc_ctx_last_error(d), "NULL"));
+    ck_assert_int_eq(gc_ctx_set_value(NULL, "i", &v), GC_EINVAL);
+    ck_assert_int_eq(gc_wire_attach(d, NULL, 0, NULL, 0, &err), GC_OK);
+    ck_assert_int_eq(gc_ctx_set_value(d, "i", &v), GC_OK);
+    ck_assert_uint_eq(gc_ctx_pending_writes(d), 1);
+    gc_ctx_free(d);
+    gc_ctx_free(ctx);
+    gc_state_free(st);
+}
+END_TEST
+
 /* A copy of the fixture's input file, sealed as the engine seals one, with
  * its manifest's entry count changed: the manifest then claims more bytes
  * than lie before the data (need > data_offset, still inside the file). */
@@ -1011,6 +1047,7 @@ Suite *suite_wire(void)
     tcase_add_test(rt, encode_limits);
     tcase_add_test(rt, encoder_matches_documented_format);
     tcase_add_test(rt, attach_checks_mappings);
+    tcase_add_test(rt, unattached_context_refuses_writes);
     tcase_add_test(rt, compare_names_first_difference);
     suite_add_tcase(s, rt);
     TCase *rj = tcase_create("rejects");
