@@ -283,6 +283,51 @@ START_TEST(write_set_room_counts_eight_bytes_for_a_number)
 }
 END_TEST
 
+/* The room rule's boundary, on both sides: a write is taken while the write
+ * set's size plus 80 plus the value's bytes (8 for a number) stays within
+ * GC_WSET_MSG_MAX, and refused one byte past it, the set unchanged. */
+static gc_ctx *room_ctx(gc_state *st, size_t room)
+{
+    static const char *const w[] = {"b00", "b01", "b02", "b03", "b04", "b05", "b06", "b07",
+                                    "b08", "b09", "b10", "b11", "b12", "b13", "b14", "b15",
+                                    "b16", "b17", "i", "s"};
+    gc_contract c = {.domain_writes = w, .n_domain_writes = 20};
+    gc_ctx *ctx;
+    ck_assert_int_eq(gc_ctx_from_state(st, &c, NULL, 0, 1, &ctx, NULL), GC_OK);
+    static char fill[GC_VALUE_BYTES_MAX];
+    const size_t target = GC_WSET_MSG_MAX - room;
+    size_t now = gc__wset_size(&ctx->ws, ctx->n_domain);
+    for (int k = 0; k < 18 && now < target; k++) {
+        size_t len = target - now > 10 + GC_VALUE_BYTES_MAX ? GC_VALUE_BYTES_MAX : target - now - 10;
+        ck_assert_int_eq(gc_ctx_set_bytes(ctx, w[k], fill, len), GC_OK);
+        now = gc__wset_size(&ctx->ws, ctx->n_domain);
+    }
+    ck_assert_uint_eq(now, target);
+    return ctx;
+}
+
+START_TEST(write_set_room_is_exact_at_its_boundary)
+{
+    gc_state *st;
+    ck_assert_int_eq(gc_state_new(&st, NULL), GC_OK);
+    for (size_t room = 87; room <= 88; room++) {
+        gc_ctx *ctx = room_ctx(st, room);
+        size_t before = gc_ctx_pending_writes(ctx), fits = room >= 80 + 8;
+        ck_assert_int_eq(gc_ctx_set_int(ctx, "i", 1), fits ? GC_OK : GC_ELIMIT);
+        ck_assert_uint_eq(gc_ctx_pending_writes(ctx), before + fits);
+        gc_ctx_free(ctx);
+    }
+    for (size_t room = 84; room <= 85; room++) {
+        gc_ctx *ctx = room_ctx(st, room);
+        size_t before = gc_ctx_pending_writes(ctx), fits = room >= 80 + 5;
+        ck_assert_int_eq(gc_ctx_set_bytes(ctx, "s", "12345", 5), fits ? GC_OK : GC_ELIMIT);
+        ck_assert_uint_eq(gc_ctx_pending_writes(ctx), before + fits);
+        gc_ctx_free(ctx);
+    }
+    gc_state_free(st);
+}
+END_TEST
+
 /* ---- the reply codec --------------------------------------------------------------- */
 
 static size_t sample_wset(uint8_t *buf, size_t cap)
@@ -1381,6 +1426,7 @@ Suite *suite_commit(void)
     tcase_add_test(u, configure_null_arguments);
     tcase_add_test(u, thread_mode_starts_no_more_threads_than_tasks);
     tcase_add_test(u, config_get_waits_for_the_engine_lock);
+    tcase_add_test(u, write_set_room_is_exact_at_its_boundary);
     suite_add_tcase(s, u);
     TCase *m = tcase_create("both_modes");
     tcase_set_timeout(m, 30);
