@@ -842,6 +842,47 @@ START_TEST(decoder_rejects_every_truncation)
 }
 END_TEST
 
+/* A message that ends inside the commit section is refused naming the field
+ * it ends in, that field's first byte and its size (wire.h's layout), not a
+ * later field read over the gap: the reason a worker's broken message gets. */
+START_TEST(decoder_names_the_commit_field_a_message_ends_in)
+{
+    static const struct {
+        const char *field;
+        size_t size;
+    } commit[] = {{"base version", 8}, {"attempt", 4}, {"config", 1}, {"allow", 1},
+                  {"declared count", 2}, {"last-modified version", 8},
+                  {"last-modified version", 8}, {"last-modified version", 8},
+                  {"write count", 2}, {"return index", 2}};
+    struct fx f;
+    fx_init(&f);
+    size_t section = 0;
+    for (size_t i = 0; i < N(commit); i++)
+        section += commit[i].size;
+    static uint8_t copy[GC_WIRE_MSG_MAX];
+    size_t start = f.len - section;
+    for (size_t i = 0; i < N(commit); i++) {
+        for (size_t len = start; len < start + commit[i].size; len++) {
+            memcpy(copy, f.msg, len);
+            for (int b = 0; b < 4; b++)
+                copy[8 + b] = (uint8_t)(len >> (8 * b));
+            gc_ctx *d = NULL;
+            gc_err err;
+            int rc = gc_wire_decode(copy, len, f.in_fd, f.out_fd, &d, &err);
+            char want[200];
+            snprintf(want, sizeof want, "wire: commit %s at byte %zu needs %zu bytes but the "
+                     "message ends at byte %zu", commit[i].field, start, commit[i].size, len);
+            ck_assert_msg(rc == GC_EWIRE && strcmp(err.msg, want) == 0,
+                          "len %zu: %s '%s', expected '%s'", len, gc_status_name(rc), err.msg, want);
+            ck_assert_ptr_null(d);
+        }
+        start += commit[i].size;
+    }
+    ck_assert_uint_eq(start, f.len);
+    fx_free(&f);
+}
+END_TEST
+
 /* Any single-byte change is refused or decodes to a context that differs:
  * never a crash, never the same context. */
 START_TEST(decoder_every_byte_flip)
@@ -1056,6 +1097,7 @@ Suite *suite_wire(void)
     tcase_add_test(rj, decoder_rejects_manifest_longer_than_its_pages);
     tcase_add_loop_test(rj, decoder_rejects_table, 0, (int)N(rejects));
     tcase_add_test(rj, decoder_rejects_every_truncation);
+    tcase_add_test(rj, decoder_names_the_commit_field_a_message_ends_in);
     tcase_add_test(rj, decoder_every_byte_flip);
     tcase_add_test(rj, decoder_limits_and_arguments);
     tcase_add_test(rj, decoder_rejects_descriptor_mismatches);
