@@ -1,10 +1,10 @@
 /* Single faults with a precise expectation, beside the loops: a read error
  * or EINTR in the decoder and the pool is never a spin, a persistent poll
  * failure ends the run instead of looping, errno survives a failed zone
- * allocation, a value refused for its name leaks nothing, and
- * gc_execute_parallel refuses a NULL engine, state or results array; a
- * worker that died while idle costs the next run no task, and an interrupted
- * send, receive or wait costs it no worker. */
+ * allocation, a value refused for its name leaks nothing, nor does a key
+ * set again, and gc_execute_parallel refuses a NULL engine, state or results
+ * array; a worker that died while idle costs the next run no task, and an
+ * interrupted send, receive or wait costs it no worker. */
 #include <check.h>
 #include <errno.h>
 #include <signal.h>
@@ -248,6 +248,36 @@ START_TEST(refused_name_frees_its_copy)
 }
 END_TEST
 
+/* A key set again replaces its pending value and keeps no copy of the old
+ * one: a process that sets one key many times holds one value's memory, and
+ * nothing is left once the context is freed. */
+START_TEST(key_set_again_keeps_no_old_value)
+{
+    static const char *const w[] = {"k"};
+    gc_state *st;
+    ck_assert_int_eq(gc_state_new(&st, NULL), GC_OK);
+    gc_contract c = {.domain_writes = w, .n_domain_writes = 1};
+    gcf_heap_begin();
+    gc_ctx *ctx;
+    ck_assert_int_eq(gc_ctx_from_state(st, &c, NULL, 0, 1, &ctx, NULL), GC_OK);
+    ck_assert_int_eq(gc_ctx_set_str(ctx, "k", "first"), GC_OK);
+    long one = gcf_heap_live();
+    for (int i = 0; i < 50; i++) {
+        char v[16];
+        snprintf(v, sizeof v, "value %d", i);
+        ck_assert_int_eq(i % 2 ? gc_ctx_set_str(ctx, "k", v) : gc_ctx_set_bytes(ctx, "k", v, 3),
+                         GC_OK);
+        ck_assert_int_eq(gcf_heap_live(), one);
+    }
+    ck_assert_uint_eq(gc_ctx_pending_writes(ctx), 1);
+    gc_ctx_free(ctx);
+    long live = gcf_heap_live();
+    gcf_heap_end();
+    ck_assert_int_eq(live, 0);
+    gc_state_free(st);
+}
+END_TEST
+
 START_TEST(execute_parallel_refuses_null)
 {
     static const gc_mode modes[] = {GC_MODE_THREAD, GC_MODE_PROCESS};
@@ -291,6 +321,7 @@ Suite *suite_faults(void)
     tcase_add_loop_test(tc, pool_interrupted_call_costs_no_worker, 0, 3);
     tcase_add_loop_test(tc, zone_allocate_keeps_errno, 0, 5);
     tcase_add_test(tc, refused_name_frees_its_copy);
+    tcase_add_test(tc, key_set_again_keeps_no_old_value);
     tcase_add_loop_test(tc, execute_parallel_refuses_null, 0, 2);
     suite_add_tcase(s, tc);
     return s;
