@@ -29,7 +29,10 @@
 #include "testutil.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
-#define LOOP_MAX 400u
+/* A bound on N, against an operation that never stops reaching its fault:
+ * well above the longest loop (the process-mode commit run makes 385-400
+ * counted allocations, more when its tasks conflict more often). */
+#define LOOP_MAX 800u
 
 static int full_mode(void)
 {
@@ -872,7 +875,9 @@ static int commit_check(const kind *k, run_out *out, int rc, const gc_result *re
 }
 
 /* Four tasks increment two keys (one not in the state yet, so a commit adds
- * it) and append to a bytes key, each attempt emitting an event and an
+ * it) and append to two bytes keys (a new one first, then one in the state,
+ * so an install that fails part-way holds a new item and copied values to
+ * give back), each attempt emitting an event and an
  * outbox message, under a validation rule and with an attempt history. The
  * tasks share a base, so most conflict and retry. Whatever failed, nothing
  * of a failed attempt is installed or delivered: the keys, the state's
@@ -895,11 +900,11 @@ static void commit_run(const kind *k, run_out *out, gc_mode mode)
     uint64_t v0 = gc_state_version(st);
     uint64_t heavy = tu_checksum(st, HEAVY, N(HEAVY));
     static const char *const ireads[] = {"counter"}, *const iwrites[] = {"counter", "fresh"};
-    static const char *const alog[] = {"log"};
+    static const char *const alog[] = {"log"}, *const awrites[] = {"journal", "log"};
     gc_contract ci = {.domain_reads = ireads, .n_domain_reads = 1, .domain_writes = iwrites,
                       .n_domain_writes = 2, .events = 1, .outbox = 1};
-    gc_contract ca = {.domain_reads = alog, .n_domain_reads = 1, .domain_writes = alog,
-                      .n_domain_writes = 1, .events = 1, .outbox = 1};
+    gc_contract ca = {.domain_reads = alog, .n_domain_reads = 1, .domain_writes = awrites,
+                      .n_domain_writes = 2, .events = 1, .outbox = 1};
     gc_exec_opts oi = {.process = "increment", .mode = mode, .workers = 2, .tasks = TASKS,
                        .contract = &ci, .retries = 3 * TASKS, .history = h};
     gc_exec_opts oa = oi;
@@ -914,10 +919,13 @@ static void commit_run(const kind *k, run_out *out, gc_mode mode)
     int ok_i = commit_check(k, out, gc_execute_parallel(e, st, &oi, res, &erri), res, &erri);
     int ok_a = commit_check(k, out, gc_execute_parallel(e, st, &oa, res, &erra), res, &erra);
     gcf_disarm();
-    const gc_value *v = NULL, *f = NULL, *lg = NULL;
+    const gc_value *v = NULL, *f = NULL, *lg = NULL, *jn = NULL;
     ck_assert_int_eq(gc_state_get(st, "counter", &v), GC_OK);
     ck_assert_int_eq(gc_state_get(st, "log", &lg), GC_OK);
     int fresh = gc_state_get(st, "fresh", &f) == GC_OK;
+    int journal = gc_state_get(st, "journal", &jn) == GC_OK;   /* the last append's entry */
+    ck_assert_msg(journal == (ok_a > 0) && (!journal || jn->len == 2), "%s/%s N=%u: %d appends, journal %s",
+                  cur_op, k->name, cur_n, ok_a, journal ? "kept" : "missing");
     ck_assert_msg(v->i == ok_i && (fresh ? f->i == 1 : ok_i == 0) && lg->len == 2u * (size_t)ok_a &&
                   gc_state_version(st) == v0 + (uint64_t)(ok_i + ok_a) &&
                   dl.events == ok_i + ok_a && dl.messages == ok_i + ok_a,
