@@ -924,8 +924,9 @@ static void commit_run(const kind *k, run_out *out, gc_mode mode)
     ck_assert_int_eq(gc_state_get(st, "log", &lg), GC_OK);
     int fresh = gc_state_get(st, "fresh", &f) == GC_OK;
     int journal = gc_state_get(st, "journal", &jn) == GC_OK;   /* the last append's entry */
-    ck_assert_msg(journal == (ok_a > 0) && (!journal || jn->len == 2), "%s/%s N=%u: %d appends, journal %s",
-                  cur_op, k->name, cur_n, ok_a, journal ? "kept" : "missing");
+    ck_assert_msg(journal == (ok_a > 0) && (!journal || jn->len == 2),
+                  "%s/%s N=%u: %d appends, journal %s", cur_op, k->name, cur_n, ok_a,
+                  journal ? "kept" : "missing");
     ck_assert_msg(v->i == ok_i && (fresh ? f->i == 1 : ok_i == 0) && lg->len == 2u * (size_t)ok_a &&
                   gc_state_version(st) == v0 + (uint64_t)(ok_i + ok_a) &&
                   dl.events == ok_i + ok_a && dl.messages == ok_i + ok_a,
