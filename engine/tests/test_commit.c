@@ -1264,6 +1264,162 @@ START_TEST(history_null_arguments)
 }
 END_TEST
 
+/* ---- what an attempt carries decides what it commits ------------------------- */
+
+/* An attempt that carries only an outbox message (no write, no event) is
+ * committed: its message is delivered once, with its id, seeing the version
+ * installed for it, in both commit modes. An attempt with nothing in it
+ * (echo under a writing contract) installs nothing and delivers nothing:
+ * the state keeps its version. */
+START_TEST(message_only_attempt_is_delivered_at_its_version)
+{
+    fixture f;
+    fx_open(&f);
+    gc_err err;
+    gc_contract send_only = {.outbox = 1};
+    for (int strict = 0; strict <= 1; strict++) {
+        gc_config cfg = gc_config_default();
+        cfg.commit = strict ? GC_COMMIT_STRICT : GC_COMMIT_SMART;
+        ck_assert_int_eq(gc_engine_configure(f.e, &cfg, &err), GC_OK);
+        uint64_t v0 = gc_state_version(f.st);
+        int before = f.msgs.n;
+        ck_assert_int_eq(fx_run(&f, "send", modes[_i], 1, 1, 0, &send_only, NULL), GC_OK);
+        ck_assert_msg(f.res[0].status == GC_OK, "%s commit: %s %s", strict ? "strict" : "smart",
+                      gc_status_name(f.res[0].status), f.res[0].text);
+        ck_assert_uint_eq(f.res[0].messages_delivered, 1);
+        ck_assert_uint_eq(f.res[0].events_delivered, 0);
+        ck_assert_int_eq(f.msgs.n, before + 1);
+        ck_assert_int_eq(f.events.n, 0);
+        ck_assert_str_eq(f.msgs.id[before], "m0");
+        ck_assert_uint_eq(f.res[0].committed_version, v0 + 1);
+        ck_assert_uint_eq(gc_state_version(f.st), v0 + 1);
+        ck_assert_uint_eq(f.msgs.version[before], f.res[0].committed_version);
+    }
+    gc_contract writing = {.domain_reads = K, .n_domain_reads = 1, .domain_writes = K,
+                           .n_domain_writes = 1, .events = 1, .outbox = 1};
+    uint64_t v1 = gc_state_version(f.st);
+    int msgs = f.msgs.n;
+    ck_assert_int_eq(fx_run(&f, "echo", modes[_i], 2, 3, 0, &writing, NULL), GC_OK);
+    for (int t = 0; t < 3; t++) {
+        ck_assert_int_eq(f.res[t].status, GC_OK);
+        ck_assert_uint_eq(f.res[t].committed_version, 0);
+        ck_assert_uint_eq(f.res[t].writes, 0);
+    }
+    ck_assert_uint_eq(gc_state_version(f.st), v1);
+    ck_assert_uint_eq(key_version(f.st, "k"), 0);
+    ck_assert_int_eq(f.msgs.n, msgs);
+    ck_assert_int_eq(f.events.n, 0);
+    fx_close(&f);
+}
+END_TEST
+
+/* INC-023: a rule refuses the attempt whole. fail_validation writes every
+ * declared key; the rule is on the second only, so the first (valid) write,
+ * the event and the message go with it: nothing installed, nothing
+ * delivered, the reason names the refused key. */
+START_TEST(validation_of_one_key_refuses_the_whole_attempt)
+{
+    fixture f;
+    fx_open(&f);
+    gc_err err;
+    ck_assert_int_eq(gc_engine_rule_int_range(f.e, "sib", 0, 100, &err), GC_OK);
+    static const char *const both[] = {"k", "sib"};
+    gc_contract c = {.domain_writes = both, .n_domain_writes = 2, .events = 1, .outbox = 1};
+    ck_assert_int_eq(fx_run(&f, "fail_validation", modes[_i], 2, 2, 3, &c, NULL), GC_OK);
+    for (int t = 0; t < 2; t++) {
+        ck_assert_int_eq(f.res[t].status, GC_EVALIDATE);
+        ck_assert_str_eq(f.res[t].text, "validation of 'sib': -1 is outside [0, 100]");
+        ck_assert_int_eq(f.res[t].value, -1);
+        ck_assert_uint_eq(f.res[t].writes, 2);
+        ck_assert_uint_eq(f.res[t].committed_version, 0);
+    }
+    ck_assert_int_eq(key_int(f.st, "k"), 0);
+    ck_assert_int_eq(key_int(f.st, "sib"), 7);
+    ck_assert_uint_eq(gc_state_version(f.st), 0);
+    ck_assert_int_eq(f.events.n + f.msgs.n, 0);
+    fx_close(&f);
+}
+END_TEST
+
+/* list_append says in its text what each task did: an appender names the
+ * element it appended (task.attempt, the attempt that committed) and the
+ * list key; a reader, the keys and bytes it read. */
+START_TEST(list_append_text_names_the_element_and_key)
+{
+    fixture f;
+    fx_open(&f);
+    gc_err err;
+    ck_assert_int_eq(gc_state_set_bytes(f.st, "l0", "", 0, &err), GC_OK);
+    ck_assert_int_eq(gc_state_set_bytes(f.st, "l1", "x;", 2, &err), GC_OK);
+    static const char *const L[] = {"l0", "l1"};
+    gc_contract c = {.domain_reads = L, .n_domain_reads = 2, .domain_writes = L,
+                     .n_domain_writes = 2, .events = 1, .outbox = 1};
+    ck_assert_int_eq(fx_run(&f, "list_append", modes[_i], 2, 4, 10, &c, NULL), GC_OK);
+    for (uint32_t t = 0; t < 4; t++) {
+        ck_assert_int_eq(f.res[t].status, GC_OK);
+        char want[64];
+        if (t == 3)   /* read_every 4: the fourth task reads */
+            snprintf(want, sizeof want, "read 2 list keys, 2 bytes");
+        else
+            snprintf(want, sizeof want, "appended %u.%u; to l%u", t, f.res[t].attempts, t % 2);
+        ck_assert_str_eq(f.res[t].text, want);
+    }
+    ck_assert_int_eq(f.msgs.n, 3);
+    fx_close(&f);
+}
+END_TEST
+
+/* Task 0 writes only the last of four keys; every other task writes all
+ * four, in contract order, so that key comes last in its write set. */
+static const char *const FOUR[] = {"a", "b", "c", "d"};
+
+static int write_four(gc_ctx *ctx, gc_proc_out *out)
+{
+    for (size_t i = gc_ctx_task(ctx) == 0 ? 3 : 0; i < 4; i++) {
+        int rc = gc_ctx_set_int(ctx, FOUR[i], (int64_t)gc_ctx_task(ctx) + 1);
+        if (rc != GC_OK)
+            return rc;
+    }
+    out->value = (int64_t)gc_ctx_attempt(ctx);
+    return GC_OK;
+}
+
+/* The optimistic check covers every written key up to the last: one worker
+ * runs task 0 (writes d) and commits it before task 1, whose first attempt
+ * is built from the run's base and writes a, b, c, d. Only d moved, and it
+ * is the last of the four writes: smart commit must still see the conflict
+ * and refuse the whole attempt (no retry left), naming d. With a retry, the
+ * second attempt commits all four at one version. */
+START_TEST(conflict_on_the_last_of_four_writes)
+{
+    fixture f;
+    fx_open(&f);
+    gc_err err;
+    ck_assert_int_eq(gc_engine_register(f.e, "write_four", write_four, NULL, &err), GC_OK);
+    gc_contract c = {.domain_writes = FOUR, .n_domain_writes = 4};
+    ck_assert_int_eq(fx_run(&f, "write_four", modes[_i], 1, 2, 0, &c, NULL), GC_OK);
+    ck_assert_int_eq(f.res[0].status, GC_OK);
+    ck_assert_uint_eq(f.res[0].committed_version, 1);
+    ck_assert_int_eq(f.res[1].status, GC_ECONFLICT);
+    ck_assert_uint_eq(f.res[1].writes, 4);
+    ck_assert_str_eq(f.res[1].text, "conflict: 'd' was modified at version 1, after the task's "
+                     "base 0 (attempt 1, retries 0)");
+    ck_assert_int_eq(key_int(f.st, "d"), 1);
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(gc_state_get(f.st, FOUR[i], &(const gc_value *){0}), GC_ENOTFOUND);
+    ck_assert_uint_eq(gc_state_version(f.st), 1);
+    ck_assert_int_eq(fx_run(&f, "write_four", modes[_i], 1, 2, 1, &c, NULL), GC_OK);
+    ck_assert_int_eq(f.res[1].status, GC_OK);
+    ck_assert_uint_eq(f.res[1].attempts, 2);
+    ck_assert_uint_eq(f.res[1].committed_version, 3);
+    for (int i = 0; i < 4; i++) {
+        ck_assert_int_eq(key_int(f.st, FOUR[i]), 2);
+        ck_assert_uint_eq(key_version(f.st, FOUR[i]), 3);
+    }
+    fx_close(&f);
+}
+END_TEST
+
 /* ---- the engine lock ---------------------------------------------------------- */
 
 /* Whether another thread is blocked on the engine lock, which this thread
@@ -1450,6 +1606,10 @@ Suite *suite_commit(void)
     tcase_add_loop_test(m, history_grows_past_its_first_allocation, 0, 2);
     tcase_add_loop_test(m, history_records_message_deliveries, 0, 2);
     tcase_add_loop_test(m, unknown_commit_mode_is_refused_and_the_config_kept, 0, 2);
+    tcase_add_loop_test(m, message_only_attempt_is_delivered_at_its_version, 0, 2);
+    tcase_add_loop_test(m, validation_of_one_key_refuses_the_whole_attempt, 0, 2);
+    tcase_add_loop_test(m, list_append_text_names_the_element_and_key, 0, 2);
+    tcase_add_loop_test(m, conflict_on_the_last_of_four_writes, 0, 2);
     suite_add_tcase(s, m);
     return s;
 }
