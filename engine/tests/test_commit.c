@@ -820,6 +820,52 @@ START_TEST(retry_after_conflict_delivers_once)
 }
 END_TEST
 
+/* INC-016: attempt A of a task sends A messages (ids naming the task, the
+ * attempt and the message), so a retry sends more than the attempt before
+ * it. Only the last attempt's messages are delivered, all of them, and each
+ * once: the task's outbox makes room for a retry's larger set. */
+static int send_per_attempt(gc_ctx *ctx, gc_proc_out *out)
+{
+    uint32_t t = gc_ctx_task(ctx), a = gc_ctx_attempt(ctx);
+    int rc = gc_ctx_set_int(ctx, "k", (int64_t)t);
+    for (uint32_t j = 1; rc == GC_OK && j <= a; j++) {
+        char id[32];
+        snprintf(id, sizeof id, "t%ua%un%u", t, a, j);
+        rc = gc_ctx_send(ctx, "outbox", id, id, strlen(id));
+    }
+    out->value = a;
+    return rc;
+}
+
+START_TEST(retry_with_more_messages_delivers_the_last_attempts)
+{
+    fixture f;
+    fx_open(&f);
+    gc_err err;
+    ck_assert_int_eq(gc_engine_register(f.e, "send_per_attempt", send_per_attempt, NULL, &err),
+                     GC_OK);
+    gc_contract c = {.domain_writes = K, .n_domain_writes = 1, .outbox = 1};
+    ck_assert_int_eq(fx_run(&f, "send_per_attempt", modes[_i], 4, 4, 6, &c, NULL), GC_OK);
+    uint32_t most = 0;
+    int total = 0;
+    for (uint32_t t = 0; t < 4; t++) {
+        const gc_result *r = &f.res[t];
+        ck_assert_int_eq(r->status, GC_OK);
+        ck_assert_uint_eq(r->messages_delivered, r->attempts);
+        for (uint32_t j = 1; j <= r->attempts; j++) {
+            char id[32];
+            snprintf(id, sizeof id, "t%ua%un%u", t, r->attempts, j);
+            ck_assert_int_eq(count_id(&f.msgs, id), 1);
+        }
+        most = r->attempts > most ? r->attempts : most;
+        total += (int)r->attempts;
+    }
+    ck_assert_uint_ge(most, 2);          /* tasks share a base: all but one retry */
+    ck_assert_int_eq(f.msgs.n, total);   /* nothing of an earlier attempt */
+    fx_close(&f);
+}
+END_TEST
+
 /* INC-016: a task that fails after writing delivers nothing; others deliver. */
 /* INC-010: a pure context (no declared write) refuses every write, loudly,
  * also when the process ignores the refusal; the same write declared commits. */
@@ -1605,6 +1651,7 @@ Suite *suite_commit(void)
     tcase_add_loop_test(m, history_records_written_bytes, 0, 2);
     tcase_add_loop_test(m, history_grows_past_its_first_allocation, 0, 2);
     tcase_add_loop_test(m, history_records_message_deliveries, 0, 2);
+    tcase_add_loop_test(m, retry_with_more_messages_delivers_the_last_attempts, 0, 2);
     tcase_add_loop_test(m, unknown_commit_mode_is_refused_and_the_config_kept, 0, 2);
     tcase_add_loop_test(m, message_only_attempt_is_delivered_at_its_version, 0, 2);
     tcase_add_loop_test(m, validation_of_one_key_refuses_the_whole_attempt, 0, 2);
