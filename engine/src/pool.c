@@ -580,7 +580,9 @@ int gc__pool_run(gc_engine *e, gc__commit *cm, const gc__proc *p, const gc_exec_
         rc = gc_err_set(err, GC_ENOMEM, "pool: out of memory for %u tasks", opts->tasks);
         goto out;
     }
-    while (run.done < opts->tasks) {
+    /* One exit test, right after work is handed out: the run ends when
+     * every task has its final result. */
+    for (;;) {
         dispatch_idle(&run);
         if (run.done >= opts->tasks)
             break;
