@@ -474,6 +474,52 @@ START_TEST(nothing_leaks_after_engine_free)
 }
 END_TEST
 
+/* Task BREAK_AT shuts its worker's channel for receiving, as a channel that
+ * broke after the worker answered: the reply still goes out, then the worker
+ * reads end of file and leaves, and the next send to it is refused (EPIPE). */
+#define BREAK_AT 30u
+static int proc_break_channel(gc_ctx *ctx, gc_proc_out *out)
+{
+    uint32_t t = gc_ctx_task(ctx);
+    if (t == BREAK_AT && shutdown(GC_WORKER_CHANNEL_FD, SHUT_RD) != 0)
+        return GC_ESYS;
+    out->value = 1000 + (int64_t)t;
+    return GC_OK;
+}
+
+/* A worker whose channel breaks between two tasks of a run costs the run no
+ * task: the task that could not be handed over goes to its replacement, in
+ * order, and every task has its own result. */
+START_TEST(channel_broken_between_tasks_costs_no_task)
+{
+    fixture f;
+    fx_open(&f, 0);
+    gc_err err;
+    ck_assert_int_eq(gc_engine_register(f.e, "break_channel", proc_break_channel, NULL, &err),
+                     GC_OK);
+    const uint32_t n = 40;
+    ck_assert_int_eq(fx_run(&f, "break_channel", GC_MODE_PROCESS, 1, n, 0, NULL), GC_OK);
+    int first = f.res[0].pid;
+    for (uint32_t t = 0; t < n; t++) {
+        ck_assert_msg(f.res[t].status == GC_OK, "task %u: %s %s", t,
+                      gc_status_name(f.res[t].status), f.res[t].text);
+        ck_assert_uint_eq(f.res[t].task, t);
+        ck_assert_int_eq(f.res[t].value, 1000 + (int64_t)t);
+        if (t <= BREAK_AT)
+            ck_assert_int_eq(f.res[t].pid, first);
+        else
+            ck_assert_int_ne(f.res[t].pid, first);
+    }
+    gc_engine_stats s;
+    gc_engine_stats_get(f.e, &s);
+    ck_assert_uint_eq(s.workers_replaced, 1);
+    ck_assert_uint_eq(s.workers_started, 2);
+    ck_assert_uint_eq(s.workers_live, 1);
+    ck_assert_uint_eq(s.dispatches, n);   /* the refused send handed nothing over */
+    fx_close(&f);
+}
+END_TEST
+
 START_TEST(registering_later_restarts_the_pool)
 {
     fixture f;
@@ -1042,6 +1088,7 @@ Suite *suite_exec(void)
     tcase_add_test(pc, concurrent_calls_are_serialised_and_correct);
     tcase_add_test(pc, nothing_leaks_after_engine_free);
     tcase_add_test(pc, registering_later_restarts_the_pool);
+    tcase_add_test(pc, channel_broken_between_tasks_costs_no_task);
     tcase_add_loop_test(pc, malformed_or_oversized_reply_fails_only_its_task, 0, 3);
     tcase_add_test(pc, fd_census_builtin_finds_no_stray_descriptor);
     tcase_add_test(pc, old_generation_released_after_the_reply);
