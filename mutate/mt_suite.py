@@ -19,6 +19,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 
 CLEAN_ENV_KEYS = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "GNUMAKEFLAGS")
@@ -81,6 +82,7 @@ class PidsCgroup:
 
     def __init__(self, name, limit):
         self.path = None
+        _CGROUPS.append(self)
         for base in ("/sys/fs/cgroup/pids", "/sys/fs/cgroup/unified", "/sys/fs/cgroup"):
             if not os.path.exists(os.path.join(base, "cgroup.procs")):
                 continue
@@ -142,15 +144,45 @@ def sweep_cwd(prefix):
                 pass
 
 
+# The tests running now (session id -> their cgroup or None): a campaign
+# stopped by a signal kills them (stop_all). They run in sessions of their own,
+# so the terminal's Ctrl-C does not reach them and SIGTERM to the campaign
+# would leave them running.
+_LIVE = {}
+_LIVE_LOCK = threading.Lock()
+_STOPPING = []
+_CGROUPS = []
+
+
+class Stopped(Exception):
+    """The campaign is stopping: no test starts any more."""
+
+
+def stop_all():
+    """SIGKILL every running test's session and every job's cgroup, and let
+    no test start after it; the cgroups are removed."""
+    with _LIVE_LOCK:
+        _STOPPING.append(True)
+        live = list(_LIVE.items())
+    for sid, cgroup in live:
+        kill_session(sid)
+    for cgroup in list(_CGROUPS):
+        cgroup.remove()
+
+
 def run_limited(argv, cwd, env, deadline, log_path, cgroup=None):
     """Run argv in a session (and pids cgroup) of its own; ('pass'|'fail'|
     'timeout', seconds, rc). Whatever it started is killed when it ends or
     misses its deadline."""
     t0 = time.monotonic()
     with open(log_path, "wb") as log:
-        p = subprocess.Popen(argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
-                             stdin=subprocess.DEVNULL, start_new_session=True,
-                             preexec_fn=cgroup.enter if cgroup and cgroup.path else None)
+        with _LIVE_LOCK:
+            if _STOPPING:
+                raise Stopped()
+            p = subprocess.Popen(argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                 stdin=subprocess.DEVNULL, start_new_session=True,
+                                 preexec_fn=cgroup.enter if cgroup and cgroup.path else None)
+            _LIVE[p.pid] = cgroup
         try:
             rc = p.wait(timeout=deadline)
             status = "pass" if rc == 0 else "fail"
@@ -163,6 +195,8 @@ def run_limited(argv, cwd, env, deadline, log_path, cgroup=None):
     kill_session(p.pid)
     if cgroup:
         cgroup.kill_all()
+    with _LIVE_LOCK:
+        _LIVE.pop(p.pid, None)
     return status, time.monotonic() - t0, rc
 
 

@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import random
+import signal
 import subprocess
 import sys
 import threading
@@ -261,8 +262,24 @@ class Progress:
         return self.budget and time.monotonic() - self.t0 + per_mutant > self.budget
 
 
+def _stop_on_signals(work):
+    """Ctrl-C or SIGTERM: the tests run in sessions of their own, out of
+    the signal's reach, so kill them (and anything left in the scratch trees)
+    before exiting; every result so far is in the cache, and a new run
+    resumes from it."""
+    def stop(signum, _frame):
+        mt_suite.stop_all()
+        mt_suite.sweep_cwd(work)
+        log(f"mutate: stopped by signal {signum}; the results so far are in "
+            f"{os.path.join(work, 'cache.jsonl')} (the same command resumes)")
+        os._exit(128 + signum)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, stop)
+
+
 def cmd_run(a):
     t_start = time.monotonic()
+    _stop_on_signals(a.work)
     a.root = os.path.abspath(a.root)
     a.work = os.path.abspath(a.work)
     prof = load_profile(a)

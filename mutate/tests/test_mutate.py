@@ -20,6 +20,7 @@ import glob
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -229,16 +230,19 @@ def unit_containment():
 # ---- the smoke run ---------------------------------------------------------------
 
 def run_fixture(root, ids, *extra):
-    cmd = [PY, os.path.join(MUTATE, "mutate.py"), "run", "--root", root,
+    t0 = time.monotonic()
+    p = subprocess.run(run_fixture_argv(root, ids, *extra), capture_output=True, text=True)
+    return p, time.monotonic() - t0
+
+
+def run_fixture_argv(root, ids, *extra):
+    return [PY, os.path.join(MUTATE, "mutate.py"), "run", "--root", root,
            "--profile", os.path.join(root, "profile.json"), "--files", "src/*.c",
            "--build", "build", "--work", os.path.join(root, "build", "mutate"),
            "--json", os.path.join(root, "out", "mutation.json"),
            "--equivalents", os.path.join(root, "equivalents.txt"),
            "--incidents", os.path.join(root, "incidents.json"),
            "--jobs", "2", "--timeout-factor", "3", "--timeout-slack", "1", "--ids"] + ids + list(extra)
-    t0 = time.monotonic()
-    p = subprocess.run(cmd, capture_output=True, text=True)
-    return p, time.monotonic() - t0
 
 
 def smoke():
@@ -359,7 +363,53 @@ def smoke():
           "\n".join(lines3) or p3.stdout[-800:])
     check("smoke: an equivalent whose code moved is reported as matching no point",
           f"{want['equivalent'].id} matches no mutation point" in p3.stdout, p3.stdout[-800:])
+    stop_mid_test(root, find(pts3, "calc_countdown", "aor.subeq>addeq").id)
     print(f"smoke: first run {secs:.1f} s")
+
+
+def _procs_under(root, name=None):
+    out = []
+    for d in os.listdir("/proc"):
+        try:
+            if not d.isdigit() or not os.readlink(f"/proc/{d}/cwd").startswith(root):
+                continue
+            if name and name not in open(f"/proc/{d}/cmdline", "rb").read().decode("utf-8", "replace"):
+                continue
+            out.append(int(d))
+        except OSError:
+            pass
+    return out
+
+
+def stop_mid_test(root, endless_id):
+    """SIGTERM while a mutant's test runs (in a session of its own, out of the
+    signal's reach): the campaign kills it, removes its cgroups and says how
+    to resume."""
+    cmd = run_fixture_argv(root, [endless_id])
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # The mutant's test: a test binary in a job's scratch tree still there
+    # 0.3 s later (the coverage and dry runs' tests take milliseconds).
+    jobs = os.path.join(root, "build", "mutate", "job")
+    t_end, running = time.monotonic() + 60, []
+    while time.monotonic() < t_end and p.poll() is None and not running:
+        seen = _procs_under(jobs, "calc_tests")
+        time.sleep(0.3)
+        running = [x for x in seen if x in _procs_under(jobs, "calc_tests")]
+    p.send_signal(signal.SIGTERM)
+    try:
+        out, _ = p.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, _ = p.communicate()
+    time.sleep(0.2)
+    left = _procs_under(root)
+    groups = glob.glob(f"/sys/fs/cgroup/*/gapcheck-mutate-{p.pid}-*") + glob.glob(
+        f"/sys/fs/cgroup/gapcheck-mutate-{p.pid}-*")
+    check("smoke: SIGTERM while an endless mutant's test runs: the campaign exits 143, kills "
+          "the test (no process left in the fixture) and its cgroups, and says how to resume",
+          running and p.returncode == 143 and not left and not groups
+          and "stopped by signal 15" in out and "resumes" in out,
+          (running, p.returncode, left, groups, out[-600:]))
 
 
 def main():
