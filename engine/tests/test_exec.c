@@ -343,6 +343,71 @@ START_TEST(missing_heavy_entry_fails_every_task_loudly)
 }
 END_TEST
 
+/* value = the deadline the process itself sees in its context. */
+static int proc_deadline(gc_ctx *ctx, gc_proc_out *out)
+{
+    out->value = (int64_t)gc_ctx_deadline_ns(ctx);
+    return GC_OK;
+}
+
+/* Every worker, thread or process, sees its task's deadline in its context
+ * (dispatch time plus timeout_ms, on the engine's one monotonic clock, which
+ * every process of the host shares): without it a cooperative process could
+ * not stop in time, and in process mode would be killed at the deadline
+ * instead. No timeout, no deadline. */
+START_TEST(workers_see_their_deadline)
+{
+    fixture f;
+    fx_open(&f, 0);
+    gc_err err;
+    ck_assert_int_eq(gc_engine_register(f.e, "deadline", proc_deadline, NULL, &err), GC_OK);
+    const uint64_t ms = 60000;
+    uint64_t before = gc_now_ns();
+    ck_assert_int_eq(fx_run(&f, "deadline", modes[_i], 2, 4, (uint32_t)ms, NULL), GC_OK);
+    uint64_t after = gc_now_ns();
+    for (int t = 0; t < 4; t++) {
+        ck_assert_msg(f.res[t].status == GC_OK, "task %d: %s", t, f.res[t].text);
+        uint64_t d = (uint64_t)f.res[t].value;
+        ck_assert_msg(d >= before + ms * 1000000ull && d <= after + ms * 1000000ull,
+                      "task %d: deadline %llu not within [%llu, %llu]", t,
+                      (unsigned long long)d, (unsigned long long)(before + ms * 1000000ull),
+                      (unsigned long long)(after + ms * 1000000ull));
+    }
+    ck_assert_int_eq(fx_run(&f, "deadline", modes[_i], 2, 2, 0, NULL), GC_OK);
+    ck_assert_int_eq(f.res[0].value, 0);
+    ck_assert_int_eq(f.res[1].value, 0);
+    fx_close(&f);
+}
+END_TEST
+
+/* A process that fills its whole text buffer and leaves no terminator. */
+static int proc_full_text(gc_ctx *ctx, gc_proc_out *out)
+{
+    (void)ctx;
+    memset(out->text, 'x', sizeof out->text);
+    return GC_OK;
+}
+
+/* Such a text comes back cut at the buffer's last byte, the longest that
+ * fits (GC_RESULT_TEXT_MAX - 1 characters), and nothing is read past it. */
+START_TEST(unterminated_process_text_is_cut_at_the_last_byte)
+{
+    fixture f;
+    fx_open(&f, 0);
+    gc_err err;
+    ck_assert_int_eq(gc_engine_register(f.e, "full_text", proc_full_text, NULL, &err), GC_OK);
+    ck_assert_int_eq(fx_run(&f, "full_text", modes[_i], 1, 2, 0, NULL), GC_OK);
+    char want[GC_RESULT_TEXT_MAX];
+    memset(want, 'x', sizeof want - 1);
+    want[sizeof want - 1] = '\0';
+    for (int t = 0; t < 2; t++) {
+        ck_assert_int_eq(f.res[t].status, GC_OK);
+        ck_assert_str_eq(f.res[t].text, want);
+    }
+    fx_close(&f);
+}
+END_TEST
+
 START_TEST(bad_runs_are_refused)
 {
     fixture f;
@@ -1072,6 +1137,8 @@ Suite *suite_exec(void)
     tcase_add_loop_test(tc, readonly_entry_cannot_be_written, 0, 2);
     tcase_add_loop_test(tc, missing_heavy_entry_fails_every_task_loudly, 0, 2);
     tcase_add_loop_test(tc, bad_runs_are_refused, 0, 2);
+    tcase_add_loop_test(tc, workers_see_their_deadline, 0, 2);
+    tcase_add_loop_test(tc, unterminated_process_text_is_cut_at_the_last_byte, 0, 2);
     suite_add_tcase(s, tc);
     TCase *pc = tcase_create("pool");
     tcase_set_timeout(pc, 30);
