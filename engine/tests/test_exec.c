@@ -354,24 +354,29 @@ static int proc_deadline(gc_ctx *ctx, gc_proc_out *out)
  * (dispatch time plus timeout_ms, on the engine's one monotonic clock, which
  * every process of the host shares): without it a cooperative process could
  * not stop in time, and in process mode would be killed at the deadline
- * instead. No timeout, no deadline. */
+ * instead. Exact for the longest timeout a run can ask for (UINT32_MAX ms,
+ * some 50 days): no overflow, no drift. No timeout, no deadline. */
 START_TEST(workers_see_their_deadline)
 {
+    static const uint64_t timeouts_ms[] = {60000, UINT32_MAX};
     fixture f;
     fx_open(&f, 0);
     gc_err err;
     ck_assert_int_eq(gc_engine_register(f.e, "deadline", proc_deadline, NULL, &err), GC_OK);
-    const uint64_t ms = 60000;
-    uint64_t before = gc_now_ns();
-    ck_assert_int_eq(fx_run(&f, "deadline", modes[_i], 2, 4, (uint32_t)ms, NULL), GC_OK);
-    uint64_t after = gc_now_ns();
-    for (int t = 0; t < 4; t++) {
-        ck_assert_msg(f.res[t].status == GC_OK, "task %d: %s", t, f.res[t].text);
-        uint64_t d = (uint64_t)f.res[t].value;
-        ck_assert_msg(d >= before + ms * 1000000ull && d <= after + ms * 1000000ull,
-                      "task %d: deadline %llu not within [%llu, %llu]", t,
-                      (unsigned long long)d, (unsigned long long)(before + ms * 1000000ull),
-                      (unsigned long long)(after + ms * 1000000ull));
+    for (int k = 0; k < 2; k++) {
+        const uint64_t ms = timeouts_ms[k];
+        uint64_t before = gc_now_ns();
+        ck_assert_int_eq(fx_run(&f, "deadline", modes[_i], 2, 4, (uint32_t)ms, NULL), GC_OK);
+        uint64_t after = gc_now_ns();
+        for (int t = 0; t < 4; t++) {
+            ck_assert_msg(f.res[t].status == GC_OK, "task %d: %s", t, f.res[t].text);
+            uint64_t d = (uint64_t)f.res[t].value;
+            ck_assert_msg(d >= before + ms * 1000000ull && d <= after + ms * 1000000ull,
+                          "timeout %llu ms, task %d: deadline %llu not within [%llu, %llu]",
+                          (unsigned long long)ms, t, (unsigned long long)d,
+                          (unsigned long long)(before + ms * 1000000ull),
+                          (unsigned long long)(after + ms * 1000000ull));
+        }
     }
     ck_assert_int_eq(fx_run(&f, "deadline", modes[_i], 2, 2, 0, NULL), GC_OK);
     ck_assert_int_eq(f.res[0].value, 0);
