@@ -307,18 +307,55 @@ def incident_functions(root, incidents_json, functions_of):
         if not os.path.exists(path):
             continue
         fns = out.setdefault(patch, set())
-        cur, ln = None, 0
         with open(path, encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("--- a/"):
-                    cur = line[6:].split("\t")[0].strip()
-                elif line.startswith("@@") and cur:
-                    m = re.match(r"@@ -(\d+)", line)
-                    ln = int(m.group(1)) if m else 0
-                elif cur and ln and line[:1] in ("-", " "):
-                    if line.startswith("-") and not line.startswith("---"):
-                        for name, (a, b) in functions_of(cur).items():
-                            if a <= ln <= b:
-                                fns.add((cur, name))
-                    ln += 1
+            hunks = patch_hunks(f.read())
+        for cur, stated, old, edits in hunks:
+            try:
+                with open(os.path.join(root, cur), encoding="utf-8") as f:
+                    text = f.read().splitlines()
+            except OSError:
+                continue
+            at = find_block(text, old, stated - 1)
+            if at is None:
+                continue
+            for i in edits:
+                for name, (a, b) in functions_of(cur).items():
+                    if a <= at + 1 + i <= b:
+                        fns.add((cur, name))
     return out
+
+
+def patch_hunks(text):
+    """[(file, stated line, old lines, edit offsets)] of a unified diff: a
+    hunk's old side (context and removed lines) and where in it the edits
+    are (a removed line's index; an insertion's index of the line it goes
+    before)."""
+    hunks, cur, old, edits = [], None, None, None
+    for line in text.splitlines():
+        if line.startswith("--- a/"):
+            cur = line[6:].split("\t")[0].strip()
+        elif line.startswith("@@") and cur:
+            m = re.match(r"@@ -(\d+)", line)
+            old, edits = [], []
+            hunks.append((cur, int(m.group(1)) if m else 1, old, edits))
+        elif old is None or line.startswith(("+++", "---")):
+            continue
+        elif line.startswith("-"):
+            edits.append(len(old))
+            old.append(line[1:])
+        elif line.startswith("+"):
+            edits.append(len(old))
+        elif line.startswith(" ") or line == "":
+            old.append(line[1:])
+    return hunks
+
+
+def find_block(lines, block, near):
+    """0-based line where `block` (a hunk's old side) starts in `lines`, the
+    match nearest `near` (the hunk's own line) if several, or None. Found by
+    text, not by the hunk's line numbers: a patch made before other edits
+    still applies (patch takes an offset) and must name the functions it
+    edits now."""
+    n = len(block)
+    at = [i for i in range(len(lines) - n + 1) if lines[i:i + n] == block]
+    return min(at, key=lambda i: abs(i - near)) if at else None

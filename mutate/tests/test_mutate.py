@@ -153,6 +153,34 @@ def _doc(ids_status, source="int f(void) { return 1 < 2; }\n"):
             "config": {"shard": "x"}}
 
 
+def unit_incident_functions():
+    """A re-injection names the functions it edits now, found by the hunk's
+    text though its line numbers drifted, insertions included."""
+    root = os.path.join(ARGS.tmp, "incfn")
+    src = ["int a(void)", "{", "    return 1;", "}", "", "int b(int x)", "{",
+           "    if (x)", "        return 2;", "    return 3;", "}"]
+    os.makedirs(os.path.join(root, "src"))
+    with open(os.path.join(root, "src", "f.c"), "w") as f:
+        f.write("\n".join(src) + "\n")
+    spans = {"a": (1, 4), "b": (6, 11)}
+    patches = {
+        # Says line 1 (in a), though its text is b's now: by text, b.
+        "INC-DRIFT": "--- a/src/f.c\n+++ b/src/f.c\n@@ -1,3 +1,3 @@\n     if (x)\n"
+                     "-        return 2;\n+        return 4;\n     return 3;\n",
+        # Only adds a line, in b: no removed line to go by.
+        "INC-INSERT": "--- a/src/f.c\n+++ b/src/f.c\n@@ -7,2 +7,3 @@\n {\n"
+                      "+    return 0;\n     if (x)\n",
+    }
+    for iid, text in patches.items():
+        os.makedirs(os.path.join(root, "cases", iid))
+        with open(os.path.join(root, "cases", iid, "reinject.patch"), "w") as f:
+            f.write(f"{iid} re-injected.\n\n" + text)
+    got = mt_report.incident_functions(root, os.path.join(root, "none.json"), lambda f: spans)
+    check("incident functions: a drifted hunk is found by its text, an insertion-only hunk "
+          "counts, each names the function it edits now",
+          got == {"INC-DRIFT": {("src/f.c", "b")}, "INC-INSERT": {("src/f.c", "b")}}, got)
+
+
 def unit_merge_and_schema():
     v = validator()
     a = _doc([("a.c:f:1:24:ror.lt>ge", "Killed"), ("a.c:f:1:24:ror.lt>le", "Survived")])
@@ -420,7 +448,7 @@ def main():
     ARGS.tmp = os.path.abspath(ARGS.tmp)
     shutil.rmtree(ARGS.tmp, ignore_errors=True)
     os.makedirs(ARGS.tmp)
-    for fn in (unit_points, unit_equivalents, unit_merge_and_schema, unit_profile_targets,
+    for fn in (unit_points, unit_equivalents, unit_incident_functions, unit_merge_and_schema, unit_profile_targets,
                unit_containment, smoke):
         try:
             fn()
