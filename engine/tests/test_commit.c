@@ -1362,7 +1362,8 @@ END_TEST
 /* INC-023: a rule refuses the attempt whole. fail_validation writes every
  * declared key; the rule is on the second only, so the first (valid) write,
  * the event and the message go with it: nothing installed, nothing
- * delivered, the reason names the refused key. */
+ * delivered, the reason names the refused key. The same builtin with a
+ * value the rule accepts commits everything it made. */
 START_TEST(validation_of_one_key_refuses_the_whole_attempt)
 {
     fixture f;
@@ -1383,6 +1384,23 @@ START_TEST(validation_of_one_key_refuses_the_whole_attempt)
     ck_assert_int_eq(key_int(f.st, "sib"), 7);
     ck_assert_uint_eq(gc_state_version(f.st), 0);
     ck_assert_int_eq(f.events.n + f.msgs.n, 0);
+    /* The control: a value the rule accepts commits both writes and delivers
+     * the event and the message, so the refusal above dropped real ones. */
+    ck_assert_int_eq(gc_state_set_int(f.st, "bad", 5, &err), GC_OK);
+    static const char *const dom[] = {"bad"};
+    c.domain_reads = dom;
+    c.n_domain_reads = 1;
+    ck_assert_int_eq(fx_run(&f, "fail_validation", modes[_i], 1, 1, 0, &c, NULL), GC_OK);
+    ck_assert_int_eq(f.res[0].status, GC_OK);
+    ck_assert_uint_eq(f.res[0].committed_version, 1);
+    ck_assert_int_eq(key_int(f.st, "k"), 5);
+    ck_assert_int_eq(key_int(f.st, "sib"), 5);
+    ck_assert_uint_eq(f.res[0].events_delivered, 1);
+    ck_assert_uint_eq(f.res[0].messages_delivered, 1);
+    ck_assert_int_eq(f.events.n, 1);
+    ck_assert_int_eq(f.msgs.n, 1);
+    ck_assert_str_eq(f.msgs.id[0], "m0");
+    ck_assert_uint_eq(f.events.version[0], 1);
     fx_close(&f);
 }
 END_TEST

@@ -967,6 +967,106 @@ static void op_commit_process(const kind *k, run_out *out)
     commit_run(k, out, GC_MODE_PROCESS);
 }
 
+/* The commit path's builtins, whose own event, message and write calls can
+ * fail: fail_validation (two writes, the rule on the second) and list_append
+ * (two appenders on one list key), one warm worker thread, no history (so
+ * no allocation of the run is optional). A failed allocation is reported,
+ * never swallowed: the run or one of its tasks ends ENOMEM, with a reason
+ * that says so. A builtin whose event or message could not be made fails
+ * with that reason, not with the text of the append it did before it, and
+ * not with the rule's refusal of writes it did make. A failed run leaves
+ * the state as it was; every committed append is in the list, and every
+ * first attempt is built from the state as the run found it, so task 1,
+ * which starts after task 0 committed, conflicts once (one base per run). */
+static int commit_builtin_run(const kind *k, run_out *out, gc_engine *e, gc_state *st,
+                              const gc_exec_opts *o, gc_result *res, int *ok)
+{
+    gc_err err;
+    gc_err_clear(&err);
+    uint32_t fired = gcf_fired();
+    int rc = gc_execute_parallel(e, st, o, res, &err);
+    int reported = rc == GC_ENOMEM;
+    ck_assert_msg(rc == GC_OK || rc == GC_ENOMEM, "%s/%s N=%u: %s: %s", cur_op, k->name, cur_n,
+                  o->process, gc_status_name(rc));
+    if (rc != GC_OK) {
+        expect_err(o->process, rc, &err, NULL);
+        if (out->status == GC_OK)
+            out->status = rc;
+    }
+    *ok = 0;
+    for (int t = 0; rc == GC_OK && t < 2; t++) {
+        expect_task_text(t, &res[t]);
+        if (res[t].status == GC_ENOMEM) {
+            reported = 1;
+            if (!out->outcome)
+                out->outcome = gc_status_name(res[t].status);
+        } else {
+            int want = o->contract->n_domain_writes == 2 ? GC_EVALIDATE : GC_OK;
+            ck_assert_msg(res[t].status == want, "%s/%s N=%u: %s task %d: %s %s", cur_op,
+                          k->name, cur_n, o->process, t, gc_status_name(res[t].status),
+                          res[t].text);
+            *ok += res[t].status == GC_OK;
+        }
+    }
+    ck_assert_msg(gcf_fired() == fired || reported, "%s/%s N=%u: %s: an injected failure was "
+                  "swallowed: run %s, tasks %s '%s', %s '%s'", cur_op, k->name, cur_n,
+                  o->process, gc_status_name(rc), gc_status_name(res[0].status), res[0].text,
+                  gc_status_name(res[1].status), res[1].text);
+    return rc;
+}
+
+static void op_commit_builtins(const kind *k, run_out *out)
+{
+    gc_engine *e = NULL;
+    deliveries dl = {0, 0};
+    ck_assert_int_eq(gc_engine_new(&e, NULL), GC_OK);
+    ck_assert_int_eq(gc_builtins_register(e, NULL), GC_OK);
+    ck_assert_int_eq(gc_engine_rule_int_range(e, "r", 0, 9, NULL), GC_OK);
+    ck_assert_int_eq(gc_engine_subscribe(e, "changed", on_delivery, &dl, NULL), GC_OK);
+    ck_assert_int_eq(gc_engine_set_outbox(e, on_delivery, &dl, NULL), GC_OK);
+    gc_state *st = tu_state(4096, 100, 0);
+    ck_assert_int_eq(gc_state_set_int(st, "w", 1, NULL), GC_OK);
+    ck_assert_int_eq(gc_state_set_int(st, "r", 1, NULL), GC_OK);
+    ck_assert_int_eq(gc_state_set_bytes(st, "l", "", 0, NULL), GC_OK);
+    static const char *const vw[] = {"w", "r"}, *const lk[] = {"l"};
+    gc_contract cv = {.domain_writes = vw, .n_domain_writes = 2, .events = 1, .outbox = 1};
+    gc_contract cl = {.domain_reads = lk, .n_domain_reads = 1, .domain_writes = lk,
+                      .n_domain_writes = 1, .events = 1, .outbox = 1};
+    gc_exec_opts ov = {.process = "fail_validation", .mode = GC_MODE_THREAD, .workers = 1,
+                       .tasks = 2, .contract = &cv, .retries = 2};
+    gc_exec_opts ol = ov;
+    ol.process = "list_append";
+    ol.contract = &cl;
+    gc_result res[2];
+    int ok = 0;
+    /* Warm: the worker thread exists before anything fails. */
+    ck_assert_int_eq(commit_builtin_run(k, out, e, st, &ov, res, &ok), GC_OK);
+    uint64_t v0 = gc_state_version(st);
+    arm();
+    commit_builtin_run(k, out, e, st, &ov, res, &ok);
+    int rc = commit_builtin_run(k, out, e, st, &ol, res, &ok);
+    gcf_disarm();
+    const gc_value *w, *r, *l;
+    ck_assert_int_eq(gc_state_get(st, "w", &w), GC_OK);
+    ck_assert_int_eq(gc_state_get(st, "r", &r), GC_OK);
+    ck_assert_int_eq(gc_state_get(st, "l", &l), GC_OK);
+    ck_assert_msg(w->i == 1 && r->i == 1 && l->len == 4u * (size_t)ok &&
+                  gc_state_version(st) == v0 + (uint64_t)ok && dl.events == ok &&
+                  dl.messages == ok, "%s/%s N=%u: %d appends: w %lld, r %lld, list %zu bytes, "
+                  "version +%llu, %d events, %d messages", cur_op, k->name, cur_n, ok,
+                  (long long)w->i, (long long)r->i, l->len,
+                  (unsigned long long)(gc_state_version(st) - v0), dl.events, dl.messages);
+    if (rc == GC_OK && ok == 2)
+        ck_assert_msg(res[0].attempts == 1 && res[1].attempts == 2 &&
+                      res[1].base_version == v0 + 1, "%s/%s N=%u: attempts %u, %u; task 1's "
+                      "last base %llu", cur_op, k->name, cur_n, res[0].attempts, res[1].attempts,
+                      (unsigned long long)res[1].base_version);
+    ck_assert_int_eq(commit_builtin_run(k, out, e, st, &ol, res, &ok), GC_OK);
+    ck_assert_int_eq(ok, 2);
+    gc_engine_free(e);
+    gc_state_free(st);
+}
+
 /* ---- the loops ------------------------------------------------------------------------ */
 
 #define B(c) GCF_BIT(GCF_##c)
@@ -1169,6 +1269,14 @@ START_TEST(anomaly_commit_process)
 }
 END_TEST
 
+START_TEST(anomaly_commit_builtins)
+{
+    const kind *k = &commit_kinds[_i];
+    if (kind_runs(k))
+        loop("commit.builtins", op_commit_builtins, k);
+}
+END_TEST
+
 Suite *suite_anomaly(void);
 Suite *suite_anomaly(void)
 {
@@ -1189,6 +1297,7 @@ Suite *suite_anomaly(void)
     tcase_add_test(tc, anomaly_bad_result);
     tcase_add_loop_test(tc, anomaly_commit_thread, 0, (int)N(commit_kinds));
     tcase_add_loop_test(tc, anomaly_commit_process, 0, (int)N(commit_process_kinds));
+    tcase_add_loop_test(tc, anomaly_commit_builtins, 0, (int)N(commit_kinds));
     suite_add_tcase(s, tc);
     return s;
 }
