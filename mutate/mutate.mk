@@ -13,6 +13,8 @@
 #   MUTATE_FRESH=1 ignore the result cache in $(BUILD)/mutate/cache.jsonl
 #   MUTATE_PRIORITY=incidents  points in the functions incidents touched first
 #   MUTATE_SAME_AS an earlier mutation.json: judge its mutants again (before/after)
+#   MUTATE_REJUDGE=survivors  with MUTATE_SAME_AS: only its survivors; the
+#                  others' results are carried over (a whole report, cheaply)
 #   MUTATE_SANITIZER=0  no sanitizer judge (survivors rebuilt with ASan+UBSan)
 #   MUTATE_IDS     exactly these mutant ids (e.g. survivors, after new tests)
 #   MUTATE_TESTS=all  a survivor of its covering tests runs every other test too
@@ -27,6 +29,7 @@ MUTATE_MAX ?= 0
 MUTATE_FRESH ?=
 MUTATE_PRIORITY ?= none
 MUTATE_SAME_AS ?=
+MUTATE_REJUDGE ?= all
 MUTATE_SANITIZER ?= 1
 MUTATE_IDS ?=
 MUTATE_TESTS ?= covering
@@ -52,7 +55,7 @@ MUTATE_ARGS = --build $(BUILD) --work $(MUTATE_WORK) --json $(MUTATE_JSON) \
   --suite-binary 'engine=$(ENGINE_TESTS:$(BUILD)/%={build}/%)' \
   --suite-binary 'harness=$(HARNESS_CASE_TESTS:$(BUILD)/%={build}/%)' \
   --suite-binary 'anomaly=$(ANOMALY_TESTS:$(BUILD)/%={build}/%)' \
-  --priority $(MUTATE_PRIORITY) $(if $(MUTATE_SAME_AS),--same-as '$(MUTATE_SAME_AS)') \
+  --priority $(MUTATE_PRIORITY) $(if $(MUTATE_SAME_AS),--same-as '$(MUTATE_SAME_AS)' --rejudge $(MUTATE_REJUDGE)) \
   $(if $(MUTATE_IDS),--ids $(MUTATE_IDS)) --tests $(MUTATE_TESTS) \
   $(if $(filter 1,$(MUTATE_SANITIZER)),--san-var 'CFLAGS=$(ASAN_FLAGS)' \
     --san-var 'LDFLAGS=$(MUTATE_SAN_LDFLAGS)',--no-sanitizer) \
@@ -67,7 +70,7 @@ mutate: $(BUILD)/.deps-mutate $(DEPS_STAMP) $(ENGINE_TESTS) $(HARNESS_CASE_TESTS
 	  MUTATE_JOBS=$(MUTATE_JOBS) MUTATE_SEED=$(MUTATE_SEED) MUTATE_MAX=$(MUTATE_MAX) \
 	  MUTATE_BUDGET=$(MUTATE_BUDGET)$(if $(MUTATE_SHARD), MUTATE_SHARD=$(MUTATE_SHARD))\
 	  $(if $(filter-out none,$(MUTATE_PRIORITY)), MUTATE_PRIORITY=$(MUTATE_PRIORITY))\
-	  $(if $(MUTATE_SAME_AS), MUTATE_SAME_AS=$(MUTATE_SAME_AS))$(if $(MUTATE_IDS), MUTATE_IDS='$(MUTATE_IDS)')\
+	  $(if $(MUTATE_SAME_AS), MUTATE_SAME_AS=$(MUTATE_SAME_AS) MUTATE_REJUDGE=$(MUTATE_REJUDGE))$(if $(MUTATE_IDS), MUTATE_IDS='$(MUTATE_IDS)')\
 	  $(if $(filter 1,$(MUTATE_SANITIZER)),, MUTATE_SANITIZER=$(MUTATE_SANITIZER))\
 	  $(if $(filter all,$(MUTATE_TESTS)), MUTATE_TESTS=all)"
 

@@ -200,6 +200,27 @@ def same_as(points, sources, path):
     return sel, lost
 
 
+def rejudge_survivors(pairs, path):
+    """Of an earlier report's mutants found again: those to judge again (its
+    survivors and listed equivalents), and the results carried over for the
+    others (killed, timed out, not built), which new tests cannot undo. The
+    report then holds every mutant, so its scores are whole."""
+    with open(path, encoding="utf-8") as f:
+        old = {m["id"]: m for fd in json.load(f)["files"].values() for m in fd["mutants"]}
+    todo, carried = [], {}
+    for oid, p in pairs:
+        m = old[oid]
+        if m["status"] in ("Survived", "Ignored"):
+            todo.append(p)
+        else:
+            carried[p.id] = {"status": m["status"], "killedBy": m.get("killedBy", []),
+                             "statusReason": f"carried from {path} ({oid}): "
+                             + m.get("statusReason", ""),
+                             "testsCompleted": m.get("testsCompleted", 0),
+                             "duration": m.get("duration", 0)}
+    return todo, carried
+
+
 def select(points, a, equivalents, first=None):
     """first: a predicate; its points go first (a prioritised campaign)."""
     if a.ids:
@@ -307,12 +328,18 @@ def cmd_run(a):
             for ln in lines:
                 covered_by.setdefault((f, ln), []).append(tid)
     covered = [p for p in points if (p.file, p.line) in covered_by]
+    key_of = {p.id: (p.file, p.line) for p in covered}
     log(f"mutate: {len(points)} mutation points, {len(covered)} on covered lines, "
         f"{len(tests)} tests")
     same = None
+    carried = {}
     if a.same_as:
         pairs, lost = same_as(covered, sources, a.same_as)
         todo = [p for _, p in pairs]
+        if a.rejudge == "survivors":
+            todo, carried = rejudge_survivors(pairs, a.same_as)
+            log(f"mutate: {len(todo)} survivors (and listed equivalents) judged again; "
+                f"{len(carried)} detected mutants carried from {a.same_as}")
         same = {"report": a.same_as, "matched": len(pairs), "lost": lost,
                 "ids": {old: p.id for old, p in pairs},
                 "before": mt_report.statuses(a.same_as, [old for old, _ in pairs])}
@@ -400,7 +427,8 @@ def cmd_run(a):
                     continue  # a line cut by an interrupted run
                 cache[e["key"]] = e["result"]
     cache_lock = threading.Lock()
-    results = {}
+    results = {pid: dict(r, coveredBy=covered_by.get(key_of[pid], []))
+               for pid, r in carried.items()}
     prog = Progress(len(todo), a.budget)
     per_mutant = [suite_s]
     queue = list(todo)
@@ -464,6 +492,7 @@ def cmd_run(a):
                        "points_covered": len(covered), "selected": len(todo),
                        "not_run_budget": len(stopped), "tests": len(tests),
                        "priority": a.priority, "same_as": same,
+                       "rejudge": a.rejudge if a.same_as else None,
                        "sanitizer": ({"flags": san["vars"], "tests": [t["id"] for t in san_tests]}
                                      if san else None),
                        "suite_seconds": round(suite_s, 2),
@@ -583,6 +612,9 @@ def main(argv=None):
     p.add_argument("--no-sanitizer", action="store_true", help="no sanitizer judge")
     p.add_argument("--same-as", default="",
                    help="judge the mutants of this earlier mutation.json again (before/after)")
+    p.add_argument("--rejudge", choices=("all", "survivors"), default="all",
+                   help="with --same-as: judge all its mutants again, or only its survivors "
+                   "(the others' results are carried over)")
     p.add_argument("--priority", choices=("none", "incidents"), default="none",
                    help="incidents: points in the functions the incidents touched go first")
     p.set_defaults(fn=cmd_run)

@@ -299,6 +299,8 @@ def smoke():
     except (OSError, ValueError) as e:
         check("smoke: reports written", False, str(e))
         return
+    first_report = os.path.join(ARGS.tmp, "smoke-first-mutation.json")
+    shutil.copy(os.path.join(root, "out", "mutation.json"), first_report)
     errs = list(validator().iter_errors(doc))
     check("smoke: mutation.json validates against the mutation-testing-report-schema", not errs,
           [e.message for e in errs[:3]])
@@ -392,7 +394,29 @@ def smoke():
     check("smoke: an equivalent whose code moved is reported as matching no point",
           f"{want['equivalent'].id} matches no mutation point" in p3.stdout, p3.stdout[-800:])
     stop_mid_test(root, find(pts3, "calc_countdown", "aor.subeq>addeq").id)
+    rejudge_survivors(root, first_report)
     print(f"smoke: first run {secs:.1f} s")
+
+
+def rejudge_survivors(root, first_report):
+    """--same-as with --rejudge survivors: the first run's survivor and
+    equivalent are judged again; its killed, timed-out and not-built
+    mutants are carried over, so the report is whole."""
+    p, _ = run_fixture(root, [], "--same-as", first_report, "--rejudge", "survivors")
+    try:
+        doc = json.load(open(os.path.join(root, "out", "mutation.json")))
+    except (OSError, ValueError) as e:
+        check("smoke: --rejudge survivors writes a report", False, str(e))
+        return
+    ms = doc["files"]["src/calc.c"]["mutants"]
+    carried = sorted(m["status"] for m in ms if m["statusReason"].startswith("carried from"))
+    judged = [ln for ln in p.stdout.splitlines() if "] kill rate" in ln]
+    check("smoke: --rejudge survivors judges only the earlier survivor and equivalent (2 "
+          "progress lines) and carries the other 4 results into a report of all 6",
+          p.returncode == 0 and len(ms) == 6 and len(judged) == 2
+          and carried == ["CompileError", "Killed", "Killed", "Timeout"]
+          and not list(validator().iter_errors(doc)),
+          (p.returncode, len(ms), carried, judged, p.stdout[-500:]))
 
 
 def _procs_under(root, name=None):
