@@ -2,7 +2,10 @@
  *
  * Functions that can fail for a reason a user must read take an optional
  * gc_err* (NULL is allowed). On failure they fill it with the status and a
- * one-line reason naming the field, key or limit involved. */
+ * one-line reason naming the field, key or limit involved. A reason for
+ * GC_ENOMEM says what ran "out of memory"; one for GC_ESYS names the system
+ * call that failed and its errno as strerror spells it (the anomaly loops,
+ * engine/tests/anomaly, hold every injected failure to this). */
 #ifndef GAPCHECK_ERROR_H
 #define GAPCHECK_ERROR_H
 

@@ -139,7 +139,7 @@ static int kind_errno(void)
  *   - subject (the key, entry or process the call was about), when given,
  *     appears in it;
  *   - an allocation that failed reads "out of memory" (every ENOMEM
- *     reason of the engine says so);
+ *     reason of the engine says so), after what ran out of it;
  *   - a failed system call (GC_ESYS, or GC_ENOMEM from a call that is not
  *     an allocation) names that call (one of the kind's) and gives its
  *     errno as strerror spells it.
@@ -152,9 +152,11 @@ static void expect_text(const char *call, int rc, const char *msg, const char *s
         ck_assert_msg(strstr(msg, subject), "%s/%s N=%u: %s: reason '%s' does not name '%s'",
                       cur_op, cur_kind->name, cur_n, call, msg, subject);
     if (rc == GC_ENOMEM && (cur_kind->calls & GCF_ALLOC)) {
-        ck_assert_msg(strstr(msg, "out of memory"), "%s/%s N=%u: %s: %s with reason '%s', "
-                      "which does not say 'out of memory'", cur_op, cur_kind->name, cur_n, call,
-                      gc_status_name(rc), msg);
+        const char *oom = strstr(msg, "out of memory");
+        ck_assert_msg(oom, "%s/%s N=%u: %s: %s with reason '%s', which does not say 'out of "
+                      "memory'", cur_op, cur_kind->name, cur_n, call, gc_status_name(rc), msg);
+        ck_assert_msg(oom != msg, "%s/%s N=%u: %s: a bare '%s' does not say what ran out",
+                      cur_op, cur_kind->name, cur_n, call, msg);
     } else if (rc == GC_ESYS && cur_kind->scope == GCF_CHILD && strstr(msg, "sendmsg: ") &&
                !strstr(msg, strerror(kind_errno()))) {
         /* A worker that the failure ended before its first task (it could
