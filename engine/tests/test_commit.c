@@ -210,6 +210,37 @@ START_TEST(write_set_limits_at_their_exact_maximum)
 }
 END_TEST
 
+/* A write set holds at most GC_DOMAIN_MAX writes and values of at most
+ * GC_VALUE_BYTES_MAX bytes: the write at each limit is taken, the one past it
+ * refused with GC_ELIMIT and a reason that names the limit, the set unchanged
+ * (not "out of memory": nothing ran out). */
+START_TEST(write_set_refusals_name_their_limits)
+{
+    gc__wset ws;
+    gc_err err;
+    memset(&ws, 0, sizeof ws);
+    gc_value v = {.type = GC_VAL_INT, .i = 1};
+    char name[16];
+    for (int i = 0; i < GC_DOMAIN_MAX; i++) {
+        snprintf(name, sizeof name, "k%d", i);
+        ck_assert_int_eq(gc__wset_put(&ws, name, GC__WRITE_SET, &v, &err), GC_OK);
+    }
+    size_t size = gc__wset_size(&ws, 0);
+    ck_assert_int_eq(gc__wset_put(&ws, "one_more", GC__WRITE_SET, &v, &err), GC_ELIMIT);
+    ck_assert_str_eq(err.msg, "write set: more than 256 writes");
+    ck_assert_uint_eq(ws.n_writes, GC_DOMAIN_MAX);
+    ck_assert_uint_eq(gc__wset_size(&ws, 0), size);
+    ck_assert_ptr_null(gc__wset_find(&ws, "one_more"));
+    ck_assert_int_eq(gc__wset_put(&ws, "k0", GC__WRITE_SET, &v, &err), GC_OK);   /* a replace */
+    gc__wset_free(&ws);
+    static char big[GC_VALUE_BYTES_MAX + 1];
+    gc_value over = {.type = GC_VAL_BYTES, .ptr = big, .len = GC_VALUE_BYTES_MAX + 1};
+    ck_assert_int_eq(gc__wset_put(&ws, "big", GC__WRITE_SET, &over, &err), GC_ELIMIT);
+    ck_assert_str_eq(err.msg, "write of 'big': bytes value of 4097 bytes (limit 4096)");
+    ck_assert_uint_eq(ws.n_writes, 0);
+}
+END_TEST
+
 /* Installing a write set may fill the state to exactly GC_DOMAIN_MAX keys;
  * new keys past it are refused whole (ELIMIT, nothing installed, no version). */
 START_TEST(install_fills_the_domain_to_its_exact_maximum)
@@ -1647,6 +1678,7 @@ Suite *suite_commit(void)
     tcase_add_test(u, thread_mode_starts_no_more_threads_than_tasks);
     tcase_add_test(u, config_get_waits_for_the_engine_lock);
     tcase_add_test(u, write_set_room_is_exact_at_its_boundary);
+    tcase_add_test(u, write_set_refusals_name_their_limits);
     suite_add_tcase(s, u);
     TCase *m = tcase_create("both_modes");
     tcase_set_timeout(m, 30);
