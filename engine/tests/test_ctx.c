@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ctx_int.h"
 #include "engine_int.h"
 #include "gapcheck/gapcheck.h"
 #include "gapcheck/wire.h"
@@ -200,6 +201,35 @@ START_TEST(context_domain_values_are_copies)
     ck_assert_uint_eq(gc_ctx_generation(ctx), 0);
     ck_assert_uint_eq(gc_ctx_entry_count(ctx), 0);
     gc_ctx_free(ctx);
+}
+END_TEST
+
+/* The violation and undeclared-read counts saturate at UINT32_MAX: a count
+ * that wrapped to 0 would read as a task that broke no contract (strict) or
+ * read nothing undeclared (lax). The counts start near the top here, as no
+ * test can make four billion accesses. */
+START_TEST(contract_counts_saturate)
+{
+    gc_state *st = make_state(0);
+    static const char *const dom[] = {"b"};
+    gc_contract c = {.domain_reads = dom, .n_domain_reads = 1};
+    gc_config lax = {.strict_contracts = 0, .commit = GC_COMMIT_SMART};
+    gc_ctx *strict, *loose;
+    ck_assert_int_eq(gc_ctx_from_state(st, &c, NULL, 0, 1, &strict, NULL), GC_OK);
+    ck_assert_int_eq(gc_ctx_from_state(st, &c, &lax, 0, 1, &loose, NULL), GC_OK);
+    strict->violations = UINT32_MAX - 1;
+    loose->undeclared_reads = UINT32_MAX - 1;
+    int64_t i64;
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(gc_ctx_int(strict, "a", &i64), GC_ECONTRACT);
+        ck_assert_uint_eq(gc_ctx_violations(strict), UINT32_MAX);
+        ck_assert_int_eq(gc_ctx_int(loose, "a", &i64), GC_OK);
+        ck_assert_int_eq(i64, 1);
+        ck_assert_uint_eq(gc_ctx_undeclared_reads(loose), UINT32_MAX);
+    }
+    gc_ctx_free(strict);
+    gc_ctx_free(loose);
+    gc_state_free(st);
 }
 END_TEST
 
@@ -456,6 +486,7 @@ Suite *suite_ctx(void)
     tcase_add_test(tc, factory_exposes_exactly_the_contract);
     tcase_add_test(tc, context_domain_values_are_copies);
     tcase_add_test(tc, undeclared_access_refused_and_counted);
+    tcase_add_test(tc, contract_counts_saturate);
     tcase_add_test(tc, empty_contract_exposes_nothing);
     tcase_add_loop_test(tc, factory_errors, 0, (int)N(factory_cases));
     tcase_add_test(tc, factory_null_arguments);
