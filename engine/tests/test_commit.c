@@ -1637,6 +1637,50 @@ START_TEST(config_get_waits_for_the_engine_lock)
 }
 END_TEST
 
+typedef struct cfg_set_race {
+    gc_engine *e;
+    gc_config cfg;
+    int rc, done;
+} cfg_set_race;
+
+static void *configure_thread(void *arg)
+{
+    cfg_set_race *r = arg;
+    r->rc = gc_engine_configure(r->e, &r->cfg, NULL);
+    __atomic_store_n(&r->done, 1, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+/* gc_engine_configure changes the configuration under the engine lock, which
+ * a run holds from start to end (gc_execute_parallel), so a run's commit and
+ * workers never see it change half-way. Provoked as above: while this thread
+ * holds the lock, the configuration must stay as it was and the configuring
+ * thread must wait; once the lock is free, its configuration is installed. */
+START_TEST(configure_waits_for_the_engine_lock)
+{
+    gc_engine *e;
+    gc_err err;
+    ck_assert_int_eq(gc_engine_new(&e, &err), GC_OK);
+    cfg_set_race r = {.e = e, .cfg = {.strict_contracts = 0, .commit = GC_COMMIT_STRICT}};
+    pthread_t t;
+    ck_assert_int_eq(pthread_mutex_lock(&e->lock), 0);
+    ck_assert_int_eq(pthread_create(&t, NULL, configure_thread, &r), 0);
+    int done = 0, waiting = lock_waited_on(e, &r.done, &done);
+    gc_config during = e->cfg;
+    ck_assert_int_eq(pthread_mutex_unlock(&e->lock), 0);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    ck_assert_msg(!done, "gc_engine_configure returned while another thread held the engine lock");
+    ck_assert_msg(waiting, "gc_engine_configure never waited on the engine lock");
+    ck_assert_int_eq(during.strict_contracts, 1);
+    ck_assert_int_eq(during.commit, GC_COMMIT_SMART);
+    ck_assert_int_eq(r.rc, GC_OK);
+    gc_config now = gc_engine_config_get(e);
+    ck_assert_int_eq(now.strict_contracts, 0);
+    ck_assert_int_eq(now.commit, GC_COMMIT_STRICT);
+    gc_engine_free(e);
+}
+END_TEST
+
 /* A configuration with an unknown commit mode is refused whole, with the
  * mode named: the engine keeps the configuration it had, and the next run,
  * in either mode, runs under it. */
@@ -1690,6 +1734,7 @@ Suite *suite_commit(void)
     tcase_add_test(u, configure_null_arguments);
     tcase_add_test(u, thread_mode_starts_no_more_threads_than_tasks);
     tcase_add_test(u, config_get_waits_for_the_engine_lock);
+    tcase_add_test(u, configure_waits_for_the_engine_lock);
     tcase_add_test(u, write_set_room_is_exact_at_its_boundary);
     tcase_add_test(u, write_set_refusals_name_their_limits);
     suite_add_tcase(s, u);
