@@ -70,6 +70,12 @@ gc_ctx *gc__ctx_alloc(size_t n_domain, size_t n_entries, size_t n_writes);
 int gc__ctx_value_copy(struct gc__ctx_value *dst, const char *name, size_t name_len,
                        const gc_value *src);
 size_t gc__page_size(void);
+/* A descriptor the engine keeps, moved out of the standard slots 0-2 (where a
+ * host that closed its stdin lets the kernel put it): there every worker
+ * forked later would inherit it as its own stdio, and a host reopening its
+ * stdin would close it. Keeps close-on-exec; returns the descriptor, or -1
+ * with errno (the original is closed either way). Zone files, worker channels. */
+int gc__fd_above_stdio(int fd);
 
 /* The write-back, after a successful body (INC-021, INC-026): the attempt's
  * pending set is built once, starting empty: the returned value into the

@@ -10,6 +10,7 @@
  * exactly as a thread worker hands its own; a task the commit sends round
  * again (a conflict with retries left) goes back to the queue. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -104,11 +105,31 @@ static void slot_clear(pool_worker *w)
     *w = (pool_worker){.sock = -1};
 }
 
+/* A worker's channel, both ends out of the stdio slots (gc__fd_above_stdio):
+ * in 0-2 the main side would be inherited by every later worker, which keeps
+ * 0-2, and its worker would never see it close. */
+static int channel_pair(int sv[2], gc_err *err)
+{
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+        return gc_err_set(err, GC_ESYS, "cannot create a worker channel: socketpair: %s", strerror(errno));
+    for (int i = 0; i < 2; i++) {
+        sv[i] = gc__fd_above_stdio(sv[i]);
+        if (sv[i] < 0) {
+            int saved = errno;
+            close(sv[1 - i]);
+            return gc_err_set(err, GC_ESYS, "cannot create a worker channel: "
+                              "fcntl(F_DUPFD_CLOEXEC): %s", strerror(saved));
+        }
+    }
+    return GC_OK;
+}
+
 static int spawn(gc_engine *e, gc__pool *pool, int slot, gc_err *err)
 {
     int sv[2];
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
-        return gc_err_set(err, GC_ESYS, "cannot create a worker channel: socketpair: %s", strerror(errno));
+    int rc = channel_pair(sv, err);
+    if (rc != GC_OK)
+        return rc;
     pid_t parent = getpid();
     /* Unwritten stdio buffers would be copied into the worker and printed
      * twice by anything that flushes at its exit (valgrind's freeres does). */

@@ -205,6 +205,9 @@ static int create_file(const char *label, uint64_t size, int *fd, gc_err *err)
     *fd = memfd_create(label, MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (*fd < 0)
         return sys_error("memfd_create", err);
+    *fd = gc__fd_above_stdio(*fd);
+    if (*fd < 0)
+        return sys_error("fcntl(F_DUPFD_CLOEXEC) of a zone file", err);
     if (ftruncate(*fd, (off_t)size) != 0)
         return sys_error("ftruncate", err);
     return GC_OK;
@@ -474,4 +477,15 @@ size_t gc__page_size(void)
 {
     long p = sysconf(_SC_PAGESIZE);
     return p > 0 ? (size_t)p : 4096;
+}
+
+int gc__fd_above_stdio(int fd)
+{
+    if (fd < 0 || fd > 2)
+        return fd;
+    int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return moved;
 }

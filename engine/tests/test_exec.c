@@ -2,6 +2,8 @@
  * pool's persistence and replacement, every failure kind, and no leaks. */
 #include <check.h>
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -590,6 +592,103 @@ START_TEST(channel_broken_between_tasks_costs_no_task)
 }
 END_TEST
 
+/* The standard slots (of 0, 1, 2) the test process closed, as a daemon does;
+ * workers forked afterwards inherit the value. */
+static int stdio_closed;
+
+/* value = 1 when every slot its host closed is closed in this worker too; the
+ * text says what is there otherwise. */
+static int proc_stdio(gc_ctx *ctx, gc_proc_out *out)
+{
+    (void)ctx;
+    out->value = 1;
+    snprintf(out->text, sizeof out->text, "closed as in the host");
+    for (int fd = 0; fd < 3; fd++) {
+        if (!(stdio_closed & (1 << fd)))
+            continue;
+        errno = 0;
+        if (fcntl(fd, F_GETFD) == -1 && errno == EBADF)
+            continue;
+        char path[32], target[128] = "?";
+        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(path, target, sizeof target - 1);
+        target[n > 0 ? n : 1] = '\0';
+        out->value = 0;
+        snprintf(out->text, sizeof out->text, "fd %d: %s", fd, target);
+    }
+    return GC_OK;
+}
+
+/* Runs proc_stdio and checksum on 2 workers: every worker's closed stdio
+ * slots are as closed as its host's, and the zone's data reaches them whole. */
+static void expect_stdio_closed_in_workers(fixture *f, const char *when)
+{
+    ck_assert_int_eq(fx_run(f, "stdio", GC_MODE_PROCESS, 2, 4, 0, NULL), GC_OK);
+    for (int t = 0; t < 4; t++)
+        ck_assert_msg(f->res[t].status == GC_OK && f->res[t].value == 1,
+                      "closed 0x%x, %s, task %d: %s %s", (unsigned)stdio_closed, when, t,
+                      gc_status_name(f->res[t].status), f->res[t].text);
+    gc_contract c = {.heavy_reads = ab, .n_heavy_reads = 2};
+    ck_assert_int_eq(fx_run(f, "checksum", GC_MODE_PROCESS, 2, 4, 0, &c), GC_OK);
+    for (int t = 0; t < 4; t++)
+        ck_assert_uint_eq((uint64_t)f->res[t].value, tu_checksum(f->st, ab, 2));
+    /* Still close-on-exec where it was moved: an exec'd child of the host
+     * gets no zone file. */
+    int in = gc_zone_input_fd(gc_state_heavy(f->st));
+    ck_assert_int_ge(in, 3);
+    ck_assert_int_ne(fcntl(in, F_GETFD) & FD_CLOEXEC, 0);
+}
+
+static void stdio_close(int mask)
+{
+    for (int fd = 0; fd < 3; fd++)
+        if (mask & (1 << fd))
+            ck_assert_int_eq(close(fd), 0);
+}
+
+static void stdio_restore(const int keep[3], int mask)
+{
+    for (int fd = 0; fd < 3; fd++)
+        if (mask & (1 << fd))
+            ck_assert_int_eq(dup2(keep[fd], fd), fd);
+}
+
+/* A host that closed standard slots (a daemon: stdin, stderr, all three)
+ * leaves the lowest descriptors free. The engine keeps its own files out of
+ * 0-2: a zone file or a worker channel there would be inherited by every
+ * worker forked later as its stdio (a worker keeps 0-2), holding the zone's
+ * memory or another worker's channel open (that worker then never sees its
+ * channel close), and a host that reopens the slot would close the engine's
+ * file under it. Each set is tried with the zone made after the slots were
+ * closed, and with only the workers' channels made after. */
+START_TEST(engine_files_stay_out_of_closed_stdio)
+{
+    static const int sets[] = {1 << 0, 1 << 2, 7};
+    int keep[3];
+    for (int fd = 0; fd < 3; fd++) {
+        keep[fd] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        ck_assert_int_ge(keep[fd], 3);
+    }
+    stdio_closed = sets[_i];
+    gc_err err;
+    fixture f;
+    stdio_close(stdio_closed);
+    fx_open(&f, 4096);   /* the zone's files, made with the slots free */
+    ck_assert_int_eq(gc_engine_register(f.e, "stdio", proc_stdio, NULL, &err), GC_OK);
+    expect_stdio_closed_in_workers(&f, "zone made with the slots closed");
+    fx_close(&f);
+    stdio_restore(keep, stdio_closed);
+    fx_open(&f, 4096);   /* the zone's files above 2 ... */
+    ck_assert_int_eq(gc_engine_register(f.e, "stdio", proc_stdio, NULL, &err), GC_OK);
+    stdio_close(stdio_closed);   /* ... and the slots free for the worker channels */
+    expect_stdio_closed_in_workers(&f, "workers started with the slots closed");
+    fx_close(&f);
+    stdio_restore(keep, stdio_closed);
+    for (int fd = 0; fd < 3; fd++)
+        close(keep[fd]);
+}
+END_TEST
+
 START_TEST(registering_later_restarts_the_pool)
 {
     fixture f;
@@ -1161,6 +1260,7 @@ Suite *suite_exec(void)
     tcase_add_test(pc, nothing_leaks_after_engine_free);
     tcase_add_test(pc, registering_later_restarts_the_pool);
     tcase_add_test(pc, channel_broken_between_tasks_costs_no_task);
+    tcase_add_loop_test(pc, engine_files_stay_out_of_closed_stdio, 0, 3);
     tcase_add_loop_test(pc, malformed_or_oversized_reply_fails_only_its_task, 0, 3);
     tcase_add_test(pc, fd_census_builtin_finds_no_stray_descriptor);
     tcase_add_test(pc, old_generation_released_after_the_reply);

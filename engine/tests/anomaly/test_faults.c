@@ -7,6 +7,7 @@
  * interrupted send, receive or wait costs it no worker. */
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -205,6 +206,71 @@ START_TEST(pool_interrupted_call_costs_no_worker)
 }
 END_TEST
 
+static int fd_closed(int fd)
+{
+    errno = 0;
+    return fcntl(fd, F_GETFD) == -1 && errno == EBADF;
+}
+
+/* With stdin and stdout closed (a daemon), the engine's new zone file and
+ * worker channel land in 0 and 1 and are moved above the standard slots. A
+ * move that fails (F_DUPFD_CLOEXEC: EMFILE) refuses the zone or the worker
+ * with the call and errno named, and leaves nothing: no descriptor, the
+ * slots free again; the same step then succeeds. */
+START_TEST(failed_move_out_of_stdio_leaves_nothing)
+{
+    int keep[2];
+    for (int fd = 0; fd < 2; fd++) {
+        keep[fd] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        ck_assert_int_ge(keep[fd], 3);
+        ck_assert_int_eq(close(fd), 0);
+    }
+    gc_census before, after;
+    tu_census_take(&before);
+    gc_err err;
+    /* The zone's input file: the first fcntl of an allocation is its move. */
+    gc_zone *z;
+    ck_assert_int_eq(gc_zone_new(&z, NULL), GC_OK);
+    ck_assert_int_eq(gc_zone_declare(z, "a", 10, 0, NULL), GC_OK);
+    gcf_plan p = {.calls = GCF_BIT(GCF_FCNTL), .nth = 1, .err = EMFILE, .scope = GCF_HERE};
+    gcf_arm(&p);
+    errno = 0;
+    int rc = gc_zone_allocate(z, &err);
+    int e = errno;
+    gcf_disarm();
+    ck_assert_int_eq(rc, GC_ESYS);
+    ck_assert_int_eq(e, EMFILE);
+    ck_assert_msg(strstr(err.msg, "fcntl(F_DUPFD_CLOEXEC) of a zone file") &&
+                  strstr(err.msg, strerror(EMFILE)), "%s", err.msg);
+    ck_assert(fd_closed(0) && fd_closed(1));
+    ck_assert_int_eq(gc_zone_allocate(z, &err), GC_OK);
+    ck_assert_int_ge(gc_zone_input_fd(z), 3);
+    gc_zone_free(z);
+    /* A worker channel: its ends land in 0 and 1; the move of either fails. */
+    gc_engine *eng;
+    ck_assert_int_eq(gc_engine_new(&eng, NULL), GC_OK);
+    for (uint32_t nth = 1; nth <= 2; nth++) {
+        p.nth = nth;
+        gcf_arm(&p);
+        rc = gc_engine_warm(eng, 1, &err);
+        gcf_disarm();
+        ck_assert_int_eq(rc, GC_ESYS);
+        ck_assert_msg(strstr(err.msg, "cannot create a worker channel: fcntl(F_DUPFD_CLOEXEC)") &&
+                      strstr(err.msg, strerror(EMFILE)), "move %u: %s", nth, err.msg);
+        ck_assert_msg(fd_closed(0) && fd_closed(1), "move %u left a descriptor in 0-1", nth);
+    }
+    ck_assert_int_eq(gc_engine_warm(eng, 1, &err), GC_OK);
+    gc_engine_free(eng);
+    tu_census_take(&after);
+    ck_assert_int_eq(after.fds, before.fds);
+    ck_assert_int_eq(after.memfds, before.memfds);
+    for (int fd = 0; fd < 2; fd++) {
+        ck_assert_int_eq(dup2(keep[fd], fd), fd);
+        close(keep[fd]);
+    }
+}
+END_TEST
+
 /* The errno of the call that failed is what the caller sees after ESYS. */
 START_TEST(zone_allocate_keeps_errno)
 {
@@ -321,6 +387,7 @@ Suite *suite_faults(void)
     tcase_add_loop_test(tc, pool_interrupted_call_costs_no_worker, 0, 3);
     tcase_add_loop_test(tc, zone_allocate_keeps_errno, 0, 5);
     tcase_add_test(tc, refused_name_frees_its_copy);
+    tcase_add_test(tc, failed_move_out_of_stdio_leaves_nothing);
     tcase_add_test(tc, key_set_again_keeps_no_old_value);
     tcase_add_loop_test(tc, execute_parallel_refuses_null, 0, 2);
     suite_add_tcase(s, tc);
