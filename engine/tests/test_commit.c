@@ -359,6 +359,32 @@ START_TEST(write_set_room_is_exact_at_its_boundary)
 }
 END_TEST
 
+/* INC-026: writing the returned value back rebuilds the write set (the
+ * return first, then the sets); the size it keeps is still its encoding's
+ * length, which the reply limit is judged on. */
+START_TEST(return_write_back_keeps_the_size_exact)
+{
+    static const char *const w[] = {"k", "s"};
+    gc_state *st;
+    gc_err err;
+    ck_assert_int_eq(gc_state_new(&st, &err), GC_OK);
+    gc_contract c = {.domain_writes = w, .n_domain_writes = 2, .return_key = "k"};
+    gc_ctx *ctx;
+    ck_assert_int_eq(gc_ctx_from_state(st, &c, NULL, 0, 1, &ctx, &err), GC_OK);
+    ck_assert_int_eq(gc_ctx_set_str(ctx, "s", "hello"), GC_OK);
+    ck_assert_int_eq(gc_ctx_set_int(ctx, "k", 1), GC_OK);
+    ck_assert_int_eq(gc__ctx_return(ctx, 7, &err), GC_OK);
+    ck_assert_uint_eq(ctx->ws.n_writes, 2);
+    ck_assert_int_eq(gc__wset_find(&ctx->ws, "k")->v.i, 7);
+    static uint8_t buf[GC_WSET_MSG_MAX];
+    size_t len = 0;
+    ck_assert_int_eq(gc__wset_encode(&ctx->ws, NULL, 0, buf, sizeof buf, &len, &err), GC_OK);
+    ck_assert_uint_eq(len, gc__wset_size(&ctx->ws, 0));
+    gc_ctx_free(ctx);
+    gc_state_free(st);
+}
+END_TEST
+
 /* ---- the reply codec --------------------------------------------------------------- */
 
 static size_t sample_wset(uint8_t *buf, size_t cap)
@@ -1737,6 +1763,7 @@ Suite *suite_commit(void)
     tcase_add_test(u, configure_waits_for_the_engine_lock);
     tcase_add_test(u, write_set_room_is_exact_at_its_boundary);
     tcase_add_test(u, write_set_refusals_name_their_limits);
+    tcase_add_test(u, return_write_back_keeps_the_size_exact);
     suite_add_tcase(s, u);
     TCase *m = tcase_create("both_modes");
     tcase_set_timeout(m, 30);

@@ -375,6 +375,32 @@ START_TEST(factory_null_arguments)
 }
 END_TEST
 
+/* Introspection of a NULL context reads as an empty one (what a process
+ * handed none would see), never a crash. */
+START_TEST(null_context_introspection_reads_as_empty)
+{
+    gc_config dflt = gc_config_default(), got = gc_ctx_config(NULL);
+    uint64_t ver = 5;
+    ck_assert_uint_eq(gc_ctx_task(NULL), 0);
+    ck_assert_uint_eq(gc_ctx_task_count(NULL), 0);
+    ck_assert_uint_eq(gc_ctx_generation(NULL), 0);
+    ck_assert_int_eq(gc_ctx_mode_of(NULL), GC_CTX_THREAD);
+    ck_assert_uint_eq(gc_ctx_violations(NULL), 0);
+    ck_assert_uint_eq(gc_ctx_undeclared_reads(NULL), 0);
+    ck_assert_uint_eq(gc_ctx_base_version(NULL), 0);
+    ck_assert_uint_eq(gc_ctx_attempt(NULL), 0);
+    ck_assert(got.strict_contracts == dflt.strict_contracts && got.commit == dflt.commit);
+    ck_assert_int_eq(gc_ctx_key_version(NULL, "a", &ver), GC_ENOTFOUND);
+    ck_assert_uint_eq(ver, 5);
+    ck_assert_str_eq(gc_ctx_last_error(NULL), "");
+    ck_assert_uint_eq(gc_ctx_deadline_ns(NULL), 0);
+    ck_assert_uint_eq(gc_ctx_domain_count(NULL), 0);
+    ck_assert_uint_eq(gc_ctx_entry_count(NULL), 0);
+    ck_assert_uint_eq(gc_ctx_pending_writes(NULL) + gc_ctx_pending_events(NULL) +
+                      gc_ctx_pending_messages(NULL) + gc_ctx_write_count(NULL), 0);
+}
+END_TEST
+
 /* ---- the sleep builtin's own timing ----------------------------------------- */
 
 /* One call of the "sleep" builtin on a factory context: its status and how
@@ -490,6 +516,7 @@ Suite *suite_ctx(void)
     tcase_add_test(tc, empty_contract_exposes_nothing);
     tcase_add_loop_test(tc, factory_errors, 0, (int)N(factory_cases));
     tcase_add_test(tc, factory_null_arguments);
+    tcase_add_test(tc, null_context_introspection_reads_as_empty);
     tcase_add_test(tc, sleep_ends_at_its_time_and_at_its_deadline);
     tcase_add_test(tc, fd_census_text_stays_inside_its_buffer);
     suite_add_tcase(s, tc);

@@ -203,6 +203,32 @@ START_TEST(unattached_context_refuses_writes)
 }
 END_TEST
 
+/* An output entry of a decoded context is out of reach until gc_wire_attach
+ * maps the output file: ESTATE and no pointer, then the declared entry. */
+START_TEST(unattached_context_refuses_outputs)
+{
+    struct fx f;
+    fx_init(&f);
+    gc_ctx *d = NULL;
+    gc_err err;
+    ck_assert_int_eq(gc_wire_decode(f.msg, f.len, f.in_fd, f.out_fd, &d, &err), GC_OK);
+    void *w = NULL;
+    size_t n = 0;
+    ck_assert_int_eq(gc_ctx_output(d, "o", &w, &n), GC_ESTATE);
+    ck_assert_ptr_null(w);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_ptr_nonnull(strstr(gc_ctx_last_error(d), "gc_wire_attach"));
+    ck_assert_int_eq(gc_wire_attach(d, gc_zone_input_base(f.z), gc_zone_input_size(f.z),
+                                    gc_zone_output_base(f.z), gc_zone_output_size(f.z), &err),
+                     GC_OK);
+    ck_assert_int_eq(gc_ctx_output(d, "o", &w, &n), GC_OK);
+    ck_assert_ptr_nonnull(w);
+    ck_assert_uint_eq(n, gc_zone_find(f.z, "o")->length);
+    gc_ctx_free(d);
+    fx_free(&f);
+}
+END_TEST
+
 /* A copy of the fixture's input file, sealed as the engine seals one, with
  * its manifest's entry count changed: the manifest then claims more bytes
  * than lie before the data (need > data_offset, still inside the file). */
@@ -1089,6 +1115,7 @@ Suite *suite_wire(void)
     tcase_add_test(rt, encoder_matches_documented_format);
     tcase_add_test(rt, attach_checks_mappings);
     tcase_add_test(rt, unattached_context_refuses_writes);
+    tcase_add_test(rt, unattached_context_refuses_outputs);
     tcase_add_test(rt, compare_names_first_difference);
     suite_add_tcase(s, rt);
     TCase *rj = tcase_create("rejects");
