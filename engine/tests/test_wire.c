@@ -425,6 +425,51 @@ START_TEST(encode_limits)
 }
 END_TEST
 
+/* The factory's message limit, on both sides: a context whose encoding takes
+ * exactly GC_WIRE_MSG_MAX bytes is made (and encodes into that many), one
+ * byte more is refused with ELIMIT, in every mode alike. */
+START_TEST(context_at_the_message_limit_is_made)
+{
+    gc_state *st = NULL;
+    gc_err err;
+    ck_assert_int_eq(gc_state_new(&st, NULL), GC_OK);
+    static char big[GC_VALUE_BYTES_MAX + 1];
+    memset(big, 'v', GC_VALUE_BYTES_MAX);
+    const char *names[16];
+    char store[16][16];
+    for (int i = 0; i < 16; i++) {
+        snprintf(store[i], sizeof store[i], i < 15 ? "k%d" : "pad", i);
+        names[i] = store[i];
+        ck_assert_int_eq(gc_state_set_str(st, names[i], i < 15 ? big : "", NULL), GC_OK);
+    }
+    gc_contract c = {.domain_reads = names, .n_domain_reads = 16};
+    gc_ctx *ctx = NULL;
+    ck_assert_int_eq(gc_ctx_from_state(st, &c, NULL, 0, 1, &ctx, &err), GC_OK);
+    size_t room = GC_WIRE_MSG_MAX - gc_wire_size(ctx);
+    gc_ctx_free(ctx);
+    ck_assert_uint_le(room, GC_VALUE_BYTES_MAX - 1);
+    for (size_t pad = room; pad <= room + 1; pad++) {
+        ck_assert_int_eq(gc_state_set_bytes(st, "pad", big, pad, NULL), GC_OK);
+        ctx = NULL;
+        int rc = gc_ctx_from_state(st, &c, NULL, 0, 1, &ctx, &err);
+        if (pad > room) {
+            ck_assert_int_eq(rc, GC_ELIMIT);
+            ck_assert_ptr_null(ctx);
+            continue;
+        }
+        ck_assert_int_eq(rc, GC_OK);
+        ck_assert_uint_eq(gc_wire_size(ctx), GC_WIRE_MSG_MAX);
+        uint8_t *msg = malloc(GC_WIRE_MSG_MAX);
+        size_t len = 0;
+        ck_assert_int_eq(gc_wire_encode(ctx, msg, GC_WIRE_MSG_MAX, &len, &err), GC_OK);
+        ck_assert_uint_eq(len, GC_WIRE_MSG_MAX);
+        free(msg);
+        gc_ctx_free(ctx);
+    }
+    gc_state_free(st);
+}
+END_TEST
+
 /* ---- an independent builder of messages, per wire.h ---------------------- */
 
 struct dspec {
@@ -1116,6 +1161,7 @@ Suite *suite_wire(void)
     tcase_add_test(rt, attach_checks_mappings);
     tcase_add_test(rt, unattached_context_refuses_writes);
     tcase_add_test(rt, unattached_context_refuses_outputs);
+    tcase_add_test(rt, context_at_the_message_limit_is_made);
     tcase_add_test(rt, compare_names_first_difference);
     suite_add_tcase(s, rt);
     TCase *rj = tcase_create("rejects");
