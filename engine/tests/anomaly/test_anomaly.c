@@ -884,7 +884,8 @@ static int commit_check(const kind *k, run_out *out, int rc, const gc_result *re
  * tasks share a base, so most conflict and retry. Whatever failed, nothing
  * of a failed attempt is installed or delivered: the keys, the state's
  * version, the deliveries and the history count exactly the tasks that
- * succeeded, and a normal run afterwards commits every task. */
+ * succeeded, every first attempt saw its run's base, and a normal run
+ * afterwards commits every task. */
 static void commit_run(const kind *k, run_out *out, gc_mode mode)
 {
     gc_engine *e = NULL;
@@ -919,6 +920,8 @@ static void commit_run(const kind *k, run_out *out, gc_mode mode)
     gc_err_clear(&erra);
     arm();
     int ok_i = commit_check(k, out, gc_execute_parallel(e, st, &oi, res, &erri), res, &erri);
+    size_t n_first = gc_history_count(h);      /* the increment run's attempts */
+    uint64_t v1 = gc_state_version(st);        /* the append run's base */
     int ok_a = commit_check(k, out, gc_execute_parallel(e, st, &oa, res, &erra), res, &erra);
     gcf_disarm();
     const gc_value *v = NULL, *f = NULL, *lg = NULL, *jn = NULL;
@@ -941,6 +944,12 @@ static void commit_run(const kind *k, run_out *out, gc_mode mode)
         for (size_t i = 0; i < gc_history_count(h); i++) {
             const gc_attempt *a = gc_history_at(h, i);
             installed += a->outcome == GC_OK && a->version != 0;
+            /* One base per run: every first attempt saw the state as its
+             * run found it, whatever failed (not a later commit's). */
+            uint64_t base = i < n_first ? v0 : v1;
+            ck_assert_msg(a->attempt != 1 || a->base == base, "%s/%s N=%u: task %u's first "
+                          "attempt saw version %llu, its run began at %llu", cur_op, k->name,
+                          cur_n, a->task, (unsigned long long)a->base, (unsigned long long)base);
         }
         ck_assert_int_eq(installed, ok_i + ok_a);
     }
