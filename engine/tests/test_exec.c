@@ -415,6 +415,61 @@ START_TEST(unterminated_process_text_is_cut_at_the_last_byte)
 }
 END_TEST
 
+/* A task's exec time is its process function's own running time: at least
+ * the 20 ms it sleeps, within the run's wall time and the task's own. */
+START_TEST(exec_time_is_the_process_own)
+{
+    fixture f;
+    fx_open(&f, 0);
+    gc_err err;
+    ck_assert_int_eq(gc_state_set_int(f.st, "ms", 20, &err), GC_OK);
+    static const char *const dom[] = {"ms"};
+    gc_contract c = {.domain_reads = dom, .n_domain_reads = 1};
+    uint64_t before = gc_now_ns();
+    ck_assert_int_eq(fx_run(&f, "sleep", modes[_i], 2, 2, 0, &c), GC_OK);
+    uint64_t run_ns = gc_now_ns() - before;
+    for (int t = 0; t < 2; t++) {
+        ck_assert_msg(f.res[t].status == GC_OK, "task %d: %s", t, f.res[t].text);
+        ck_assert_uint_ge(f.res[t].exec_ns, 20000000ull);
+        ck_assert_uint_le(f.res[t].exec_ns, f.res[t].wall_ns);
+        ck_assert_uint_le(f.res[t].wall_ns, run_ns);
+    }
+    fx_close(&f);
+}
+END_TEST
+
+/* Reads a declared integer as a string (refused: GC_EINVAL, not a contract
+ * violation), then gives its own text; task 0 succeeds, task 1 fails. */
+static int proc_own_text(gc_ctx *ctx, gc_proc_out *out)
+{
+    const char *v = NULL;
+    int rc = gc_ctx_str(ctx, "ms", &v);
+    snprintf(out->text, sizeof out->text, "own text after %s", gc_status_name(rc));
+    return gc_ctx_task(ctx) == 0 ? GC_OK : GC_EPROC;
+}
+
+/* A process's own text is its result's text, whether it succeeds or fails,
+ * even after the context refused it something: the refusal's reason stands
+ * in only for a failed process that gave none. */
+START_TEST(process_text_wins_over_an_earlier_refusal)
+{
+    fixture f;
+    fx_open(&f, 0);
+    gc_err err;
+    ck_assert_int_eq(gc_engine_register(f.e, "own_text", proc_own_text, NULL, &err), GC_OK);
+    static const char *const dom[] = {"ms"};
+    gc_contract c = {.domain_reads = dom, .n_domain_reads = 1};
+    ck_assert_int_eq(fx_run(&f, "own_text", modes[_i], 2, 2, 0, &c), GC_OK);
+    ck_assert_int_eq(f.res[0].status, GC_OK);
+    ck_assert_int_eq(f.res[1].status, GC_EPROC);
+    for (int t = 0; t < 2; t++) {
+        ck_assert_str_eq(f.res[t].text, "own text after EINVAL");
+        ck_assert_uint_eq(f.res[t].violations, 0);
+    }
+    fx_close(&f);
+}
+END_TEST
+
 START_TEST(bad_runs_are_refused)
 {
     fixture f;
@@ -1243,6 +1298,8 @@ Suite *suite_exec(void)
     tcase_add_loop_test(tc, bad_runs_are_refused, 0, 2);
     tcase_add_loop_test(tc, workers_see_their_deadline, 0, 2);
     tcase_add_loop_test(tc, unterminated_process_text_is_cut_at_the_last_byte, 0, 2);
+    tcase_add_loop_test(tc, exec_time_is_the_process_own, 0, 2);
+    tcase_add_loop_test(tc, process_text_wins_over_an_earlier_refusal, 0, 2);
     suite_add_tcase(s, tc);
     TCase *pc = tcase_create("pool");
     tcase_set_timeout(pc, 30);
