@@ -271,6 +271,77 @@ START_TEST(failed_move_out_of_stdio_leaves_nothing)
 }
 END_TEST
 
+/* Every send of a task refused (ENOBUFS, for good): after 3 attempts, each
+ * on a fresh worker, the task fails ESYS and its text names the send that
+ * failed and its errno; the run ends and the next one, without the fault,
+ * is whole. */
+START_TEST(task_no_worker_could_take_names_the_send)
+{
+    gc_engine *e;
+    gc_state *st;
+    exec_fx(&e, &st);
+    gc_contract c = {.heavy_reads = HEAVY, .n_heavy_reads = 2};
+    gc_exec_opts o = {.process = "checksum", .mode = GC_MODE_PROCESS, .workers = 1, .tasks = 1,
+                      .contract = &c};
+    gc_result res[1];
+    gc_err err;
+    ck_assert_int_eq(gc_engine_warm(e, 1, &err), GC_OK);
+    gcf_plan p = {.calls = GCF_BIT(GCF_SENDMSG), .nth = 1, .times = GCF_FOREVER,
+                  .err = ENOBUFS, .scope = GCF_HERE};
+    gcf_arm(&p);
+    int rc = gc_execute_parallel(e, st, &o, res, &err);
+    gcf_disarm();
+    ck_assert_int_eq(rc, GC_OK);
+    ck_assert_int_eq(res[0].status, GC_ESYS);
+    ck_assert_msg(strstr(res[0].text, "after 3 attempts") &&
+                  strstr(res[0].text, "sending task 0 to worker 0 failed: sendmsg: ") &&
+                  strstr(res[0].text, strerror(ENOBUFS)), "%s", res[0].text);
+    gc_engine_stats s;
+    gc_engine_stats_get(e, &s);
+    ck_assert_uint_eq(s.workers_replaced, 3);
+    ck_assert_uint_eq(s.dispatches, 0);
+    ck_assert_int_eq(gc_execute_parallel(e, st, &o, res, &err), GC_OK);
+    ck_assert_uint_eq((uint64_t)res[0].value, tu_checksum(st, HEAVY, 2));
+    gc_engine_free(e);
+    gc_state_free(st);
+}
+END_TEST
+
+/* The only worker crashes and no other can be started (fork fails for
+ * good): the tasks not yet run fail ESYS with that reason, and the run ends
+ * rather than waiting for a worker that cannot come. */
+START_TEST(no_worker_left_fails_the_rest_and_ends)
+{
+    gc_engine *e;
+    gc_state *st;
+    exec_fx(&e, &st);
+    gc_err err;
+    ck_assert_int_eq(gc_state_set_int(st, "only_task", 0, &err), GC_OK);
+    static const char *const dom[] = {"signal", "only_task"};
+    gc_contract c = {.domain_reads = dom, .n_domain_reads = 2};
+    gc_exec_opts o = {.process = "crash", .mode = GC_MODE_PROCESS, .workers = 1, .tasks = 3,
+                      .contract = &c};
+    gc_result res[3];
+    ck_assert_int_eq(gc_engine_warm(e, 1, &err), GC_OK);
+    gcf_plan p = {.calls = GCF_BIT(GCF_FORK), .nth = 1, .times = GCF_FOREVER, .err = EAGAIN,
+                  .scope = GCF_HERE};
+    gcf_arm(&p);
+    int rc = gc_execute_parallel(e, st, &o, res, &err);
+    gcf_disarm();
+    ck_assert_int_eq(rc, GC_OK);
+    ck_assert_int_eq(res[0].status, GC_ECRASH);
+    for (int t = 1; t < 3; t++) {
+        ck_assert_int_eq(res[t].status, GC_ESYS);
+        ck_assert_str_eq(res[t].text, "no worker is alive and none could be started");
+    }
+    gc_engine_stats s;
+    gc_engine_stats_get(e, &s);
+    ck_assert_uint_eq(s.workers_live, 0);
+    gc_engine_free(e);
+    gc_state_free(st);
+}
+END_TEST
+
 /* The errno of the call that failed is what the caller sees after ESYS. */
 START_TEST(zone_allocate_keeps_errno)
 {
@@ -388,6 +459,8 @@ Suite *suite_faults(void)
     tcase_add_loop_test(tc, zone_allocate_keeps_errno, 0, 5);
     tcase_add_test(tc, refused_name_frees_its_copy);
     tcase_add_test(tc, failed_move_out_of_stdio_leaves_nothing);
+    tcase_add_test(tc, task_no_worker_could_take_names_the_send);
+    tcase_add_test(tc, no_worker_left_fails_the_rest_and_ends);
     tcase_add_test(tc, key_set_again_keeps_no_old_value);
     tcase_add_loop_test(tc, execute_parallel_refuses_null, 0, 2);
     suite_add_tcase(s, tc);
