@@ -679,6 +679,33 @@ START_TEST(concurrent_increments_end_at_n)
 }
 END_TEST
 
+/* A task's wall time runs from its first dispatch to its final result, so a
+ * task run again after a conflict counts every attempt: each waits 20 ms.
+ * Every first attempt is built from the run's base, so the second task to
+ * commit conflicts and runs again. */
+START_TEST(wall_time_spans_every_attempt)
+{
+    fixture f;
+    fx_open(&f);
+    gc_err err;
+    ck_assert_int_eq(gc_state_set_int(f.st, "ms", 20, &err), GC_OK);
+    gc_contract c = {.domain_reads = K_MS, .n_domain_reads = 2, .domain_writes = K,
+                     .n_domain_writes = 1};
+    ck_assert_int_eq(fx_run(&f, "increment", modes[_i], 2, 2, 2, &c, NULL), GC_OK);
+    uint32_t most = 0;
+    for (int t = 0; t < 2; t++) {
+        ck_assert_msg(f.res[t].status == GC_OK, "task %d: %s", t, f.res[t].text);
+        ck_assert_msg(f.res[t].wall_ns >= f.res[t].attempts * 20000000ull,
+                      "task %d: %u attempts of 20 ms in %llu ns", t, f.res[t].attempts,
+                      (unsigned long long)f.res[t].wall_ns);
+        most = f.res[t].attempts > most ? f.res[t].attempts : most;
+    }
+    ck_assert_uint_ge(most, 2);
+    ck_assert_int_eq(key_int(f.st, "k"), 2);
+    fx_close(&f);
+}
+END_TEST
+
 START_TEST(no_retries_exactly_one_commits)
 {
     fixture f;
@@ -1788,6 +1815,7 @@ Suite *suite_commit(void)
     tcase_add_loop_test(m, history_records_message_deliveries, 0, 2);
     tcase_add_loop_test(m, retry_with_more_messages_delivers_the_last_attempts, 0, 2);
     tcase_add_loop_test(m, unknown_commit_mode_is_refused_and_the_config_kept, 0, 2);
+    tcase_add_loop_test(m, wall_time_spans_every_attempt, 0, 2);
     tcase_add_loop_test(m, message_only_attempt_is_delivered_at_its_version, 0, 2);
     tcase_add_loop_test(m, validation_of_one_key_refuses_the_whole_attempt, 0, 2);
     tcase_add_loop_test(m, list_append_text_names_the_element_and_key, 0, 2);
