@@ -342,6 +342,44 @@ START_TEST(no_worker_left_fails_the_rest_and_ends)
 }
 END_TEST
 
+/* Each allocation of a warm process-mode run failing in turn (the
+ * dispatcher's): the failure surfaces as what it is, ENOMEM, for the run or
+ * for the tasks it touched, never as some later failure of a run that went on
+ * without the memory (a missing buffer read as a bad address, say). */
+START_TEST(pool_run_allocation_failure_is_enomem)
+{
+    gc_engine *e;
+    gc_state *st;
+    exec_fx(&e, &st);
+    gc_contract c = {.heavy_reads = HEAVY, .n_heavy_reads = 2};
+    gc_exec_opts o = {.process = "checksum", .mode = GC_MODE_PROCESS, .workers = 2, .tasks = 3,
+                      .contract = &c};
+    gc_result res[3];
+    gc_err err;
+    ck_assert_int_eq(gc_engine_warm(e, 2, &err), GC_OK);
+    uint32_t n;
+    for (n = 1; n < 200; n++) {
+        gcf_plan p = {.calls = GCF_ALLOC, .nth = n, .times = 1, .scope = GCF_HERE};
+        gcf_arm(&p);
+        int rc = gc_execute_parallel(e, st, &o, res, &err);
+        gcf_disarm();
+        if (gcf_fired() == 0) {
+            ck_assert_int_eq(rc, GC_OK);
+            break;
+        }
+        ck_assert_msg(rc == GC_OK || rc == GC_ENOMEM, "N=%u: run %s: %s", n, gc_status_name(rc),
+                      err.msg);
+        for (int t = 0; rc == GC_OK && t < 3; t++)
+            ck_assert_msg(res[t].status == GC_OK || res[t].status == GC_ENOMEM,
+                          "N=%u: task %d %s: %s", n, t, gc_status_name(res[t].status),
+                          res[t].text);
+    }
+    ck_assert_uint_gt(n, 3);
+    gc_engine_free(e);
+    gc_state_free(st);
+}
+END_TEST
+
 /* The errno of the call that failed is what the caller sees after ESYS. */
 START_TEST(zone_allocate_keeps_errno)
 {
@@ -461,6 +499,7 @@ Suite *suite_faults(void)
     tcase_add_test(tc, failed_move_out_of_stdio_leaves_nothing);
     tcase_add_test(tc, task_no_worker_could_take_names_the_send);
     tcase_add_test(tc, no_worker_left_fails_the_rest_and_ends);
+    tcase_add_test(tc, pool_run_allocation_failure_is_enomem);
     tcase_add_test(tc, key_set_again_keeps_no_old_value);
     tcase_add_loop_test(tc, execute_parallel_refuses_null, 0, 2);
     suite_add_tcase(s, tc);
