@@ -385,6 +385,52 @@ START_TEST(return_write_back_keeps_the_size_exact)
 }
 END_TEST
 
+/* INC-026: the returned value is written back after the process ran, past
+ * the room rule's check, so the reply's limit is checked again then: the
+ * write set with it may take exactly GC_WSET_MSG_MAX bytes; one byte more is
+ * refused with ELIMIT. A 63-byte return key makes its write 74 bytes. */
+START_TEST(returned_value_fits_the_reply_exactly)
+{
+    static char rk[GC_NAME_MAX + 1];
+    memset(rk, 'r', GC_NAME_MAX);
+    const char *w[19];
+    char store[18][8];
+    for (int k = 0; k < 18; k++) {
+        snprintf(store[k], sizeof store[k], "b%02d", k);
+        w[k] = store[k];
+    }
+    w[18] = rk;
+    gc_contract c = {.domain_writes = w, .n_domain_writes = 19, .return_key = rk};
+    gc_state *st;
+    ck_assert_int_eq(gc_state_new(&st, NULL), GC_OK);
+    static char fill[GC_VALUE_BYTES_MAX];
+    for (size_t room = 73; room <= 74; room++) {
+        gc_ctx *ctx;
+        ck_assert_int_eq(gc_ctx_from_state(st, &c, NULL, 0, 1, &ctx, NULL), GC_OK);
+        const size_t target = GC_WSET_MSG_MAX - room;
+        size_t now = gc__wset_size(&ctx->ws, ctx->n_domain);
+        for (int k = 0; k < 18 && now < target; k++) {
+            size_t len = target - now > 10 + GC_VALUE_BYTES_MAX ? GC_VALUE_BYTES_MAX
+                                                                 : target - now - 10;
+            ck_assert_int_eq(gc_ctx_set_bytes(ctx, w[k], fill, len), GC_OK);
+            now = gc__wset_size(&ctx->ws, ctx->n_domain);
+        }
+        ck_assert_uint_eq(now, target);
+        gc_err err;
+        int rc = gc__ctx_return(ctx, 5, &err);
+        if (room >= 74) {
+            ck_assert_int_eq(rc, GC_OK);
+            ck_assert_uint_eq(gc__wset_size(&ctx->ws, ctx->n_domain), GC_WSET_MSG_MAX);
+        } else {
+            ck_assert_int_eq(rc, GC_ELIMIT);
+            ck_assert_str_eq(err.msg, "the write set with the returned value passes 65536 bytes");
+        }
+        gc_ctx_free(ctx);
+    }
+    gc_state_free(st);
+}
+END_TEST
+
 /* ---- the reply codec --------------------------------------------------------------- */
 
 static size_t sample_wset(uint8_t *buf, size_t cap)
@@ -1791,6 +1837,7 @@ Suite *suite_commit(void)
     tcase_add_test(u, write_set_room_is_exact_at_its_boundary);
     tcase_add_test(u, write_set_refusals_name_their_limits);
     tcase_add_test(u, return_write_back_keeps_the_size_exact);
+    tcase_add_test(u, returned_value_fits_the_reply_exactly);
     suite_add_tcase(s, u);
     TCase *m = tcase_create("both_modes");
     tcase_set_timeout(m, 30);

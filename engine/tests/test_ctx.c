@@ -401,6 +401,45 @@ START_TEST(null_context_introspection_reads_as_empty)
 }
 END_TEST
 
+/* gc_ctx_from_state names the NULL argument it refuses. */
+START_TEST(factory_names_its_null_argument)
+{
+    gc_state *st = make_state(0);
+    gc_contract c = {0};
+    gc_ctx *ctx = NULL;
+    gc_err err;
+    ck_assert_int_eq(gc_ctx_from_state(NULL, &c, NULL, 0, 1, &ctx, &err), GC_EINVAL);
+    ck_assert_str_eq(err.msg, "gc_ctx_from_state: NULL state");
+    ck_assert_int_eq(gc_ctx_from_state(st, NULL, NULL, 0, 1, &ctx, &err), GC_EINVAL);
+    ck_assert_str_eq(err.msg, "gc_ctx_from_state: NULL contract");
+    ck_assert_int_eq(gc_ctx_from_state(st, &c, NULL, 0, 1, NULL, &err), GC_EINVAL);
+    ck_assert_str_eq(err.msg, "gc_ctx_from_state: NULL out");
+    gc_state_free(st);
+}
+END_TEST
+
+/* A string value holds no NUL byte (the state's strings are C strings):
+ * gc_ctx_set_value refuses one with a NUL inside, the write set unchanged;
+ * the same bytes as a bytes value are taken. */
+START_TEST(string_write_with_a_nul_is_refused)
+{
+    gc_state *st = make_state(0);
+    static const char *const w[] = {"b"};
+    gc_contract c = {.domain_writes = w, .n_domain_writes = 1};
+    gc_ctx *ctx = NULL;
+    ck_assert_int_eq(gc_ctx_from_state(st, &c, NULL, 0, 1, &ctx, NULL), GC_OK);
+    gc_value s = {.type = GC_VAL_STR, .ptr = "a\0b", .len = 3};
+    ck_assert_int_eq(gc_ctx_set_value(ctx, "b", &s), GC_EINVAL);
+    ck_assert_str_eq(gc_ctx_last_error(ctx), "write of 'b': string holds a NUL byte");
+    ck_assert_uint_eq(gc_ctx_pending_writes(ctx), 0);
+    gc_value by = {.type = GC_VAL_BYTES, .ptr = "a\0b", .len = 3};
+    ck_assert_int_eq(gc_ctx_set_value(ctx, "b", &by), GC_OK);
+    ck_assert_uint_eq(gc_ctx_pending_writes(ctx), 1);
+    gc_ctx_free(ctx);
+    gc_state_free(st);
+}
+END_TEST
+
 /* ---- the sleep builtin's own timing ----------------------------------------- */
 
 /* One call of the "sleep" builtin on a factory context: its status and how
@@ -517,6 +556,8 @@ Suite *suite_ctx(void)
     tcase_add_loop_test(tc, factory_errors, 0, (int)N(factory_cases));
     tcase_add_test(tc, factory_null_arguments);
     tcase_add_test(tc, null_context_introspection_reads_as_empty);
+    tcase_add_test(tc, factory_names_its_null_argument);
+    tcase_add_test(tc, string_write_with_a_nul_is_refused);
     tcase_add_test(tc, sleep_ends_at_its_time_and_at_its_deadline);
     tcase_add_test(tc, fd_census_text_stays_inside_its_buffer);
     suite_add_tcase(s, tc);

@@ -885,6 +885,59 @@ START_TEST(decoder_accepts_base_spec)
 }
 END_TEST
 
+/* A contract may declare GC_DOMAIN_MAX writes: its context crosses the wire
+ * with all of them, in order. */
+START_TEST(round_trip_with_the_most_writes)
+{
+    gc_state *st;
+    gc_err err;
+    ck_assert_int_eq(gc_state_new(&st, &err), GC_OK);
+    static char store[GC_DOMAIN_MAX][8];
+    static const char *w[GC_DOMAIN_MAX];
+    for (int i = 0; i < GC_DOMAIN_MAX; i++) {
+        snprintf(store[i], sizeof store[i], "w%d", i);
+        w[i] = store[i];
+    }
+    gc_contract c = {.domain_writes = w, .n_domain_writes = GC_DOMAIN_MAX};
+    gc_ctx *ctx, *d = NULL;
+    ck_assert_int_eq(gc_ctx_from_state(st, &c, NULL, 0, 1, &ctx, &err), GC_OK);
+    static uint8_t buf[GC_WIRE_MSG_MAX];
+    size_t len;
+    ck_assert_int_eq(gc_wire_encode(ctx, buf, sizeof buf, &len, &err), GC_OK);
+    ck_assert_int_eq(gc_wire_decode(buf, len, -1, -1, &d, &err), GC_OK);
+    ck_assert_uint_eq(gc_ctx_write_count(d), GC_DOMAIN_MAX);
+    for (size_t i = 0; i < GC_DOMAIN_MAX; i++)
+        ck_assert_str_eq(gc_ctx_write_name(d, i), w[i]);
+    ck_assert_int_eq(gc_wire_compare(ctx, d, &err), GC_OK);
+    gc_ctx_free(d);
+    gc_ctx_free(ctx);
+    gc_state_free(st);
+}
+END_TEST
+
+/* A write named twice is refused wherever the repeat is, naming the earlier
+ * write it repeats (not only a repeat of the first). */
+START_TEST(decoder_refuses_any_repeated_write_name)
+{
+    struct fx f;
+    fx_init(&f);
+    struct spec s;
+    static struct mb m;
+    base_spec(&f, &s);
+    s.nw = 3;
+    s.writes[0] = "k";
+    s.writes[1] = "j";
+    s.writes[2] = "j";
+    build(&m, &s);
+    gc_ctx *d = NULL;
+    gc_err err;
+    ck_assert_int_eq(gc_wire_decode(m.b, m.n, f.in_fd, f.out_fd, &d, &err), GC_EWIRE);
+    ck_assert_str_eq(err.msg, "wire: write[2] name at byte 180 repeats write[1] 'j'");
+    ck_assert_ptr_null(d);
+    fx_free(&f);
+}
+END_TEST
+
 START_TEST(decoder_rejects_every_truncation)
 {
     struct fx f;
@@ -1162,6 +1215,7 @@ Suite *suite_wire(void)
     tcase_add_test(rt, unattached_context_refuses_writes);
     tcase_add_test(rt, unattached_context_refuses_outputs);
     tcase_add_test(rt, context_at_the_message_limit_is_made);
+    tcase_add_test(rt, round_trip_with_the_most_writes);
     tcase_add_test(rt, compare_names_first_difference);
     suite_add_tcase(s, rt);
     TCase *rj = tcase_create("rejects");
@@ -1171,6 +1225,7 @@ Suite *suite_wire(void)
     tcase_add_loop_test(rj, decoder_rejects_table, 0, (int)N(rejects));
     tcase_add_test(rj, decoder_rejects_every_truncation);
     tcase_add_test(rj, decoder_names_the_commit_field_a_message_ends_in);
+    tcase_add_test(rj, decoder_refuses_any_repeated_write_name);
     tcase_add_test(rj, decoder_every_byte_flip);
     tcase_add_test(rj, decoder_limits_and_arguments);
     tcase_add_test(rj, decoder_rejects_descriptor_mismatches);
