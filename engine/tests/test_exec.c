@@ -632,6 +632,7 @@ START_TEST(channel_broken_between_tasks_costs_no_task)
                       gc_status_name(f.res[t].status), f.res[t].text);
         ck_assert_uint_eq(f.res[t].task, t);
         ck_assert_int_eq(f.res[t].value, 1000 + (int64_t)t);
+        ck_assert_uint_eq(f.res[t].attempts, 1);   /* a refused send is no attempt */
         if (t <= BREAK_AT)
             ck_assert_int_eq(f.res[t].pid, first);
         else
