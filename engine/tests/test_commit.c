@@ -241,6 +241,55 @@ START_TEST(write_set_refusals_name_their_limits)
 }
 END_TEST
 
+/* A task's outbox takes the messages of each write set handed to it after
+ * those it holds, in order and intact, with room for all of them; each write
+ * set is left without messages and its encoded size shrinks to what its
+ * write still takes. Clearing keeps the room for the next attempt. (The
+ * commit clears a task's outbox at each attempt, so it takes once per
+ * attempt; appending is what the outbox itself promises.) */
+START_TEST(outbox_take_appends_each_write_set_in_order)
+{
+    gc__outbox ob;
+    gc_err err;
+    memset(&ob, 0, sizeof ob);
+    uint32_t next = 0;
+    for (uint32_t round = 1; round <= 6; round++) {
+        gc__wset ws;
+        memset(&ws, 0, sizeof ws);
+        gc_value v = {.type = GC_VAL_INT, .i = round};
+        ck_assert_int_eq(gc__wset_put(&ws, "k", GC__WRITE_SET, &v, &err), GC_OK);
+        size_t writes_only = gc__wset_size(&ws, 0);
+        for (uint32_t j = 0; j < round; j++) {
+            char id[16];
+            snprintf(id, sizeof id, "m%u", next + j);
+            ck_assert_int_eq(gc__wset_msg(&ws, "outbox", id, id, strlen(id), &err), GC_OK);
+        }
+        ck_assert_int_eq(gc__outbox_take(&ob, &ws), GC_OK);
+        next += round;
+        ck_assert_uint_eq(ws.n_msgs, 0);
+        ck_assert_uint_eq(ws.n_writes, 1);
+        ck_assert_uint_eq(gc__wset_size(&ws, 0), writes_only);
+        ck_assert_uint_eq(ob.n, next);
+        ck_assert_uint_ge(ob.cap, ob.n);
+        for (uint32_t i = 0; i < ob.n; i++) {
+            char id[16];
+            snprintf(id, sizeof id, "m%u", i);
+            ck_assert_str_eq(ob.msgs[i].topic, "outbox");
+            ck_assert_str_eq(ob.msgs[i].id, id);
+            ck_assert_uint_eq(ob.msgs[i].len, strlen(id));
+            ck_assert_int_eq(memcmp(ob.msgs[i].payload, id, strlen(id)), 0);
+        }
+        gc__wset_free(&ws);
+    }
+    size_t room = ob.cap;
+    gc__outbox_clear(&ob);
+    ck_assert_uint_eq(ob.n, 0);
+    ck_assert_uint_eq(ob.cap, room);
+    gc__outbox_free(&ob);
+    ck_assert_ptr_null(ob.msgs);
+}
+END_TEST
+
 /* Installing a write set may fill the state to exactly GC_DOMAIN_MAX keys;
  * new keys past it are refused whole (ELIMIT, nothing installed, no version). */
 START_TEST(install_fills_the_domain_to_its_exact_maximum)
@@ -1838,6 +1887,7 @@ Suite *suite_commit(void)
     tcase_add_test(u, write_set_refusals_name_their_limits);
     tcase_add_test(u, return_write_back_keeps_the_size_exact);
     tcase_add_test(u, returned_value_fits_the_reply_exactly);
+    tcase_add_test(u, outbox_take_appends_each_write_set_in_order);
     suite_add_tcase(s, u);
     TCase *m = tcase_create("both_modes");
     tcase_set_timeout(m, 30);
