@@ -290,6 +290,33 @@ START_TEST(outbox_take_appends_each_write_set_in_order)
 }
 END_TEST
 
+/* A string or bytes write with a length but no data is refused (EINVAL,
+ * "NULL data", the key named) before any byte is read: no crash, nothing
+ * pending, and no contract breach (the key is declared). No data with
+ * length 0 is an empty value and is kept. */
+START_TEST(context_refuses_a_sized_write_without_data)
+{
+    gc_state *st;
+    gc_err err;
+    ck_assert_int_eq(gc_state_new(&st, &err), GC_OK);
+    static const char *const w[] = {"s", "b"};
+    gc_contract c = {.domain_writes = w, .n_domain_writes = 2};
+    gc_ctx *ctx;
+    ck_assert_int_eq(gc_ctx_from_state(st, &c, NULL, 0, 1, &ctx, &err), GC_OK);
+    ck_assert_int_eq(gc_ctx_set_bytes(ctx, "b", NULL, 5), GC_EINVAL);
+    ck_assert_str_eq(gc_ctx_last_error(ctx), "write of 'b': NULL data");
+    gc_value nostr = {.type = GC_VAL_STR, .ptr = NULL, .len = 3};
+    ck_assert_int_eq(gc_ctx_set_value(ctx, "s", &nostr), GC_EINVAL);
+    ck_assert_str_eq(gc_ctx_last_error(ctx), "write of 's': NULL data");
+    ck_assert_uint_eq(gc_ctx_pending_writes(ctx), 0);
+    ck_assert_uint_eq(gc_ctx_violations(ctx), 0);
+    ck_assert_int_eq(gc_ctx_set_bytes(ctx, "b", NULL, 0), GC_OK);
+    ck_assert_uint_eq(gc__wset_find(&ctx->ws, "b")->v.len, 0);
+    gc_ctx_free(ctx);
+    gc_state_free(st);
+}
+END_TEST
+
 /* Installing a write set may fill the state to exactly GC_DOMAIN_MAX keys;
  * new keys past it are refused whole (ELIMIT, nothing installed, no version). */
 START_TEST(install_fills_the_domain_to_its_exact_maximum)
@@ -1888,6 +1915,7 @@ Suite *suite_commit(void)
     tcase_add_test(u, return_write_back_keeps_the_size_exact);
     tcase_add_test(u, returned_value_fits_the_reply_exactly);
     tcase_add_test(u, outbox_take_appends_each_write_set_in_order);
+    tcase_add_test(u, context_refuses_a_sized_write_without_data);
     suite_add_tcase(s, u);
     TCase *m = tcase_create("both_modes");
     tcase_set_timeout(m, 30);
