@@ -1703,6 +1703,74 @@ START_TEST(conflict_on_the_last_of_four_writes)
 }
 END_TEST
 
+/* What a delivery carried: kind, task and payload. */
+typedef struct payloads {
+    int n;
+    struct { int kind; uint32_t task; char text[64]; } d[16];
+} payloads;
+
+static void record_payload(const gc_delivery *d, void *arg)
+{
+    payloads *p = arg;
+    if (p->n >= 16)
+        return;
+    p->d[p->n].kind = d->kind;
+    p->d[p->n].task = d->task;
+    snprintf(p->d[p->n].text, sizeof p->d[p->n].text, "%.*s", (int)d->len,
+             (const char *)d->payload);
+    p->n++;
+}
+
+/* INC-016: a writing builtin's event and message name the task and the
+ * attempt that made them ("task=T attempt=A"), so a phantom from an earlier
+ * attempt shows in its payload: after conflicts and retries, every delivery
+ * names the attempt that committed. */
+START_TEST(delivered_payload_names_the_committed_attempt)
+{
+    gc_engine *e;
+    gc_state *st;
+    gc_err err;
+    payloads p = {0};
+    ck_assert_int_eq(gc_engine_new(&e, &err), GC_OK);
+    ck_assert_int_eq(gc_builtins_register(e, &err), GC_OK);
+    ck_assert_int_eq(gc_engine_subscribe(e, "changed", record_payload, &p, &err), GC_OK);
+    ck_assert_int_eq(gc_engine_set_outbox(e, record_payload, &p, &err), GC_OK);
+    ck_assert_int_eq(gc_state_new(&st, &err), GC_OK);
+    gc_contract c = {.domain_writes = K, .n_domain_writes = 1, .events = 1, .outbox = 1};
+    gc_exec_opts o = {.process = "conflict", .mode = modes[_i], .workers = 3, .tasks = 3,
+                      .contract = &c, .retries = 5};
+    gc_result res[3];
+    ck_assert_int_eq(gc_execute_parallel(e, st, &o, res, &err), GC_OK);
+    ck_assert_int_eq(p.n, 6);
+    for (int i = 0; i < p.n; i++) {
+        uint32_t t = p.d[i].task;
+        ck_assert_uint_lt(t, 3);
+        ck_assert_int_eq(res[t].status, GC_OK);
+        char want[64];
+        snprintf(want, sizeof want, "task=%u attempt=%u", t, res[t].attempts);
+        ck_assert_str_eq(p.d[i].text, want);
+    }
+    gc_engine_free(e);
+    gc_state_free(st);
+}
+END_TEST
+
+/* A fault builtin whose own work fails reports that failure, not the fault
+ * it was asked for: fail_after_write under a contract with no write to
+ * increment ends EINVAL with increment's reason, never EPROC. */
+START_TEST(fail_after_write_reports_its_own_failure)
+{
+    fixture f;
+    fx_open(&f);
+    gc_contract c = {.domain_reads = K, .n_domain_reads = 1, .events = 1};
+    ck_assert_int_eq(fx_run(&f, "fail_after_write", modes[_i], 1, 1, 0, &c, NULL), GC_OK);
+    ck_assert_int_eq(f.res[0].status, GC_EINVAL);
+    ck_assert_str_eq(f.res[0].text, "increment: the contract declares no write");
+    ck_assert_int_eq(f.events.n, 0);
+    fx_close(&f);
+}
+END_TEST
+
 /* ---- the engine lock ---------------------------------------------------------- */
 
 /* Whether another thread is blocked on the engine lock, which this thread
@@ -1945,6 +2013,8 @@ Suite *suite_commit(void)
     tcase_add_loop_test(m, validation_of_one_key_refuses_the_whole_attempt, 0, 2);
     tcase_add_loop_test(m, list_append_text_names_the_element_and_key, 0, 2);
     tcase_add_loop_test(m, conflict_on_the_last_of_four_writes, 0, 2);
+    tcase_add_loop_test(m, delivered_payload_names_the_committed_attempt, 0, 2);
+    tcase_add_loop_test(m, fail_after_write_reports_its_own_failure, 0, 2);
     suite_add_tcase(s, m);
     return s;
 }
