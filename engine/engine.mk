@@ -130,7 +130,7 @@ $(ANOMALY_ENGINE): $(ENGINE_OBJ)
 	@mkdir -p $(@D)
 	$(LD) -r $(foreach f,$(ANOMALY_WRAPPED),--wrap=$(f)) -o $@ $^
 
-$(ANOMALY_OBJ): ALL_CFLAGS += $(CHECK_CFLAGS) -Iengine/tests -Itestkit
+$(ANOMALY_OBJ): ALL_CFLAGS += $(CHECK_CFLAGS) -Iengine/tests -Itestkit -Iengine/src
 $(ANOMALY_TESTS): $(ANOMALY_OBJ) $(ANOMALY_ENGINE) $(BUILD)/engine/tests/testutil.o \
                   $(BUILD)/testkit/runner.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $(ANOMALY_OBJ) $(BUILD)/engine/tests/testutil.o \

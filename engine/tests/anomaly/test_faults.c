@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "ctx_int.h"
 #include "fault.h"
 #include "gapcheck/gapcheck.h"
 #include "gapcheck/wire.h"
@@ -424,6 +425,51 @@ START_TEST(refused_name_frees_its_copy)
 }
 END_TEST
 
+/* The returned value's write-back (INC-026) builds the attempt's write set
+ * anew; when an allocation fails on the way it fails ENOMEM with a reason and
+ * leaves the write set as the process made it (what the history records for
+ * the failed attempt, and what a worker's reply carries), never the half-built
+ * one. Each allocation of the write-back fails in turn, then none. */
+START_TEST(failed_return_write_back_keeps_the_process_writes)
+{
+    static const char *const w[] = {"r", "s"};
+    gc_state *st;
+    ck_assert_int_eq(gc_state_new(&st, NULL), GC_OK);
+    gc_contract c = {.domain_writes = w, .n_domain_writes = 2, .return_key = "r"};
+    int failed = 0, rc = GC_ENOMEM;
+    for (uint32_t nth = 1; rc == GC_ENOMEM && nth < 20; nth++) {
+        gc_ctx *ctx;
+        ck_assert_int_eq(gc_ctx_from_state(st, &c, NULL, 0, 1, &ctx, NULL), GC_OK);
+        ck_assert_int_eq(gc_ctx_set_str(ctx, "s", "hello"), GC_OK);
+        size_t size = gc__wset_size(&ctx->ws, 0);
+        gc_err err;
+        gc_err_clear(&err);
+        gcf_plan p = {.calls = GCF_ALLOC, .nth = nth, .times = 1, .scope = GCF_HERE};
+        gcf_arm(&p);
+        rc = gc__ctx_return(ctx, 7, &err);
+        gcf_disarm();
+        if (rc == GC_ENOMEM) {
+            failed++;
+            ck_assert_ptr_nonnull(strstr(err.msg, "out of memory"));
+            ck_assert_uint_eq(ctx->ws.n_writes, 1);
+            const struct gc__write *s = gc__wset_find(&ctx->ws, "s");
+            ck_assert_ptr_nonnull(s);
+            ck_assert_str_eq((const char *)s->v.ptr, "hello");
+            ck_assert_ptr_null(gc__wset_find(&ctx->ws, "r"));
+            ck_assert_uint_eq(gc__wset_size(&ctx->ws, 0), size);
+        } else {
+            ck_assert_int_eq(rc, GC_OK);
+            ck_assert_uint_eq(ctx->ws.n_writes, 2);
+            ck_assert_int_eq(gc__wset_find(&ctx->ws, "r")->v.i, 7);
+        }
+        gc_ctx_free(ctx);
+    }
+    ck_assert_int_eq(rc, GC_OK);
+    ck_assert_int_ge(failed, 2);   /* the pending set's room, the string's copy */
+    gc_state_free(st);
+}
+END_TEST
+
 /* A key set again replaces its pending value and keeps no copy of the old
  * one: a process that sets one key many times holds one value's memory, and
  * nothing is left once the context is freed. */
@@ -502,6 +548,7 @@ Suite *suite_faults(void)
     tcase_add_test(tc, no_worker_left_fails_the_rest_and_ends);
     tcase_add_test(tc, pool_run_allocation_failure_is_enomem);
     tcase_add_test(tc, key_set_again_keeps_no_old_value);
+    tcase_add_test(tc, failed_return_write_back_keeps_the_process_writes);
     tcase_add_loop_test(tc, execute_parallel_refuses_null, 0, 2);
     suite_add_tcase(s, tc);
     return s;
