@@ -317,6 +317,35 @@ START_TEST(context_refuses_a_sized_write_without_data)
 }
 END_TEST
 
+/* The factory refuses a configuration whose commit mode is neither smart
+ * nor strict (EINVAL naming the mode, no context), and the context API
+ * refuses a write of a value type it does not know (EINVAL naming the key
+ * and the type, nothing pending, no breach). */
+START_TEST(context_refuses_unknown_commit_mode_and_value_type)
+{
+    gc_state *st;
+    gc_err err;
+    ck_assert_int_eq(gc_state_new(&st, &err), GC_OK);
+    static const char *const w[] = {"k"};
+    gc_contract c = {.domain_writes = w, .n_domain_writes = 1};
+    gc_config bad = gc_config_default();
+    bad.commit = (gc_commit_mode)7;
+    gc_ctx *ctx = NULL;
+    gc_err_clear(&err);
+    ck_assert_int_eq(gc_ctx_from_state(st, &c, &bad, 0, 1, &ctx, &err), GC_EINVAL);
+    ck_assert_ptr_null(ctx);
+    ck_assert_str_eq(err.msg, "gc_ctx_from_state: commit mode 7 is neither smart nor strict");
+    ck_assert_int_eq(gc_ctx_from_state(st, &c, NULL, 0, 1, &ctx, &err), GC_OK);
+    gc_value odd = {.type = (gc_value_type)99, .i = 1};
+    ck_assert_int_eq(gc_ctx_set_value(ctx, "k", &odd), GC_EINVAL);
+    ck_assert_str_eq(gc_ctx_last_error(ctx), "write of 'k': value type 99");
+    ck_assert_uint_eq(gc_ctx_pending_writes(ctx), 0);
+    ck_assert_uint_eq(gc_ctx_violations(ctx), 0);
+    gc_ctx_free(ctx);
+    gc_state_free(st);
+}
+END_TEST
+
 /* Installing a write set may fill the state to exactly GC_DOMAIN_MAX keys;
  * new keys past it are refused whole (ELIMIT, nothing installed, no version). */
 START_TEST(install_fills_the_domain_to_its_exact_maximum)
@@ -1984,6 +2013,7 @@ Suite *suite_commit(void)
     tcase_add_test(u, returned_value_fits_the_reply_exactly);
     tcase_add_test(u, outbox_take_appends_each_write_set_in_order);
     tcase_add_test(u, context_refuses_a_sized_write_without_data);
+    tcase_add_test(u, context_refuses_unknown_commit_mode_and_value_type);
     suite_add_tcase(s, u);
     TCase *m = tcase_create("both_modes");
     tcase_set_timeout(m, 30);

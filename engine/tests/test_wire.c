@@ -229,6 +229,31 @@ START_TEST(unattached_context_refuses_outputs)
 }
 END_TEST
 
+/* gc_ctx_output with no place for the length or the pointer is refused
+ * (EINVAL), never written through: an attached context, a declared output. */
+START_TEST(output_access_without_a_result_place_is_refused)
+{
+    struct fx f;
+    fx_init(&f);
+    gc_ctx *d = NULL;
+    gc_err err;
+    ck_assert_int_eq(gc_wire_decode(f.msg, f.len, f.in_fd, f.out_fd, &d, &err), GC_OK);
+    ck_assert_int_eq(gc_wire_attach(d, gc_zone_input_base(f.z), gc_zone_input_size(f.z),
+                                    gc_zone_output_base(f.z), gc_zone_output_size(f.z), &err),
+                     GC_OK);
+    void *w = NULL;
+    size_t n = 0;
+    ck_assert_int_eq(gc_ctx_output(d, "o", &w, NULL), GC_EINVAL);
+    ck_assert_str_eq(gc_ctx_last_error(d), "context access with a NULL output");
+    ck_assert_int_eq(gc_ctx_output(d, "o", NULL, &n), GC_EINVAL);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_int_eq(gc_ctx_output(d, "o", &w, &n), GC_OK);
+    ck_assert_ptr_nonnull(w);
+    gc_ctx_free(d);
+    fx_free(&f);
+}
+END_TEST
+
 /* A copy of the fixture's input file, sealed as the engine seals one, with
  * its manifest's entry count changed: the manifest then claims more bytes
  * than lie before the data (need > data_offset, still inside the file). */
@@ -1214,6 +1239,7 @@ Suite *suite_wire(void)
     tcase_add_test(rt, attach_checks_mappings);
     tcase_add_test(rt, unattached_context_refuses_writes);
     tcase_add_test(rt, unattached_context_refuses_outputs);
+    tcase_add_test(rt, output_access_without_a_result_place_is_refused);
     tcase_add_test(rt, context_at_the_message_limit_is_made);
     tcase_add_test(rt, round_trip_with_the_most_writes);
     tcase_add_test(rt, compare_names_first_difference);
