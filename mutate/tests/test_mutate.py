@@ -453,8 +453,13 @@ def stop_mid_test(root, endless_id):
     except subprocess.TimeoutExpired:
         p.kill()
         out, _ = p.communicate()
-    time.sleep(0.2)
+    # A SIGKILLed process leaves /proc when the kernel has torn it down, which
+    # takes a while on a loaded machine: wait for that, up to 10 s.
+    t_gone = time.monotonic() + 10
     left = _procs_under(root)
+    while left and time.monotonic() < t_gone:
+        time.sleep(0.1)
+        left = _procs_under(root)
     groups = glob.glob(f"/sys/fs/cgroup/*/gapcheck-mutate-{p.pid}-*") + glob.glob(
         f"/sys/fs/cgroup/gapcheck-mutate-{p.pid}-*")
     check("smoke: SIGTERM while an endless mutant's test runs: the campaign exits 143, kills "
