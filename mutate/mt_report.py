@@ -178,6 +178,7 @@ def summary(doc, incidents, meta):
                                       description=m.get("description", ""),
                                       diff=diff_of(lines, m)))
     tot = _count(allm)
+    est = estimate(per_fn, incidents, doc.get("config", {}).get("covered_per_function"))
     judges, kills = {}, {}
     for m in allm:
         if m["status"] in DETECTED:
@@ -190,10 +191,56 @@ def summary(doc, incidents, meta):
             "commit": meta.get("commit"), "command": meta.get("command"),
             "config": doc.get("config", {}),
             "campaign_seconds": meta.get("campaign_seconds"),
-            "totals": tot, "score": tot["score"],
+            "totals": tot, "score": tot["score"], "estimate": est,
             "files": {p: _count(ms) for p, ms in per_file.items()},
             "functions": {f"{p}:{fn}": _count(ms) for (p, fn), ms in sorted(per_fn.items())},
             "incidents": inc, "judges": judges, "killed_by": kills, "survivors": survivors}
+
+
+def estimate(per_fn, incidents, covered):
+    """The score of every covered point, estimated from a campaign that
+    judged some of them (a sample, a budget, incident functions first).
+    The judged mutants are not a uniform sample (files are interleaved, so a
+    small file is over-represented; an incident campaign judges its
+    functions in full), so the raw ratio is not the code's score: each
+    stratum (a file's incident functions, the file's other functions) is
+    weighted by its covered points. None when every point was judged or the
+    report does not say what was covered (covered_per_function).
+    se: the standard error of the weighted sample (finite population)."""
+    if not covered:
+        return None
+    inc = {f"{a}:{b}" for fns in incidents.values() for a, b in fns}
+    strata = {}
+    for key, n in covered.items():
+        h = (key.rsplit(":", 1)[0], key in inc)
+        strata.setdefault(h, [0, 0, 0])[0] += n
+    for (path, fn), ms in per_fn.items():
+        h = (path, f"{path}:{fn}" in inc)
+        if h not in strata:
+            continue
+        strata[h][1] += sum(m["status"] in DETECTED for m in ms)
+        strata[h][2] += sum(m["status"] in DETECTED + UNDETECTED for m in ms)
+    total = sum(n for n, _, _ in strata.values())
+    judged = {h: v for h, v in strata.items() if v[2]}
+    weight = sum(n for n, _, _ in judged.values())
+    if not weight or sum(v[2] for v in judged.values()) >= total:
+        return None
+    score = sum(n * d / k for n, d, k in judged.values()) / weight
+    var = sum((n / weight) ** 2 * (d / k) * (1 - d / k) / k * max(0.0, 1 - k / n)
+              for n, d, k in judged.values())
+    return {"score": round(100 * score, 1), "se": round(100 * var ** 0.5, 1),
+            "points_covered": total, "mutants_scored": sum(v[2] for v in judged.values()),
+            "points_in_unjudged_strata": total - weight,
+            "strata": "each file's incident functions, and its other functions"}
+
+
+def estimate_text(e):
+    """One sentence on the estimate, for the pages."""
+    return (f"Every covered point, estimated from the {e['mutants_scored']} judged: "
+            f"{e['score']}% (standard error {e['se']}); each stratum ({e['strata']}) "
+            f"weighted by its covered points, of {e['points_covered']}"
+            + (f" ({e['points_in_unjudged_strata']} in strata with no judged mutant are left "
+               "out)" if e["points_in_unjudged_strata"] else "") + ".")
 
 
 def diff_of(lines, m):
@@ -225,6 +272,8 @@ def markdown(s):
         return (f"| {name} | {c['total']} | {c.get('Killed', 0)} | {c.get('Timeout', 0)} | "
                 f"{c.get('Survived', 0)} | {c.get('Ignored', 0)} | {c.get('CompileError', 0)} | "
                 f"{'-' if c['score'] is None else str(c['score']) + '%'} |")
+    if s.get("estimate"):
+        out[2:2] = [estimate_text(s["estimate"]), ""]
     out.append(row("**all**", t))
     for iid, c in s["incidents"].items():
         out.append(row(f"incident {iid} (its functions)", c))
@@ -277,6 +326,7 @@ pre{{background:#f6f6f6;padding:6px}}.add{{color:#060}}.del{{color:#a00}}.hunk{{
 command <code>{e(s.get('command') or 'make mutate')}</code>; campaign
 {e(str(s.get('campaign_seconds') or '?'))} s. Equivalent mutants
 (mutate/equivalents.txt) and mutants that did not build are not counted.</p>
+{f"<p>{e(estimate_text(s['estimate']))}</p>" if s.get("estimate") else ""}
 <table><tr>{head}</tr>
 {chr(10).join(rows)}
 </table>

@@ -200,6 +200,15 @@ def same_as(points, sources, path):
     return sel, lost
 
 
+def _per_function(points):
+    """{"file:function": covered points}: what the summary's estimate weighs."""
+    out = {}
+    for p in points:
+        k = f"{p.file}:{p.function}"
+        out[k] = out.get(k, 0) + 1
+    return out
+
+
 def rejudge_survivors(pairs, path):
     """Of an earlier report's mutants found again: those to judge again (its
     survivors and listed equivalents), and the results carried over for the
@@ -490,6 +499,7 @@ def cmd_run(a):
             "config": {"files": a.files, "seed": a.seed, "shard": a.shard, "max": a.max,
                        "budget_s": a.budget, "jobs": jobs, "points": len(points),
                        "points_covered": len(covered), "selected": len(todo),
+                       "covered_per_function": _per_function(covered),
                        "not_run_budget": len(stopped), "tests": len(tests),
                        "priority": a.priority, "same_as": same,
                        "rejudge": a.rejudge if a.same_as else None,

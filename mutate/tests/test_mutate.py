@@ -181,6 +181,24 @@ def unit_incident_functions():
           got == {"INC-DRIFT": {("src/f.c", "b")}, "INC-INSERT": {("src/f.c", "b")}}, got)
 
 
+def unit_estimate():
+    """A campaign that judged part of the code: each stratum weighs by its
+    covered points, not by how many of its mutants were judged."""
+    def ms(det, surv):
+        return [{"status": "Killed"}] * det + [{"status": "Survived"}] * surv
+    # f (an incident function): 10 points, all judged, 9 detected; g: 90
+    # points, 10 judged, 5 detected. Raw ratio 14/20 = 70%; the code: 54%.
+    per_fn = {("a.c", "f"): ms(9, 1), ("a.c", "g"): ms(5, 5)}
+    inc = {"INC-X": {("a.c", "f")}}
+    e = mt_report.estimate(per_fn, inc, {"a.c:f": 10, "a.c:g": 90})
+    check("estimate: strata weighted by covered points (54%, not the raw 70%), with a "
+          "standard error from the sampled stratum only",
+          e and e["score"] == 54.0 and 0 < e["se"] < 15 and e["mutants_scored"] == 20, e)
+    whole = mt_report.estimate(per_fn, inc, {"a.c:f": 10, "a.c:g": 10})
+    check("estimate: none when every covered point was judged (the score is exact)",
+          whole is None, whole)
+
+
 def unit_merge_and_schema():
     v = validator()
     a = _doc([("a.c:f:1:24:ror.lt>ge", "Killed"), ("a.c:f:1:24:ror.lt>le", "Survived")])
@@ -477,7 +495,8 @@ def main():
     ARGS.tmp = os.path.abspath(ARGS.tmp)
     shutil.rmtree(ARGS.tmp, ignore_errors=True)
     os.makedirs(ARGS.tmp)
-    for fn in (unit_points, unit_equivalents, unit_incident_functions, unit_merge_and_schema, unit_profile_targets,
+    for fn in (unit_points, unit_equivalents, unit_incident_functions, unit_estimate,
+               unit_merge_and_schema, unit_profile_targets,
                unit_containment, smoke):
         try:
             fn()
