@@ -70,7 +70,7 @@ bench: $(BENCH)
 # make install as a user meets it: stage an install, build a program with
 # nothing but the staged pkg-config file, run it.
 INSTALL_STAGE := $(CURDIR)/$(BUILD)/install-stage
-check-install:
+check-install: $(BUILD)/public/libgapcheck.a $(BUILD)/libgapcheck.so $(BUILD)/gapcheck.pc
 	@rm -rf $(INSTALL_STAGE) && mkdir -p $(BUILD)/check
 	@$(MAKE) --no-print-directory install DESTDIR=$(INSTALL_STAGE) PREFIX=/usr/local >/dev/null
 	@set -o pipefail; pc="PKG_CONFIG_SYSROOT_DIR=$(INSTALL_STAGE) PKG_CONFIG_PATH=$(INSTALL_STAGE)/usr/local/lib/pkgconfig"; \
