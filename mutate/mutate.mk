@@ -17,6 +17,7 @@
 #                  others' results are carried over (a whole report, cheaply)
 #   MUTATE_SANITIZER=0  no sanitizer judge (survivors rebuilt with ASan+UBSan)
 #   MUTATE_IDS     exactly these mutant ids (e.g. survivors, after new tests)
+#   MUTATE_FUNCTIONS  only these functions' covered points (file:function ...)
 #   MUTATE_TESTS=all  a survivor of its covering tests runs every other test too
 #                  (default covering: only tests that executed the line judge it)
 
@@ -32,6 +33,7 @@ MUTATE_SAME_AS ?=
 MUTATE_REJUDGE ?= all
 MUTATE_SANITIZER ?= 1
 MUTATE_IDS ?=
+MUTATE_FUNCTIONS ?=
 MUTATE_TESTS ?= covering
 # make sanitize's link flags (reports.mk's ASAN_SUB), as one word for $(if).
 MUTATE_SAN_LDFLAGS := -fsanitize=address,undefined
@@ -56,7 +58,8 @@ MUTATE_ARGS = --build $(BUILD) --work $(MUTATE_WORK) --json $(MUTATE_JSON) \
   --suite-binary 'harness=$(HARNESS_CASE_TESTS:$(BUILD)/%={build}/%)' \
   --suite-binary 'anomaly=$(ANOMALY_TESTS:$(BUILD)/%={build}/%)' \
   --priority $(MUTATE_PRIORITY) $(if $(MUTATE_SAME_AS),--same-as '$(MUTATE_SAME_AS)' --rejudge $(MUTATE_REJUDGE)) \
-  $(if $(MUTATE_IDS),--ids $(MUTATE_IDS)) --tests $(MUTATE_TESTS) \
+  $(if $(MUTATE_IDS),--ids $(MUTATE_IDS)) $(if $(MUTATE_FUNCTIONS),--functions $(MUTATE_FUNCTIONS)) \
+  --tests $(MUTATE_TESTS) \
   $(if $(filter 1,$(MUTATE_SANITIZER)),--san-var 'CFLAGS=$(ASAN_FLAGS)' \
     --san-var 'LDFLAGS=$(MUTATE_SAN_LDFLAGS)',--no-sanitizer) \
   --suite-binary 'case=$(GAPCHECK:$(BUILD)/%={build}/%)' \
@@ -70,7 +73,7 @@ mutate: $(BUILD)/.deps-mutate $(DEPS_STAMP) $(ENGINE_TESTS) $(HARNESS_CASE_TESTS
 	  MUTATE_JOBS=$(MUTATE_JOBS) MUTATE_SEED=$(MUTATE_SEED) MUTATE_MAX=$(MUTATE_MAX) \
 	  MUTATE_BUDGET=$(MUTATE_BUDGET)$(if $(MUTATE_SHARD), MUTATE_SHARD=$(MUTATE_SHARD))\
 	  $(if $(filter-out none,$(MUTATE_PRIORITY)), MUTATE_PRIORITY=$(MUTATE_PRIORITY))\
-	  $(if $(MUTATE_SAME_AS), MUTATE_SAME_AS=$(MUTATE_SAME_AS) MUTATE_REJUDGE=$(MUTATE_REJUDGE))$(if $(MUTATE_IDS), MUTATE_IDS='$(MUTATE_IDS)')\
+	  $(if $(MUTATE_SAME_AS), MUTATE_SAME_AS=$(MUTATE_SAME_AS) MUTATE_REJUDGE=$(MUTATE_REJUDGE))$(if $(MUTATE_IDS), MUTATE_IDS='$(MUTATE_IDS)')$(if $(MUTATE_FUNCTIONS), MUTATE_FUNCTIONS='$(MUTATE_FUNCTIONS)')\
 	  $(if $(filter 1,$(MUTATE_SANITIZER)),, MUTATE_SANITIZER=$(MUTATE_SANITIZER))\
 	  $(if $(filter all,$(MUTATE_TESTS)), MUTATE_TESTS=all)"
 

@@ -240,6 +240,12 @@ def select(points, a, equivalents, first=None):
             raise SystemExit("mutate: no such mutant (or its line is not covered): "
                              + ", ".join(sorted(missing)))
         return sel
+    if getattr(a, "functions", None):
+        want = set(a.functions)
+        points = [p for p in points if f"{p.file}:{p.function}" in want]
+        missing = want - {f"{p.file}:{p.function}" for p in points}
+        if missing:
+            raise SystemExit("mutate: no covered mutation point in: " + ", ".join(sorted(missing)))
     if a.shard:
         i, n = (int(x) for x in a.shard.split("/"))
         if not 1 <= i <= n:
@@ -606,6 +612,8 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--max", type=int, default=0, help="at most N mutants (a sample)")
     p.add_argument("--ids", nargs="*", default=None, help="exactly these mutants")
+    p.add_argument("--functions", nargs="*", default=None,
+                   help="only the covered points of these functions (file:function)")
     p.add_argument("--equivalents", default=os.path.join(here, "equivalents.txt"))
     p.add_argument("--fresh", action="store_true", help="ignore the cache")
     p.add_argument("--tests", choices=("covering", "all"), default="covering",

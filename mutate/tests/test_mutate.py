@@ -181,6 +181,30 @@ def unit_incident_functions():
           got == {"INC-DRIFT": {("src/f.c", "b")}, "INC-INSERT": {("src/f.c", "b")}}, got)
 
 
+def unit_select_functions():
+    """--functions keeps exactly the covered points of the named functions,
+    and names a function with none."""
+    import mutate as mt
+    P = type("P", (), {})
+    pts = []
+    for f, fn in (("a.c", "f"), ("a.c", "g"), ("b.c", "f")):
+        for k in range(3):
+            p = P()
+            p.file, p.function, p.id = f, fn, f"{f}:{fn}:{k}"
+            pts.append(p)
+    a = argparse.Namespace(ids=None, functions=["a.c:f", "b.c:f"], shard="", seed=1, max=0)
+    got = sorted(p.id for p in mt.select(pts, a, {}))
+    check("select --functions keeps the named functions' points, every one",
+          got == sorted(p.id for p in pts if p.function == "f"), got)
+    a.functions = ["a.c:nope"]
+    try:
+        mt.select(pts, a, {})
+        ok = False
+    except SystemExit as e:
+        ok = "a.c:nope" in str(e)
+    check("select --functions names a function with no covered point", ok)
+
+
 def unit_estimate():
     """A campaign that judged part of the code: each stratum weighs by its
     covered points, not by how many of its mutants were judged."""
@@ -495,7 +519,7 @@ def main():
     ARGS.tmp = os.path.abspath(ARGS.tmp)
     shutil.rmtree(ARGS.tmp, ignore_errors=True)
     os.makedirs(ARGS.tmp)
-    for fn in (unit_points, unit_equivalents, unit_incident_functions, unit_estimate,
+    for fn in (unit_points, unit_equivalents, unit_incident_functions, unit_estimate, unit_select_functions,
                unit_merge_and_schema, unit_profile_targets,
                unit_containment, smoke):
         try:
