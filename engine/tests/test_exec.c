@@ -116,6 +116,24 @@ START_TEST(warm_starts_every_worker_before_the_run)
 }
 END_TEST
 
+/* The pool's size limit is inclusive: a warm-up of GC_WORKERS_MAX workers,
+ * the largest run allowed, starts them all; one more is refused, unchanged. */
+START_TEST(warm_takes_the_largest_pool_and_refuses_one_more)
+{
+    fixture f;
+    fx_open(&f, 0);
+    gc_err err;
+    ck_assert_int_eq(gc_engine_warm(f.e, GC_WORKERS_MAX + 1, &err), GC_EINVAL);
+    gc_engine_stats s;
+    gc_engine_stats_get(f.e, &s);
+    ck_assert_uint_eq(s.workers_started, 0);
+    ck_assert_int_eq(gc_engine_warm(f.e, GC_WORKERS_MAX, &err), GC_OK);
+    gc_engine_stats_get(f.e, &s);
+    ck_assert_uint_eq(s.workers_live, GC_WORKERS_MAX);
+    fx_close(&f);
+}
+END_TEST
+
 START_TEST(pool_persists_and_follows_generations)
 {
     fixture f;
@@ -1310,6 +1328,7 @@ Suite *suite_exec(void)
     tcase_add_test(pc, result_check_at_its_exact_limits);
     tcase_add_test(pc, rules_capped_at_their_exact_maximum);
     tcase_add_test(pc, warm_starts_every_worker_before_the_run);
+    tcase_add_test(pc, warm_takes_the_largest_pool_and_refuses_one_more);
     tcase_add_loop_test(pc, crash_fails_only_its_task_and_worker_is_replaced, 0, 3);
     tcase_add_test(pc, exit_mid_task_is_reported_with_its_code);
     tcase_add_test(pc, crash_and_exit_refused_in_threads);
