@@ -1953,6 +1953,45 @@ START_TEST(configure_waits_for_the_engine_lock)
 }
 END_TEST
 
+typedef struct {
+    gc_engine *e;
+    int rc, done;
+} warm_race;
+
+static void *warm_thread(void *arg)
+{
+    warm_race *r = arg;
+    r->rc = gc_engine_warm(r->e, 1, NULL);
+    __atomic_store_n(&r->done, 1, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+/* gc_engine_warm starts pool workers under the engine lock, which a run
+ * holds from start to end, so a warm-up never forks into a pool a run is
+ * using (INC-025's warm-up). Provoked as above: while this thread holds the
+ * lock, the warm-up must wait; once it is free, it starts its worker. */
+START_TEST(warm_waits_for_the_engine_lock)
+{
+    gc_engine *e;
+    gc_err err;
+    ck_assert_int_eq(gc_engine_new(&e, &err), GC_OK);
+    warm_race r = {.e = e};
+    pthread_t t;
+    ck_assert_int_eq(pthread_mutex_lock(&e->lock), 0);
+    ck_assert_int_eq(pthread_create(&t, NULL, warm_thread, &r), 0);
+    int done = 0, waiting = lock_waited_on(e, &r.done, &done);
+    ck_assert_int_eq(pthread_mutex_unlock(&e->lock), 0);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    ck_assert_msg(!done, "gc_engine_warm returned while another thread held the engine lock");
+    ck_assert_msg(waiting, "gc_engine_warm never waited on the engine lock");
+    ck_assert_int_eq(r.rc, GC_OK);
+    gc_engine_stats s;
+    gc_engine_stats_get(e, &s);
+    ck_assert_uint_eq(s.workers_live, 1);
+    gc_engine_free(e);
+}
+END_TEST
+
 /* A configuration with an unknown commit mode is refused whole, with the
  * mode named: the engine keeps the configuration it had, and the next run,
  * in either mode, runs under it. */
@@ -2007,6 +2046,7 @@ Suite *suite_commit(void)
     tcase_add_test(u, thread_mode_starts_no_more_threads_than_tasks);
     tcase_add_test(u, config_get_waits_for_the_engine_lock);
     tcase_add_test(u, configure_waits_for_the_engine_lock);
+    tcase_add_test(u, warm_waits_for_the_engine_lock);
     tcase_add_test(u, write_set_room_is_exact_at_its_boundary);
     tcase_add_test(u, write_set_refusals_name_their_limits);
     tcase_add_test(u, return_write_back_keeps_the_size_exact);
