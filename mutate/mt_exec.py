@@ -175,17 +175,7 @@ def judge(scratch, point, original, tests_first, tests_rest, deadlines, profile,
             with tempfile.TemporaryDirectory(dir=scratch.dir) as td:
                 argv, env = mt_suite.command(profile, scratch.build, batch, td)
                 deadline = sum(deadlines[t["id"]] for t in batch)
-                status, secs, rc = mt_suite.run_limited(argv, scratch.tree, env, deadline,
-                                                        scratch.log, scratch.cgroup)
-                mt_suite.sweep_cwd(scratch.tree)
-                if status == "timeout":
-                    # On a shared, loaded machine a test can miss its deadline
-                    # for reasons of its own: a timeout counts only when a
-                    # second run with twice the time misses it too.
-                    deadline *= 2
-                    status, secs, rc = mt_suite.run_limited(argv, scratch.tree, env, deadline,
-                                                            scratch.log, scratch.cgroup)
-                    mt_suite.sweep_cwd(scratch.tree)
+                status, deadline = _run_twice_if_late(scratch, argv, env, deadline)
                 if status == "pass":
                     done += len(batch)
                     continue
@@ -209,6 +199,21 @@ def judge(scratch, point, original, tests_first, tests_rest, deadlines, profile,
         return res
     finally:
         scratch.restore(saved, original)
+
+
+def _run_twice_if_late(scratch, argv, env, deadline):
+    """(status, last deadline) of one test in the scratch tree. On a shared,
+    loaded machine a test can miss its deadline for reasons of its own: a
+    timeout counts only when a second run with twice the time misses it too."""
+    status, _, _ = mt_suite.run_limited(argv, scratch.tree, env, deadline, scratch.log,
+                                        scratch.cgroup)
+    mt_suite.sweep_cwd(scratch.tree)
+    if status == "timeout":
+        deadline *= 2
+        status, _, _ = mt_suite.run_limited(argv, scratch.tree, env, deadline, scratch.log,
+                                            scratch.cgroup)
+        mt_suite.sweep_cwd(scratch.tree)
+    return status, deadline
 
 
 def sanitizer_command(scratch, profile, test, outdir):
@@ -238,16 +243,7 @@ def _judge_sanitizer(scratch, tests, deadlines, profile, survived):
     for t in tests:
         with tempfile.TemporaryDirectory(dir=scratch.dir) as td:
             argv, env = sanitizer_command(scratch, profile, t, td)
-            status, secs, rc = mt_suite.run_limited(argv, scratch.tree, env, deadlines[t["id"]],
-                                                    scratch.log, scratch.cgroup)
-            mt_suite.sweep_cwd(scratch.tree)
-            if status == "timeout":
-                # As in judge(): a loaded machine gets a second run, with
-                # twice the time, before a test is taken as too slow.
-                status, secs, rc = mt_suite.run_limited(argv, scratch.tree, env,
-                                                        2 * deadlines[t["id"]], scratch.log,
-                                                        scratch.cgroup)
-                mt_suite.sweep_cwd(scratch.tree)
+            status, _ = _run_twice_if_late(scratch, argv, env, deadlines[t["id"]])
         done += 1
         if status == "timeout":
             continue  # slower under the sanitizer: no verdict, not a kill
