@@ -254,6 +254,44 @@ START_TEST(output_access_without_a_result_place_is_refused)
 }
 END_TEST
 
+/* gc_ctx_heavy with no place for the length or the pointer is refused
+ * (EINVAL, with the reason), never written through and not counted as a
+ * contract breach: on the context a thread worker gets (the factory's) and
+ * on the one a process worker gets (decoded, attached), the same answer. */
+static void expect_heavy_needs_both_places(gc_ctx *c, const struct fx *f)
+{
+    const void *data = NULL;
+    size_t n = 0;
+    ck_assert_int_eq(gc_ctx_heavy(c, "a", &data, NULL), GC_EINVAL);
+    ck_assert_str_eq(gc_ctx_last_error(c), "context access with a NULL output");
+    ck_assert_ptr_null(data);
+    ck_assert_int_eq(gc_ctx_heavy(c, "a", NULL, &n), GC_EINVAL);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_uint_eq(gc_ctx_violations(c), 0);
+    ck_assert_int_eq(gc_ctx_heavy(c, "a", &data, &n), GC_OK);
+    ck_assert_ptr_nonnull(data);
+    ck_assert_uint_eq(n, gc_zone_find(f->z, "a")->length);
+}
+
+START_TEST(heavy_access_without_a_result_place_is_refused)
+{
+    struct fx f;
+    fx_init(&f);
+    ck_assert_int_eq(gc_ctx_mode_of(f.ctx), GC_CTX_THREAD);
+    expect_heavy_needs_both_places(f.ctx, &f);
+    gc_ctx *d = NULL;
+    gc_err err;
+    ck_assert_int_eq(gc_wire_decode(f.msg, f.len, f.in_fd, f.out_fd, &d, &err), GC_OK);
+    ck_assert_int_eq(gc_wire_attach(d, gc_zone_input_base(f.z), gc_zone_input_size(f.z),
+                                    gc_zone_output_base(f.z), gc_zone_output_size(f.z), &err),
+                     GC_OK);
+    ck_assert_int_eq(gc_ctx_mode_of(d), GC_CTX_PROCESS);
+    expect_heavy_needs_both_places(d, &f);
+    gc_ctx_free(d);
+    fx_free(&f);
+}
+END_TEST
+
 /* A copy of the fixture's input file, sealed as the engine seals one, with
  * its manifest's entry count changed: the manifest then claims more bytes
  * than lie before the data (need > data_offset, still inside the file). */
@@ -1240,6 +1278,7 @@ Suite *suite_wire(void)
     tcase_add_test(rt, unattached_context_refuses_writes);
     tcase_add_test(rt, unattached_context_refuses_outputs);
     tcase_add_test(rt, output_access_without_a_result_place_is_refused);
+    tcase_add_test(rt, heavy_access_without_a_result_place_is_refused);
     tcase_add_test(rt, context_at_the_message_limit_is_made);
     tcase_add_test(rt, round_trip_with_the_most_writes);
     tcase_add_test(rt, compare_names_first_difference);
