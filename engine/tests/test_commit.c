@@ -1800,6 +1800,36 @@ START_TEST(fail_after_write_reports_its_own_failure)
 }
 END_TEST
 
+/* A subscriber hears its own topic only, matched whole: beside the
+ * fixture's "changed" subscriber, one to every topic (NULL) hears the event
+ * too, while "change" (a prefix), "changed2" (an extension) and "other" hear
+ * nothing; the task counts each delivery once per subscriber reached. */
+START_TEST(subscribers_receive_only_their_topic)
+{
+    fixture f;
+    fx_open(&f);
+    recorder all = {0}, prefix = {0}, longer = {0}, other = {0};
+    gc_err err;
+    ck_assert_int_eq(gc_engine_subscribe(f.e, NULL, record, &all, &err), GC_OK);
+    ck_assert_int_eq(gc_engine_subscribe(f.e, "change", record, &prefix, &err), GC_OK);
+    ck_assert_int_eq(gc_engine_subscribe(f.e, "changed2", record, &longer, &err), GC_OK);
+    ck_assert_int_eq(gc_engine_subscribe(f.e, "other", record, &other, &err), GC_OK);
+    gc_contract c = {.domain_writes = K, .n_domain_writes = 1, .events = 1};
+    ck_assert_int_eq(fx_run(&f, "increment", modes[_i], 1, 1, 0, &c, NULL), GC_OK);
+    ck_assert_int_eq(f.res[0].status, GC_OK);
+    ck_assert_uint_eq(f.res[0].committed_version, 1);
+    ck_assert_int_eq(f.events.n, 1);
+    ck_assert_int_eq(all.n, 1);
+    ck_assert_uint_eq(all.version[0], 1);
+    ck_assert_int_eq(all.seen[0], 1);
+    ck_assert_int_eq(prefix.n, 0);
+    ck_assert_int_eq(longer.n, 0);
+    ck_assert_int_eq(other.n, 0);
+    ck_assert_uint_eq(f.res[0].events_delivered, 2);
+    fx_close(&f);
+}
+END_TEST
+
 /* ---- the engine lock ---------------------------------------------------------- */
 
 /* Whether another thread is blocked on the engine lock, which this thread
@@ -2085,6 +2115,7 @@ Suite *suite_commit(void)
     tcase_add_loop_test(m, conflict_on_the_last_of_four_writes, 0, 2);
     tcase_add_loop_test(m, delivered_payload_names_the_committed_attempt, 0, 2);
     tcase_add_loop_test(m, fail_after_write_reports_its_own_failure, 0, 2);
+    tcase_add_loop_test(m, subscribers_receive_only_their_topic, 0, 2);
     suite_add_tcase(s, m);
     return s;
 }
