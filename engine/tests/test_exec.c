@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1180,6 +1181,112 @@ START_TEST(kept_threads_keep_failure_semantics)
 }
 END_TEST
 
+/* The largest run thread mode allows, GC_WORKERS_MAX workers, starts that
+ * many kept threads, every task is right, and gc_engine_free joins them all
+ * and frees the pool cleanly: the full pool is the edge where a wake-up loop
+ * running one slot too far would post a semaphore past the pool's end. */
+START_TEST(largest_thread_pool_runs_and_is_freed)
+{
+    int base = thread_count();
+    fixture f;
+    fx_open(&f, 0);
+    gc_contract c = {.heavy_reads = ab, .n_heavy_reads = 2};
+    gc_result *res = calloc(GC_WORKERS_MAX, sizeof *res);
+    ck_assert_ptr_nonnull(res);
+    gc_exec_opts o = {.process = "checksum", .mode = GC_MODE_THREAD, .workers = GC_WORKERS_MAX,
+                      .tasks = GC_WORKERS_MAX, .contract = &c};
+    gc_err err;
+    ck_assert_int_eq(gc_execute_parallel(f.e, f.st, &o, res, &err), GC_OK);
+    uint64_t want = tu_checksum(f.st, ab, 2);
+    for (int t = 0; t < GC_WORKERS_MAX; t++)
+        ck_assert_msg(res[t].status == GC_OK && (uint64_t)res[t].value == want, "task %d: %s %s",
+                      t, gc_status_name(res[t].status), res[t].text);
+    gc_engine_stats s;
+    gc_engine_stats_get(f.e, &s);
+    ck_assert_uint_eq(s.threads_started, GC_WORKERS_MAX);
+    ck_assert_uint_eq(s.threads_live, GC_WORKERS_MAX);
+    ck_assert_int_eq(thread_count(), base + GC_WORKERS_MAX);
+    free(res);
+    fx_close(&f);
+    ck_assert_int_eq(thread_count(), base);
+}
+END_TEST
+
+/* An application's SIGSEGV handler (a sanitizer's, a JIT's) that recovers
+ * from a fault in the task's own thread. */
+static __thread sigjmp_buf *volatile fault_jump;   /* volatile: set before the store */
+
+static void on_fault(int sig, siginfo_t *si, void *uc)
+{
+    (void)si;
+    (void)uc;
+    if (fault_jump)
+        siglongjmp(*fault_jump, 1);
+    signal(sig, SIG_DFL);   /* not ours: fault again, unhandled */
+}
+
+/* Stores into the read-only heavy entry "a": value 1 when the fault reached
+ * the process's handler and the task went on. */
+static int proc_store_readonly(gc_ctx *ctx, gc_proc_out *out)
+{
+    const void *d;
+    size_t n;
+    if (gc_ctx_heavy(ctx, "a", &d, &n) != GC_OK || n == 0)
+        return GC_EINVAL;
+    sigjmp_buf jb;
+    if (sigsetjmp(jb, 1) == 0) {
+        fault_jump = &jb;
+        ((volatile char *)(uintptr_t)d)[0] = 1;
+        fault_jump = NULL;
+        snprintf(out->text, sizeof out->text, "the store went through");
+        return GC_OK;
+    }
+    fault_jump = NULL;
+    out->value = 1;
+    snprintf(out->text, sizeof out->text, "fault caught by the handler");
+    return GC_OK;
+}
+
+/* A fault in a task is the process's business as on the caller's own thread:
+ * on a kept thread (which takes no asynchronous signal) the synchronous
+ * SIGSEGV still reaches the handler the application installed, and the task
+ * ends normally. In a worker process (default handlers) the fault kills that
+ * worker only and is reported as a crash by SIGSEGV. */
+START_TEST(fault_in_a_task_reaches_the_handler_or_kills_only_its_worker)
+{
+    gc_mode m = modes[_i];
+    fixture f;
+    fx_open(&f, 0);
+    gc_err err;
+    ck_assert_int_eq(gc_engine_register(f.e, "store_readonly", proc_store_readonly, NULL, &err),
+                     GC_OK);
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_fault;
+    sa.sa_flags = SA_SIGINFO;
+    ck_assert_int_eq(sigaction(SIGSEGV, &sa, &old), 0);
+    static const char *const heavy[] = {"a"};
+    gc_contract c = {.heavy_reads = heavy, .n_heavy_reads = 1};
+    for (int round = 0; round < 2; round++) {   /* a fresh thread, then the kept one */
+        ck_assert_int_eq(fx_run(&f, "store_readonly", m, 1, 1, 0, &c), GC_OK);
+        if (m == GC_MODE_THREAD) {
+            ck_assert_msg(f.res[0].status == GC_OK && f.res[0].value == 1, "round %d: %s %s",
+                          round, gc_status_name(f.res[0].status), f.res[0].text);
+        } else {
+            ck_assert_msg(f.res[0].status == GC_ECRASH && f.res[0].signal == SIGSEGV,
+                          "round %d: %s %s", round, gc_status_name(f.res[0].status),
+                          f.res[0].text);
+        }
+    }
+    ck_assert_int_eq(sigaction(SIGSEGV, &old, NULL), 0);
+    /* The zone is as it was: the store never reached it. */
+    gc_contract cs = {.heavy_reads = ab, .n_heavy_reads = 2};
+    ck_assert_int_eq(fx_run(&f, "checksum", m, 2, 2, 0, &cs), GC_OK);
+    ck_assert_uint_eq((uint64_t)f.res[0].value, tu_checksum(f.st, ab, 2));
+    fx_close(&f);
+}
+END_TEST
+
 /* A deadline 2^31 ms or more ahead must still be a finite wait: an int
  * overflow would give poll a negative timeout, which means "forever". */
 START_TEST(poll_timeout_never_overflows_into_forever)
@@ -1319,6 +1426,7 @@ Suite *suite_exec(void)
     tcase_add_loop_test(tc, unterminated_process_text_is_cut_at_the_last_byte, 0, 2);
     tcase_add_loop_test(tc, exec_time_is_the_process_own, 0, 2);
     tcase_add_loop_test(tc, process_text_wins_over_an_earlier_refusal, 0, 2);
+    tcase_add_loop_test(tc, fault_in_a_task_reaches_the_handler_or_kills_only_its_worker, 0, 2);
     suite_add_tcase(s, tc);
     TCase *pc = tcase_create("pool");
     tcase_set_timeout(pc, 30);
@@ -1347,6 +1455,7 @@ Suite *suite_exec(void)
     tcase_add_test(pc, poll_timeout_never_overflows_into_forever);
     tcase_add_test(pc, threads_are_kept_across_runs_and_joined_at_free);
     tcase_add_test(pc, kept_threads_keep_failure_semantics);
+    tcase_add_test(pc, largest_thread_pool_runs_and_is_freed);
     suite_add_tcase(s, pc);
     TCase *sc = tcase_create("soak");
     tcase_set_timeout(sc, 120);
