@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -980,10 +981,10 @@ START_TEST(zones_are_anonymous)
 }
 END_TEST
 
-/* Send one task message (header + context bytes) with optional descriptors
- * to a worker and read its reply. */
-static int send_task(int sock, uint32_t task, const uint8_t *ctx, size_t clen, int in_fd,
-                     gc_result *r)
+/* Send one task message (header with fd_flags + context bytes) with at most
+ * one descriptor (-1: none) to a worker and read its reply. */
+static int send_task(int sock, const char *process, uint32_t task, const uint8_t *ctx,
+                     size_t clen, uint32_t fd_flags, int fd, gc_result *r)
 {
     uint8_t msg[GC_PROTO_TASK_MAX];
     gc__task_hdr h;
@@ -991,8 +992,8 @@ static int send_task(int sock, uint32_t task, const uint8_t *ctx, size_t clen, i
     h.magic = GC_PROTO_TASK_MAGIC;
     h.task = task;
     h.ctx_len = (uint32_t)clen;
-    h.fd_flags = GC_PROTO_USES_INPUT | (in_fd >= 0 ? GC_PROTO_FD_INPUT : 0);
-    snprintf(h.process, sizeof h.process, "checksum");
+    h.fd_flags = fd_flags;
+    snprintf(h.process, sizeof h.process, "%s", process);
     memcpy(msg, &h, sizeof h);
     memcpy(msg + sizeof h, ctx, clen);
     union {
@@ -1002,14 +1003,14 @@ static int send_task(int sock, uint32_t task, const uint8_t *ctx, size_t clen, i
     memset(&cbuf, 0, sizeof cbuf);
     struct iovec iov = {.iov_base = msg, .iov_len = sizeof h + clen};
     struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
-    if (in_fd >= 0) {
+    if (fd >= 0) {
         m.msg_control = cbuf.space;
         m.msg_controllen = sizeof cbuf.space;
         struct cmsghdr *c = CMSG_FIRSTHDR(&m);
         c->cmsg_level = SOL_SOCKET;
         c->cmsg_type = SCM_RIGHTS;
         c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &in_fd, sizeof in_fd);
+        memcpy(CMSG_DATA(c), &fd, sizeof fd);
     }
     if (sendmsg(sock, &m, MSG_NOSIGNAL) < 0)
         return -1;
@@ -1023,6 +1024,52 @@ static int send_task(int sock, uint32_t task, const uint8_t *ctx, size_t clen, i
                ? 0 : -1;
 }
 
+/* Fork a worker of f's engine on a fresh channel, as the pool does; *sock is
+ * the main side. stdin_closed: its descriptor 0 is free, as in a daemon's. */
+static pid_t worker_on_channel(fixture *f, int stdin_closed, int *sock)
+{
+    int sv[2];
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+    pid_t parent = getpid(), pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        close(sv[0]);
+        if (stdin_closed)
+            close(0);   /* as a worker of a host that closed stdin (a daemon) */
+        gc__worker_main(f->e, sv[1], 0, parent);
+    }
+    close(sv[1]);
+    *sock = sv[0];
+    return pid;
+}
+
+/* The encoded context of task 0 of 1 under contract c, from f's state. */
+static size_t encoded_ctx(fixture *f, const gc_contract *c, uint8_t *buf, size_t cap)
+{
+    gc_ctx *ctx;
+    size_t len;
+    ck_assert_int_eq(gc_ctx_from_state(f->st, c, NULL, 0, 1, &ctx, NULL), GC_OK);
+    ck_assert_int_eq(gc_wire_encode(ctx, buf, cap, &len, NULL), GC_OK);
+    gc_ctx_free(ctx);
+    return len;
+}
+
+/* Wait up to 3 s for a worker to end by itself; killed after that. */
+static int worker_end(pid_t pid, int *ws)
+{
+    pid_t got = 0;
+    for (int i = 0; i < 3000 && got == 0; i++) {
+        got = waitpid(pid, ws, WNOHANG);
+        if (got == 0)
+            usleep(1000);
+    }
+    if (got == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, ws, 0);
+    }
+    return got == pid;
+}
+
 /* The worker re-checks what it receives: a context whose entry reaches past
  * the end of the file that came with it is refused (EWIRE), the worker lives
  * on, and a correct context afterwards is served. This is the pool's own
@@ -1033,12 +1080,8 @@ START_TEST(worker_refuses_entry_outside_received_file)
     fx_open(&f, 0);
     static const char *const heavy[] = {"a"};
     gc_contract c = {.heavy_reads = heavy, .n_heavy_reads = 1};
-    gc_ctx *ctx;
-    ck_assert_int_eq(gc_ctx_from_state(f.st, &c, NULL, 0, 1, &ctx, NULL), GC_OK);
     uint8_t good[GC_WIRE_MSG_MAX], bad[GC_WIRE_MSG_MAX];
-    size_t len;
-    ck_assert_int_eq(gc_wire_encode(ctx, good, sizeof good, &len, NULL), GC_OK);
-    gc_ctx_free(ctx);
+    size_t len = encoded_ctx(&f, &c, good, sizeof good);
     /* Find entry a's length (1 MiB, little-endian u64) and stretch it past the file. */
     uint64_t one_mib = 1 << 20, huge = gc_zone_input_size(gc_state_heavy(f.st)) + 4096;
     memcpy(bad, good, len);
@@ -1049,31 +1092,173 @@ START_TEST(worker_refuses_entry_outside_received_file)
     ck_assert_uint_gt(at, 0);
     memcpy(bad + at, &huge, 8);
 
-    int sv[2];
-    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
-    pid_t parent = getpid(), pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        close(sv[0]);
-        gc__worker_main(f.e, sv[1], 0, parent);
-    }
-    close(sv[1]);
+    int sock;
+    pid_t pid = worker_on_channel(&f, 0, &sock);
     int in_fd = gc_zone_input_fd(gc_state_heavy(f.st));
+    const uint32_t in = GC_PROTO_USES_INPUT | GC_PROTO_FD_INPUT;
     gc_result r;
-    ck_assert_int_eq(send_task(sv[0], 0, bad, len, in_fd, &r), 0);
+    ck_assert_int_eq(send_task(sock, "checksum", 0, bad, len, in, in_fd, &r), 0);
     ck_assert_int_eq(r.status, GC_EWIRE);
     ck_assert_msg(strstr(r.text, "context rejected") != NULL, "%s", r.text);
-    ck_assert_int_eq(send_task(sv[0], 1, good, len, in_fd, &r), 0);
+    ck_assert_int_eq(send_task(sock, "checksum", 1, good, len, in, in_fd, &r), 0);
     ck_assert_msg(r.status == GC_OK, "%s", r.text);
     ck_assert_uint_eq((uint64_t)r.value, tu_checksum(f.st, heavy, 1));
-    close(sv[0]);
-    int ws;
-    ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
+    close(sock);
+    int ws = 0;
+    ck_assert_msg(worker_end(pid, &ws), "the worker still runs 3 s after its channel closed");
     ck_assert(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
     fx_close(&f);
 }
 END_TEST
 
+static void on_tick(int sig)
+{
+    (void)sig;
+}
+
+/* Leaves SIGALRM ticking every 2 ms in its worker, with a handler that does
+ * not restart calls (a process timing its own blocking calls): value = pid. */
+static int proc_leave_timer(gc_ctx *ctx, gc_proc_out *out)
+{
+    (void)ctx;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_tick;
+    struct itimerval it = {.it_interval = {0, 2000}, .it_value = {0, 2000}};
+    if (sigaction(SIGALRM, &sa, NULL) != 0 || setitimer(ITIMER_REAL, &it, NULL) != 0)
+        return GC_ESYS;
+    out->value = getpid();
+    return GC_OK;
+}
+
+/* A worker learns of the main process's end from its channel: when it closes
+ * the worker leaves by itself, cleanly. A signal its process left behind
+ * does not change that: while idle its wait is cut short again and again
+ * (EINTR) and it serves on, and at end of file it leaves though the last
+ * failed call left errno at EINTR (a worker that took that for another
+ * interruption would spin at 100% CPU for ever, an orphan nobody reaps). */
+START_TEST(worker_interrupted_by_its_process_serves_on_and_leaves_at_end_of_file)
+{
+    fixture f;
+    fx_open(&f, 0);
+    gc_err err;
+    ck_assert_int_eq(gc_engine_register(f.e, "leave_timer", proc_leave_timer, NULL, &err), GC_OK);
+    gc_contract none = {0};
+    uint8_t ctx[GC_WIRE_MSG_MAX];
+    size_t len = encoded_ctx(&f, &none, ctx, sizeof ctx);
+    int sock;
+    pid_t pid = worker_on_channel(&f, 0, &sock);
+    gc_result r;
+    for (uint32_t t = 0; t < 2; t++) {
+        ck_assert_int_eq(send_task(sock, "leave_timer", t, ctx, len, 0, -1, &r), 0);
+        ck_assert_msg(r.status == GC_OK, "task %u: %s", t, r.text);
+        ck_assert_int_eq(r.value, pid);
+        usleep(30000);   /* about 15 ticks while the worker waits for a task */
+    }
+    close(sock);
+    int ws = 0;
+    ck_assert_msg(worker_end(pid, &ws), "the worker still runs 3 s after its channel closed");
+    ck_assert_msg(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "worker ended with status 0x%x", ws);
+    fx_close(&f);
+}
+END_TEST
+
+/* Closes its worker's channel, then finishes for a while and exits with code
+ * 5: a process that closes its files before its last work (exit handlers). */
+static int proc_close_then_exit(gc_ctx *ctx, gc_proc_out *out)
+{
+    (void)ctx;
+    (void)out;
+    close(GC_WORKER_CHANNEL_FD);
+    usleep(50000);
+    _exit(5);
+}
+
+/* A worker whose channel closes a moment before it ends is reported as it
+ * really ended, with its exit code: the pool gives it time to exit before it
+ * kills it (and would otherwise report every such end as its own SIGKILL). */
+START_TEST(worker_ending_after_its_channel_closed_is_reported_with_its_code)
+{
+    fixture f;
+    fx_open(&f, 0);
+    gc_err err;
+    ck_assert_int_eq(gc_engine_register(f.e, "close_then_exit", proc_close_then_exit, NULL, &err),
+                     GC_OK);
+    ck_assert_int_eq(fx_run(&f, "close_then_exit", GC_MODE_PROCESS, 2, 2, 0, NULL), GC_OK);
+    for (int t = 0; t < 2; t++) {
+        ck_assert_msg(f.res[t].status == GC_EEXIT && f.res[t].exit_code == 5, "task %d: %s %s", t,
+                      gc_status_name(f.res[t].status), f.res[t].text);
+        ck_assert_ptr_nonnull(strstr(f.res[t].text, "exited with code 5"));
+    }
+    gc_engine_stats s;
+    gc_engine_stats_get(f.e, &s);
+    ck_assert_uint_eq(s.workers_replaced, 2);
+    ck_assert_uint_eq(s.workers_live, 2);
+    fx_close(&f);
+}
+END_TEST
+
+/* Descriptors below 64 another process of ours holds, from /proc/PID/fd. */
+static uint64_t fds_of(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+    DIR *d = opendir(path);
+    ck_assert_ptr_nonnull(d);
+    uint64_t set = 0;
+    for (struct dirent *de; (de = readdir(d));) {
+        int fd = atoi(de->d_name);
+        if (de->d_name[0] != '.' && fd < 64)
+            set |= 1ull << fd;
+    }
+    closedir(d);
+    return set;
+}
+
+/* A worker that refuses a handover closes the files that came with it,
+ * whatever numbers the kernel gave them: in a worker of a host that closed
+ * stdin (a daemon) a file received first lands in descriptor 0. After each
+ * refusal the worker holds what it held before (stdio as its host left it,
+ * its channel) and serves the next task. */
+START_TEST(refused_handover_leaves_no_descriptor_even_in_slot_0)
+{
+    fixture f;
+    fx_open(&f, 4096);
+    gc_contract none = {0};
+    uint8_t ctx[GC_WIRE_MSG_MAX];
+    size_t len = encoded_ctx(&f, &none, ctx, sizeof ctx);
+    int sock;
+    pid_t pid = worker_on_channel(&f, 1, &sock);
+    gc_result r;
+    ck_assert_int_eq(send_task(sock, "fd_census", 0, ctx, len, 0, -1, &r), 0);
+    ck_assert_msg(r.status == GC_OK, "%s", r.text);
+    uint64_t held = fds_of(pid);
+    ck_assert_uint_eq(held & 1, 0);
+    ck_assert_uint_ne(held & (1u << GC_WORKER_CHANNEL_FD), 0);
+    /* The context names no file, so a file sent with it is refused: the
+     * input file alone, the output file alone. */
+    const gc_zone *z = gc_state_heavy(f.st);
+    const struct { uint32_t flags; int fd; } sent[] = {
+        {GC_PROTO_USES_INPUT | GC_PROTO_FD_INPUT, gc_zone_input_fd(z)},
+        {GC_PROTO_USES_OUTPUT | GC_PROTO_FD_OUTPUT, gc_zone_output_fd(z)},
+    };
+    for (uint32_t i = 0; i < 2; i++) {
+        ck_assert_int_ge(sent[i].fd, 0);
+        ck_assert_int_eq(send_task(sock, "fd_census", 1 + i, ctx, len, sent[i].flags, sent[i].fd, &r), 0);
+        ck_assert_msg(r.status == GC_EWIRE && strstr(r.text, "descriptor 0 was passed"),
+                      "handover %u: %s %s", i, gc_status_name(r.status), r.text);
+        ck_assert_msg(fds_of(pid) == held, "handover %u: worker holds 0x%llx, before 0x%llx", i,
+                      (unsigned long long)fds_of(pid), (unsigned long long)held);
+    }
+    ck_assert_int_eq(send_task(sock, "fd_census", 3, ctx, len, 0, -1, &r), 0);
+    ck_assert_msg(r.status == GC_OK && r.value == 0, "%s", r.text);   /* nothing stray */
+    close(sock);
+    int ws = 0;
+    ck_assert_msg(worker_end(pid, &ws), "the worker still runs 3 s after its channel closed");
+    ck_assert(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+    fx_close(&f);
+}
+END_TEST
 
 /* ---- thread mode's kept threads ------------------------------------------------ */
 
@@ -1452,6 +1637,9 @@ Suite *suite_exec(void)
     tcase_add_test(pc, contracts_naming_other_files_of_the_same_generation);
     tcase_add_test(pc, zones_are_anonymous);
     tcase_add_test(pc, worker_refuses_entry_outside_received_file);
+    tcase_add_test(pc, worker_interrupted_by_its_process_serves_on_and_leaves_at_end_of_file);
+    tcase_add_test(pc, worker_ending_after_its_channel_closed_is_reported_with_its_code);
+    tcase_add_test(pc, refused_handover_leaves_no_descriptor_even_in_slot_0);
     tcase_add_test(pc, poll_timeout_never_overflows_into_forever);
     tcase_add_test(pc, threads_are_kept_across_runs_and_joined_at_free);
     tcase_add_test(pc, kept_threads_keep_failure_semantics);
