@@ -350,6 +350,30 @@ START_TEST(readonly_entry_cannot_be_written)
 }
 END_TEST
 
+/* write_readonly tries the FIRST heavy entry its contract declares (here b,
+ * declared before a) and says which one the kernel refused; a contract with
+ * no heavy read (only an output) is refused with the reason, at once. */
+START_TEST(write_readonly_names_the_first_declared_heavy_entry)
+{
+    fixture f;
+    fx_open(&f, 4096);
+    static const char *const ba[] = {"b", "a"}, *const out[] = {"out"};
+    uint64_t before = tu_checksum(f.st, ab, 2);
+    gc_contract c = {.heavy_reads = ba, .n_heavy_reads = 2};
+    ck_assert_int_eq(fx_run(&f, "write_readonly", modes[_i], 1, 2, 0, &c), GC_OK);
+    for (int t = 0; t < 2; t++) {
+        ck_assert_int_eq(f.res[t].status, GC_EREADONLY);
+        ck_assert_str_eq(f.res[t].text, "write to 'b' refused: mprotect: Permission denied");
+    }
+    gc_contract none = {.outputs = out, .n_outputs = 1};
+    ck_assert_int_eq(fx_run(&f, "write_readonly", modes[_i], 1, 1, 0, &none), GC_OK);
+    ck_assert_int_eq(f.res[0].status, GC_EINVAL);
+    ck_assert_str_eq(f.res[0].text, "write_readonly: the contract names no heavy entry");
+    ck_assert_uint_eq(tu_checksum(f.st, ab, 2), before);
+    fx_close(&f);
+}
+END_TEST
+
 START_TEST(missing_heavy_entry_fails_every_task_loudly)
 {
     fixture f;
@@ -1605,6 +1629,7 @@ Suite *suite_exec(void)
     tcase_add_loop_test(tc, hang_past_deadline_is_killed_others_finish, 0, 2);
     tcase_add_loop_test(tc, undeclared_read_is_a_contract_violation, 0, 2);
     tcase_add_loop_test(tc, readonly_entry_cannot_be_written, 0, 2);
+    tcase_add_loop_test(tc, write_readonly_names_the_first_declared_heavy_entry, 0, 2);
     tcase_add_loop_test(tc, missing_heavy_entry_fails_every_task_loudly, 0, 2);
     tcase_add_loop_test(tc, bad_runs_are_refused, 0, 2);
     tcase_add_loop_test(tc, workers_see_their_deadline, 0, 2);
