@@ -660,6 +660,33 @@ START_TEST(write_set_refusals_name_the_repeat_and_the_room)
 }
 END_TEST
 
+/* A reply that repeats a message id is malformed wherever the repeat is: the
+ * decoder refuses it (EWIRE, so the pool replaces the worker) naming the
+ * earlier message it repeats, here the second of three, not only the first. */
+START_TEST(write_set_decoder_refuses_any_repeated_message_id)
+{
+    gc__wset ws;
+    gc_err err;
+    memset(&ws, 0, sizeof ws);
+    ck_assert_int_eq(gc__wset_msg(&ws, "outbox", "m0", "q", 1, &err), GC_OK);
+    ck_assert_int_eq(gc__wset_msg(&ws, "outbox", "m1", "q", 1, &err), GC_OK);
+    ck_assert_int_eq(gc__wset_msg(&ws, "outbox", "m2", "q", 1, &err), GC_OK);
+    static uint8_t buf[GC_WSET_MSG_MAX];
+    size_t len = 0;
+    ck_assert_int_eq(gc__wset_encode(&ws, NULL, 0, buf, sizeof buf, &len, &err), GC_OK);
+    gc__wset_free(&ws);
+    uint8_t *id = memmem(buf, len, "m2", 2);
+    ck_assert_ptr_nonnull(id);
+    id[1] = '1';
+    ck_assert_int_eq(gc__wset_decode(buf, len, 0, &ws, &err), GC_EWIRE);
+    char want[160];
+    snprintf(want, sizeof want, "write set: message[2] id at byte %zu repeats message[1] 'm1'",
+             (size_t)(id - 1 - buf));
+    ck_assert_str_eq(err.msg, want);
+    ck_assert_ptr_null(ws.msgs);
+}
+END_TEST
+
 /* The main process's copy of a context refuses a reply that writes what the
  * attempt may not (a hostile or broken worker). */
 START_TEST(adopt_refuses_undeclared_writes_from_a_reply)
@@ -2066,6 +2093,7 @@ Suite *suite_commit(void)
     tcase_add_test(u, write_set_room_counts_eight_bytes_for_a_number);
     tcase_add_loop_test(u, write_set_decoder_rejects, 0, (int)N(wrejects));
     tcase_add_test(u, write_set_refusals_name_the_repeat_and_the_room);
+    tcase_add_test(u, write_set_decoder_refuses_any_repeated_message_id);
     tcase_add_test(u, adopt_refuses_undeclared_writes_from_a_reply);
     tcase_add_test(u, configuration_crosses_the_wire);
     tcase_add_test(u, outbox_without_sink_is_refused_before_any_worker_runs);
