@@ -1554,6 +1554,36 @@ START_TEST(configure_null_arguments)
 }
 END_TEST
 
+/* A validation rule needs an engine and a key (and a check function): a NULL
+ * one is refused EINVAL, naming the call, never followed, and adds no rule. */
+static int never_called(const char *key, const gc_value *v, void *arg, char *reason, size_t cap)
+{
+    (void)key, (void)v, (void)arg, (void)reason, (void)cap;
+    return GC_OK;
+}
+
+START_TEST(rules_null_arguments)
+{
+    gc_engine *e;
+    gc_err err;
+    ck_assert_int_eq(gc_engine_new(&e, &err), GC_OK);
+    ck_assert_int_eq(gc_engine_rule_int_range(NULL, "k", 0, 1, &err), GC_EINVAL);
+    ck_assert_str_eq(err.msg, "gc_engine_rule_int_range: NULL argument");
+    ck_assert_int_eq(gc_engine_rule_int_range(e, NULL, 0, 1, &err), GC_EINVAL);
+    ck_assert_str_eq(err.msg, "gc_engine_rule_int_range: NULL argument");
+    ck_assert_int_eq(gc_engine_rule_check(NULL, "k", never_called, NULL, &err), GC_EINVAL);
+    ck_assert_str_eq(err.msg, "gc_engine_rule_check: NULL argument");
+    ck_assert_int_eq(gc_engine_rule_check(e, NULL, never_called, NULL, &err), GC_EINVAL);
+    ck_assert_str_eq(err.msg, "gc_engine_rule_check: NULL argument");
+    ck_assert_int_eq(gc_engine_rule_check(e, "k", NULL, NULL, &err), GC_EINVAL);
+    ck_assert_str_eq(err.msg, "gc_engine_rule_check: NULL argument");
+    ck_assert_uint_eq(e->nrules, 0);
+    ck_assert_int_eq(gc_engine_rule_int_range(e, "k", 0, 1, &err), GC_OK);
+    ck_assert_uint_eq(e->nrules, 1);
+    gc_engine_free(e);
+}
+END_TEST
+
 /* Thread mode starts no more threads than there are tasks to run. */
 START_TEST(thread_mode_starts_no_more_threads_than_tasks)
 {
@@ -2101,6 +2131,7 @@ Suite *suite_commit(void)
     tcase_add_test(u, history_null_arguments);
     tcase_add_test(u, write_set_counts_a_key_set_again_once);
     tcase_add_test(u, configure_null_arguments);
+    tcase_add_test(u, rules_null_arguments);
     tcase_add_test(u, thread_mode_starts_no_more_threads_than_tasks);
     tcase_add_test(u, config_get_waits_for_the_engine_lock);
     tcase_add_test(u, configure_waits_for_the_engine_lock);
