@@ -101,8 +101,9 @@ static long write_index(const gc_contract *c, const char *key)
     return -1;
 }
 
-/* Heavy reads and outputs share one namespace (the zone's). */
-static int check_contract(const gc_contract *c, gc_err *err)
+/* Heavy reads and outputs share one namespace (the zone's). The counts are
+ * checked first, so no list is read past a count that lies about it. */
+int gc__contract_check(const gc_contract *c, gc_err *err)
 {
     if (c->n_domain_reads > GC_DOMAIN_MAX)
         return gc_err_set(err, GC_ELIMIT, "contract: %zu domain keys (limit %d)",
@@ -242,7 +243,7 @@ int gc_ctx_from_state(const gc_state *st, const gc_contract *c, const gc_config 
     if (ntasks == 0 || task >= ntasks)
         return gc_err_set(err, GC_EINVAL, "gc_ctx_from_state: task %u of %u", task, ntasks);
     const gc_zone *z = gc_state_heavy(st);
-    int rc = check_contract(c, err);
+    int rc = gc__contract_check(c, err);
     if (rc == GC_OK)
         rc = lookup_domain(st, c, err);
     if (rc == GC_OK)

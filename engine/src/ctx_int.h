@@ -65,6 +65,12 @@ struct gc_ctx {
  * declared writes; NULL when out of memory. Counts are trusted (callers
  * checked limits). */
 gc_ctx *gc__ctx_alloc(size_t n_domain, size_t n_entries, size_t n_writes);
+
+/* The contract alone, as the factory checks it before allocating anything:
+ * counts within the limits, every name valid and declared once, heavy reads
+ * and outputs disjoint, the return key a declared write. gc_engine_register
+ * runs it too, so a registered contract is one the factory can take. */
+int gc__contract_check(const gc_contract *c, gc_err *err);
 /* Copy a value (and its name, of length name_len) into slot dst. Strings and
  * bytes are duplicated; GC_ENOMEM on failure (dst then owns nothing). */
 int gc__ctx_value_copy(struct gc__ctx_value *dst, const char *name, size_t name_len,

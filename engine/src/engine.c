@@ -54,24 +54,20 @@ void gc_engine_free(gc_engine *e)
     free(e);
 }
 
-/* Copy one list of contract names into p, validating each. */
-static int copy_names(gc__proc *p, const char *const *src, size_t n, const char *what,
-                      const char *const **dst, gc_err *err)
+/* Copy one list of contract names into p (gc__contract_check has checked
+ * the list and its names). */
+static int copy_names(gc__proc *p, const char *const *src, size_t n, const char *const **dst,
+                      gc_err *err)
 {
     *dst = NULL;
     if (n == 0)
         return GC_OK;
-    if (!src)
-        return gc_err_set(err, GC_EINVAL, "contract: %zu %s but no list", n, what);
     const char **list = calloc(n, sizeof *list);
     if (!list)
         return gc_err_set(err, GC_ENOMEM, "process '%s': out of memory copying its contract",
                           p->name);
     *dst = list;
     for (size_t i = 0; i < n; i++) {
-        int rc = gc_name_check(src[i], what, err);
-        if (rc != GC_OK)
-            return rc;
         char *copy = strdup(src[i]);
         if (!copy)
             return gc_err_set(err, GC_ENOMEM, "process '%s': out of memory copying its contract",
@@ -95,6 +91,12 @@ int gc_engine_register(gc_engine *e, const char *name, gc_proc_fn fn, const gc_c
      * (gc_engine_lookup), which lives in the array grown below. */
     gc_contract cc = c ? *c : empty;
     c = &cc;
+    /* The factory's own check, before anything is sized from the counts: a
+     * contract the factory would refuse is refused here, and counts within
+     * the limits cannot add up past SIZE_MAX below. */
+    rc = gc__contract_check(c, err);
+    if (rc != GC_OK)
+        return rc;
     pthread_mutex_lock(&e->lock);
     if (gc__engine_find(e, name)) {
         rc = gc_err_set(err, GC_EEXIST, "process '%s' is already registered", name);
@@ -114,23 +116,24 @@ int gc_engine_register(gc_engine *e, const char *name, gc_proc_fn fn, const gc_c
     gc__proc p = {0};
     snprintf(p.name, sizeof p.name, "%s", name);
     p.fn = fn;
+    /* One slot per name, and one for the return key: never 0. */
     size_t total = c->n_domain_reads + c->n_heavy_reads + c->n_outputs + c->n_domain_writes + 1;
-    p.names = calloc(total ? total : 1, sizeof *p.names);
+    p.names = calloc(total, sizeof *p.names);
     if (!p.names) {
         rc = gc_err_set(err, GC_ENOMEM, "process '%s': out of memory", name);
         goto out;
     }
-    rc = copy_names(&p, c->domain_reads, c->n_domain_reads, "domain key", &p.contract.domain_reads, err);
+    rc = copy_names(&p, c->domain_reads, c->n_domain_reads, &p.contract.domain_reads, err);
     if (rc == GC_OK)
-        rc = copy_names(&p, c->heavy_reads, c->n_heavy_reads, "heavy entry", &p.contract.heavy_reads, err);
+        rc = copy_names(&p, c->heavy_reads, c->n_heavy_reads, &p.contract.heavy_reads, err);
     if (rc == GC_OK)
-        rc = copy_names(&p, c->outputs, c->n_outputs, "output entry", &p.contract.outputs, err);
+        rc = copy_names(&p, c->outputs, c->n_outputs, &p.contract.outputs, err);
     if (rc == GC_OK)
-        rc = copy_names(&p, c->domain_writes, c->n_domain_writes, "domain write",
-                        &p.contract.domain_writes, err);
+        rc = copy_names(&p, c->domain_writes, c->n_domain_writes, &p.contract.domain_writes,
+                        err);
     if (rc == GC_OK && c->return_key) {
         const char *const *one = NULL;
-        rc = copy_names(&p, &c->return_key, 1, "return key", &one, err);
+        rc = copy_names(&p, &c->return_key, 1, &one, err);
         if (one)
             p.contract.return_key = one[0];
         free((void *)one);

@@ -360,6 +360,62 @@ START_TEST(factory_errors)
 }
 END_TEST
 
+/* A registration checks the contract as the factory does, before it copies
+ * anything: every row above that the contract alone decides (not the state,
+ * not the task) is refused by gc_engine_register with the same status and
+ * reason, and registers nothing; the rows the state decides register, since
+ * a contract names what a process may touch in any state. */
+static int reg_noop(gc_ctx *ctx, gc_proc_out *out)
+{
+    (void)ctx, (void)out;
+    return GC_OK;
+}
+
+START_TEST(registration_refuses_what_the_factory_refuses)
+{
+    const struct factory_case *fc = &factory_cases[_i];
+    if (fc->task >= fc->ntasks)
+        return;   /* a task row: nothing to do with the contract */
+    int contract_alone = fc->status == GC_EINVAL || fc->status == GC_ELIMIT;
+    gc_engine *e = NULL;
+    gc_err err;
+    ck_assert_int_eq(gc_engine_new(&e, &err), GC_OK);
+    gc_err_clear(&err);
+    int rc = gc_engine_register(e, "p", reg_noop, &fc->c, &err);
+    if (contract_alone) {
+        ck_assert_msg(rc == fc->status, "%s: status %s (%s), expected %s", fc->label,
+                      gc_status_name(rc), err.msg, gc_status_name(fc->status));
+        ck_assert_msg(strstr(err.msg, fc->msg), "%s: reason '%s' lacks '%s'", fc->label,
+                      err.msg, fc->msg);
+        ck_assert_int_eq(gc_engine_lookup(e, "p", NULL, NULL), GC_ENOTFOUND);
+    } else {
+        ck_assert_msg(rc == GC_OK, "%s: %s (%s)", fc->label, gc_status_name(rc), err.msg);
+    }
+    gc_engine_free(e);
+}
+END_TEST
+
+/* Counts past the limits are refused before any list is read or any copy
+ * sized from them, also when they add up past SIZE_MAX (the copy's slot
+ * count would wrap to almost nothing while the lists are copied into it). */
+START_TEST(registration_refuses_counts_past_the_limits)
+{
+    static const char *const two[] = {"x", "y"};
+    gc_contract wrap = {.domain_reads = two, .n_domain_reads = 2, .heavy_reads = L_x,
+                        .n_heavy_reads = SIZE_MAX - 2};
+    gc_engine *e = NULL;
+    gc_err err;
+    ck_assert_int_eq(gc_engine_new(&e, &err), GC_OK);
+    ck_assert_int_eq(gc_engine_register(e, "p", reg_noop, &wrap, &err), GC_ELIMIT);
+    char want[160];
+    snprintf(want, sizeof want, "contract: %zu heavy reads and 0 outputs (limit %d)",
+             (size_t)SIZE_MAX - 2, GC_HEAVY_MAX);
+    ck_assert_str_eq(err.msg, want);
+    ck_assert_int_eq(gc_engine_lookup(e, "p", NULL, NULL), GC_ENOTFOUND);
+    gc_engine_free(e);
+}
+END_TEST
+
 START_TEST(factory_null_arguments)
 {
     gc_state *st = make_state(0);
@@ -554,6 +610,8 @@ Suite *suite_ctx(void)
     tcase_add_test(tc, contract_counts_saturate);
     tcase_add_test(tc, empty_contract_exposes_nothing);
     tcase_add_loop_test(tc, factory_errors, 0, (int)N(factory_cases));
+    tcase_add_loop_test(tc, registration_refuses_what_the_factory_refuses, 0, (int)N(factory_cases));
+    tcase_add_test(tc, registration_refuses_counts_past_the_limits);
     tcase_add_test(tc, factory_null_arguments);
     tcase_add_test(tc, null_context_introspection_reads_as_empty);
     tcase_add_test(tc, factory_names_its_null_argument);

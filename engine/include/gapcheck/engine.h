@@ -100,7 +100,10 @@ int gc_engine_new(gc_engine **out, gc_err *err);
 /* Stops and reaps the pool, joins the kept threads; releases everything. */
 void gc_engine_free(gc_engine *e);
 
-/* Register a process; the contract is copied. Names per gc_name_check. */
+/* Register a process; the contract is checked as gc_ctx_from_state checks
+ * it (counts within the limits: GC_ELIMIT; a bad, missing or repeated name,
+ * or a return key that is not a declared write: GC_EINVAL), then copied.
+ * Names per gc_name_check. */
 int gc_engine_register(gc_engine *e, const char *name, gc_proc_fn fn, const gc_contract *c,
                        gc_err *err);
 int gc_engine_lookup(const gc_engine *e, const char *name, gc_proc_fn *fn,
