@@ -1887,6 +1887,44 @@ START_TEST(subscribers_receive_only_their_topic)
 }
 END_TEST
 
+/* A run given no contract takes the process's registered one, whole: the
+ * same function registered once allowing events and messages and once not,
+ * writes the same key, but only the one that allows them delivers (and the
+ * registry reports each flag as registered). */
+START_TEST(registered_contract_decides_events_and_messages)
+{
+    fixture f;
+    fx_open(&f);
+    gc_err err;
+    gc_proc_fn inc = NULL;
+    ck_assert_int_eq(gc_engine_lookup(f.e, "increment", &inc, NULL), GC_OK);
+    gc_contract loud = {.domain_writes = K, .n_domain_writes = 1, .events = 1, .outbox = 1};
+    gc_contract quiet = {.domain_writes = K, .n_domain_writes = 1};
+    ck_assert_int_eq(gc_engine_register(f.e, "inc_loud", inc, &loud, &err), GC_OK);
+    ck_assert_int_eq(gc_engine_register(f.e, "inc_quiet", inc, &quiet, &err), GC_OK);
+    const gc_contract *got = NULL;
+    ck_assert_int_eq(gc_engine_lookup(f.e, "inc_loud", NULL, &got), GC_OK);
+    ck_assert(got->events == 1 && got->outbox == 1);
+    ck_assert_int_eq(gc_engine_lookup(f.e, "inc_quiet", NULL, &got), GC_OK);
+    ck_assert(got->events == 0 && got->outbox == 0);
+    ck_assert_int_eq(fx_run(&f, "inc_quiet", modes[_i], 1, 1, 0, NULL, NULL), GC_OK);
+    ck_assert_int_eq(f.res[0].status, GC_OK);
+    ck_assert_uint_eq(f.res[0].committed_version, 1);
+    ck_assert_uint_eq(f.res[0].events_delivered + f.res[0].messages_delivered, 0);
+    ck_assert_int_eq(f.events.n + f.msgs.n, 0);
+    ck_assert_int_eq(fx_run(&f, "inc_loud", modes[_i], 1, 1, 0, NULL, NULL), GC_OK);
+    ck_assert_int_eq(f.res[0].status, GC_OK);
+    ck_assert_uint_eq(f.res[0].committed_version, 2);
+    ck_assert_uint_eq(f.res[0].events_delivered, 1);
+    ck_assert_uint_eq(f.res[0].messages_delivered, 1);
+    ck_assert_int_eq(f.events.n, 1);
+    ck_assert_int_eq(f.msgs.n, 1);
+    ck_assert_uint_eq(f.events.version[0], 2);
+    ck_assert_uint_eq(f.msgs.version[0], 2);
+    fx_close(&f);
+}
+END_TEST
+
 /* ---- the engine lock ---------------------------------------------------------- */
 
 /* Whether another thread is blocked on the engine lock, which this thread
@@ -2175,6 +2213,7 @@ Suite *suite_commit(void)
     tcase_add_loop_test(m, delivered_payload_names_the_committed_attempt, 0, 2);
     tcase_add_loop_test(m, fail_after_write_reports_its_own_failure, 0, 2);
     tcase_add_loop_test(m, subscribers_receive_only_their_topic, 0, 2);
+    tcase_add_loop_test(m, registered_contract_decides_events_and_messages, 0, 2);
     suite_add_tcase(s, m);
     return s;
 }
