@@ -1944,88 +1944,98 @@ static int lock_waited_on(gc_engine *e, const int *flag, int *done)
     return waiting;
 }
 
-typedef struct sub_race {
+/* One engine call made on another thread while this one holds the engine
+ * lock (expect_waits_for_engine_lock); each call below sets what it returns. */
+typedef struct lock_race {
     gc_engine *e;
-    recorder rec;
-    gc_err err;
+    int (*call)(struct lock_race *r);
+    gc_config cfg;        /* configure's argument, config_get's result */
+    recorder rec;         /* subscribe's recorder */
     int rc, done;
-} sub_race;
+} lock_race;
 
-static void *subscribe_thread(void *arg)
+static void *lock_race_thread(void *arg)
 {
-    sub_race *r = arg;
-    r->rc = gc_engine_subscribe(r->e, "t", record, &r->rec, &r->err);
+    lock_race *r = arg;
+    r->rc = r->call(r);
     __atomic_store_n(&r->done, 1, __ATOMIC_SEQ_CST);
     return NULL;
 }
 
+/* The race is provoked deterministically rather than hoped for: this thread
+ * holds the engine lock while another makes r->call. With the lock taken,
+ * the call blocks, and glibc marks the mutex contended (its futex word goes
+ * from 1 to 2 when a waiter sleeps on it): that, not a sleep, says it is
+ * waiting. Without the lock the call completes under our hold. `held`, when
+ * given, runs while the lock is still ours and the call waits (to change or
+ * check what the call must not see half-way); `what` names the call. */
+static void expect_waits_for_engine_lock(lock_race *r, void (*held)(lock_race *r),
+                                         const char *what)
+{
+    pthread_t t;
+    ck_assert_int_eq(pthread_mutex_lock(&r->e->lock), 0);
+    ck_assert_int_eq(pthread_create(&t, NULL, lock_race_thread, r), 0);
+    int done = 0, waiting = lock_waited_on(r->e, &r->done, &done);
+    if (held)
+        held(r);
+    ck_assert_int_eq(pthread_mutex_unlock(&r->e->lock), 0);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    ck_assert_msg(!done, "%s returned while another thread held the engine lock", what);
+    ck_assert_msg(waiting, "%s never waited on the engine lock", what);
+}
+
+static int call_subscribe(lock_race *r)
+{
+    return gc_engine_subscribe(r->e, "t", record, &r->rec, NULL);
+}
+
+static void held_no_subscriber_yet(lock_race *r)
+{
+    ck_assert_uint_eq(r->e->nsubs, 0);
+}
+
 /* Subscribing grows the subscriber array that a commit on another thread
  * walks (commit.c delivers under the same lock), so it must hold the engine
- * lock. The race is provoked deterministically rather than hoped for: this
- * thread holds the lock while another subscribes. With the lock taken, the
- * subscriber blocks, and glibc marks the mutex contended (its futex word
- * goes from 1 to 2 when a waiter sleeps on it): that, not a sleep, says it
- * is waiting. Without the lock the subscription completes under our hold. */
+ * lock: while this thread holds it the array stays as it was. */
 START_TEST(subscribe_waits_for_the_engine_lock)
 {
     gc_engine *e;
     gc_err err;
     ck_assert_int_eq(gc_engine_new(&e, &err), GC_OK);
-    sub_race r = {.e = e};
-    pthread_t t;
-    ck_assert_int_eq(pthread_mutex_lock(&e->lock), 0);
-    size_t before = e->nsubs;
-    ck_assert_int_eq(pthread_create(&t, NULL, subscribe_thread, &r), 0);
-    int done = 0, waiting = lock_waited_on(e, &r.done, &done);
-    size_t during = e->nsubs;
-    ck_assert_int_eq(pthread_mutex_unlock(&e->lock), 0);
-    ck_assert_int_eq(pthread_join(t, NULL), 0);
-    ck_assert_msg(!done, "gc_engine_subscribe completed while another thread held the engine lock");
-    ck_assert_msg(waiting, "the subscriber never waited on the engine lock");
-    ck_assert_uint_eq(during, before);
+    lock_race r = {.e = e, .call = call_subscribe};
+    expect_waits_for_engine_lock(&r, held_no_subscriber_yet, "gc_engine_subscribe");
     ck_assert_int_eq(r.rc, GC_OK);
-    ck_assert_uint_eq(e->nsubs, before + 1);
+    ck_assert_uint_eq(e->nsubs, 1);
     gc_engine_free(e);
 }
 END_TEST
 
-typedef struct cfg_race {
-    gc_engine *e;
-    gc_config got;
-    int done;
-} cfg_race;
-
-static void *config_get_thread(void *arg)
+static int call_config_get(lock_race *r)
 {
-    cfg_race *r = arg;
-    r->got = gc_engine_config_get(r->e);
-    __atomic_store_n(&r->done, 1, __ATOMIC_SEQ_CST);
-    return NULL;
+    r->cfg = gc_engine_config_get(r->e);
+    return GC_OK;
+}
+
+/* What gc_engine_configure writes under the lock. */
+static void held_configure_in_place(lock_race *r)
+{
+    r->e->cfg = (gc_config){.strict_contracts = 0, .commit = GC_COMMIT_STRICT};
 }
 
 /* gc_engine_config_get reads the configuration under the engine lock, so a
  * reader never sees one half-way through gc_engine_configure and never
- * releases a lock another thread holds. Provoked as above: this thread holds
- * the lock and changes the configuration while another reads it; the reader
- * must wait, then see the new configuration whole. */
+ * releases a lock another thread holds: this thread changes the
+ * configuration while it holds the lock; the reader waits, then sees the new
+ * configuration whole. */
 START_TEST(config_get_waits_for_the_engine_lock)
 {
     gc_engine *e;
     gc_err err;
     ck_assert_int_eq(gc_engine_new(&e, &err), GC_OK);
-    cfg_race r = {.e = e};
-    pthread_t t;
-    ck_assert_int_eq(pthread_mutex_lock(&e->lock), 0);
-    ck_assert_int_eq(pthread_create(&t, NULL, config_get_thread, &r), 0);
-    int done = 0, waiting = lock_waited_on(e, &r.done, &done);
-    /* What gc_engine_configure writes under the lock. */
-    e->cfg = (gc_config){.strict_contracts = 0, .commit = GC_COMMIT_STRICT};
-    ck_assert_int_eq(pthread_mutex_unlock(&e->lock), 0);
-    ck_assert_int_eq(pthread_join(t, NULL), 0);
-    ck_assert_msg(!done, "gc_engine_config_get returned while another thread held the engine lock");
-    ck_assert_msg(waiting, "gc_engine_config_get never waited on the engine lock");
-    ck_assert_int_eq(r.got.strict_contracts, 0);
-    ck_assert_int_eq(r.got.commit, GC_COMMIT_STRICT);
+    lock_race r = {.e = e, .call = call_config_get};
+    expect_waits_for_engine_lock(&r, held_configure_in_place, "gc_engine_config_get");
+    ck_assert_int_eq(r.cfg.strict_contracts, 0);
+    ck_assert_int_eq(r.cfg.commit, GC_COMMIT_STRICT);
     /* The lock is free again: configure takes and releases it. */
     gc_config def = gc_config_default();
     ck_assert_int_eq(gc_engine_configure(e, &def, &err), GC_OK);
@@ -2034,42 +2044,30 @@ START_TEST(config_get_waits_for_the_engine_lock)
 }
 END_TEST
 
-typedef struct cfg_set_race {
-    gc_engine *e;
-    gc_config cfg;
-    int rc, done;
-} cfg_set_race;
-
-static void *configure_thread(void *arg)
+static int call_configure(lock_race *r)
 {
-    cfg_set_race *r = arg;
-    r->rc = gc_engine_configure(r->e, &r->cfg, NULL);
-    __atomic_store_n(&r->done, 1, __ATOMIC_SEQ_CST);
-    return NULL;
+    return gc_engine_configure(r->e, &r->cfg, NULL);
+}
+
+static void held_config_unchanged(lock_race *r)
+{
+    ck_assert_int_eq(r->e->cfg.strict_contracts, 1);
+    ck_assert_int_eq(r->e->cfg.commit, GC_COMMIT_SMART);
 }
 
 /* gc_engine_configure changes the configuration under the engine lock, which
  * a run holds from start to end (gc_execute_parallel), so a run's commit and
- * workers never see it change half-way. Provoked as above: while this thread
- * holds the lock, the configuration must stay as it was and the configuring
- * thread must wait; once the lock is free, its configuration is installed. */
+ * workers never see it change half-way: while this thread holds the lock
+ * the configuration stays as it was; once the lock is free, the waiting
+ * thread's configuration is installed. */
 START_TEST(configure_waits_for_the_engine_lock)
 {
     gc_engine *e;
     gc_err err;
     ck_assert_int_eq(gc_engine_new(&e, &err), GC_OK);
-    cfg_set_race r = {.e = e, .cfg = {.strict_contracts = 0, .commit = GC_COMMIT_STRICT}};
-    pthread_t t;
-    ck_assert_int_eq(pthread_mutex_lock(&e->lock), 0);
-    ck_assert_int_eq(pthread_create(&t, NULL, configure_thread, &r), 0);
-    int done = 0, waiting = lock_waited_on(e, &r.done, &done);
-    gc_config during = e->cfg;
-    ck_assert_int_eq(pthread_mutex_unlock(&e->lock), 0);
-    ck_assert_int_eq(pthread_join(t, NULL), 0);
-    ck_assert_msg(!done, "gc_engine_configure returned while another thread held the engine lock");
-    ck_assert_msg(waiting, "gc_engine_configure never waited on the engine lock");
-    ck_assert_int_eq(during.strict_contracts, 1);
-    ck_assert_int_eq(during.commit, GC_COMMIT_SMART);
+    lock_race r = {.e = e, .call = call_configure,
+                   .cfg = {.strict_contracts = 0, .commit = GC_COMMIT_STRICT}};
+    expect_waits_for_engine_lock(&r, held_config_unchanged, "gc_engine_configure");
     ck_assert_int_eq(r.rc, GC_OK);
     gc_config now = gc_engine_config_get(e);
     ck_assert_int_eq(now.strict_contracts, 0);
@@ -2078,37 +2076,21 @@ START_TEST(configure_waits_for_the_engine_lock)
 }
 END_TEST
 
-typedef struct {
-    gc_engine *e;
-    int rc, done;
-} warm_race;
-
-static void *warm_thread(void *arg)
+static int call_warm(lock_race *r)
 {
-    warm_race *r = arg;
-    r->rc = gc_engine_warm(r->e, 1, NULL);
-    __atomic_store_n(&r->done, 1, __ATOMIC_SEQ_CST);
-    return NULL;
+    return gc_engine_warm(r->e, 1, NULL);
 }
 
 /* gc_engine_warm starts pool workers under the engine lock, which a run
  * holds from start to end, so a warm-up never forks into a pool a run is
- * using (INC-025's warm-up). Provoked as above: while this thread holds the
- * lock, the warm-up must wait; once it is free, it starts its worker. */
+ * using (INC-025's warm-up): it waits for the lock, then starts its worker. */
 START_TEST(warm_waits_for_the_engine_lock)
 {
     gc_engine *e;
     gc_err err;
     ck_assert_int_eq(gc_engine_new(&e, &err), GC_OK);
-    warm_race r = {.e = e};
-    pthread_t t;
-    ck_assert_int_eq(pthread_mutex_lock(&e->lock), 0);
-    ck_assert_int_eq(pthread_create(&t, NULL, warm_thread, &r), 0);
-    int done = 0, waiting = lock_waited_on(e, &r.done, &done);
-    ck_assert_int_eq(pthread_mutex_unlock(&e->lock), 0);
-    ck_assert_int_eq(pthread_join(t, NULL), 0);
-    ck_assert_msg(!done, "gc_engine_warm returned while another thread held the engine lock");
-    ck_assert_msg(waiting, "gc_engine_warm never waited on the engine lock");
+    lock_race r = {.e = e, .call = call_warm};
+    expect_waits_for_engine_lock(&r, NULL, "gc_engine_warm");
     ck_assert_int_eq(r.rc, GC_OK);
     gc_engine_stats s;
     gc_engine_stats_get(e, &s);
