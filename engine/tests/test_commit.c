@@ -1925,6 +1925,31 @@ START_TEST(registered_contract_decides_events_and_messages)
 }
 END_TEST
 
+/* peek reads the key named by domain "key"; when "key" itself cannot be
+ * read, the task fails with that refusal and reads nothing more: not
+ * declared (strict contracts: ECONTRACT, counted), or not a string (EINVAL,
+ * its type named), in thread and process mode. */
+START_TEST(peek_without_a_key_name_reports_why)
+{
+    fixture f;
+    fx_open(&f);
+    gc_err err;
+    gc_contract c = {.domain_reads = K, .n_domain_reads = 1};
+    ck_assert_int_eq(fx_run(&f, "peek", modes[_i], 1, 1, 0, &c, NULL), GC_OK);
+    ck_assert_int_eq(f.res[0].status, GC_ECONTRACT);
+    ck_assert_str_eq(f.res[0].text, "'key' is not declared by the contract (domain keys: k)");
+    ck_assert_uint_eq(f.res[0].violations, 1);
+    ck_assert_int_eq(gc_state_set_int(f.st, "key", 5, &err), GC_OK);
+    static const char *const dom[] = {"key"};
+    gc_contract ci = {.domain_reads = dom, .n_domain_reads = 1};
+    ck_assert_int_eq(fx_run(&f, "peek", modes[_i], 1, 1, 0, &ci, NULL), GC_OK);
+    ck_assert_int_eq(f.res[0].status, GC_EINVAL);
+    ck_assert_str_eq(f.res[0].text, "domain key 'key' is int, not str");
+    ck_assert_uint_eq(f.res[0].violations, 0);
+    fx_close(&f);
+}
+END_TEST
+
 /* ---- the engine lock ---------------------------------------------------------- */
 
 /* Whether another thread is blocked on the engine lock, which this thread
@@ -2196,6 +2221,7 @@ Suite *suite_commit(void)
     tcase_add_loop_test(m, fail_after_write_reports_its_own_failure, 0, 2);
     tcase_add_loop_test(m, subscribers_receive_only_their_topic, 0, 2);
     tcase_add_loop_test(m, registered_contract_decides_events_and_messages, 0, 2);
+    tcase_add_loop_test(m, peek_without_a_key_name_reports_why, 0, 2);
     suite_add_tcase(s, m);
     return s;
 }
