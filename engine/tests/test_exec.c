@@ -374,6 +374,26 @@ START_TEST(write_readonly_names_the_first_declared_heavy_entry)
 }
 END_TEST
 
+/* A sleep stopped by its deadline says so, with the time it was asked for,
+ * and stops there (not after its 3 s). Thread mode: the process itself
+ * reports it; in process mode the pool's kill at the same deadline may
+ * answer first (then the text is the pool's). */
+START_TEST(sleep_stopped_at_its_deadline_says_so)
+{
+    fixture f;
+    fx_open(&f, 0);
+    gc_err err;
+    ck_assert_int_eq(gc_state_set_int(f.st, "ms", 3000, &err), GC_OK);
+    static const char *const dom[] = {"ms"};
+    gc_contract c = {.domain_reads = dom, .n_domain_reads = 1};
+    ck_assert_int_eq(fx_run(&f, "sleep", GC_MODE_THREAD, 1, 1, 50, &c), GC_OK);
+    ck_assert_int_eq(f.res[0].status, GC_ETIMEOUT);
+    ck_assert_str_eq(f.res[0].text, "sleep of 3000 ms stopped at the deadline");
+    ck_assert_uint_lt(f.res[0].wall_ns, 2000000000ull);
+    fx_close(&f);
+}
+END_TEST
+
 START_TEST(missing_heavy_entry_fails_every_task_loudly)
 {
     fixture f;
@@ -1630,6 +1650,7 @@ Suite *suite_exec(void)
     tcase_add_loop_test(tc, undeclared_read_is_a_contract_violation, 0, 2);
     tcase_add_loop_test(tc, readonly_entry_cannot_be_written, 0, 2);
     tcase_add_loop_test(tc, write_readonly_names_the_first_declared_heavy_entry, 0, 2);
+    tcase_add_test(tc, sleep_stopped_at_its_deadline_says_so);
     tcase_add_loop_test(tc, missing_heavy_entry_fails_every_task_loudly, 0, 2);
     tcase_add_loop_test(tc, bad_runs_are_refused, 0, 2);
     tcase_add_loop_test(tc, workers_see_their_deadline, 0, 2);
