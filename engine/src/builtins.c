@@ -333,9 +333,13 @@ static int bi_alloc(gc_ctx *ctx, gc_proc_out *out)
         snprintf(out->text, sizeof out->text, "alloc: out of memory for %lld bytes", (long long)bytes);
         return GC_ENOMEM;
     }
+    /* Through a volatile pointer: stores to a block that is freed right after
+     * are dead to the compiler, and gcc -O2 dropped them, so the pages never
+     * became resident and "touches" was not true. */
+    volatile uint8_t *touch = p;
     long page = sysconf(_SC_PAGESIZE);
     for (int64_t i = 0; i < bytes; i += page)
-        p[i] = (uint8_t)i;
+        touch[i] = (uint8_t)i;
     out->value = bytes;
     free(p);
     return GC_OK;

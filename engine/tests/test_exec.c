@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -391,6 +392,42 @@ START_TEST(sleep_stopped_at_its_deadline_says_so)
     ck_assert_str_eq(f.res[0].text, "sleep of 3000 ms stopped at the deadline");
     ck_assert_uint_lt(f.res[0].wall_ns, 2000000000ull);
     fx_close(&f);
+}
+END_TEST
+
+/* The peak resident size, in KiB, of this process or of its reaped children. */
+static long peak_rss_kb(int who)
+{
+    struct rusage ru;
+    ck_assert_int_eq(getrusage(who, &ru), 0);
+    return ru.ru_maxrss;
+}
+
+/* alloc touches every page of the bytes it allocates, so the process that
+ * runs it really holds them: the peak resident size of that process (this
+ * one in thread mode, the pool's worker in process mode, counted once the
+ * engine has reaped it) grows by about them over a run of 0 bytes. */
+START_TEST(alloc_makes_its_bytes_resident)
+{
+    const int64_t bytes = 64 << 20;
+    const int who = modes[_i] == GC_MODE_THREAD ? RUSAGE_SELF : RUSAGE_CHILDREN;
+    static const char *const dom[] = {"bytes"};
+    gc_contract c = {.domain_reads = dom, .n_domain_reads = 1};
+    long peak[2];
+    for (int i = 0; i < 2; i++) {
+        fixture f;
+        fx_open(&f, 0);
+        gc_err err;
+        ck_assert_int_eq(gc_state_set_int(f.st, "bytes", i ? bytes : 0, &err), GC_OK);
+        ck_assert_int_eq(fx_run(&f, "alloc", modes[_i], 1, 1, 0, &c), GC_OK);
+        ck_assert_int_eq(f.res[0].status, GC_OK);
+        ck_assert_int_eq(f.res[0].value, i ? bytes : 0);
+        fx_close(&f);
+        peak[i] = peak_rss_kb(who);
+    }
+    ck_assert_msg(peak[1] - peak[0] >= bytes / 1024 / 2,
+                  "a run of alloc %lld bytes raised the peak resident size by %ld KiB",
+                  (long long)bytes, peak[1] - peak[0]);
 }
 END_TEST
 
@@ -1651,6 +1688,7 @@ Suite *suite_exec(void)
     tcase_add_loop_test(tc, readonly_entry_cannot_be_written, 0, 2);
     tcase_add_loop_test(tc, write_readonly_names_the_first_declared_heavy_entry, 0, 2);
     tcase_add_test(tc, sleep_stopped_at_its_deadline_says_so);
+    tcase_add_loop_test(tc, alloc_makes_its_bytes_resident, 0, 2);
     tcase_add_loop_test(tc, missing_heavy_entry_fails_every_task_loudly, 0, 2);
     tcase_add_loop_test(tc, bad_runs_are_refused, 0, 2);
     tcase_add_loop_test(tc, workers_see_their_deadline, 0, 2);
