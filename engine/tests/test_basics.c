@@ -125,6 +125,43 @@ START_TEST(pattern_slices_agree_with_whole)
 }
 END_TEST
 
+/* random:SEED is splitmix64 (Steele, Lea and Flood 2014) as a function of its
+ * state, little-endian, the 8 bytes at block b = offset / 8 being
+ * splitmix64(SEED ^ b): another tool regenerates a case's random data from
+ * that sentence alone. Expected words: the published first outputs of
+ * Vigna's reference splitmix64.c seeded with 0 (the k-th is splitmix64 of
+ * k times its increment 0x9E3779B97F4A7C15), not this code's output. Both
+ * paths are checked: the fill's whole blocks and the byte-at-a-time one. */
+START_TEST(random_pattern_is_published_splitmix64)
+{
+    static const struct {
+        const char *spec;
+        uint64_t block;   /* block index whose bytes are the published word */
+        uint64_t word;
+    } want[] = {
+        {"random:0", 0, 0xE220A8397B1DCDAFull},
+        {"random:0x9E3779B97F4A7C15", 0, 0x6E789E6AA1B965F4ull},
+        {"random:0x3C6EF372FE94F82A", 0, 0x06C45D188009454Full},
+        {"random:0xDAA66D2C7DDF743F", 0, 0xF88BB8A8724C81ECull},
+        /* SEED ^ 1 is the second state: block 1 of this seed. */
+        {"random:0x9E3779B97F4A7C14", 1, 0x6E789E6AA1B965F4ull},
+    };
+    for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
+        gc_pattern p;
+        ck_assert_int_eq(gc_pattern_parse(want[k].spec, &p, NULL), GC_OK);
+        uint8_t le[8], filled[16];
+        for (int b = 0; b < 8; b++)
+            le[b] = (uint8_t)(want[k].word >> (8 * b));
+        gc_pattern_fill(&p, filled, sizeof filled, 0);
+        ck_assert_msg(memcmp(filled + 8 * want[k].block, le, 8) == 0,
+                      "%s: block %u is not splitmix64's published word", want[k].spec,
+                      (unsigned)want[k].block);
+        for (int b = 0; b < 8; b++)
+            ck_assert_uint_eq(gc_pattern_byte(&p, 8 * want[k].block + (uint64_t)b), le[b]);
+    }
+}
+END_TEST
+
 START_TEST(pattern_parse_rejects)
 {
     gc_pattern p;
@@ -293,6 +330,7 @@ Suite *suite_basics(void)
     tcase_add_test(tc, err_set_and_clear);
     tcase_add_test(tc, names_validated);
     tcase_add_test(tc, pattern_slices_agree_with_whole);
+    tcase_add_test(tc, random_pattern_is_published_splitmix64);
     tcase_add_test(tc, pattern_parse_rejects);
     tcase_add_test(tc, random_seeds_differ);
     tcase_add_test(tc, checksum_sensitive_and_chainable);

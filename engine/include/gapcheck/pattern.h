@@ -19,7 +19,10 @@ extern "C" {
 typedef enum gc_pattern_kind {
     GC_PATTERN_ZERO = 1,
     GC_PATTERN_SEQUENCE = 2,   /* byte at offset o is (uint8_t)o */
-    GC_PATTERN_RANDOM = 3      /* seeded PRNG, reproducible */
+    /* Seeded and reproducible by any tool: the 8 bytes at block b = offset / 8
+     * are splitmix64(seed ^ b), little-endian, where splitmix64(s) is what
+     * Vigna's reference splitmix64.c next() returns when called with x = s. */
+    GC_PATTERN_RANDOM = 3
 } gc_pattern_kind;
 
 typedef struct gc_pattern {
