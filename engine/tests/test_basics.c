@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gapcheck/gapcheck.h"
@@ -276,6 +277,35 @@ START_TEST(clock_and_median)
 }
 END_TEST
 
+/* Task deadlines and timings subtract gc_now_ns readings, so it must be
+ * CLOCK_MONOTONIC (the wall clock can be stepped, and a step would stretch
+ * or cut a deadline): a reading lies between two of that clock's taken
+ * around it. */
+START_TEST(now_reads_the_monotonic_clock)
+{
+    struct timespec a, b;
+    ck_assert_int_eq(clock_gettime(CLOCK_MONOTONIC, &a), 0);
+    uint64_t now = gc_now_ns();
+    ck_assert_int_eq(clock_gettime(CLOCK_MONOTONIC, &b), 0);
+    ck_assert_uint_ge(now, (uint64_t)a.tv_sec * 1000000000ull + (uint64_t)a.tv_nsec);
+    ck_assert_uint_le(now, (uint64_t)b.tv_sec * 1000000000ull + (uint64_t)b.tv_nsec);
+}
+END_TEST
+
+/* The median of an odd count is its middle value after sorting, for any odd
+ * count (`--repeat N` timings are the median of N runs), not only 1 and 3;
+ * expected values by hand. */
+START_TEST(median_of_odd_counts)
+{
+    double five[] = {9, 2, 7, 4, 5};     /* sorted 2 4 5 7 9 */
+    ck_assert_double_eq(gc_median(five, 5), 5);
+    double seven[] = {70, 10, 60, 20, 50, 30, 40};   /* sorted 10 .. 70 */
+    ck_assert_double_eq(gc_median(seven, 7), 40);
+    ck_assert_double_eq(seven[0], 10);
+    ck_assert_double_eq(seven[6], 70);
+}
+END_TEST
+
 /* The census's descriptor ceiling and address space, which case limits are
  * headroom over: a new descriptor raises fd_top past it; VmSize is read. */
 START_TEST(census_fd_top_and_vm)
@@ -367,6 +397,8 @@ Suite *suite_basics(void)
     tcase_add_test(tc, checksum_known_answers);
     tcase_add_test(tc, sum64_adds_words_and_tail);
     tcase_add_test(tc, clock_and_median);
+    tcase_add_test(tc, now_reads_the_monotonic_clock);
+    tcase_add_test(tc, median_of_odd_counts);
     tcase_add_test(tc, census_fd_top_and_vm);
     tcase_add_test(tc, census_counts_exactly);
     suite_add_tcase(s, tc);
