@@ -381,6 +381,31 @@ START_TEST(census_counts_exactly)
 }
 END_TEST
 
+/* A census taken when no descriptor can be opened (a case at its descriptor
+ * limit, a process that leaked to the limit) cannot read /proc: it says so,
+ * GC_ESYS with every count zeroed, and does not crash or return half-counted
+ * figures. A soft RLIMIT_NOFILE of 0 refuses every new descriptor. */
+START_TEST(census_without_descriptors_is_esys)
+{
+    struct rlimit old, none;
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+    none = old;
+    none.rlim_cur = 0;
+    gc_census c;
+    memset(&c, 0x5A, sizeof c);
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &none), 0);
+    int rc = gc_census_take(&c);
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+    ck_assert_int_eq(rc, GC_ESYS);
+    gc_census zero;
+    memset(&zero, 0, sizeof zero);
+    ck_assert_mem_eq(&c, &zero, sizeof c);
+    /* Nothing was held: the next census, with descriptors again, works. */
+    ck_assert_int_eq(gc_census_take(&c), GC_OK);
+    ck_assert_int_gt(c.fds, 0);
+}
+END_TEST
+
 Suite *suite_basics(void)
 {
     Suite *s = suite_create("basics");
@@ -401,6 +426,7 @@ Suite *suite_basics(void)
     tcase_add_test(tc, median_of_odd_counts);
     tcase_add_test(tc, census_fd_top_and_vm);
     tcase_add_test(tc, census_counts_exactly);
+    tcase_add_test(tc, census_without_descriptors_is_esys);
     suite_add_tcase(s, tc);
     return s;
 }
