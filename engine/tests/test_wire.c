@@ -690,6 +690,27 @@ static void base_spec(const struct fx *f, struct spec *s)
     s->ret = 0xFFFF;
 }
 
+/* An encoder given too small a buffer reports the size it needs and writes
+ * nothing past the end of the buffer it was given, whatever the size: a
+ * caller's neighbouring memory (here a canary) stays as it was. */
+START_TEST(encode_never_writes_past_its_buffer)
+{
+    struct fx f;
+    fx_init(&f);
+    static uint8_t buf[GC_WIRE_MSG_MAX];
+    size_t len = 0;
+    gc_err err;
+    for (size_t cap = 0; cap < f.len; cap++) {
+        memset(buf, 0xA5, f.len);
+        ck_assert_int_eq(gc_wire_encode(f.ctx, buf, cap, &len, &err), GC_ELIMIT);
+        for (size_t i = cap; i < f.len; i++)
+            ck_assert_msg(buf[i] == 0xA5, "a buffer of %zu bytes: byte %zu past it written",
+                          cap, i);
+    }
+    fx_free(&f);
+}
+END_TEST
+
 START_TEST(encoder_matches_documented_format)
 {
     struct fx f;
@@ -1273,6 +1294,7 @@ Suite *suite_wire(void)
     tcase_add_test(rt, round_trip_shapes);
     tcase_add_test(rt, round_trip_across_fork);
     tcase_add_test(rt, encode_limits);
+    tcase_add_test(rt, encode_never_writes_past_its_buffer);
     tcase_add_test(rt, encoder_matches_documented_format);
     tcase_add_test(rt, attach_checks_mappings);
     tcase_add_test(rt, unattached_context_refuses_writes);
