@@ -1667,6 +1667,51 @@ START_TEST(result_check_at_its_exact_limits)
 }
 END_TEST
 
+/* A worker's result message is refused for what is wrong with it, and the
+ * reason reaches the task's text ("worker N: ..."): one shorter than its
+ * fixed header says so, at every length short of it; a text with a NUL byte
+ * (first, inner or last) is refused rather than believed up to the NUL, which
+ * would drop the rest of a worker's reason unseen. */
+START_TEST(result_check_refuses_a_short_header_and_a_nul_in_text)
+{
+    static uint8_t buf[GC_PROTO_REPLY_MAX];
+    const size_t head = GC_PROTO_RESULT_HEAD;
+    gc__result_msg m;
+    memset(&m, 0, sizeof m);
+    m.magic = GC_PROTO_RESULT_MAGIC;
+    m.task = 3;
+    memset(buf, 0, sizeof buf);
+    memcpy(buf, &m, head);
+    gc_result r;
+    uint64_t held = 0;
+    const uint8_t *ws = NULL;
+    size_t wlen = 0;
+    gc_err err;
+    for (size_t len = 0; len < head; len++) {
+        ck_assert_int_eq(gc__result_check(buf, len, 3, &r, &held, &ws, &wlen, &err), GC_EWIRE);
+        ck_assert_msg(strstr(err.msg, "shorter than its header") != NULL, "%zu bytes: %s", len,
+                      err.msg);
+    }
+    ck_assert_int_eq(gc__result_check(buf, head, 3, &r, &held, &ws, &wlen, &err), GC_OK);
+    static const char text[] = "bad input";
+    m.text_len = sizeof text - 1;
+    for (size_t at = 0; at < m.text_len; at++) {
+        memcpy(m.text, text, m.text_len);
+        m.text[at] = '\0';
+        memcpy(buf, &m, head + m.text_len);
+        ck_assert_int_eq(gc__result_check(buf, head + m.text_len, 3, &r, &held, &ws, &wlen, &err),
+                         GC_EWIRE);
+        ck_assert_msg(strstr(err.msg, "contains a NUL byte") != NULL, "NUL at %zu: %s", at,
+                      err.msg);
+    }
+    memcpy(m.text, text, m.text_len);
+    memcpy(buf, &m, head + m.text_len);
+    ck_assert_int_eq(gc__result_check(buf, head + m.text_len, 3, &r, &held, &ws, &wlen, &err),
+                     GC_OK);
+    ck_assert_str_eq(r.text, text);
+}
+END_TEST
+
 /* Rules per engine are capped: exactly GC__RULES_MAX are kept, the next is ELIMIT. */
 START_TEST(rules_capped_at_their_exact_maximum)
 {
@@ -1708,6 +1753,7 @@ Suite *suite_exec(void)
     tcase_add_test(pc, options_checked_at_their_exact_limits);
     tcase_add_test(pc, late_thread_reports_its_overshoot);
     tcase_add_test(pc, result_check_at_its_exact_limits);
+    tcase_add_test(pc, result_check_refuses_a_short_header_and_a_nul_in_text);
     tcase_add_test(pc, rules_capped_at_their_exact_maximum);
     tcase_add_test(pc, warm_starts_every_worker_before_the_run);
     tcase_add_test(pc, warm_takes_the_largest_pool_and_refuses_one_more);
