@@ -38,7 +38,7 @@ int gc_name_check(const char *name, const char *what, gc_err *err)
 {
     if (!name)
         return gc_err_set(err, GC_EINVAL, "%s name is missing", what);
-    return gc_name_check_n(name, strnlen(name, GC_NAME_MAX + 1), what, err);
+    return gc_name_check_n(name, strlen(name), what, err);
 }
 
 const char *gc_value_type_name(gc_value_type t)

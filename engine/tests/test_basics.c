@@ -1,5 +1,6 @@
 /* Status codes, name validation, fill patterns and the checksum. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -106,6 +107,24 @@ START_TEST(names_validated)
     longname[GC_NAME_MAX + 1] = '\0';
     ck_assert_int_eq(gc_name_check(longname, "k", &err), GC_EINVAL);
     ck_assert_ptr_nonnull(strstr(err.msg, "limit 63"));
+}
+END_TEST
+
+/* A name over the limit is refused with its real length, as a case file's
+ * author needs it ("domain key name is 100 bytes long (limit 63)"), not
+ * with the limit plus one whatever its length. */
+START_TEST(long_name_refused_with_its_length)
+{
+    static const size_t lens[] = {GC_NAME_MAX + 1, GC_NAME_MAX + 2, 100, 1000};
+    char name[1001], want[GC_ERR_MSG_MAX];
+    gc_err err;
+    for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++) {
+        memset(name, 'k', lens[k]);
+        name[lens[k]] = '\0';
+        ck_assert_int_eq(gc_name_check(name, "domain key", &err), GC_EINVAL);
+        snprintf(want, sizeof want, "domain key name is %zu bytes long (limit 63)", lens[k]);
+        ck_assert_str_eq(err.msg, want);
+    }
 }
 END_TEST
 
@@ -414,6 +433,7 @@ Suite *suite_basics(void)
     tcase_add_test(tc, status_texts_exact);
     tcase_add_test(tc, err_set_and_clear);
     tcase_add_test(tc, names_validated);
+    tcase_add_test(tc, long_name_refused_with_its_length);
     tcase_add_test(tc, pattern_slices_agree_with_whole);
     tcase_add_test(tc, random_pattern_is_published_splitmix64);
     tcase_add_test(tc, pattern_parse_rejects);

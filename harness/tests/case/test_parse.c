@@ -430,6 +430,13 @@ START_TEST(error_bad_entries)
                  "[heavy.a234567890123456789012345678901234567890123456789012345678901234]\n",
                  5, "heavy.a234567890123456789012345678901234567890123456789012345678901234",
                  "limit 63");
+    /* A name over the limit is told its real length, not the limit plus one. */
+#define K10 "kkkkkkkkkk"
+#define K100 K10 K10 K10 K10 K10 K10 K10 K10 K10 K10
+    expect_error(MIN_CASE "[domain]\n" K100 " = int:1\n", 6, "domain." K100,
+                 "domain key name is 100 bytes long (limit 63)");
+#undef K100
+#undef K10
 }
 END_TEST
 
