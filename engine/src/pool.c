@@ -457,8 +457,13 @@ static void dispatch_idle(pool_run *run)
             /* The channel failed before the task started: not the task's fault.
              * Replace the worker and hand the task out again. A worker that
              * died before its first task (it could not start) shows here
-             * only as a broken channel, so the reason says how it ended. */
+             * only as a broken channel, so the reason says how it ended. A
+             * worker still alive (the send failed on our side) learns from
+             * its channel's end that it must go: closed first, the grace is
+             * its time to leave, not a wait it can never end. */
             char how[64];
+            close(w->sock);
+            w->sock = -1;
             describe_end(reap(w->pid, REAP_GRACE_NS), how, sizeof how);
             replace(run, (int)s);
             if (++run->sends[t] < DISPATCH_ATTEMPTS) {
