@@ -57,7 +57,7 @@ include mutate/mutate.mk
 # The build's own helper scripts (mk/) and the CI gate, tested like any part.
 check-mk:
 	@mkdir -p $(BUILD)/check
-	@set -o pipefail; { mk/tests/ensure-deps.sh && mk/tests/gate.sh; } 2>&1 \
+	@set -o pipefail; { mk/tests/ensure-deps.sh && mk/tests/gate.sh && mk/tests/memcheck-scan.sh; } 2>&1 \
 	  | tee $(BUILD)/check/mk.log
 
 CHECK_STEPS += check-mk

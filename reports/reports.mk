@@ -43,6 +43,10 @@ ASAN_BUILD := $(BUILD)/asan
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 VALGRIND := valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite,indirect \
             --error-exitcode=99 --track-fds=yes
+# How make memcheck runs a test binary, and the one scanner of its output (and
+# of make sanitize's); make mutate's Valgrind judge uses both as they are.
+MEMCHECK_TOOL := env CK_TIMEOUT_MULTIPLIER=10 $(VALGRIND) --log-fd=2
+MEMCHECK_SCAN := mk/memcheck-scan.sh
 
 REPORTS_STAMP := $(BUILD)/.deps-reports
 $(REPORTS_STAMP): mk/ensure-deps.sh
@@ -88,19 +92,19 @@ define run-memory-tests
 	  CK_FORK=yes CK_DEFAULT_TIMEOUT=120 HC_CASES_DIR=cases $(3) $$t \
 	    > $(2)/memcheck/$$name.out 2>&1 || rc=1; \
 	  grep -hE '^[0-9]+%: Checks|^[0-9]+ passed, ' $(2)/memcheck/$$name.out | tail -n 1; \
-	  mk/memcheck-scan.sh $(2)/memcheck/$$name.out || rc=1; \
+	  $(MEMCHECK_SCAN) $(2)/memcheck/$$name.out || rc=1; \
 	done; \
 	if $(4) $(2)/gapcheck >/dev/null 2>&1; then \
 	  echo "$(1): small cases through the runner"; \
 	  $(3) $(2)/gapcheck run --jobs 1 --timeout 20 --format json --output $(2)/run \
 	    $(MEMCHECK_CASE_ARGS) cases > $(2)/memcheck/cases.out 2>&1 || rc=1; \
-	  grep -hE '^[0-9]+ passed, ' $(2)/memcheck/cases.out | tail -n 1; mk/memcheck-scan.sh $(2)/memcheck/cases.out || rc=1; \
+	  grep -hE '^[0-9]+ passed, ' $(2)/memcheck/cases.out | tail -n 1; $(MEMCHECK_SCAN) $(2)/memcheck/cases.out || rc=1; \
 	else echo "$(1): gapcheck runner not buildable yet; cases not run"; fi; \
 	[ "$$rc" = 0 ] && echo "$(1): clean" || { echo "$(1): FAILED (see $(2)/memcheck/*.out)" >&2; exit 1; }
 endef
 
 memcheck: $(REPORTS_STAMP) $(MEMCHECK_TESTS)
-	$(call run-memory-tests,memcheck,$(BUILD),env CK_TIMEOUT_MULTIPLIER=10 $(VALGRIND) --log-fd=2,$(MAKE) --no-print-directory)
+	$(call run-memory-tests,memcheck,$(BUILD),$(MEMCHECK_TOOL),$(MAKE) --no-print-directory)
 
 ASAN_SUB := $(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) CFLAGS='$(ASAN_FLAGS)' \
             LDFLAGS='-fsanitize=address,undefined'
