@@ -12,19 +12,22 @@ Judging: the tests that executed the mutated line run first, fastest first
 kills the mutant. If they all pass, the remaining tests run too. A mutant
 whose build fails is CompileError; a test past its deadline is Timeout.
 
-The sanitizer judge (the profile's "sanitizer"): a mutant every test let
-through may still free twice, leak, read out of bounds or overflow, which a
-passing test does not show. Such a survivor is rebuilt in the job's
-ASan+UBSan build (one object and the links, as above) and the Check test
-cases that executed its line run there, fastest first; a sanitizer report or
-a failure kills it (killedBy "sanitizer:<test>"). Only survivors and only
-their covering unit tests: the cost is bounded by the survivors, not the
-campaign.
+The memory judges (the profile's "memory_judges", one row each): a mutant
+every test let through may still free twice, leak, read out of bounds or
+uninitialised memory, which a passing test does not show. Each row runs the
+survivor's covering Check test cases again, fastest first, in its own way:
+"sanitizer" in the job's ASan+UBSan build (a row with make variables: one
+object and the links rebuilt, as above), "valgrind" over the job's normal
+build under `make memcheck`'s Valgrind command (a row with a wrapper). A
+failure or a report of mk/memcheck-scan.sh (the one scanner of make memcheck
+and make sanitize) kills it (killedBy "<row>:<test>"). Only survivors and
+only their covering unit tests, at most a row's max_tests of them: the cost
+is bounded by the survivors, not the campaign.
 """
 
 import atexit
 import os
-import re
+import shlex
 import shutil
 import subprocess
 import tempfile
@@ -58,19 +61,12 @@ def tree_files(root, skip=("build",)):
     return sorted(out)
 
 
-# What a sanitizer prints when it finds something (as mk/memcheck-scan.sh).
-SANITIZER_REPORT = re.compile(rb"ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:")
-
-
 class Scratch:
     def __init__(self, root, build, workdir, profile, targets):
         self.root, self.build, self.dir = root, build, workdir
-        # The sanitizer judge's build inside the scratch tree, if any.
-        san = profile.get("sanitizer")
-        self.san = san if san and san.get("vars") else None
-        self.san_build = san["build"].replace("{build}", build) if self.san else None
-        self.san_targets = [b.replace("{build}", self.san_build)
-                            for b in self.san["binaries"]] if self.san else []
+        # The memory judges' builds inside the scratch tree: a row with make
+        # variables has a build of its own; a row without judges the normal one.
+        self.own_builds = [j for j in profile.get("memory_judges", []) if j.get("vars")]
         self.tree = os.path.join(workdir, "tree")
         self.pristine = os.path.join(workdir, "pristine")
         self.profile, self.targets = profile, targets
@@ -100,15 +96,23 @@ class Scratch:
         ok, msg = self.make()
         if not ok:
             raise RuntimeError(f"scratch build failed in {self.tree}: {msg}")
-        if self.san:
-            ok, msg = self.make(sanitizer=True)
+        for j in self.own_builds:
+            ok, msg = self.make(j)
             if not ok:
-                raise RuntimeError(f"scratch sanitizer build failed in {self.tree}: {msg}")
+                raise RuntimeError(f"scratch {j['name']} build failed in {self.tree}: {msg}")
 
-    def make(self, sanitizer=False):
-        if sanitizer:
-            args = [f"BUILD={self.san_build}"] + [f"{k}={v}" for k, v in self.san["vars"].items()] \
-                + self.san_targets
+    def build_of(self, judge=None):
+        """The build directory a judge's tests run in (relative to the tree)."""
+        if judge and judge.get("vars"):
+            return judge.get("build", "{build}/" + judge["name"]).replace("{build}", self.build)
+        return self.build
+
+    def make(self, judge=None):
+        """Build the test binaries: the normal build, or a memory judge's own."""
+        if judge and judge.get("vars"):
+            b = self.build_of(judge)
+            args = [f"BUILD={b}"] + [f"{k}={v}" for k, v in judge["vars"].items()] \
+                + [mt_suite.binary_of(self.profile, s, b) for s in judge["suites"]]
         else:
             args = [f"BUILD={self.build}"] + self.targets
         p = subprocess.run(["make", "--no-print-directory", "-s", "-j1"] + args,
@@ -128,9 +132,9 @@ class Scratch:
         path = os.path.join(self.tree, point.file)
         st = os.stat(os.path.join(self.root, point.file))
         objs, newest = [], 0
-        for b, sub in ((self.build, "pristine"), (self.san_build, "pristine-san")):
-            if not b:
-                continue
+        builds = [(self.build, "pristine")] + [(self.build_of(j), "pristine-" + j["name"])
+                                              for j in self.own_builds]
+        for b, sub in builds:
             obj = self.obj_of(point.file, b)
             keep = os.path.join(self.dir, sub, point.file[:-2] + ".o")
             if not os.path.exists(keep) and os.path.exists(obj):
@@ -156,11 +160,11 @@ class Scratch:
                 shutil.copy2(keep, obj)
 
 
-def judge(scratch, point, original, tests_first, tests_rest, deadlines, profile,
-          san_tests=(), san_deadlines=None):
+def judge(scratch, point, original, tests_first, tests_rest, deadlines, profile, memory=()):
     """Build and test one mutant. Returns a result dict (Stryker status names).
-    san_tests: the sanitizer judge's tests for this mutant (its covering
-    unit tests), run only if every other test passed."""
+    memory: [(memory judge row, its tests for this mutant, their deadlines)],
+    in the profile's order; they judge only a mutant every other test let
+    through, and the first that kills it ends the judging."""
     t0 = time.monotonic()
     saved = scratch.apply(point, point.apply(original))
     try:
@@ -193,8 +197,11 @@ def judge(scratch, point, original, tests_first, tests_rest, deadlines, profile,
         else:
             res = {"status": "Survived", "killedBy": [], "testsCompleted": done,
                    "statusReason": f"{done} tests passed"}
-            if san_tests:
-                res = _judge_sanitizer(scratch, san_tests, san_deadlines, profile, res)
+            for row, tests, row_deadlines in memory:
+                if res["status"] != "Survived":
+                    break
+                if tests:
+                    res = _judge_memory(scratch, row, tests, row_deadlines, profile, res)
         res.update(duration=round((time.monotonic() - t1) * 1000), build_s=build_s)
         return res
     finally:
@@ -216,55 +223,58 @@ def _run_twice_if_late(scratch, argv, env, deadline):
     return status, deadline
 
 
-def sanitizer_command(scratch, profile, test, outdir):
-    """(argv, env) of one unit test in the job's sanitizer build."""
-    argv, env = mt_suite.command(profile, scratch.san_build, [test], outdir)
-    env.update(scratch.san.get("env", {}))
-    return argv, env
+def memory_command(scratch, profile, judge, test, outdir):
+    """(argv, env) of one unit test under a memory judge: in its build, with
+    its environment, behind its wrapper (e.g. make memcheck's Valgrind)."""
+    argv, env = mt_suite.command(profile, scratch.build_of(judge), [test], outdir)
+    env.update(judge.get("env", {}))
+    return shlex.split(judge.get("wrapper", "")) + argv, env
 
 
-def sanitizer_found(log_path):
-    try:
-        with open(log_path, "rb") as f:
-            return SANITIZER_REPORT.search(f.read()) is not None
-    except OSError:
-        return False
+def memory_report(profile, log_path):
+    """What mk/memcheck-scan.sh (the profile's "memory_scan", the scanner of
+    make memcheck and make sanitize) finds in a test's output: its first line
+    without the file name, or None when the output is clean."""
+    p = subprocess.run([profile["memory_scan"], log_path], capture_output=True, text=True)
+    if p.returncode == 0:
+        return None
+    first = (p.stdout.strip() or p.stderr.strip() or f"scan exit {p.returncode}").splitlines()[0]
+    return first.replace(f"memcheck-scan: {log_path}: ", "", 1)[:300]
 
 
-def _judge_sanitizer(scratch, tests, deadlines, profile, survived):
-    """The survivor in the ASan+UBSan build: a report or a failure kills it."""
-    ok, msg = scratch.make(sanitizer=True)
-    if not ok:
-        # It built normally, so this is the sanitizer build's problem: the
-        # mutant stays a survivor, and the reason says why it was not judged.
-        return dict(survived, statusReason=survived["statusReason"]
-                    + f"; sanitizer build failed: {msg}")
+def _judge_memory(scratch, judge, tests, deadlines, profile, survived):
+    """The survivor under one memory judge: a report or a failure kills it.
+    The result's memory_s[name] is what the judge cost (build and tests)."""
+    name, t0 = judge["name"], time.monotonic()
+    res = _judge_memory_tests(scratch, judge, tests, deadlines, profile, survived)
+    return dict(res, memory_s=dict(survived.get("memory_s", {}),
+                                   **{name: time.monotonic() - t0}))
+
+
+def _judge_memory_tests(scratch, judge, tests, deadlines, profile, survived):
+    name = judge["name"]
+    if judge.get("vars"):
+        ok, msg = scratch.make(judge)
+        if not ok:
+            # It built normally, so this is the judge's build's problem: the
+            # mutant stays a survivor, and the reason says why it was not judged.
+            return dict(survived, statusReason=survived["statusReason"]
+                        + f"; {name} build failed: {msg}")
     done = survived["testsCompleted"]
     for t in tests:
         with tempfile.TemporaryDirectory(dir=scratch.dir) as td:
-            argv, env = sanitizer_command(scratch, profile, t, td)
+            argv, env = memory_command(scratch, profile, judge, t, td)
             status, _ = _run_twice_if_late(scratch, argv, env, deadlines[t["id"]])
         done += 1
         if status == "timeout":
-            continue  # slower under the sanitizer: no verdict, not a kill
-        if status == "fail" or sanitizer_found(scratch.log):
-            return {"status": "Killed", "killedBy": ["sanitizer:" + t["id"]],
-                    "statusReason": "sanitizer: " + _sanitizer_line(scratch.log),
+            continue  # slower under the tool: no verdict, not a kill
+        found = memory_report(profile, scratch.log)
+        if status == "fail" or found:
+            return {"status": "Killed", "killedBy": [f"{name}:{t['id']}"],
+                    "statusReason": f"{name}: " + (found or _tail(scratch.log)),
                     "testsCompleted": done}
     return dict(survived, testsCompleted=done,
-                statusReason=survived["statusReason"] + f"; {len(tests)} clean under sanitizers")
-
-
-def _sanitizer_line(path):
-    try:
-        with open(path, "rb") as f:
-            text = f.read().decode("utf-8", "replace")
-    except OSError:
-        return ""
-    for ln in text.splitlines():
-        if SANITIZER_REPORT.search(ln.encode()):
-            return ln.strip()[:300]
-    return _tail(path)
+                statusReason=survived["statusReason"] + f"; {len(tests)} clean under {name}")
 
 
 def _batches(tests):

@@ -150,7 +150,8 @@ def statuses(path, ids):
 
 def judge_of(m):
     """Which judge detected a mutant: the suite of the test that killed it
-    (engine, harness, anomaly, case, sanitizer), or timeout."""
+    (engine, harness, anomaly, case, or a memory judge: sanitizer, valgrind),
+    or timeout."""
     if m["status"] == "Timeout":
         return "timeout"
     return m["killedBy"][0].split(":")[0] if m.get("killedBy") else "?"
@@ -280,7 +281,8 @@ def markdown(s):
     for p, c in s["files"].items():
         out.append(row(f"`{p}`", c))
     out += ["", "Detected by (the judge whose test failed first: unit suites, the anomaly "
-            "loops, the end-to-end cases, then for survivors the sanitizer build):", "",
+            "loops, the end-to-end cases, then for survivors the memory judges: the "
+            "sanitizer build, Valgrind):", "",
             "| judge | mutants |", "| --- | --- |"]
     out += [f"| {j} | {n} |" for j, n in sorted(s.get("judges", {}).items())]
     out += ["", f"## Survivors ({len(s['survivors'])})", ""]

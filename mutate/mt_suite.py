@@ -243,6 +243,11 @@ def _suite(profile, name):
     return next(s for s in profile["suites"] if s["name"] == name)
 
 
+def binary_of(profile, name, build):
+    """The binary of the profile's suite `name` in `build`."""
+    return _binary(_suite(profile, name), build)
+
+
 def command(profile, build, tests, outdir):
     """(argv, env) that runs `tests` (all of one suite; cases may be several)."""
     s = _suite(profile, tests[0]["suite"])

@@ -16,6 +16,9 @@
 #   MUTATE_REJUDGE=survivors  with MUTATE_SAME_AS: only its survivors; the
 #                  others' results are carried over (a whole report, cheaply)
 #   MUTATE_SANITIZER=0  no sanitizer judge (survivors rebuilt with ASan+UBSan)
+#   MUTATE_VALGRIND=0   no Valgrind judge (survivors' fastest covering unit test
+#                  case under make memcheck's Valgrind command; memory judges
+#                  are rows of profile.json, scanned by $(MEMCHECK_SCAN))
 #   MUTATE_IDS     exactly these mutant ids (e.g. survivors, after new tests)
 #   MUTATE_FUNCTIONS  only these functions' covered points (file:function ...)
 #   MUTATE_TESTS=all  a survivor of its covering tests runs every other test too
@@ -32,6 +35,7 @@ MUTATE_PRIORITY ?= none
 MUTATE_SAME_AS ?=
 MUTATE_REJUDGE ?= all
 MUTATE_SANITIZER ?= 1
+MUTATE_VALGRIND ?= 1
 MUTATE_IDS ?=
 MUTATE_FUNCTIONS ?=
 MUTATE_TESTS ?= covering
@@ -41,7 +45,7 @@ MUTATE_JSON ?= reports/mutation.json
 MUTATE_WORK := $(BUILD)/mutate
 # Debian's interpreter: python3-clang and python3-jsonschema live there.
 MUTATE_PY := /usr/bin/python3 mutate/mutate.py
-MUTATE_DEPS := python3 python3-clang python3-jsonschema gcc make pkg-config check
+MUTATE_DEPS := python3 python3-clang python3-jsonschema gcc make pkg-config check valgrind
 
 $(BUILD)/.deps-mutate: mk/ensure-deps.sh
 	@mk/ensure-deps.sh $(MUTATE_DEPS)
@@ -60,8 +64,10 @@ MUTATE_ARGS = --build $(BUILD) --work $(MUTATE_WORK) --json $(MUTATE_JSON) \
   --priority $(MUTATE_PRIORITY) $(if $(MUTATE_SAME_AS),--same-as '$(MUTATE_SAME_AS)' --rejudge $(MUTATE_REJUDGE)) \
   $(if $(MUTATE_IDS),--ids $(MUTATE_IDS)) $(if $(MUTATE_FUNCTIONS),--functions $(MUTATE_FUNCTIONS)) \
   --tests $(MUTATE_TESTS) \
-  $(if $(filter 1,$(MUTATE_SANITIZER)),--san-var 'CFLAGS=$(ASAN_FLAGS)' \
-    --san-var 'LDFLAGS=$(MUTATE_SAN_LDFLAGS)',--no-sanitizer) \
+  $(if $(filter 1,$(MUTATE_SANITIZER)),--judge-var 'sanitizer:CFLAGS=$(ASAN_FLAGS)' \
+    --judge-var 'sanitizer:LDFLAGS=$(MUTATE_SAN_LDFLAGS)',--no-judge sanitizer) \
+  $(if $(filter 1,$(MUTATE_VALGRIND)),--judge-wrapper 'valgrind=$(MEMCHECK_TOOL)',--no-judge valgrind) \
+  --memory-scan $(MEMCHECK_SCAN) \
   --suite-binary 'case=$(GAPCHECK:$(BUILD)/%={build}/%)' \
   --cov-var 'CFLAGS=$(COV_CFLAGS)' \
   --cov-var 'LDFLAGS=$(subst $(COV_BUILD),{build},$(COV_LDFLAGS))' \
@@ -75,6 +81,7 @@ mutate: $(BUILD)/.deps-mutate $(DEPS_STAMP) $(ENGINE_TESTS) $(HARNESS_CASE_TESTS
 	  $(if $(filter-out none,$(MUTATE_PRIORITY)), MUTATE_PRIORITY=$(MUTATE_PRIORITY))\
 	  $(if $(MUTATE_SAME_AS), MUTATE_SAME_AS=$(MUTATE_SAME_AS) MUTATE_REJUDGE=$(MUTATE_REJUDGE))$(if $(MUTATE_IDS), MUTATE_IDS='$(MUTATE_IDS)')$(if $(MUTATE_FUNCTIONS), MUTATE_FUNCTIONS='$(MUTATE_FUNCTIONS)')\
 	  $(if $(filter 1,$(MUTATE_SANITIZER)),, MUTATE_SANITIZER=$(MUTATE_SANITIZER))\
+	  $(if $(filter 1,$(MUTATE_VALGRIND)),, MUTATE_VALGRIND=$(MUTATE_VALGRIND))\
 	  $(if $(filter all,$(MUTATE_TESTS)), MUTATE_TESTS=all)"
 
 # CI: the shards' mutation.json files -> one report, summary and pages.
@@ -84,10 +91,12 @@ mutate-merge: $(BUILD)/.deps-mutate
 
 # make check: the machinery's checks and a smoke run on a small fixture
 # (mutate/tests/fixture: one killed, equivalent, survived, not built and
-# timed-out mutant each; about 10 s).
+# timed-out mutant each, and one each only the sanitizer or only the Valgrind
+# judge kills, with make memcheck's command and scanner).
 check-mutate: $(BUILD)/.deps-mutate $(DEPS_STAMP)
 	@mkdir -p $(BUILD)/check
 	@set -o pipefail; /usr/bin/python3 mutate/tests/test_mutate.py --tmp $(BUILD)/mutate-test \
+	  --valgrind '$(MEMCHECK_TOOL)' --memory-scan $(MEMCHECK_SCAN) \
 	  2>&1 | tee $(BUILD)/check/mutate.log
 
 CHECK_STEPS += check-mutate

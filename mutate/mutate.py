@@ -74,14 +74,26 @@ def load_profile(a):
         cov["vars"] = dict(v.split("=", 1) for v in a.cov_var)
     if a.cov_prebuild:
         cov["prebuild"] = a.cov_prebuild
-    # The sanitizer judge needs its build's flags (the make variables that
-    # `make sanitize` uses); without them, or with --no-sanitizer, it is off.
-    san = prof.get("sanitizer")
-    if san is not None:
-        if a.san_var:
-            san["vars"] = dict(v.split("=", 1) for v in a.san_var)
-        if a.no_sanitizer or not san.get("vars"):
-            prof.pop("sanitizer")
+    # The memory judges (rows): each needs what the build gives it, its make
+    # variables (the sanitizer's `make sanitize` flags) or its wrapper (make
+    # memcheck's Valgrind command); a row without either, or named by
+    # --no-judge, is off. The scanner of their output is make memcheck's.
+    rows = {j["name"]: j for j in prof.get("memory_judges", [])}
+    for opt, kv in [("--judge-var", x) for x in a.judge_var] + \
+            [("--judge-wrapper", x) for x in a.judge_wrapper]:
+        name, sep, val = kv.partition(":" if opt == "--judge-var" else "=")
+        if not sep or name not in rows:
+            raise SystemExit(f"mutate: {opt} {kv}: no memory judge named {name!r} in the profile")
+        if opt == "--judge-var":
+            rows[name].setdefault("vars", {}).update([val.split("=", 1)])
+        else:
+            rows[name]["wrapper"] = val
+    for name in a.no_judge:
+        if name not in rows:
+            raise SystemExit(f"mutate: --no-judge {name}: no memory judge of that name")
+    prof["memory_judges"] = [j for j in prof.get("memory_judges", [])
+                             if (j.get("vars") or j.get("wrapper")) and j["name"] not in a.no_judge]
+    prof["memory_scan"] = os.path.abspath(a.memory_scan)
     # The build names its binaries (make variables): they win over the profile's.
     for kv in a.suite_binary:
         name, _, binary = kv.partition("=")
@@ -209,6 +221,18 @@ def _per_function(points):
     return out
 
 
+def memory_tests(row, tests, cov, durations):
+    """A memory judge's tests for a mutant whose line the tests `cov` ran:
+    those of them that are unit test cases of the row's suites, the fastest
+    (in the dry run) first, at most the row's max_tests (0: all). A row that
+    is slow (Valgrind: 20-50x) stays bounded per survivor this way."""
+    cov = set(cov)
+    mine = sorted((t for t in tests if t["id"] in cov and t["suite"] in row["suites"]
+                   and not t.get("case")), key=lambda t: durations[t["id"]])
+    n = row.get("max_tests", 0)
+    return mine[:n] if n else mine
+
+
 def rejudge_survivors(pairs, path):
     """Of an earlier report's mutants found again: those to judge again (its
     survivors and listed equivalents), and the results carried over for the
@@ -272,14 +296,20 @@ def select(points, a, equivalents, first=None):
 
 
 class Progress:
-    def __init__(self, total, budget):
+    def __init__(self, total, budget, memory_judges=()):
         self.total, self.budget, self.t0 = total, budget, time.monotonic()
         self.done, self.counts, self.lock = 0, {}, threading.Lock()
+        # Kills by each memory judge (of survivors of every test).
+        self.memory = {name: 0 for name in memory_judges}
 
     def add(self, p, r, cached):
         with self.lock:
             self.done += 1
             self.counts[r["status"]] = self.counts.get(r["status"], 0) + 1
+            judge = (r.get("killedBy") or [""])[0].split(":")[0]
+            if r["status"] == "Killed" and judge in self.memory:
+                self.memory[judge] += 1
+            mem = ", ".join(f"{k} {v}" for k, v in self.memory.items())
             c = self.counts
             det = c.get("Killed", 0) + c.get("Timeout", 0)
             rate = 100.0 * det / max(1, det + c.get("Survived", 0))
@@ -289,7 +319,7 @@ class Progress:
                 left = min(left, max(0, self.budget - el))
             who = (" by " + r["killedBy"][0]) if r.get("killedBy") else ""
             log(f"mutate: [{self.done}/{self.total}] kill rate {rate:.1f}% "
-                f"(killed {c.get('Killed', 0)}, timeout {c.get('Timeout', 0)}, survived "
+                f"(killed {c.get('Killed', 0)}{f' (memory judges: {mem})' if mem else ''}, timeout {c.get('Timeout', 0)}, survived "
                 f"{c.get('Survived', 0)}, not built {c.get('CompileError', 0)}), "
                 f"~{left / 60:.1f} min left | {r['status']}{who}{' (cached)' if cached else ''}"
                 f": {p.id}")
@@ -402,34 +432,14 @@ def cmd_run(a):
     # The deadline of a test: its own time, times a factor, plus slack for a
     # loaded machine (Stryker's timeoutFactor / timeoutMS).
     deadlines = {k: a.timeout_factor * v + a.timeout_slack for k, v in durations.items()}
-    san = prof.get("sanitizer")
-    san_tests, san_deadlines = [], {}
-    if san:
-        # The sanitizer judge's dry run: clean on the unmutated tree, or a
-        # report would be blamed on every survivor.
-        s0 = scratches[0]
-        for t in tests:
-            if t["suite"] not in san["suites"] or t.get("case"):
-                continue
-            with mt_exec.tempfile.TemporaryDirectory(dir=s0.dir) as td:
-                argv, env = mt_exec.sanitizer_command(s0, prof, t, td)
-                st, secs, _ = mt_suite.run_limited(argv, s0.tree, env, 900, s0.log, s0.cgroup)
-            if st != "pass" or mt_exec.sanitizer_found(s0.log):
-                raise SystemExit(f"mutate: the sanitizer build fails WITHOUT a mutant: {t['id']}:"
-                                 f" {st} ({mt_exec._sanitizer_line(s0.log)}); fix that first")
-            san_tests.append(t)
-            san_deadlines[t["id"]] = a.timeout_factor * secs + a.timeout_slack
-        san_tests.sort(key=lambda t: san_deadlines[t["id"]])
-        log(f"mutate: sanitizer judge: {len(san_tests)} unit test cases clean under "
-            f"{san['vars'].get('CFLAGS', '')}; survivors are judged again by those covering them")
     suite_s = sum(durations.values())
-    dry_s = time.monotonic() - t_dry
     log(f"mutate: dry run {suite_s:.1f} s for {len(tests)} tests (all pass); "
         f"{len(todo)} mutants to judge with {jobs} jobs")
 
-    # The tests' files and the judges (suites, sanitizer) key the cache: a
-    # new test or a new judge re-judges every mutant.
-    judges = json.dumps([prof["suites"], prof.get("sanitizer"), a.tests], sort_keys=True)
+    # The tests' files and the judges (suites, memory judges with their flags
+    # and bounds) key the cache: a new test or a new judge re-judges every
+    # mutant.
+    judges = json.dumps([prof["suites"], prof["memory_judges"], a.tests], sort_keys=True)
     suite_key = tree_hash(a.root, prof["suite_paths"]) + _sha(judges.encode())[:8]
     cache_path = os.path.join(a.work, "cache.jsonl")
     cache = {}
@@ -441,10 +451,47 @@ def cmd_run(a):
                 except ValueError:
                     continue  # a line cut by an interrupted run
                 cache[e["key"]] = e["result"]
+
+    def cached(pt):
+        # A timeout is the least certain fate (the machine may have been
+        # busy): it is judged again rather than taken from the cache.
+        r = cache.get(f"{pt.fkey}:{suite_key}")
+        return r if r is not None and r["status"] != "Timeout" else None
+
+    # The memory judges' dry run: every test a row may run for the mutants
+    # to judge must pass and be clean on the unmutated tree, or a report
+    # would be blamed on every survivor; its time there sets its deadline.
+    memory = []
+    for row in prof["memory_judges"]:
+        need = {}
+        for pt in todo:
+            if not cached(pt):
+                need.update((t["id"], t) for t in memory_tests(
+                    row, tests, covered_by.get((pt.file, pt.line), []), durations))
+        s0, row_deadlines, t_row = scratches[0], {}, time.monotonic()
+        for t in sorted(need.values(), key=lambda t: durations[t["id"]]):
+            with mt_exec.tempfile.TemporaryDirectory(dir=s0.dir) as td:
+                argv, env = mt_exec.memory_command(s0, prof, row, t, td)
+                st, secs, _ = mt_suite.run_limited(argv, s0.tree, env, 900, s0.log, s0.cgroup)
+            found = mt_exec.memory_report(prof, s0.log)
+            if st != "pass" or found:
+                raise SystemExit(f"mutate: the {row['name']} judge fails WITHOUT a mutant: "
+                                 f"{t['id']}: {st} ({found or mt_exec._tail(s0.log)}); "
+                                 "fix that first")
+            row_deadlines[t["id"]] = a.timeout_factor * secs + a.timeout_slack
+        memory.append((row, row_deadlines))
+        n = row.get("max_tests", 0)
+        log(f"mutate: memory judge {row['name']}: {len(need)} unit test cases clean in "
+            f"{time.monotonic() - t_row:.0f} s; a survivor runs "
+            f"{f'at most the {n} fastest' if n else 'all'} of its covering ones there")
+    dry_s = time.monotonic() - t_dry
+
     cache_lock = threading.Lock()
     results = {pid: dict(r, coveredBy=covered_by.get(key_of[pid], []))
                for pid, r in carried.items()}
-    prog = Progress(len(todo), a.budget)
+    prog = Progress(len(todo), a.budget, [row["name"] for row, _ in memory])
+    # What each memory judge cost: seconds and survivors judged, this run.
+    memory_cost = {row["name"]: [0.0, 0] for row, _ in memory}
     per_mutant = [suite_s]
     queue = list(todo)
     qlock = threading.Lock()
@@ -462,10 +509,8 @@ def cmd_run(a):
                 pt = queue.pop(0)
             cov = covered_by.get((pt.file, pt.line), [])
             key = f"{pt.fkey}:{suite_key}"
-            r = cache.get(key)
-            # A timeout is the least certain fate (the machine may have been
-            # busy): it is judged again rather than taken from the cache.
-            if r is not None and r["status"] != "Timeout":
+            r = cached(pt)
+            if r is not None:
                 r = dict(r, coveredBy=cov)
                 results[pt.id] = r
                 prog.add(pt, r, True)
@@ -476,12 +521,17 @@ def cmd_run(a):
             # all runs the others after them, for a survivor.
             rest = sorted((t for t in tests if t["id"] not in cov),
                           key=lambda t: durations[t["id"]]) if a.tests == "all" else []
-            st = [t for t in san_tests if t["id"] in cov]
+            # The memory judges': the row's pick of them, fastest there first.
+            mem = [(row, sorted(memory_tests(row, tests, cov, durations),
+                                key=lambda t, dl=dl: dl[t["id"]]), dl) for row, dl in memory]
             t0 = time.monotonic()
-            r = mt_exec.judge(scr, pt, sources[pt.file], first, rest, deadlines, prof,
-                              st, san_deadlines)
+            r = mt_exec.judge(scr, pt, sources[pt.file], first, rest, deadlines, prof, mem)
             per_mutant.append(time.monotonic() - t0)
             r.pop("build_s", None)
+            with cache_lock:
+                for name, secs in r.pop("memory_s", {}).items():
+                    memory_cost[name][0] += secs
+                    memory_cost[name][1] += 1
             r["coveredBy"] = cov
             results[pt.id] = r
             with cache_lock:
@@ -496,6 +546,9 @@ def cmd_run(a):
     mutation_s = time.monotonic() - t_mut
     for scr in scratches:
         scr.cgroup.remove()
+    for name, (secs, n) in memory_cost.items():
+        log(f"mutate: memory judge {name}: {n} survivors judged in {secs:.0f} s"
+            + (f" ({secs / n:.1f} s each)" if n else ""))
     total_s = time.monotonic() - t_start
     for pt in todo:
         if pt.id in equivalents and results.get(pt.id, {}).get("status") == "Killed":
@@ -509,8 +562,12 @@ def cmd_run(a):
                        "not_run_budget": len(stopped), "tests": len(tests),
                        "priority": a.priority, "same_as": same,
                        "rejudge": a.rejudge if a.same_as else None,
-                       "sanitizer": ({"flags": san["vars"], "tests": [t["id"] for t in san_tests]}
-                                     if san else None),
+                       "memory_judges": {row["name"]: {
+                           "flags": row.get("vars") or row.get("wrapper"),
+                           "max_tests": row.get("max_tests", 0), "tests": sorted(dl),
+                           "seconds": round(memory_cost[row["name"]][0], 1),
+                           "survivors_judged": memory_cost[row["name"]][1]}
+                           for row, dl in memory},
                        "suite_seconds": round(suite_s, 2),
                        "timeout": f"{a.timeout_factor} x test time + {a.timeout_slack} s",
                        "judging_tests": a.tests},
@@ -518,8 +575,9 @@ def cmd_run(a):
                             "mutation": round(mutation_s * 1000)}}
     src_text = {f: s.decode("utf-8", "replace") for f, s in sources.items()}
     doc = mt_report.stryker(points, results, src_text,
-                            tests + [dict(t, id="sanitizer:" + t["id"], suite="sanitizer")
-                                     for t in san_tests], meta, equivalents)
+                            tests + [dict(t, id=f"{row['name']}:{t['id']}", suite=row["name"])
+                                     for row, dl in memory for t in tests if t["id"] in dl],
+                            meta, equivalents)
     write_outputs(a, doc, functions, {"commit": _commit(a.root), "command": a.command,
                                       "campaign_seconds": round(total_s)})
     if stopped:
@@ -625,9 +683,17 @@ def main(argv=None):
     p.add_argument("--cov-prebuild", action="append", default=[])
     p.add_argument("--suite-binary", action="append", default=[],
                    help="NAME={build}/path: the binary of a profile suite")
-    p.add_argument("--san-var", action="append", default=[],
-                   help="VAR=VALUE for the sanitizer judge's build")
-    p.add_argument("--no-sanitizer", action="store_true", help="no sanitizer judge")
+    p.add_argument("--judge-var", action="append", default=[],
+                   help="JUDGE:VAR=VALUE: a make variable of a memory judge's own build "
+                   "(e.g. sanitizer:CFLAGS=...)")
+    p.add_argument("--judge-wrapper", action="append", default=[],
+                   help="JUDGE=COMMAND: the command a memory judge runs its tests under "
+                   "(e.g. valgrind=<make memcheck's Valgrind command>)")
+    p.add_argument("--no-judge", action="append", default=[],
+                   help="a memory judge (profile row) not to use: sanitizer, valgrind")
+    p.add_argument("--memory-scan", default=os.path.join(os.path.dirname(here), "mk",
+                                                         "memcheck-scan.sh"),
+                   help="the scanner of the memory judges' output (make memcheck's)")
     p.add_argument("--same-as", default="",
                    help="judge the mutants of this earlier mutation.json again (before/after)")
     p.add_argument("--rejudge", choices=("all", "survivors"), default="all",

@@ -8,11 +8,14 @@ vendored mutation-testing-report-schema (and a broken one does not), the
 profile's binaries are real make targets.
 
 Smoke run: the whole machinery on mutate/tests/fixture (a copy under --tmp),
-six mutants with one known fate each: killed (by the test case covering the
+seven mutants with one known fate each: killed (by the test case covering the
 line), equivalent (reported Ignored, observed Survived), survived, not built,
-timed out, and killed only by the sanitizer judge (a dropped free()). Then the cache: a second run re-runs nothing; after an edit of one
-function only that function's mutants run again, even though every line
-below the edit moved. Prints "N passed, M failed".
+timed out, killed only by the sanitizer judge (a dropped free()) and killed
+only by the Valgrind judge (a dropped memset: write() reads uninitialised
+padding), which survives with that judge off. Then the cache: a second run
+re-runs nothing; after an edit of one function only that function's mutants
+run again, even though every line below the edit moved. Prints "N passed, M
+failed".
 """
 
 import argparse
@@ -86,11 +89,11 @@ def unit_points():
     check("every operator family found", ops >= {"ror", "aor", "obo", "cond", "call", "ret",
                                                   "early"}, sorted(ops))
     lt = find(pts, "calc_clamp", "ror.lt>ge")
-    check("a binary operator is placed at its token", (lt.line, lt.col, lt.orig) == (20, 11, "<"),
+    check("a binary operator is placed at its token", (lt.line, lt.col, lt.orig) == (24, 11, "<"),
           (lt.line, lt.col, lt.orig))
     check("the mutated source differs only there",
           lt.apply(src) == src[:lt.start] + b">=" + src[lt.start + 1:])
-    check("functions' extents", fns.get("calc_clamp") == (18, 25), fns.get("calc_clamp"))
+    check("functions' extents", fns.get("calc_clamp") == (22, 29), fns.get("calc_clamp"))
     ids = [p.id for p in pts]
     check("ids are unique", len(ids) == len(set(ids)))
     # Stable ids and cache keys: a line added above moves ids, not fkeys.
@@ -103,7 +106,7 @@ def unit_points():
     pts2, _, _ = fixture_points(tmp)
     check("a point's cache key survives a line added above its function",
           [p.fkey for p in pts] == [p.fkey for p in pts2])
-    check("its id names the new line", find(pts2, "calc_clamp", "ror.lt>ge").line == 21)
+    check("its id names the new line", find(pts2, "calc_clamp", "ror.lt>ge").line == 25)
     # --same-as: an earlier report's mutants are found again after lines moved.
     import mutate as mt
     old = {"files": {"src/calc.c": {"source": src.decode(), "mutants": [
@@ -203,6 +206,25 @@ def unit_select_functions():
     except SystemExit as e:
         ok = "a.c:nope" in str(e)
     check("select --functions names a function with no covered point", ok)
+
+
+def unit_memory_tests():
+    """A memory judge's tests for a mutant: its covering unit test cases of
+    the row's suites (no end-to-end case), fastest first, at most max_tests."""
+    import mutate as mt
+    tests = [{"id": "u:slow", "suite": "u"}, {"id": "u:fast", "suite": "u"},
+             {"id": "u:mid", "suite": "u"}, {"id": "u:other", "suite": "u"},
+             {"id": "v:fastest", "suite": "v"}, {"id": "case:x", "suite": "u", "case": "x"}]
+    durations = {"u:slow": 9, "u:fast": 1, "u:mid": 5, "u:other": 0.1, "v:fastest": 0.01,
+                 "case:x": 0.001}
+    cov = ["u:slow", "u:mid", "u:fast", "v:fastest", "case:x"]
+    row = {"name": "valgrind", "suites": ["u"], "max_tests": 2}
+    got = [t["id"] for t in mt.memory_tests(row, tests, cov, durations)]
+    check("memory judge: the max_tests fastest covering unit test cases of its suites",
+          got == ["u:fast", "u:mid"], got)
+    got = [t["id"] for t in mt.memory_tests(dict(row, max_tests=0), tests, cov, durations)]
+    check("memory judge: max_tests 0 runs every covering one, fastest first",
+          got == ["u:fast", "u:mid", "u:slow"], got)
 
 
 def unit_estimate():
@@ -312,7 +334,9 @@ def run_fixture_argv(root, ids, *extra):
            "--json", os.path.join(root, "out", "mutation.json"),
            "--equivalents", os.path.join(root, "equivalents.txt"),
            "--incidents", os.path.join(root, "incidents.json"),
-           "--jobs", "2", "--timeout-factor", "3", "--timeout-slack", "1", "--ids"] + ids + list(extra)
+           "--jobs", "2", "--timeout-factor", "3", "--timeout-slack", "1",
+           "--judge-wrapper", "valgrind=" + ARGS.valgrind, "--memory-scan", ARGS.memory_scan,
+           "--ids"] + ids + list(extra)
 
 
 def smoke():
@@ -326,7 +350,9 @@ def smoke():
             "not built": find(pts, "calc_twice", "ret.ok"),
             "timeout": find(pts, "calc_countdown", "aor.subeq>addeq"),
             "sanitizer": next(x for x in pts if x.function == "calc_sum" and x.op == "call.drop"
-                              and x.orig.startswith("free("))}
+                              and x.orig.startswith("free(")),
+            "valgrind": next(x for x in pts if x.function == "calc_save" and x.op == "call.drop"
+                             and x.orig.startswith("memset("))}
     with open(os.path.join(root, "equivalents.txt"), "w") as f:
         f.write(f"{want['equivalent'].id}  # a == b: both operands are the same value\n")
     with open(os.path.join(root, "incidents.json"), "w") as f:
@@ -374,12 +400,29 @@ def smoke():
           "(LeakSanitizer in the covering test case, rebuilt with ASan+UBSan)",
           z.get("status") == "Killed" and z.get("killedBy") == ["sanitizer:fixture:sum"]
           and "LeakSanitizer" in z.get("statusReason", ""), z)
+    v = got.get(want["valgrind"].id, {})
+    check("smoke: the dropped memset passes every test and the sanitizers and is Killed by "
+          "the Valgrind judge (make memcheck's command and scanner: write() reads "
+          "uninitialised padding)",
+          v.get("status") == "Killed" and v.get("killedBy") == ["valgrind:fixture:save"]
+          and "Valgrind error(s)" in v.get("statusReason", "")
+          and "Syscall param write(buf) points to uninitialised byte(s)" in v["statusReason"], v)
+    mj = summ.get("config", {}).get("memory_judges", {})
+    check("smoke: the memory judges ran only the survivors' covering tests (dry run of "
+          "those alone), Valgrind at most max_tests 1 of them, and say what they cost: the "
+          "sanitizer judged the 4 survivors of the tests, Valgrind the 3 the sanitizer left",
+          sorted(mj) == ["sanitizer", "valgrind"] and mj["valgrind"]["max_tests"] == 1
+          and mj["sanitizer"]["survivors_judged"] == 4 and mj["valgrind"]["survivors_judged"] == 3
+          and mj["valgrind"]["seconds"] > 0
+          and "fixture:stray" not in mj["sanitizer"]["tests"] + mj["valgrind"]["tests"]
+          and "fixture:save" in mj["valgrind"]["tests"], mj)
     check("smoke: the summary says which judge detected each mutant",
-          summ.get("judges") == {"fixture": 1, "sanitizer": 1, "timeout": 1}
-          and summ["killed_by"].get(want["sanitizer"].id) == "sanitizer:fixture:sum",
+          summ.get("judges") == {"fixture": 1, "sanitizer": 1, "timeout": 1, "valgrind": 1}
+          and summ["killed_by"].get(want["sanitizer"].id) == "sanitizer:fixture:sum"
+          and summ["killed_by"].get(want["valgrind"].id) == "valgrind:fixture:save",
           summ.get("judges"))
     check("smoke: score counts killed + timeout over those + survived, equivalent and not "
-          "built excluded", summ["score"] == 75.0, summ["score"])
+          "built excluded", summ["score"] == 80.0, summ["score"])
     check("smoke: per-incident score over its functions",
           summ["incidents"].get("INC-FX", {}).get("total") == 2
           and summ["incidents"]["INC-FX"]["score"] == 50.0, summ["incidents"])
@@ -392,8 +435,9 @@ def smoke():
     probs = gcr_htmlcheck.check_page(page)
     check("smoke: the survivors HTML page is well-formed and self-contained (the report's "
           "checker)", not probs and want["survived"].id in open(page).read(), probs)
-    check("smoke: progress shows done/total, kill rate and time left",
-          "[6/6] kill rate" in p.stdout and "min left" in p.stdout, p.stdout[-600:])
+    check("smoke: progress shows done/total, kill rate, the memory judges' kills and time left",
+          "[7/7] kill rate" in p.stdout and "min left" in p.stdout
+          and "(memory judges: sanitizer 1, valgrind 1)" in p.stdout, p.stdout[-600:])
     # Each job's scratch tree is back to the original source and object.
     bad = []
     orig = open(os.path.join(root, "src/calc.c"), "rb").read()
@@ -428,16 +472,57 @@ def smoke():
     p3, _ = run_fixture(root, ids3)
     lines3 = [ln for ln in p3.stdout.splitlines() if "] kill rate" in ln]
     cached = [ln for ln in lines3 if "(cached)" in ln]
-    check("smoke: a second run after an edit of calc_add takes the 4 other results from the "
+    check("smoke: a second run after an edit of calc_add takes the 5 other results from the "
           "cache, though their lines moved; calc_add's mutant and the timeout run again",
-          len(lines3) == 6 and len(cached) == 4 and not any(
+          len(lines3) == 7 and len(cached) == 5 and not any(
               "calc_add" in ln or "calc_countdown" in ln for ln in cached),
           "\n".join(lines3) or p3.stdout[-800:])
     check("smoke: an equivalent whose code moved is reported as matching no point",
           f"{want['equivalent'].id} matches no mutation point" in p3.stdout, p3.stdout[-800:])
+    judge_off(root, find(pts3, "calc_save", "call.drop").id)
     stop_mid_test(root, find(pts3, "calc_countdown", "aor.subeq>addeq").id)
     rejudge_survivors(root, first_report)
+    unclean_without_mutant(root)
     print(f"smoke: first run {secs:.1f} s")
+
+
+def judge_off(root, mid):
+    """--no-judge valgrind (MUTATE_VALGRIND=0): the dropped memset survives;
+    the judges key the cache, so it is judged again, not taken from it."""
+    p, secs = run_fixture(root, [mid], "--no-judge", "valgrind")
+    print(f"smoke: run without the Valgrind judge {secs:.1f} s")
+    try:
+        doc = json.load(open(os.path.join(root, "out", "mutation.json")))
+        m = next(x for x in doc["files"]["src/calc.c"]["mutants"] if x["id"] == mid)
+    except (OSError, ValueError, StopIteration) as e:
+        check("smoke: --no-judge valgrind writes a report", False, str(e))
+        return
+    check("smoke: with the Valgrind judge off (--no-judge valgrind) the dropped memset "
+          "Survives its tests and the sanitizer judge, judged afresh (not from the cache)",
+          p.returncode == 0 and m["status"] == "Survived" and "(cached)" not in p.stdout
+          and "clean under sanitizer" in m["statusReason"]
+          and "valgrind" not in doc["config"]["memory_judges"],
+          (p.returncode, m, p.stdout[-600:]))
+
+
+def unclean_without_mutant(root):
+    """A memory judge must be clean on the unmutated tree, or its reports
+    would be blamed on every survivor: with the memset gone from the source
+    itself, a campaign judging a calc_save mutant stops before any mutant
+    and names the judge and the test. (The sanitizer is off here: it sees
+    nothing in it, and its build would only cost time.)"""
+    src = open(os.path.join(root, "src/calc.c")).read()
+    with open(os.path.join(root, "src/calc.c"), "w") as f:
+        f.write(src.replace("    memset(&rec, 0, sizeof rec);\n", ""))
+    pts, _, _ = fixture_points(root)
+    p, secs = run_fixture(root, [find(pts, "calc_save", "ror.eq>ne").id], "--no-judge",
+                          "sanitizer")
+    print(f"smoke: run on a tree Valgrind is not clean on {secs:.1f} s")
+    out = p.stdout + p.stderr
+    check("smoke: a tree Valgrind is not clean on (no mutant) stops the campaign before any "
+          "mutant, naming the judge, the test and the report",
+          p.returncode != 0 and "the valgrind judge fails WITHOUT a mutant: fixture:save" in out
+          and "uninitialised" in out and "] kill rate" not in out, out[-800:])
 
 
 def rejudge_survivors(root, first_report):
@@ -454,9 +539,9 @@ def rejudge_survivors(root, first_report):
     carried = sorted(m["status"] for m in ms if m["statusReason"].startswith("carried from"))
     judged = [ln for ln in p.stdout.splitlines() if "] kill rate" in ln]
     check("smoke: --rejudge survivors judges only the earlier survivor and equivalent (2 "
-          "progress lines) and carries the other 4 results into a report of all 6",
-          p.returncode == 0 and len(ms) == 6 and len(judged) == 2
-          and carried == ["CompileError", "Killed", "Killed", "Timeout"]
+          "progress lines) and carries the other 5 results into a report of all 7",
+          p.returncode == 0 and len(ms) == 7 and len(judged) == 2
+          and carried == ["CompileError", "Killed", "Killed", "Killed", "Timeout"]
           and not list(validator().iter_errors(doc)),
           (p.returncode, len(ms), carried, judged, p.stdout[-500:]))
 
@@ -515,11 +600,17 @@ def main():
     global ARGS
     ap = argparse.ArgumentParser()
     ap.add_argument("--tmp", required=True)
+    ap.add_argument("--valgrind", required=True,
+                    help="make memcheck's Valgrind command (reports.mk's MEMCHECK_TOOL)")
+    ap.add_argument("--memory-scan", required=True,
+                    help="make memcheck's scanner (reports.mk's MEMCHECK_SCAN)")
     ARGS = ap.parse_args()
     ARGS.tmp = os.path.abspath(ARGS.tmp)
+    ARGS.memory_scan = os.path.abspath(ARGS.memory_scan)
     shutil.rmtree(ARGS.tmp, ignore_errors=True)
     os.makedirs(ARGS.tmp)
-    for fn in (unit_points, unit_equivalents, unit_incident_functions, unit_estimate, unit_select_functions,
+    for fn in (unit_points, unit_equivalents, unit_incident_functions, unit_estimate,
+               unit_select_functions, unit_memory_tests,
                unit_merge_and_schema, unit_profile_targets,
                unit_containment, smoke):
         try:
