@@ -416,6 +416,29 @@ START_TEST(registration_refuses_counts_past_the_limits)
 }
 END_TEST
 
+/* A process needs a valid name and a function: a bad or missing name, or
+ * no function, is refused EINVAL with the reason, and nothing is registered
+ * under the name. */
+START_TEST(registration_refuses_a_bad_name_or_no_function)
+{
+    gc_engine *e = NULL;
+    gc_err err;
+    ck_assert_int_eq(gc_engine_new(&e, &err), GC_OK);
+    ck_assert_int_eq(gc_engine_register(e, "bad name", reg_noop, NULL, &err), GC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "process name has byte 0x20"));
+    ck_assert_int_eq(gc_engine_lookup(e, "bad name", NULL, NULL), GC_ENOTFOUND);
+    ck_assert_int_eq(gc_engine_register(e, NULL, reg_noop, NULL, &err), GC_EINVAL);
+    ck_assert_str_eq(err.msg, "process name is missing");
+    ck_assert_int_eq(gc_engine_register(e, "p", NULL, NULL, &err), GC_EINVAL);
+    ck_assert_str_eq(err.msg, "process 'p': no function");
+    ck_assert_int_eq(gc_engine_lookup(e, "p", NULL, NULL), GC_ENOTFOUND);
+    ck_assert_uint_eq(e->nprocs, 0);
+    ck_assert_int_eq(gc_engine_register(e, "p", reg_noop, NULL, &err), GC_OK);
+    ck_assert_int_eq(gc_engine_lookup(e, "p", NULL, NULL), GC_OK);
+    gc_engine_free(e);
+}
+END_TEST
+
 START_TEST(factory_null_arguments)
 {
     gc_state *st = make_state(0);
@@ -612,6 +635,7 @@ Suite *suite_ctx(void)
     tcase_add_loop_test(tc, factory_errors, 0, (int)N(factory_cases));
     tcase_add_loop_test(tc, registration_refuses_what_the_factory_refuses, 0, (int)N(factory_cases));
     tcase_add_test(tc, registration_refuses_counts_past_the_limits);
+    tcase_add_test(tc, registration_refuses_a_bad_name_or_no_function);
     tcase_add_test(tc, factory_null_arguments);
     tcase_add_test(tc, null_context_introspection_reads_as_empty);
     tcase_add_test(tc, factory_names_its_null_argument);
