@@ -1584,6 +1584,23 @@ START_TEST(rules_null_arguments)
 }
 END_TEST
 
+/* An integer range rule needs min <= max: a range with min above max is
+ * refused, naming the key and both bounds, and adds no rule (it would refuse
+ * every value); a range of one value is a rule. */
+START_TEST(int_range_rule_refuses_min_above_max)
+{
+    gc_engine *e;
+    gc_err err;
+    ck_assert_int_eq(gc_engine_new(&e, &err), GC_OK);
+    ck_assert_int_eq(gc_engine_rule_int_range(e, "k", 5, 4, &err), GC_EINVAL);
+    ck_assert_str_eq(err.msg, "rule on 'k': min 5 > max 4");
+    ck_assert_uint_eq(e->nrules, 0);
+    ck_assert_int_eq(gc_engine_rule_int_range(e, "k", 5, 5, &err), GC_OK);
+    ck_assert_uint_eq(e->nrules, 1);
+    gc_engine_free(e);
+}
+END_TEST
+
 /* Thread mode starts no more threads than there are tasks to run. */
 START_TEST(thread_mode_starts_no_more_threads_than_tasks)
 {
@@ -1950,6 +1967,26 @@ START_TEST(peek_without_a_key_name_reports_why)
 }
 END_TEST
 
+/* list_append reads the list key it appends to: a list key that is not
+ * bytes is refused (EINVAL, its type named), and nothing is appended,
+ * committed or delivered, in thread and process mode. */
+START_TEST(list_append_refuses_a_list_key_that_is_not_bytes)
+{
+    fixture f;
+    fx_open(&f);
+    gc_contract c = {.domain_reads = K, .n_domain_reads = 1, .domain_writes = K,
+                     .n_domain_writes = 1, .events = 1, .outbox = 1};
+    ck_assert_int_eq(fx_run(&f, "list_append", modes[_i], 1, 1, 0, &c, NULL), GC_OK);
+    ck_assert_int_eq(f.res[0].status, GC_EINVAL);
+    ck_assert_str_eq(f.res[0].text, "domain key 'k' is int, not bytes");
+    ck_assert_uint_eq(f.res[0].committed_version, 0);
+    ck_assert_uint_eq(gc_state_version(f.st), 0);
+    ck_assert_int_eq(key_int(f.st, "k"), 0);
+    ck_assert_int_eq(f.events.n + f.msgs.n, 0);
+    fx_close(&f);
+}
+END_TEST
+
 /* ---- the engine lock ---------------------------------------------------------- */
 
 /* Whether another thread is blocked on the engine lock, which this thread
@@ -2177,6 +2214,7 @@ Suite *suite_commit(void)
     tcase_add_test(u, write_set_counts_a_key_set_again_once);
     tcase_add_test(u, configure_null_arguments);
     tcase_add_test(u, rules_null_arguments);
+    tcase_add_test(u, int_range_rule_refuses_min_above_max);
     tcase_add_test(u, thread_mode_starts_no_more_threads_than_tasks);
     tcase_add_test(u, config_get_waits_for_the_engine_lock);
     tcase_add_test(u, configure_waits_for_the_engine_lock);
@@ -2222,6 +2260,7 @@ Suite *suite_commit(void)
     tcase_add_loop_test(m, subscribers_receive_only_their_topic, 0, 2);
     tcase_add_loop_test(m, registered_contract_decides_events_and_messages, 0, 2);
     tcase_add_loop_test(m, peek_without_a_key_name_reports_why, 0, 2);
+    tcase_add_loop_test(m, list_append_refuses_a_list_key_that_is_not_bytes, 0, 2);
     suite_add_tcase(s, m);
     return s;
 }
