@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -1712,6 +1713,38 @@ START_TEST(result_check_refuses_a_short_header_and_a_nul_in_text)
 }
 END_TEST
 
+/* gc__result_check reads the len bytes it is given and not one past them:
+ * a caller's buffer may end where the message does. A message that ends
+ * right where an inaccessible page begins is checked without a fault, with
+ * no text and with one. */
+START_TEST(result_check_reads_no_byte_past_the_message)
+{
+    const size_t pg = (size_t)sysconf(_SC_PAGESIZE), head = GC_PROTO_RESULT_HEAD;
+    uint8_t *map = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ck_assert_ptr_ne(map, MAP_FAILED);
+    ck_assert_int_eq(mprotect(map + pg, pg, PROT_NONE), 0);
+    gc__result_msg m;
+    memset(&m, 0, sizeof m);
+    m.magic = GC_PROTO_RESULT_MAGIC;
+    m.task = 3;
+    gc_result r;
+    uint64_t held = 0;
+    const uint8_t *ws = NULL;
+    size_t wlen = 0;
+    gc_err err;
+    for (uint32_t text_len = 0; text_len <= 2; text_len += 2) {
+        m.text_len = text_len;
+        memcpy(m.text, "ok", text_len);
+        size_t len = head + text_len;
+        uint8_t *at = map + pg - len;
+        memcpy(at, &m, len);
+        ck_assert_int_eq(gc__result_check(at, len, 3, &r, &held, &ws, &wlen, &err), GC_OK);
+        ck_assert_uint_eq(strlen(r.text), text_len);
+    }
+    ck_assert_int_eq(munmap(map, 2 * pg), 0);
+}
+END_TEST
+
 /* Rules per engine are capped: exactly GC__RULES_MAX are kept, the next is ELIMIT. */
 START_TEST(rules_capped_at_their_exact_maximum)
 {
@@ -1754,6 +1787,7 @@ Suite *suite_exec(void)
     tcase_add_test(pc, late_thread_reports_its_overshoot);
     tcase_add_test(pc, result_check_at_its_exact_limits);
     tcase_add_test(pc, result_check_refuses_a_short_header_and_a_nul_in_text);
+    tcase_add_test(pc, result_check_reads_no_byte_past_the_message);
     tcase_add_test(pc, rules_capped_at_their_exact_maximum);
     tcase_add_test(pc, warm_starts_every_worker_before_the_run);
     tcase_add_test(pc, warm_takes_the_largest_pool_and_refuses_one_more);
