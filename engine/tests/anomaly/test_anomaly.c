@@ -950,6 +950,27 @@ static void commit_run(const kind *k, run_out *out, gc_mode mode)
             ck_assert_msg(a->attempt != 1 || a->base == base, "%s/%s N=%u: task %u's first "
                           "attempt saw version %llu, its run began at %llu", cur_op, k->name,
                           cur_n, a->task, (unsigned long long)a->base, (unsigned long long)base);
+            /* A history that says it is complete holds every delivery of
+             * an installed attempt, named as it was delivered (what a
+             * checker reads): the event "changed" and the message "outbox"
+             * with id m<task>; an attempt not installed delivered nothing. */
+            size_t want = a->outcome == GC_OK && a->version != 0 ? 2 : 0;
+            ck_assert_msg(a->n_deliveries == want, "%s/%s N=%u: task %u attempt %u holds %zu "
+                          "deliveries, %zu were made", cur_op, k->name, cur_n, a->task,
+                          a->attempt, a->n_deliveries, want);
+            char mid[16];
+            snprintf(mid, sizeof mid, "m%u", a->task);
+            for (size_t j = 0; j < a->n_deliveries; j++) {
+                const gc_hist_delivery *d = &a->deliveries[j];
+                int event = d->kind == GC_DELIVERY_EVENT;
+                ck_assert_msg(d->topic && d->id &&
+                                  strcmp(d->topic, event ? "changed" : "outbox") == 0 &&
+                                  strcmp(d->id, event ? "" : mid) == 0,
+                              "%s/%s N=%u: task %u attempt %u delivery %zu is recorded as "
+                              "%s '%s' id '%s'", cur_op, k->name, cur_n, a->task, a->attempt, j,
+                              event ? "event" : "message", d->topic ? d->topic : "(null)",
+                              d->id ? d->id : "(null)");
+            }
         }
         ck_assert_int_eq(installed, ok_i + ok_a);
     }
