@@ -1,10 +1,12 @@
 /* Status codes, name validation, fill patterns and the checksum. */
 #include <check.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -425,6 +427,60 @@ START_TEST(census_without_descriptors_is_esys)
 }
 END_TEST
 
+/* A line of /proc/self/maps longer than the census's read buffer (a file
+ * mapped from a deep path) counts once: its tail is skipped, not read as a
+ * line of its own. Here the tail names a directory "memfd:decoy", which a
+ * re-read tail would count as a memfd mapping; the file is not one. */
+START_TEST(census_long_maps_line_counts_once)
+{
+    enum { DEPTH = 23 };   /* 23 x 201 bytes: the path alone passes 4600 bytes */
+    char top[] = "/tmp/gc-census-XXXXXX", comp[201];
+    memset(comp, 'd', 200);
+    comp[200] = '\0';
+    ck_assert_ptr_nonnull(mkdtemp(top));
+    int dirs[DEPTH + 2];
+    dirs[0] = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    ck_assert_int_ge(dirs[0], 0);
+    for (int i = 1; i <= DEPTH + 1; i++) {
+        const char *name = i <= DEPTH ? comp : "memfd:decoy";
+        ck_assert_int_eq(mkdirat(dirs[i - 1], name, 0700), 0);
+        dirs[i] = openat(dirs[i - 1], name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ck_assert_int_ge(dirs[i], 0);
+    }
+    int fd = openat(dirs[DEPTH + 1], "f", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(ftruncate(fd, 4096), 0);
+    gc_census before, after;
+    ck_assert_int_eq(gc_census_take(&before), GC_OK);
+    void *map = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    ck_assert_ptr_ne(map, MAP_FAILED);
+    ck_assert_int_eq(gc_census_take(&after), GC_OK);
+    /* The premise: the kernel shows the whole path on one long line. */
+    FILE *f = fopen("/proc/self/maps", "re");
+    ck_assert_ptr_nonnull(f);
+    char *line = NULL;
+    size_t cap = 0, longest = 0;
+    ssize_t n;
+    while ((n = getline(&line, &cap, f)) > 0)
+        if (strstr(line, "/memfd:decoy/f") && (size_t)n > longest)
+            longest = (size_t)n;
+    free(line);
+    fclose(f);
+    ck_assert_int_eq(munmap(map, 4096), 0);
+    close(fd);
+    ck_assert_int_eq(unlinkat(dirs[DEPTH + 1], "f", 0), 0);
+    for (int i = DEPTH + 1; i >= 1; i--) {
+        close(dirs[i]);
+        ck_assert_int_eq(unlinkat(dirs[i - 1], i <= DEPTH ? comp : "memfd:decoy",
+                                  AT_REMOVEDIR), 0);
+    }
+    close(dirs[0]);
+    ck_assert_int_eq(rmdir(top), 0);
+    ck_assert_uint_gt(longest, 4600);
+    ck_assert_int_eq(after.maps, before.maps);
+}
+END_TEST
+
 Suite *suite_basics(void)
 {
     Suite *s = suite_create("basics");
@@ -447,6 +503,7 @@ Suite *suite_basics(void)
     tcase_add_test(tc, census_fd_top_and_vm);
     tcase_add_test(tc, census_counts_exactly);
     tcase_add_test(tc, census_without_descriptors_is_esys);
+    tcase_add_test(tc, census_long_maps_line_counts_once);
     suite_add_tcase(s, tc);
     return s;
 }
