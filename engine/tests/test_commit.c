@@ -1601,6 +1601,34 @@ START_TEST(int_range_rule_refuses_min_above_max)
 }
 END_TEST
 
+/* Subscribers per engine are capped: exactly GC__SUBS_MAX are kept, the next
+ * is refused ELIMIT naming its topic and the limit, and the array stays. A
+ * subscription or an outbox sink needs an engine and a function: NULL is
+ * refused EINVAL naming the call. */
+START_TEST(subscribers_capped_and_null_arguments_refused)
+{
+    gc_engine *e;
+    gc_err err;
+    recorder rec = {0};
+    ck_assert_int_eq(gc_engine_new(&e, &err), GC_OK);
+    ck_assert_int_eq(gc_engine_set_outbox(NULL, record, &rec, &err), GC_EINVAL);
+    ck_assert_str_eq(err.msg, "gc_engine_set_outbox: NULL engine");
+    ck_assert_int_eq(gc_engine_subscribe(NULL, "t", record, &rec, &err), GC_EINVAL);
+    ck_assert_str_eq(err.msg, "gc_engine_subscribe: NULL argument");
+    ck_assert_int_eq(gc_engine_subscribe(e, "t", NULL, &rec, &err), GC_EINVAL);
+    ck_assert_str_eq(err.msg, "gc_engine_subscribe: NULL argument");
+    ck_assert_uint_eq(e->nsubs, 0);
+    for (int i = 0; i < GC__SUBS_MAX; i++)
+        ck_assert_int_eq(gc_engine_subscribe(e, "t", record, &rec, &err), GC_OK);
+    ck_assert_int_eq(gc_engine_subscribe(e, "t", record, &rec, &err), GC_ELIMIT);
+    char want[96];
+    snprintf(want, sizeof want, "subscribe to 't': %d subscribers already", GC__SUBS_MAX);
+    ck_assert_str_eq(err.msg, want);
+    ck_assert_uint_eq(e->nsubs, GC__SUBS_MAX);
+    gc_engine_free(e);
+}
+END_TEST
+
 /* Thread mode starts no more threads than there are tasks to run. */
 START_TEST(thread_mode_starts_no_more_threads_than_tasks)
 {
@@ -1987,6 +2015,29 @@ START_TEST(list_append_refuses_a_list_key_that_is_not_bytes)
 }
 END_TEST
 
+/* An appender's value is its list's new length: the old bytes plus the
+ * element it appended ("<task>.<attempt>;"), as committed, in thread and
+ * process mode. */
+START_TEST(list_append_value_is_the_new_length)
+{
+    fixture f;
+    fx_open(&f);
+    gc_err err;
+    ck_assert_int_eq(gc_state_set_bytes(f.st, "l0", "x;", 2, &err), GC_OK);
+    static const char *const L[] = {"l0"};
+    gc_contract c = {.domain_reads = L, .n_domain_reads = 1, .domain_writes = L,
+                     .n_domain_writes = 1};
+    ck_assert_int_eq(fx_run(&f, "list_append", modes[_i], 1, 1, 0, &c, NULL), GC_OK);
+    ck_assert_int_eq(f.res[0].status, GC_OK);
+    ck_assert_int_eq(f.res[0].value, 6);
+    const gc_value *v;
+    ck_assert_int_eq(gc_state_get(f.st, "l0", &v), GC_OK);
+    ck_assert_uint_eq(v->len, 6);
+    ck_assert_mem_eq(v->ptr, "x;0.1;", 6);
+    fx_close(&f);
+}
+END_TEST
+
 /* ---- the engine lock ---------------------------------------------------------- */
 
 /* Whether another thread is blocked on the engine lock, which this thread
@@ -2161,6 +2212,32 @@ START_TEST(warm_waits_for_the_engine_lock)
 }
 END_TEST
 
+static int call_rule(lock_race *r)
+{
+    return gc_engine_rule_int_range(r->e, "k", 0, 1, NULL);
+}
+
+static void held_no_rule_yet(lock_race *r)
+{
+    ck_assert_uint_eq(r->e->nrules, 0);
+}
+
+/* Adding a validation rule grows the rules array that a commit on another
+ * thread walks (validate runs under the same lock), so it must hold the
+ * engine lock: while this thread holds it the array stays as it was. */
+START_TEST(rule_waits_for_the_engine_lock)
+{
+    gc_engine *e;
+    gc_err err;
+    ck_assert_int_eq(gc_engine_new(&e, &err), GC_OK);
+    lock_race r = {.e = e, .call = call_rule};
+    expect_waits_for_engine_lock(&r, held_no_rule_yet, "gc_engine_rule_int_range");
+    ck_assert_int_eq(r.rc, GC_OK);
+    ck_assert_uint_eq(e->nrules, 1);
+    gc_engine_free(e);
+}
+END_TEST
+
 /* A configuration with an unknown commit mode is refused whole, with the
  * mode named: the engine keeps the configuration it had, and the next run,
  * in either mode, runs under it. */
@@ -2215,10 +2292,12 @@ Suite *suite_commit(void)
     tcase_add_test(u, configure_null_arguments);
     tcase_add_test(u, rules_null_arguments);
     tcase_add_test(u, int_range_rule_refuses_min_above_max);
+    tcase_add_test(u, subscribers_capped_and_null_arguments_refused);
     tcase_add_test(u, thread_mode_starts_no_more_threads_than_tasks);
     tcase_add_test(u, config_get_waits_for_the_engine_lock);
     tcase_add_test(u, configure_waits_for_the_engine_lock);
     tcase_add_test(u, warm_waits_for_the_engine_lock);
+    tcase_add_test(u, rule_waits_for_the_engine_lock);
     tcase_add_test(u, write_set_room_is_exact_at_its_boundary);
     tcase_add_test(u, write_set_refusals_name_their_limits);
     tcase_add_test(u, return_write_back_keeps_the_size_exact);
@@ -2261,6 +2340,7 @@ Suite *suite_commit(void)
     tcase_add_loop_test(m, registered_contract_decides_events_and_messages, 0, 2);
     tcase_add_loop_test(m, peek_without_a_key_name_reports_why, 0, 2);
     tcase_add_loop_test(m, list_append_refuses_a_list_key_that_is_not_bytes, 0, 2);
+    tcase_add_loop_test(m, list_append_value_is_the_new_length, 0, 2);
     suite_add_tcase(s, m);
     return s;
 }
