@@ -865,7 +865,8 @@ static const struct {
     {{"list_append", "the history workload: declared writes are list keys (bytes, declared "
                      "reads too); task t reads them all when domain `read_every` N (default 4) "
                      "divides t + 1, value = `gc_checksum` chained over them; else appends "
-                     "`<task>.<attempt>;` to key t % count (domain `ms` waits before the write)"},
+                     "`<task>.<attempt>;` to key t % count, value = its new length (domain `ms` "
+                     "waits before the write)"},
      bi_list_append},
 };
 #define BUILTIN_COUNT (sizeof builtin_table / sizeof builtin_table[0])
