@@ -432,6 +432,28 @@ START_TEST(alloc_makes_its_bytes_resident)
 }
 END_TEST
 
+/* spin and block wait their ms and say how they waited, with the time, in
+ * thread and process mode (no deadline: neither looks at one). */
+START_TEST(spin_and_block_say_how_long_they_waited)
+{
+    fixture f;
+    fx_open(&f, 0);
+    gc_err err;
+    ck_assert_int_eq(gc_state_set_int(f.st, "ms", 5, &err), GC_OK);
+    static const char *const dom[] = {"ms"};
+    gc_contract c = {.domain_reads = dom, .n_domain_reads = 1};
+    static const char *const how[][2] = {{"spin", "spun 5 ms"}, {"block", "blocked 5 ms"}};
+    for (size_t i = 0; i < 2; i++) {
+        ck_assert_int_eq(fx_run(&f, how[i][0], modes[_i], 1, 1, 0, &c), GC_OK);
+        ck_assert_int_eq(f.res[0].status, GC_OK);
+        ck_assert_int_eq(f.res[0].value, 5);
+        ck_assert_str_eq(f.res[0].text, how[i][1]);
+        ck_assert_uint_ge(f.res[0].wall_ns, 5000000ull);
+    }
+    fx_close(&f);
+}
+END_TEST
+
 START_TEST(missing_heavy_entry_fails_every_task_loudly)
 {
     fixture f;
@@ -1772,6 +1794,7 @@ Suite *suite_exec(void)
     tcase_add_loop_test(tc, write_readonly_names_the_first_declared_heavy_entry, 0, 2);
     tcase_add_test(tc, sleep_stopped_at_its_deadline_says_so);
     tcase_add_loop_test(tc, alloc_makes_its_bytes_resident, 0, 2);
+    tcase_add_loop_test(tc, spin_and_block_say_how_long_they_waited, 0, 2);
     tcase_add_loop_test(tc, missing_heavy_entry_fails_every_task_loudly, 0, 2);
     tcase_add_loop_test(tc, bad_runs_are_refused, 0, 2);
     tcase_add_loop_test(tc, workers_see_their_deadline, 0, 2);
