@@ -439,6 +439,58 @@ START_TEST(registration_refuses_a_bad_name_or_no_function)
 }
 END_TEST
 
+/* A refused read leaves the caller's variables as they were (a process can
+ * keep a default): the wrong type (EINVAL) or an undeclared key (ECONTRACT),
+ * for each typed reader. */
+static void expect_refused_reads_leave_values(gc_ctx *c)
+{
+    int64_t i64 = 42;
+    double d = 2.5;
+    const char *s = "kept";
+    const void *data = "kept";
+    size_t n = 7;
+    ck_assert_int_eq(gc_ctx_int(c, "b", &i64), GC_EINVAL);
+    ck_assert_int_eq(gc_ctx_double(c, "a", &d), GC_EINVAL);
+    ck_assert_str_eq(gc_ctx_last_error(c), "domain key 'a' is int, not double");
+    ck_assert_int_eq(gc_ctx_str(c, "a", &s), GC_EINVAL);
+    ck_assert_int_eq(gc_ctx_bytes(c, "a", &data, &n), GC_EINVAL);
+    ck_assert_int_eq(gc_ctx_int(c, "zz", &i64), GC_ECONTRACT);
+    ck_assert_int_eq(gc_ctx_double(c, "zz", &d), GC_ECONTRACT);
+    ck_assert_int_eq(gc_ctx_str(c, "zz", &s), GC_ECONTRACT);
+    ck_assert_int_eq(gc_ctx_bytes(c, "zz", &data, &n), GC_ECONTRACT);
+    ck_assert_int_eq(i64, 42);
+    ck_assert_double_eq(d, 2.5);
+    ck_assert_str_eq(s, "kept");
+    ck_assert_str_eq(data, "kept");
+    ck_assert_uint_eq(n, 7);
+    ck_assert_uint_eq(gc_ctx_violations(c), 4);
+    ck_assert_int_eq(gc_ctx_double(c, "c", &d), GC_OK);
+    ck_assert_double_eq(d, 0.5);
+}
+
+/* On the context a thread worker gets (the factory's) and on the one a
+ * process worker gets (decoded and attached). */
+START_TEST(refused_reads_leave_the_callers_variables)
+{
+    gc_state *st = make_state(0);
+    static const char *const dom[] = {"a", "b", "c", "raw"};
+    gc_contract c = {.domain_reads = dom, .n_domain_reads = N(dom)};
+    gc_ctx *ctx = NULL, *d = NULL;
+    ck_assert_int_eq(gc_ctx_from_state(st, &c, NULL, 0, 1, &ctx, NULL), GC_OK);
+    uint8_t buf[GC_WIRE_MSG_MAX];
+    size_t len = 0;
+    ck_assert_int_eq(gc_wire_encode(ctx, buf, sizeof buf, &len, NULL), GC_OK);
+    expect_refused_reads_leave_values(ctx);
+    ck_assert_int_eq(gc_wire_decode(buf, len, -1, -1, &d, NULL), GC_OK);
+    ck_assert_int_eq(gc_wire_attach(d, NULL, 0, NULL, 0, NULL), GC_OK);
+    ck_assert_int_eq(gc_ctx_mode_of(d), GC_CTX_PROCESS);
+    expect_refused_reads_leave_values(d);
+    gc_ctx_free(d);
+    gc_ctx_free(ctx);
+    gc_state_free(st);
+}
+END_TEST
+
 START_TEST(factory_null_arguments)
 {
     gc_state *st = make_state(0);
@@ -636,6 +688,7 @@ Suite *suite_ctx(void)
     tcase_add_loop_test(tc, registration_refuses_what_the_factory_refuses, 0, (int)N(factory_cases));
     tcase_add_test(tc, registration_refuses_counts_past_the_limits);
     tcase_add_test(tc, registration_refuses_a_bad_name_or_no_function);
+    tcase_add_test(tc, refused_reads_leave_the_callers_variables);
     tcase_add_test(tc, factory_null_arguments);
     tcase_add_test(tc, null_context_introspection_reads_as_empty);
     tcase_add_test(tc, factory_names_its_null_argument);
