@@ -1091,6 +1091,71 @@ START_TEST(decoder_names_the_commit_field_a_message_ends_in)
 }
 END_TEST
 
+/* Wherever a message is cut (its total length made consistent), the reason
+ * names the field it ends in, where that field begins and the byte the
+ * message ends at, so a worker's broken message points at the place to
+ * look, never at a field read from bytes that are not there. Every cut is
+ * checked for that shape; the domain section's, field by field, against
+ * wire.h's layout (name_len u8 | name | type u8 | value: 8 bytes, or value
+ * length u32 | bytes) for the fixture's int "i", str "s" = "hello" and
+ * bytes "by" of 3. */
+START_TEST(decoder_names_where_every_truncation_ends)
+{
+    static const struct {
+        int idx;
+        const char *field;
+        size_t size;
+    } dom[] = {{0, "name_len", 1}, {0, "name", 1}, {0, "type", 1},         {0, "value", 8},
+               {1, "name_len", 1}, {1, "name", 1}, {1, "type", 1},         {1, "value length", 4},
+               {1, "value", 5},    {2, "name_len", 1}, {2, "name", 2},     {2, "type", 1},
+               {2, "value length", 4}, {2, "value", 3}};
+    struct fx f;
+    fx_init(&f);
+    static uint8_t copy[GC_WIRE_MSG_MAX];
+    char (*reason)[GC_ERR_MSG_MAX] = calloc(f.len, sizeof *reason);   /* each cut's reason */
+    ck_assert_ptr_nonnull(reason);
+    size_t dom_start = 0;
+    for (size_t len = 12; len < f.len; len++) {
+        memcpy(copy, f.msg, len);
+        for (int b = 0; b < 4; b++)
+            copy[8 + b] = (uint8_t)(len >> (8 * b));
+        gc_ctx *d = NULL;
+        gc_err err;
+        ck_assert_int_eq(gc_wire_decode(copy, len, f.in_fd, f.out_fd, &d, &err), GC_EWIRE);
+        /* "FIELD at byte P needs N bytes but the message ends at byte LEN",
+         * P at most LEN: the field named begins inside what was received. */
+        char want[64];
+        snprintf(want, sizeof want, " bytes but the message ends at byte %zu", len);
+        const char *needs = strstr(err.msg, " needs ");
+        ck_assert_msg(needs && strstr(needs, want), "len %zu: '%s'", len, err.msg);
+        const char *at = needs;
+        while (at > err.msg && strncmp(at, " at byte ", 9) != 0)
+            at--;
+        size_t pos = SIZE_MAX;
+        ck_assert_msg(sscanf(at, " at byte %zu", &pos) == 1 && pos <= len,
+                      "len %zu: '%s' names a field past the end", len, err.msg);
+        snprintf(reason[len], sizeof reason[len], "%s", err.msg);
+        if (!dom_start && strncmp(err.msg, "wire: domain[0] name_len at", 27) == 0)
+            dom_start = len;
+    }
+    ck_assert_uint_gt(dom_start, 12);
+    size_t start = dom_start;
+    for (size_t k = 0; k < N(dom); k++) {
+        for (size_t len = start; len < start + dom[k].size; len++) {
+            char want[GC_ERR_MSG_MAX];
+            snprintf(want, sizeof want, "wire: domain[%d] %s at byte %zu needs %zu bytes but the "
+                     "message ends at byte %zu", dom[k].idx, dom[k].field, start, dom[k].size,
+                     len);
+            ck_assert_msg(strcmp(reason[len], want) == 0, "len %zu: '%s', expected '%s'", len,
+                          reason[len], want);
+        }
+        start += dom[k].size;
+    }
+    free(reason);
+    fx_free(&f);
+}
+END_TEST
+
 /* Any single-byte change is refused or decodes to a context that differs:
  * never a crash, never the same context. */
 START_TEST(decoder_every_byte_flip)
@@ -1312,6 +1377,7 @@ Suite *suite_wire(void)
     tcase_add_loop_test(rj, decoder_rejects_table, 0, (int)N(rejects));
     tcase_add_test(rj, decoder_rejects_every_truncation);
     tcase_add_test(rj, decoder_names_the_commit_field_a_message_ends_in);
+    tcase_add_test(rj, decoder_names_where_every_truncation_ends);
     tcase_add_test(rj, decoder_refuses_any_repeated_write_name);
     tcase_add_test(rj, decoder_every_byte_flip);
     tcase_add_test(rj, decoder_limits_and_arguments);
