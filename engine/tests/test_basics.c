@@ -1,6 +1,7 @@
 /* Status codes, name validation, fill patterns and the checksum. */
 #include <check.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -481,6 +482,61 @@ START_TEST(census_long_maps_line_counts_once)
 }
 END_TEST
 
+/* The census's resident set size is the process's: 32 MiB written to fresh
+ * pages show up in it (reports use it to show memory stays flat). */
+START_TEST(census_rss_follows_resident_memory)
+{
+    const size_t size = 32u << 20;
+    gc_census a, b;
+    ck_assert_int_eq(gc_census_take(&a), GC_OK);
+    ck_assert_int_gt(a.rss_kb, 0);
+    char *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ck_assert_ptr_ne(p, MAP_FAILED);
+    memset(p, 1, size);
+    ck_assert_int_eq(gc_census_take(&b), GC_OK);
+    ck_assert_int_eq(munmap(p, size), 0);
+    ck_assert_int_ge(b.rss_kb, a.rss_kb + 30 * 1024);
+}
+END_TEST
+
+/* A child counts once whatever its pid's digits: one whose pid has a 0
+ * between other digits (x0y: a zero is a digit like any other) is one child. */
+START_TEST(census_counts_a_child_with_a_zero_in_its_pid_once)
+{
+    gc_census a, b;
+    ck_assert_int_eq(gc_census_take(&a), GC_OK);
+    int gate[2];
+    ck_assert_int_eq(pipe(gate), 0);
+    pid_t kid = -1;
+    for (int tries = 0; tries < 5000 && kid < 0; tries++) {
+        pid_t p = fork();
+        ck_assert_int_ge(p, 0);
+        if (p == 0) {
+            char c;
+            close(gate[1]);
+            _exit(read(gate[0], &c, 1) < 0);   /* returns when the parent closes the pipe */
+        }
+        char digits[16];
+        snprintf(digits, sizeof digits, "%d", (int)p);
+        int inner_zero = 0;   /* a 0 followed by a 1-9 digit: it splits the pid */
+        for (const char *z = digits; (z = strchr(z, '0')) != NULL; z++)
+            inner_zero |= z[1] >= '1' && z[1] <= '9';
+        if (inner_zero) {
+            kid = p;
+        } else {
+            ck_assert_int_eq(kill(p, SIGKILL), 0);
+            ck_assert_int_eq(waitpid(p, NULL, 0), p);
+        }
+    }
+    ck_assert_int_gt(kid, 0);
+    close(gate[0]);
+    ck_assert_int_eq(gc_census_take(&b), GC_OK);
+    close(gate[1]);
+    ck_assert_int_eq(waitpid(kid, NULL, 0), kid);
+    ck_assert_int_eq(b.children, a.children + 1);
+}
+END_TEST
+
 Suite *suite_basics(void)
 {
     Suite *s = suite_create("basics");
@@ -504,6 +560,8 @@ Suite *suite_basics(void)
     tcase_add_test(tc, census_counts_exactly);
     tcase_add_test(tc, census_without_descriptors_is_esys);
     tcase_add_test(tc, census_long_maps_line_counts_once);
+    tcase_add_test(tc, census_rss_follows_resident_memory);
+    tcase_add_test(tc, census_counts_a_child_with_a_zero_in_its_pid_once);
     suite_add_tcase(s, tc);
     return s;
 }
