@@ -295,6 +295,35 @@ def unit_profile_targets():
     check("mutate/profile.json's suite binaries are make targets", not bad, bad)
 
 
+def _mutate_args(*make_vars):
+    """mutate.mk's MUTATE_ARGS as make expands it (nothing is built or run)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MAKE", "MFLAGS"))}
+    p = subprocess.run(["make", "-s", "--no-print-directory", "--eval",
+                        "print-mutate-args: ; @echo $(MUTATE_ARGS)", "print-mutate-args"]
+                       + list(make_vars), cwd=ROOT, capture_output=True, text=True, env=env)
+    return p.stdout
+
+
+def unit_profile_judges():
+    """Every memory judge row of mutate/profile.json gets its flags from
+    mutate.mk (a row without them would be off without a word), the scanner
+    is make memcheck's, and MUTATE_<NAME>=0 turns that row off."""
+    prof = json.load(open(os.path.join(MUTATE, "profile.json")))
+    names = [j["name"] for j in prof.get("memory_judges", [])]
+    args = _mutate_args()
+    # (echo drops the shell's quotes)
+    bad = [n for n in names if f"--judge-var {n}:" not in args
+           and f"--judge-wrapper {n}=" not in args]
+    check("every memory judge of mutate/profile.json (sanitizer, valgrind) gets its flags from "
+          "mutate.mk, and the scanner is reports.mk's MEMCHECK_SCAN",
+          names == ["sanitizer", "valgrind"] and not bad
+          and "--memory-scan mk/memcheck-scan.sh" in args, (names, bad, args[-400:]))
+    off = {n: _mutate_args(f"MUTATE_{n.upper()}=0") for n in names}
+    check("MUTATE_SANITIZER=0 and MUTATE_VALGRIND=0 each turn their row off, only theirs",
+          all(f"--no-judge {n}" in a and not any(f"--no-judge {m}" in a for m in names if m != n)
+              for n, a in off.items()), {n: a[-300:] for n, a in off.items()})
+
+
 def unit_containment():
     """A fork without end stops at the job's pids.max, and nothing outlives it."""
     import mt_suite
@@ -611,7 +640,7 @@ def main():
     os.makedirs(ARGS.tmp)
     for fn in (unit_points, unit_equivalents, unit_incident_functions, unit_estimate,
                unit_select_functions, unit_memory_tests,
-               unit_merge_and_schema, unit_profile_targets,
+               unit_merge_and_schema, unit_profile_targets, unit_profile_judges,
                unit_containment, smoke):
         try:
             fn()
