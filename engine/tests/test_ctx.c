@@ -672,6 +672,81 @@ START_TEST(fd_census_text_stays_inside_its_buffer)
 }
 END_TEST
 
+/* The builtins' list for messages ("known: ...") names every built-in of
+ * the one table, in its order, comma-separated: nothing left out. */
+START_TEST(builtin_list_names_every_builtin)
+{
+    char want[1024] = "";
+    size_t off = 0, n = 0;
+    for (const gc_builtin_info *b; (b = gc_builtins_at(n)); n++) {
+        off += (size_t)snprintf(want + off, sizeof want - off, "%s%s", n ? ", " : "", b->name);
+        ck_assert(gc_builtins_has(b->name));
+    }
+    ck_assert_uint_gt(n, 20);
+    ck_assert_uint_lt(off, sizeof want);
+    ck_assert_str_eq(gc_builtins_list(), want);
+    ck_assert(!gc_builtins_has("nope"));
+}
+END_TEST
+
+/* The fd_census text of this process with the file `path` standing in for
+ * stdin: descriptor 0 comes first in /proc/self/fd, so its entry opens the
+ * text whatever else is open. */
+static void census_with_stdin(const gc__proc *p, gc_state *st, const char *path, char *text,
+                              size_t cap)
+{
+    int fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0600), saved = dup(0);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_ge(saved, 0);
+    ck_assert_int_eq(dup2(fd, 0), 0);
+    gc_contract c = {0};
+    gc_ctx *ctx = NULL;
+    ck_assert_int_eq(gc_ctx_from_state(st, &c, NULL, 0, 1, &ctx, NULL), GC_OK);
+    gc_proc_out out;
+    memset(&out, 0, sizeof out);
+    p->fn(ctx, &out);
+    gc_ctx_free(ctx);
+    ck_assert_int_eq(dup2(saved, 0), 0);
+    close(saved);
+    close(fd);
+    ck_assert_int_eq(unlink(path), 0);
+    snprintf(text, cap, "%s", out.text);
+}
+
+/* fd_census names each descriptor's target whole up to 127 bytes (its
+ * buffer less the NUL) and cuts a longer one there, never past it: a file
+ * whose path is exactly 127 bytes, then one of 200. */
+START_TEST(fd_census_reports_targets_up_to_their_buffer)
+{
+    char dir[] = "/tmp/gcfd-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char p127[128], p200[201];
+    snprintf(p127, sizeof p127, "%s/%0*d", dir, (int)(127 - strlen(dir) - 1), 7);
+    snprintf(p200, sizeof p200, "%s/%0*d", dir, (int)(200 - strlen(dir) - 1), 8);
+    ck_assert_uint_eq(strlen(p127), 127);
+    ck_assert_uint_eq(strlen(p200), 200);
+    gc_engine *e = NULL;
+    gc_state *st = NULL;
+    ck_assert_int_eq(gc_engine_new(&e, NULL), GC_OK);
+    ck_assert_int_eq(gc_builtins_register(e, NULL), GC_OK);
+    ck_assert_int_eq(gc_state_new(&st, NULL), GC_OK);
+    const gc__proc *p = gc__engine_find(e, "fd_census");
+    ck_assert_ptr_nonnull(p);
+    char text[GC_RESULT_TEXT_MAX], want[160];
+    census_with_stdin(p, st, p127, text, sizeof text);
+    snprintf(want, sizeof want, "0=%s ", p127);
+    ck_assert_msg(strncmp(text, want, strlen(want)) == 0, "'%s' does not open with '%s'", text,
+                  want);
+    census_with_stdin(p, st, p200, text, sizeof text);
+    snprintf(want, sizeof want, "0=%.127s ", p200);
+    ck_assert_msg(strncmp(text, want, strlen(want)) == 0, "'%s' does not open with '%s'", text,
+                  want);
+    ck_assert_int_eq(rmdir(dir), 0);
+    gc_state_free(st);
+    gc_engine_free(e);
+}
+END_TEST
+
 Suite *suite_ctx(void)
 {
     Suite *s = suite_create("ctx");
@@ -689,6 +764,8 @@ Suite *suite_ctx(void)
     tcase_add_test(tc, registration_refuses_counts_past_the_limits);
     tcase_add_test(tc, registration_refuses_a_bad_name_or_no_function);
     tcase_add_test(tc, refused_reads_leave_the_callers_variables);
+    tcase_add_test(tc, builtin_list_names_every_builtin);
+    tcase_add_test(tc, fd_census_reports_targets_up_to_their_buffer);
     tcase_add_test(tc, factory_null_arguments);
     tcase_add_test(tc, null_context_introspection_reads_as_empty);
     tcase_add_test(tc, factory_names_its_null_argument);
