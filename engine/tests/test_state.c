@@ -86,6 +86,28 @@ START_TEST(state_replace_keeps_order)
 }
 END_TEST
 
+/* gc_state_domain_at needs a state and both places for its answer: a NULL
+ * one is refused EINVAL, never followed; past the last key is ENOTFOUND. */
+START_TEST(state_domain_at_refuses_null_arguments)
+{
+    gc_state *st = NULL;
+    ck_assert_int_eq(gc_state_new(&st, NULL), GC_OK);
+    ck_assert_int_eq(gc_state_set_int(st, "a", 1, NULL), GC_OK);
+    const char *n = "kept";
+    const gc_value *v = NULL;
+    ck_assert_int_eq(gc_state_domain_at(NULL, 0, &n, &v), GC_EINVAL);
+    ck_assert_int_eq(gc_state_domain_at(st, 0, NULL, &v), GC_EINVAL);
+    ck_assert_int_eq(gc_state_domain_at(st, 0, &n, NULL), GC_EINVAL);
+    ck_assert_str_eq(n, "kept");
+    ck_assert_ptr_null(v);
+    ck_assert_int_eq(gc_state_domain_at(st, 1, &n, &v), GC_ENOTFOUND);
+    ck_assert_int_eq(gc_state_domain_at(st, 0, &n, &v), GC_OK);
+    ck_assert_str_eq(n, "a");
+    ck_assert_int_eq(v->i, 1);
+    gc_state_free(st);
+}
+END_TEST
+
 /* Pointers from gc_state_get stay valid while other keys are added. */
 START_TEST(state_value_pointers_survive_growth)
 {
@@ -181,6 +203,7 @@ Suite *suite_state(void)
     tcase_set_timeout(tc, 20);
     tcase_add_test(tc, state_values_typed_and_copied);
     tcase_add_test(tc, state_replace_keeps_order);
+    tcase_add_test(tc, state_domain_at_refuses_null_arguments);
     tcase_add_test(tc, state_value_pointers_survive_growth);
     tcase_add_test(tc, state_limits_and_rejects);
     tcase_add_test(tc, state_owns_heavy_zone);
