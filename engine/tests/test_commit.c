@@ -2038,6 +2038,34 @@ START_TEST(list_append_value_is_the_new_length)
 }
 END_TEST
 
+/* Every task's first attempt is built from the state as the run found it,
+ * also when the contract only emits events or only sends messages: each
+ * such attempt commits a version, and the next task's base is still the
+ * run's (one base per run), in thread and process mode. */
+START_TEST(event_or_message_only_runs_keep_one_base)
+{
+    fixture f;
+    fx_open(&f);
+    gc_contract ev = {.events = 1}, msg = {.outbox = 1};
+    const char *const proc[] = {"emit", "send"};
+    const gc_contract *const con[] = {&ev, &msg};
+    uint64_t v0 = 0;
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(fx_run(&f, proc[i], modes[_i], 1, 3, 0, con[i], NULL), GC_OK);
+        for (uint32_t t = 0; t < 3; t++) {
+            ck_assert_msg(f.res[t].status == GC_OK, "%s task %u: %s %s", proc[i], t,
+                          gc_status_name(f.res[t].status), f.res[t].text);
+            ck_assert_uint_eq(f.res[t].base_version, v0);
+            ck_assert_uint_eq(f.res[t].committed_version, v0 + t + 1);
+        }
+        v0 += 3;
+    }
+    ck_assert_int_eq(f.events.n, 3);
+    ck_assert_int_eq(f.msgs.n, 3);
+    fx_close(&f);
+}
+END_TEST
+
 /* ---- the engine lock ---------------------------------------------------------- */
 
 /* Whether another thread is blocked on the engine lock, which this thread
@@ -2341,6 +2369,7 @@ Suite *suite_commit(void)
     tcase_add_loop_test(m, peek_without_a_key_name_reports_why, 0, 2);
     tcase_add_loop_test(m, list_append_refuses_a_list_key_that_is_not_bytes, 0, 2);
     tcase_add_loop_test(m, list_append_value_is_the_new_length, 0, 2);
+    tcase_add_loop_test(m, event_or_message_only_runs_keep_one_base, 0, 2);
     suite_add_tcase(s, m);
     return s;
 }
