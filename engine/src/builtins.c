@@ -227,7 +227,7 @@ static int sleep_until(gc_ctx *ctx, uint64_t until, int64_t ms, gc_proc_out *out
         if (deadline && deadline - now < step)
             step = deadline - now;
         if (step > 10000000ull)
-            step = 10000000ull;   /* wake every 10 ms at most to re-check */
+            step = 10000000ull;   /* wake every 10 ms to re-check; nanosleep refuses >= 1 s */
         struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)step};
         nanosleep(&ts, NULL);
     }

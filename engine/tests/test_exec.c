@@ -454,6 +454,83 @@ START_TEST(spin_and_block_say_how_long_they_waited)
 }
 END_TEST
 
+/* A zone at its largest (GC_HEAVY_MAX entries) reaches the workers of both
+ * modes: a process worker accepts its manifest (count at the limit), and
+ * the last entry's bytes are read there. */
+START_TEST(zone_at_its_entry_limit_reaches_workers)
+{
+    gc_engine *e = NULL;
+    gc_state *st = NULL;
+    gc_zone *z = NULL;
+    gc_err err;
+    ck_assert_int_eq(gc_engine_new(&e, &err), GC_OK);
+    ck_assert_int_eq(gc_builtins_register(e, &err), GC_OK);
+    ck_assert_int_eq(gc_state_new(&st, &err), GC_OK);
+    ck_assert_int_eq(gc_zone_new(&z, &err), GC_OK);
+    char name[16];
+    for (int i = 0; i < GC_HEAVY_MAX; i++) {
+        snprintf(name, sizeof name, "e%d", i);
+        ck_assert_int_eq(gc_zone_declare(z, name, 8, 0, &err), GC_OK);
+    }
+    ck_assert_int_eq(gc_zone_allocate(z, &err), GC_OK);
+    void *p;
+    size_t n;
+    ck_assert_int_eq(gc_zone_fill(z, name, &p, &n, &err), GC_OK);
+    memcpy(p, "lastone!", 8);
+    ck_assert_int_eq(gc_zone_publish(z, &err), GC_OK);
+    ck_assert_int_eq(gc_state_set_heavy(st, z, &err), GC_OK);
+    const char *const last[] = {name};
+    gc_contract c = {.heavy_reads = last, .n_heavy_reads = 1};
+    gc_exec_opts o = {.process = "checksum", .mode = modes[_i], .workers = 1, .tasks = 1,
+                      .contract = &c};
+    gc_result r;
+    ck_assert_int_eq(gc_execute_parallel(e, st, &o, &r, &err), GC_OK);
+    ck_assert_msg(r.status == GC_OK, "%s %s", gc_status_name(r.status), r.text);
+    ck_assert_uint_eq((uint64_t)r.value, gc_checksum("lastone!", 8, GC_CHECKSUM_SEED));
+    gc_engine_free(e);
+    gc_state_free(st);
+}
+END_TEST
+
+/* CPU time, in ns, of this process or of its reaped children. */
+static uint64_t cpu_ns(int who)
+{
+    struct rusage ru;
+    ck_assert_int_eq(getrusage(who, &ru), 0);
+    return ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) * 1000000000ull +
+           ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000ull;
+}
+
+/* sleep sleeps: a 1.5 s sleep without a deadline takes its time in wall
+ * clock but next to no CPU, unlike spin (its steps stay under the 1 s that
+ * nanosleep refuses as EINVAL, which would turn the wait into a busy loop);
+ * the CPU of the process that ran it (this one in thread mode, the reaped
+ * pool worker in process mode) over a sleep of 0 ms. */
+START_TEST(sleep_sleeps_rather_than_spins)
+{
+    const int who = modes[_i] == GC_MODE_THREAD ? RUSAGE_SELF : RUSAGE_CHILDREN;
+    static const char *const dom[] = {"ms"};
+    gc_contract c = {.domain_reads = dom, .n_domain_reads = 1};
+    uint64_t cpu[2];
+    for (int i = 0; i < 2; i++) {
+        fixture f;
+        fx_open(&f, 0);
+        gc_err err;
+        ck_assert_int_eq(gc_state_set_int(f.st, "ms", i ? 1500 : 0, &err), GC_OK);
+        uint64_t before = cpu_ns(who);
+        ck_assert_int_eq(fx_run(&f, "sleep", modes[_i], 1, 1, 0, &c), GC_OK);
+        ck_assert_int_eq(f.res[0].status, GC_OK);
+        if (i)
+            ck_assert_uint_ge(f.res[0].wall_ns, 1500000000ull);
+        fx_close(&f);
+        cpu[i] = cpu_ns(who) - before;
+    }
+    ck_assert_msg(cpu[1] < cpu[0] + 50000000ull, "a 1500 ms sleep took %llu ms of CPU, one of "
+                  "0 ms %llu ms", (unsigned long long)(cpu[1] / 1000000),
+                  (unsigned long long)(cpu[0] / 1000000));
+}
+END_TEST
+
 START_TEST(missing_heavy_entry_fails_every_task_loudly)
 {
     fixture f;
@@ -1795,6 +1872,8 @@ Suite *suite_exec(void)
     tcase_add_test(tc, sleep_stopped_at_its_deadline_says_so);
     tcase_add_loop_test(tc, alloc_makes_its_bytes_resident, 0, 2);
     tcase_add_loop_test(tc, spin_and_block_say_how_long_they_waited, 0, 2);
+    tcase_add_loop_test(tc, zone_at_its_entry_limit_reaches_workers, 0, 2);
+    tcase_add_loop_test(tc, sleep_sleeps_rather_than_spins, 0, 2);
     tcase_add_loop_test(tc, missing_heavy_entry_fails_every_task_loudly, 0, 2);
     tcase_add_loop_test(tc, bad_runs_are_refused, 0, 2);
     tcase_add_loop_test(tc, workers_see_their_deadline, 0, 2);
