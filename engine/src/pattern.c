@@ -129,8 +129,10 @@ uint64_t gc_sum64(const void *data, size_t len)
         a += w[0];
         b += w[1];
     }
-    uint64_t tail = 0;
+    /* The tail (under 16 bytes) is up to two words, the last zero padded:
+     * folding it into one word would OR bytes 8 apart instead of adding. */
+    uint64_t tail[2] = {0, 0};
     for (size_t k = 0; i < len; i++, k++)
-        tail |= (uint64_t)s[i] << (8 * (k & 7));
-    return a + b + tail;
+        tail[k >> 3] |= (uint64_t)s[i] << (8 * (k & 7));
+    return a + b + tail[0] + tail[1];
 }

@@ -281,6 +281,30 @@ START_TEST(sum64_adds_words_and_tail)
 }
 END_TEST
 
+/* gc_sum64 is what pattern.h says at every length: the wrapping sum of the
+ * buffer's 64-bit little-endian words, the last one zero padded, computed
+ * here word by word from that sentence. Lengths 0 to 64 reach every shape
+ * of blocks and tail (a tail of 9 to 15 bytes holds a whole word and a
+ * part); every byte has its high bit set, so words overlap and carry. */
+START_TEST(sum64_is_the_sum_of_words_at_every_length)
+{
+    uint8_t buf[64];
+    for (size_t i = 0; i < sizeof buf; i++)
+        buf[i] = (uint8_t)(0x80 | (i * 37));
+    for (size_t len = 0; len <= sizeof buf; len++) {
+        uint64_t want = 0;
+        for (size_t w = 0; w < len; w += 8) {
+            uint64_t word = 0;
+            for (size_t b = 0; b < 8 && w + b < len; b++)
+                word |= (uint64_t)buf[w + b] << (8 * b);
+            want += word;
+        }
+        ck_assert_msg(gc_sum64(buf, len) == want, "%zu bytes: 0x%016llx, sum of words 0x%016llx",
+                      len, (unsigned long long)gc_sum64(buf, len), (unsigned long long)want);
+    }
+}
+END_TEST
+
 /* The one clock and the one median (measure.h) every part measures with. */
 START_TEST(clock_and_median)
 {
@@ -553,6 +577,7 @@ Suite *suite_basics(void)
     tcase_add_test(tc, checksum_sensitive_and_chainable);
     tcase_add_test(tc, checksum_known_answers);
     tcase_add_test(tc, sum64_adds_words_and_tail);
+    tcase_add_test(tc, sum64_is_the_sum_of_words_at_every_length);
     tcase_add_test(tc, clock_and_median);
     tcase_add_test(tc, now_reads_the_monotonic_clock);
     tcase_add_test(tc, median_of_odd_counts);
