@@ -531,6 +531,23 @@ START_TEST(sleep_sleeps_rather_than_spins)
 }
 END_TEST
 
+/* read_undeclared reads the heavy entry named by domain "name"; when "name"
+ * itself cannot be read (not declared: ECONTRACT, counted) the task fails
+ * with that refusal and reaches for nothing more, in thread and process mode. */
+START_TEST(read_undeclared_without_a_name_reports_why)
+{
+    fixture f;
+    fx_open(&f, 0);
+    static const char *const dom[] = {"ms"};
+    gc_contract c = {.domain_reads = dom, .n_domain_reads = 1};
+    ck_assert_int_eq(fx_run(&f, "read_undeclared", modes[_i], 1, 1, 0, &c), GC_OK);
+    ck_assert_int_eq(f.res[0].status, GC_ECONTRACT);
+    ck_assert_str_eq(f.res[0].text, "'name' is not declared by the contract (domain keys: ms)");
+    ck_assert_uint_eq(f.res[0].violations, 1);
+    fx_close(&f);
+}
+END_TEST
+
 START_TEST(missing_heavy_entry_fails_every_task_loudly)
 {
     fixture f;
@@ -1874,6 +1891,7 @@ Suite *suite_exec(void)
     tcase_add_loop_test(tc, spin_and_block_say_how_long_they_waited, 0, 2);
     tcase_add_loop_test(tc, zone_at_its_entry_limit_reaches_workers, 0, 2);
     tcase_add_loop_test(tc, sleep_sleeps_rather_than_spins, 0, 2);
+    tcase_add_loop_test(tc, read_undeclared_without_a_name_reports_why, 0, 2);
     tcase_add_loop_test(tc, missing_heavy_entry_fails_every_task_loudly, 0, 2);
     tcase_add_loop_test(tc, bad_runs_are_refused, 0, 2);
     tcase_add_loop_test(tc, workers_see_their_deadline, 0, 2);
