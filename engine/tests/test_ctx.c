@@ -747,6 +747,47 @@ START_TEST(fd_census_reports_targets_up_to_their_buffer)
 }
 END_TEST
 
+/* A refusal names what the contract declares; a list too long for its 160
+ * bytes is cut and says so with "...", never cut silently: 12 declared keys
+ * of 24 bytes, on the factory's context and on the decoded one. */
+START_TEST(undeclared_refusal_marks_a_cut_list)
+{
+    gc_state *st = NULL;
+    ck_assert_int_eq(gc_state_new(&st, NULL), GC_OK);
+    char names[12][32];
+    const char *dom[12];
+    for (int i = 0; i < 12; i++) {
+        snprintf(names[i], sizeof names[i], "a_rather_long_key_name_%02d", i);
+        dom[i] = names[i];
+        ck_assert_int_eq(gc_state_set_int(st, names[i], i, NULL), GC_OK);
+    }
+    gc_contract c = {.domain_reads = dom, .n_domain_reads = 12};
+    gc_ctx *ctx = NULL, *d = NULL;
+    ck_assert_int_eq(gc_ctx_from_state(st, &c, NULL, 0, 1, &ctx, NULL), GC_OK);
+    uint8_t buf[GC_WIRE_MSG_MAX];
+    size_t len = 0;
+    ck_assert_int_eq(gc_wire_encode(ctx, buf, sizeof buf, &len, NULL), GC_OK);
+    ck_assert_int_eq(gc_wire_decode(buf, len, -1, -1, &d, NULL), GC_OK);
+    ck_assert_int_eq(gc_wire_attach(d, NULL, 0, NULL, 0, NULL), GC_OK);
+    gc_ctx *both[] = {ctx, d};
+    for (int k = 0; k < 2; k++) {
+        int64_t v;
+        ck_assert_int_eq(gc_ctx_int(both[k], "zz", &v), GC_ECONTRACT);
+        const char *msg = gc_ctx_last_error(both[k]);
+        const char *list = strstr(msg, "(domain keys: ");
+        ck_assert_ptr_nonnull(list);
+        list += strlen("(domain keys: ");
+        ck_assert_msg(strncmp(list, "a_rather_long_key_name_00, a_rather_long_key_name_01", 52) == 0,
+                      "%s", msg);
+        ck_assert_uint_eq(strlen(list), 159 + 1);   /* the cut list, then ")" */
+        ck_assert_str_eq(list + 156, "...)");
+    }
+    gc_ctx_free(d);
+    gc_ctx_free(ctx);
+    gc_state_free(st);
+}
+END_TEST
+
 Suite *suite_ctx(void)
 {
     Suite *s = suite_create("ctx");
@@ -766,6 +807,7 @@ Suite *suite_ctx(void)
     tcase_add_test(tc, refused_reads_leave_the_callers_variables);
     tcase_add_test(tc, builtin_list_names_every_builtin);
     tcase_add_test(tc, fd_census_reports_targets_up_to_their_buffer);
+    tcase_add_test(tc, undeclared_refusal_marks_a_cut_list);
     tcase_add_test(tc, factory_null_arguments);
     tcase_add_test(tc, null_context_introspection_reads_as_empty);
     tcase_add_test(tc, factory_names_its_null_argument);
