@@ -339,6 +339,56 @@ START_TEST(decoder_rejects_manifest_longer_than_its_pages)
 }
 END_TEST
 
+/* A manifest that claims more entries than a zone can hold is refused as
+ * such, its count named, even when its data offset leaves room for them:
+ * a zone of one 128 KiB entry whose sealed copy says GC_HEAVY_MAX + 1
+ * entries, data after them. */
+START_TEST(decoder_refuses_a_manifest_count_past_the_limit)
+{
+    gc_state *st = NULL;
+    gc_zone *z = NULL;
+    gc_err err;
+    ck_assert_int_eq(gc_state_new(&st, NULL), GC_OK);
+    ck_assert_int_eq(gc_zone_new(&z, NULL), GC_OK);
+    ck_assert_int_eq(gc_zone_declare(z, "big", 128 * 1024, 0, NULL), GC_OK);
+    ck_assert_int_eq(gc_zone_allocate(z, NULL), GC_OK);
+    ck_assert_int_eq(gc_zone_publish(z, NULL), GC_OK);
+    ck_assert_int_eq(gc_state_set_heavy(st, z, NULL), GC_OK);
+    static const char *const big[] = {"big"};
+    gc_contract c = {.heavy_reads = big, .n_heavy_reads = 1};
+    gc_ctx *ctx = NULL, *d = NULL;
+    ck_assert_int_eq(gc_ctx_from_state(st, &c, NULL, 0, 1, &ctx, NULL), GC_OK);
+    static uint8_t msg[GC_WIRE_MSG_MAX];
+    size_t len = 0;
+    ck_assert_int_eq(gc_wire_encode(ctx, msg, sizeof msg, &len, NULL), GC_OK);
+    uint64_t size = gc_zone_input_size(z), pg = page();
+    uint8_t *bytes = malloc(size);
+    ck_assert_ptr_nonnull(bytes);
+    ck_assert_int_eq(pread(gc_zone_input_fd(z), bytes, size, 0), (ssize_t)size);
+    struct gc__manifest_head mh;
+    memcpy(&mh, bytes, sizeof mh);
+    mh.count = GC_HEAVY_MAX + 1;
+    uint64_t need = sizeof mh + (uint64_t)mh.count * sizeof(struct gc__manifest_entry);
+    mh.data_offset = (need + pg - 1) / pg * pg;
+    ck_assert_uint_le(mh.data_offset, size);
+    memcpy(bytes, &mh, sizeof mh);
+    int fd = memfd_create("manifest-limit", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, bytes, size), (ssize_t)size);
+    ck_assert_int_eq(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE), 0);
+    free(bytes);
+    ck_assert_int_eq(gc_wire_decode(msg, len, fd, -1, &d, &err), GC_EWIRE);
+    ck_assert_ptr_null(d);
+    char want[96];
+    snprintf(want, sizeof want, "manifest (%d entries, data at %llu", GC_HEAVY_MAX + 1,
+             (unsigned long long)mh.data_offset);
+    ck_assert_msg(strstr(err.msg, want) != NULL, "%s", err.msg);
+    close(fd);
+    gc_ctx_free(ctx);
+    gc_state_free(st);
+}
+END_TEST
+
 /* Contracts of several shapes, including a state without a zone. */
 START_TEST(round_trip_shapes)
 {
@@ -1374,6 +1424,7 @@ Suite *suite_wire(void)
     tcase_set_timeout(rj, 60);   /* valgrind runs the flip loop too */
     tcase_add_test(rj, decoder_accepts_base_spec);
     tcase_add_test(rj, decoder_rejects_manifest_longer_than_its_pages);
+    tcase_add_test(rj, decoder_refuses_a_manifest_count_past_the_limit);
     tcase_add_loop_test(rj, decoder_rejects_table, 0, (int)N(rejects));
     tcase_add_test(rj, decoder_rejects_every_truncation);
     tcase_add_test(rj, decoder_names_the_commit_field_a_message_ends_in);
