@@ -1179,10 +1179,10 @@ START_TEST(zones_are_anonymous)
 }
 END_TEST
 
-/* Send one task message (header with fd_flags + context bytes) with at most
- * one descriptor (-1: none) to a worker and read its reply. */
+/* Send one task message (header with fd_flags + context bytes) with nfds
+ * (0 to 2) descriptors to a worker and read its reply. */
 static int send_task(int sock, const char *process, uint32_t task, const uint8_t *ctx,
-                     size_t clen, uint32_t fd_flags, int fd, gc_result *r)
+                     size_t clen, uint32_t fd_flags, const int *fds, int nfds, gc_result *r)
 {
     uint8_t msg[GC_PROTO_TASK_MAX];
     gc__task_hdr h;
@@ -1196,19 +1196,19 @@ static int send_task(int sock, const char *process, uint32_t task, const uint8_t
     memcpy(msg + sizeof h, ctx, clen);
     union {
         struct cmsghdr align;
-        char space[CMSG_SPACE(sizeof(int))];
+        char space[CMSG_SPACE(2 * sizeof(int))];
     } cbuf;
     memset(&cbuf, 0, sizeof cbuf);
     struct iovec iov = {.iov_base = msg, .iov_len = sizeof h + clen};
     struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
-    if (fd >= 0) {
+    if (nfds > 0) {
         m.msg_control = cbuf.space;
-        m.msg_controllen = sizeof cbuf.space;
+        m.msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int));
         struct cmsghdr *c = CMSG_FIRSTHDR(&m);
         c->cmsg_level = SOL_SOCKET;
         c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &fd, sizeof fd);
+        c->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
+        memcpy(CMSG_DATA(c), fds, (size_t)nfds * sizeof(int));
     }
     if (sendmsg(sock, &m, MSG_NOSIGNAL) < 0)
         return -1;
@@ -1295,10 +1295,10 @@ START_TEST(worker_refuses_entry_outside_received_file)
     int in_fd = gc_zone_input_fd(gc_state_heavy(f.st));
     const uint32_t in = GC_PROTO_USES_INPUT | GC_PROTO_FD_INPUT;
     gc_result r;
-    ck_assert_int_eq(send_task(sock, "checksum", 0, bad, len, in, in_fd, &r), 0);
+    ck_assert_int_eq(send_task(sock, "checksum", 0, bad, len, in, &in_fd, 1, &r), 0);
     ck_assert_int_eq(r.status, GC_EWIRE);
     ck_assert_msg(strstr(r.text, "context rejected") != NULL, "%s", r.text);
-    ck_assert_int_eq(send_task(sock, "checksum", 1, good, len, in, in_fd, &r), 0);
+    ck_assert_int_eq(send_task(sock, "checksum", 1, good, len, in, &in_fd, 1, &r), 0);
     ck_assert_msg(r.status == GC_OK, "%s", r.text);
     ck_assert_uint_eq((uint64_t)r.value, tu_checksum(f.st, heavy, 1));
     close(sock);
@@ -1348,10 +1348,42 @@ START_TEST(worker_interrupted_by_its_process_serves_on_and_leaves_at_end_of_file
     pid_t pid = worker_on_channel(&f, 0, &sock);
     gc_result r;
     for (uint32_t t = 0; t < 2; t++) {
-        ck_assert_int_eq(send_task(sock, "leave_timer", t, ctx, len, 0, -1, &r), 0);
+        ck_assert_int_eq(send_task(sock, "leave_timer", t, ctx, len, 0, NULL, 0, &r), 0);
         ck_assert_msg(r.status == GC_OK, "task %u: %s", t, r.text);
         ck_assert_int_eq(r.value, pid);
         usleep(30000);   /* about 15 ticks while the worker waits for a task */
+    }
+    close(sock);
+    int ws = 0;
+    ck_assert_msg(worker_end(pid, &ws), "the worker still runs 3 s after its channel closed");
+    ck_assert_msg(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "worker ended with status 0x%x", ws);
+    fx_close(&f);
+}
+END_TEST
+
+/* A worker that moved to a new generation released the old one on its
+ * helper thread; at end of file it still leaves cleanly, at once: the helper
+ * is told to quit and joined, and nothing it holds waits for ever. */
+START_TEST(worker_that_released_a_generation_leaves_at_end_of_file)
+{
+    fixture f;
+    fx_open(&f, 0);
+    gc_contract in = {.heavy_reads = ab, .n_heavy_reads = 2};
+    int sock;
+    pid_t pid = worker_on_channel(&f, 0, &sock);
+    const uint32_t flags = GC_PROTO_USES_INPUT | GC_PROTO_FD_INPUT;
+    gc_result r;
+    for (uint32_t gen = 0; gen < 2; gen++) {
+        if (gen > 0) {
+            gc_state_free(f.st);
+            f.st = tu_state(64 * 1024, 4096, 0);
+        }
+        uint8_t ctx[GC_WIRE_MSG_MAX];
+        size_t len = encoded_ctx(&f, &in, ctx, sizeof ctx);
+        int fd = gc_zone_input_fd(gc_state_heavy(f.st));
+        ck_assert_int_eq(send_task(sock, "checksum", gen, ctx, len, flags, &fd, 1, &r), 0);
+        ck_assert_msg(r.status == GC_OK, "generation %u: %s", gen, r.text);
+        ck_assert_uint_eq((uint64_t)r.value, tu_checksum(f.st, ab, 2));
     }
     close(sock);
     int ws = 0;
@@ -1419,41 +1451,67 @@ static uint64_t fds_of(pid_t pid)
 }
 
 /* A worker that refuses a handover closes the files that came with it,
- * whatever numbers the kernel gave them: in a worker of a host that closed
- * stdin (a daemon) a file received first lands in descriptor 0. After each
- * refusal the worker holds what it held before (stdio as its host left it,
- * its channel) and serves the next task. */
-START_TEST(refused_handover_leaves_no_descriptor_even_in_slot_0)
+ * whatever numbers the kernel gave them, and nothing else: in a worker of a
+ * host that closed stdin (a daemon) a file received first lands in
+ * descriptor 0; in a worker that holds a generation, the files it holds stay
+ * open and serve on. After each refusal the worker holds exactly what it
+ * held before. */
+START_TEST(refused_handover_closes_what_came_and_keeps_what_is_held)
 {
     fixture f;
     fx_open(&f, 4096);
-    gc_contract none = {0};
-    uint8_t ctx[GC_WIRE_MSG_MAX];
+    static const char *const outs[] = {"out"};
+    gc_contract none = {0}, in = {.heavy_reads = ab, .n_heavy_reads = 2};
+    gc_contract io = {.heavy_reads = ab, .n_heavy_reads = 2, .outputs = outs, .n_outputs = 1};
+    uint8_t ctx[GC_WIRE_MSG_MAX], ctx_in[GC_WIRE_MSG_MAX], ctx_io[GC_WIRE_MSG_MAX];
     size_t len = encoded_ctx(&f, &none, ctx, sizeof ctx);
+    size_t len_in = encoded_ctx(&f, &in, ctx_in, sizeof ctx_in);
+    size_t len_io = encoded_ctx(&f, &io, ctx_io, sizeof ctx_io);
+    const gc_zone *z = gc_state_heavy(f.st);
+    const int files[2] = {gc_zone_input_fd(z), gc_zone_output_fd(z)};
+    ck_assert_int_ge(files[0], 0);
+    ck_assert_int_ge(files[1], 0);
+    const uint32_t in_alone = GC_PROTO_USES_INPUT | GC_PROTO_FD_INPUT;
+    const uint32_t out_alone = GC_PROTO_USES_OUTPUT | GC_PROTO_FD_OUTPUT;
     int sock;
     pid_t pid = worker_on_channel(&f, 1, &sock);
     gc_result r;
-    ck_assert_int_eq(send_task(sock, "fd_census", 0, ctx, len, 0, -1, &r), 0);
+    ck_assert_int_eq(send_task(sock, "fd_census", 0, ctx, len, 0, NULL, 0, &r), 0);
     ck_assert_msg(r.status == GC_OK, "%s", r.text);
     uint64_t held = fds_of(pid);
     ck_assert_uint_eq(held & 1, 0);
     ck_assert_uint_ne(held & (1u << GC_WORKER_CHANNEL_FD), 0);
     /* The context names no file, so a file sent with it is refused: the
-     * input file alone, the output file alone. */
-    const gc_zone *z = gc_state_heavy(f.st);
-    const struct { uint32_t flags; int fd; } sent[] = {
-        {GC_PROTO_USES_INPUT | GC_PROTO_FD_INPUT, gc_zone_input_fd(z)},
-        {GC_PROTO_USES_OUTPUT | GC_PROTO_FD_OUTPUT, gc_zone_output_fd(z)},
-    };
+     * input file alone, the output file alone, each landing in slot 0. */
     for (uint32_t i = 0; i < 2; i++) {
-        ck_assert_int_ge(sent[i].fd, 0);
-        ck_assert_int_eq(send_task(sock, "fd_census", 1 + i, ctx, len, sent[i].flags, sent[i].fd, &r), 0);
+        ck_assert_int_eq(send_task(sock, "fd_census", 1 + i, ctx, len, i ? out_alone : in_alone,
+                                   &files[i], 1, &r), 0);
         ck_assert_msg(r.status == GC_EWIRE && strstr(r.text, "descriptor 0 was passed"),
                       "handover %u: %s %s", i, gc_status_name(r.status), r.text);
         ck_assert_msg(fds_of(pid) == held, "handover %u: worker holds 0x%llx, before 0x%llx", i,
                       (unsigned long long)fds_of(pid), (unsigned long long)held);
     }
-    ck_assert_int_eq(send_task(sock, "fd_census", 3, ctx, len, 0, -1, &r), 0);
+    /* A whole generation, as the pool hands it over: now the worker holds
+     * both files (the input file in slot 0). */
+    const uint32_t both = GC_PROTO_USES_INPUT | GC_PROTO_USES_OUTPUT | GC_PROTO_FD_INPUT |
+                          GC_PROTO_FD_OUTPUT;
+    ck_assert_int_eq(send_task(sock, "fd_census", 3, ctx_io, len_io, both, files, 2, &r), 0);
+    ck_assert_msg(r.status == GC_OK && r.value == 0, "%s", r.text);
+    uint64_t gen_held = fds_of(pid);
+    ck_assert_uint_ne(gen_held & 1, 0);
+    ck_assert_int_eq(__builtin_popcountll(gen_held & ~held), 2);
+    /* The output file alone again, refused: only that new descriptor goes. */
+    ck_assert_int_eq(send_task(sock, "fd_census", 4, ctx, len, out_alone, &files[1], 1, &r), 0);
+    ck_assert_msg(r.status == GC_EWIRE && strstr(r.text, "was passed"), "%s %s",
+                  gc_status_name(r.status), r.text);
+    ck_assert_msg(fds_of(pid) == gen_held, "worker holds 0x%llx, before 0x%llx",
+                  (unsigned long long)fds_of(pid), (unsigned long long)gen_held);
+    /* The generation it holds serves on, without any file sent again. */
+    ck_assert_int_eq(send_task(sock, "checksum", 5, ctx_in, len_in, GC_PROTO_USES_INPUT, NULL, 0,
+                               &r), 0);
+    ck_assert_msg(r.status == GC_OK, "%s", r.text);
+    ck_assert_uint_eq((uint64_t)r.value, tu_checksum(f.st, ab, 2));
+    ck_assert_int_eq(send_task(sock, "fd_census", 6, ctx, len, 0, NULL, 0, &r), 0);
     ck_assert_msg(r.status == GC_OK && r.value == 0, "%s", r.text);   /* nothing stray */
     close(sock);
     int ws = 0;
@@ -1927,8 +1985,9 @@ Suite *suite_exec(void)
     tcase_add_test(pc, zones_are_anonymous);
     tcase_add_test(pc, worker_refuses_entry_outside_received_file);
     tcase_add_test(pc, worker_interrupted_by_its_process_serves_on_and_leaves_at_end_of_file);
+    tcase_add_test(pc, worker_that_released_a_generation_leaves_at_end_of_file);
     tcase_add_test(pc, worker_ending_after_its_channel_closed_is_reported_with_its_code);
-    tcase_add_test(pc, refused_handover_leaves_no_descriptor_even_in_slot_0);
+    tcase_add_test(pc, refused_handover_closes_what_came_and_keeps_what_is_held);
     tcase_add_test(pc, poll_timeout_never_overflows_into_forever);
     tcase_add_test(pc, threads_are_kept_across_runs_and_joined_at_free);
     tcase_add_test(pc, kept_threads_keep_failure_semantics);

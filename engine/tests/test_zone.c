@@ -127,6 +127,41 @@ START_TEST(zone_manifest_describes_entries)
 }
 END_TEST
 
+/* The layout, computed by hand: the manifest (48 + 6 x 88 bytes) takes the
+ * first page; then each input entry in declaration order, at a page boundary,
+ * taking its length rounded up to whole pages (a page-long entry one page, a
+ * zero-length one none), and the outputs the same way in their own file. The
+ * files are exactly that long: no page more than the data needs. */
+START_TEST(zone_layout_packs_entries_in_whole_pages)
+{
+    const uint64_t pg = page();
+    gc_zone *z = NULL;
+    gc_err err;
+    ck_assert_int_eq(gc_zone_new(&z, &err), GC_OK);
+    static const struct { const char *name; uint64_t len; uint32_t flags; uint64_t offset; } e[] = {
+        {"page", 4096, 0, 1}, {"byte", 1, 0, 2}, {"page_and_byte", 4097, 0, 3},
+        {"empty", 0, 0, 5}, {"out_page", 4096, GC_ENTRY_OUTPUT, 0},
+        {"out_byte", 1, GC_ENTRY_OUTPUT, 1},
+    };
+    ck_assert_uint_eq(pg, 4096);   /* the lengths above are in 4 KiB pages */
+    for (size_t i = 0; i < 6; i++)
+        ck_assert_int_eq(gc_zone_declare(z, e[i].name, e[i].len, e[i].flags, &err), GC_OK);
+    ck_assert_int_eq(gc_zone_allocate(z, &err), GC_OK);
+    ck_assert_int_eq(gc_zone_publish(z, &err), GC_OK);
+    for (size_t i = 0; i < 6; i++)
+        ck_assert_msg(gc_zone_find(z, e[i].name)->offset == e[i].offset * pg,
+                      "%s at %llu, expected page %llu", e[i].name,
+                      (unsigned long long)gc_zone_find(z, e[i].name)->offset,
+                      (unsigned long long)e[i].offset);
+    ck_assert_uint_eq(gc_zone_input_size(z), 5 * pg);
+    ck_assert_uint_eq(gc_zone_output_size(z), 2 * pg);
+    struct gc__manifest_head h;
+    ck_assert_int_eq(pread(gc_zone_input_fd(z), &h, sizeof h, 0), (ssize_t)sizeof h);
+    ck_assert_uint_eq(h.data_offset, pg);
+    gc_zone_free(z);
+}
+END_TEST
+
 START_TEST(zone_empty_is_valid)
 {
     gc_zone *z = NULL;
@@ -200,6 +235,8 @@ START_TEST(zone_lifecycle_errors)
     ck_assert_int_eq(gc_zone_read(z, "zz", &r, &n, &err), GC_ENOTFOUND);
     ck_assert_int_eq(gc_zone_read(z, "o", &r, &n, &err), GC_OK);   /* read outputs back */
     ck_assert_int_eq(gc_zone_declare(NULL, "x", 1, 0, &err), GC_EINVAL);
+    ck_assert_int_eq(gc_zone_allocate(NULL, &err), GC_EINVAL);
+    ck_assert_str_eq(err.msg, "gc_zone_allocate: zone is NULL");
     ck_assert_int_eq(gc_zone_new(NULL, &err), GC_EINVAL);
     gc_zone_free(z);
     gc_zone_free(NULL);
@@ -484,6 +521,7 @@ Suite *suite_zone(void)
     tcase_set_timeout(tc, 20);
     tcase_add_test(tc, zone_publish_keeps_bytes_and_layout);
     tcase_add_test(tc, zone_manifest_describes_entries);
+    tcase_add_test(tc, zone_layout_packs_entries_in_whole_pages);
     tcase_add_test(tc, zone_empty_is_valid);
     tcase_add_test(tc, zone_zero_length_entries);
     tcase_add_test(tc, zone_lifecycle_errors);
