@@ -1733,6 +1733,46 @@ START_TEST(fault_in_a_task_reaches_the_handler_or_kills_only_its_worker)
 }
 END_TEST
 
+static volatile sig_atomic_t usr1_seen;
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    usr1_seen = 1;
+}
+
+/* A thread-mode run gives the caller its signal mask back: the kept threads
+ * are started with every asynchronous signal blocked, the caller is not left
+ * so. After the run that starts them and after a warm one, the caller's mask
+ * is what it was and a signal it raises is delivered at once. */
+START_TEST(thread_run_gives_the_caller_its_signal_mask_back)
+{
+    fixture f;
+    fx_open(&f, 0);
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_usr1;
+    ck_assert_int_eq(sigaction(SIGUSR1, &sa, &old), 0);
+    sigset_t before, after;
+    ck_assert_int_eq(pthread_sigmask(SIG_SETMASK, NULL, &before), 0);
+    ck_assert_int_eq(sigismember(&before, SIGUSR1), 0);
+    gc_contract c = {.heavy_reads = ab, .n_heavy_reads = 2};
+    for (int round = 0; round < 2; round++) {   /* starting threads, then warm */
+        ck_assert_int_eq(fx_run(&f, "checksum", GC_MODE_THREAD, 2, 2, 0, &c), GC_OK);
+        ck_assert_int_eq(pthread_sigmask(SIG_SETMASK, NULL, &after), 0);
+        for (int sig = 1; sig < SIGRTMIN; sig++)
+            ck_assert_msg(sigismember(&after, sig) == sigismember(&before, sig),
+                          "round %d: signal %d %s by the run", round, sig,
+                          sigismember(&after, sig) ? "blocked" : "unblocked");
+        usr1_seen = 0;
+        ck_assert_int_eq(raise(SIGUSR1), 0);
+        ck_assert_msg(usr1_seen, "round %d: SIGUSR1 raised after the run was not delivered", round);
+    }
+    ck_assert_int_eq(sigaction(SIGUSR1, &old, NULL), 0);
+    fx_close(&f);
+}
+END_TEST
+
 /* A deadline 2^31 ms or more ahead must still be a finite wait: an int
  * overflow would give poll a negative timeout, which means "forever". */
 START_TEST(poll_timeout_never_overflows_into_forever)
@@ -1749,6 +1789,8 @@ START_TEST(poll_timeout_never_overflows_into_forever)
     ck_assert_int_eq(gc__poll_timeout_ms(0, now), -1);          /* no deadline */
     ck_assert_int_eq(gc__poll_timeout_ms(now, now), 0);          /* due now */
     ck_assert_int_eq(gc__poll_timeout_ms(now - 1, now), 0);      /* passed */
+    ck_assert_int_eq(gc__poll_timeout_ms(now - 1000000, now), 0); /* passed 1 ms ago */
+    ck_assert_int_eq(gc__poll_timeout_ms(1, now), 0);   /* long passed: no wrap into a long wait */
     ck_assert_int_eq(gc__poll_timeout_ms(now + 1, now), 1);      /* rounded up */
 }
 END_TEST
@@ -1992,6 +2034,7 @@ Suite *suite_exec(void)
     tcase_add_test(pc, threads_are_kept_across_runs_and_joined_at_free);
     tcase_add_test(pc, kept_threads_keep_failure_semantics);
     tcase_add_test(pc, largest_thread_pool_runs_and_is_freed);
+    tcase_add_test(pc, thread_run_gives_the_caller_its_signal_mask_back);
     suite_add_tcase(s, pc);
     TCase *sc = tcase_create("soak");
     tcase_set_timeout(sc, 120);

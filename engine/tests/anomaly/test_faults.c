@@ -3,14 +3,17 @@
  * failure ends the run instead of looping, errno survives a failed zone
  * allocation, a value refused for its name leaks nothing, nor does a key
  * set again, and gc_execute_parallel refuses a NULL engine, state or results
- * array; a worker that died while idle costs the next run no task, and an
- * interrupted send, receive or wait costs it no worker. */
+ * array; a worker that died while idle costs the next run no task, an
+ * interrupted send, receive or wait costs it no worker, and one that cannot
+ * start is reported with its code 1; a publish failing twice keeps the zone,
+ * and a failed allocation unmaps nothing it did not map. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 
 #include "ctx_int.h"
@@ -314,6 +317,72 @@ START_TEST(task_no_worker_could_take_names_the_send)
 }
 END_TEST
 
+/* A worker that cannot leave the main process's world behind (its
+ * close_range fails) ends at once with code 1, and the task it could not
+ * serve says so: a reader can tell a worker that failed at start from one
+ * that was healthy (code 0). */
+START_TEST(worker_failing_at_start_is_reported_with_code_1)
+{
+    gc_engine *e;
+    gc_state *st;
+    exec_fx(&e, &st);
+    gc_contract c = {.heavy_reads = HEAVY, .n_heavy_reads = 2};
+    gc_exec_opts o = {.process = "checksum", .mode = GC_MODE_PROCESS, .workers = 1, .tasks = 1,
+                      .contract = &c};
+    gc_result res[1];
+    gc_err err;
+    gcf_plan p = {.calls = GCF_BIT(GCF_CLOSE_RANGE), .nth = 1, .times = GCF_FOREVER,
+                  .err = EIO, .scope = GCF_CHILD};
+    gcf_arm(&p);
+    int rc = gc_execute_parallel(e, st, &o, res, &err);
+    gcf_disarm();
+    ck_assert_int_eq(rc, GC_OK);
+    ck_assert_msg(res[0].status != GC_OK && strstr(res[0].text, "exited with code 1"), "%s %s",
+                  gc_status_name(res[0].status), res[0].text);
+    ck_assert_int_eq(gc_execute_parallel(e, st, &o, res, &err), GC_OK);
+    ck_assert_uint_eq((uint64_t)res[0].value, tu_checksum(st, HEAVY, 2));
+    gc_engine_free(e);
+    gc_state_free(st);
+}
+END_TEST
+
+/* Publishing that fails twice in a row keeps the zone whole: sealing
+ * refused (the zone stays filling, its writable mapping dropped), then the
+ * mapping that resumes it refused too (an error, nothing written through a
+ * mapping that does not exist); the third publish seals the bytes filled
+ * before the first. */
+START_TEST(publish_failing_twice_keeps_the_zone)
+{
+    gc_zone *z;
+    gc_err err;
+    ck_assert_int_eq(gc_zone_new(&z, &err), GC_OK);
+    ck_assert_int_eq(gc_zone_declare(z, "a", 5000, 0, &err), GC_OK);
+    ck_assert_int_eq(gc_zone_allocate(z, &err), GC_OK);
+    void *w;
+    size_t n;
+    ck_assert_int_eq(gc_zone_fill(z, "a", &w, &n, &err), GC_OK);
+    gc_pattern seq = {GC_PATTERN_SEQUENCE, 3};
+    gc_pattern_fill(&seq, w, n, 0);
+    uint64_t sum = gc_checksum(w, n, GC_CHECKSUM_SEED);
+    static const gcf_call fail[] = {GCF_FCNTL, GCF_MMAP};
+    for (int i = 0; i < 2; i++) {
+        gcf_plan p = {.calls = GCF_BIT(fail[i]), .nth = 1, .times = 1, .err = EIO,
+                      .scope = GCF_HERE};
+        gcf_arm(&p);
+        int rc = gc_zone_publish(z, &err);
+        gcf_disarm();
+        ck_assert_msg(rc == GC_ESYS, "publish with %s failing: %s %s", gcf_call_name(fail[i]),
+                      gc_status_name(rc), err.msg);
+        ck_assert(!gc_zone_is_published(z));
+    }
+    ck_assert_int_eq(gc_zone_publish(z, &err), GC_OK);
+    const void *r;
+    ck_assert_int_eq(gc_zone_read(z, "a", &r, &n, &err), GC_OK);
+    ck_assert_uint_eq(gc_checksum(r, n, GC_CHECKSUM_SEED), sum);
+    gc_zone_free(z);
+}
+END_TEST
+
 /* The only worker of a run crashes and no other can be started (fork fails
  * for good): the tasks not yet run fail ESYS with that reason, and the run
  * ends rather than waiting for a worker that cannot come. A warm worker in a
@@ -410,6 +479,47 @@ START_TEST(zone_allocate_keeps_errno)
     ck_assert_ptr_nonnull(strstr(err.msg, strerror(errs[_i])));
     ck_assert_int_eq(gc_zone_allocate(z, &err), GC_OK);
     gc_zone_free(z);
+}
+END_TEST
+
+/* A failed allocation releases what the zone made and nothing else: a page
+ * the application mapped low in its address space, inside the span the
+ * zone's input file would have had, is still there and still holds its byte
+ * (a release must not unmap, from address 0, a mapping it never made). */
+START_TEST(failed_allocate_unmaps_nothing_it_did_not_map)
+{
+    const uintptr_t mib = 1u << 20;
+    gc_zone *z;
+    ck_assert_int_eq(gc_zone_new(&z, NULL), GC_OK);
+    ck_assert_int_eq(gc_zone_declare(z, "big", 64 * mib, 0, NULL), GC_OK);
+    volatile uint8_t *mine = NULL;
+    for (uintptr_t at = mib; at < 60 * mib && !mine; at += mib) {
+        void *p = mmap((void *)at, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == (void *)at)
+            mine = p;
+        else if (p != MAP_FAILED)
+            munmap(p, 4096);   /* the hint was taken: placed elsewhere */
+    }
+    ck_assert_msg(mine != NULL, "no free page below 60 MiB");
+    mine[0] = 0x5A;
+    static const gcf_call calls[] = {GCF_MEMFD_CREATE, GCF_FTRUNCATE};
+    for (int i = 0; i < 2; i++) {
+        gcf_plan p = {.calls = GCF_BIT(calls[i]), .nth = 1, .times = 1, .err = EIO,
+                      .scope = GCF_HERE};
+        gcf_arm(&p);
+        gc_err err;
+        int rc = gc_zone_allocate(z, &err);
+        gcf_disarm();
+        ck_assert_int_eq(rc, GC_ESYS);
+        unsigned char vec[1];
+        ck_assert_msg(mincore((void *)mine, 4096, vec) == 0,
+                      "%s failed: the application's page at %p is gone", gcf_call_name(calls[i]),
+                      (void *)mine);
+        ck_assert_uint_eq(mine[0], 0x5A);
+    }
+    ck_assert_int_eq(gc_zone_allocate(z, NULL), GC_OK);
+    gc_zone_free(z);
+    munmap((void *)mine, 4096);
 }
 END_TEST
 
@@ -552,6 +662,9 @@ Suite *suite_faults(void)
     tcase_add_test(tc, failed_move_out_of_stdio_leaves_nothing);
     tcase_add_test(tc, task_no_worker_could_take_names_the_send);
     tcase_add_test(tc, no_worker_left_fails_the_rest_and_ends);
+    tcase_add_test(tc, worker_failing_at_start_is_reported_with_code_1);
+    tcase_add_test(tc, publish_failing_twice_keeps_the_zone);
+    tcase_add_test(tc, failed_allocate_unmaps_nothing_it_did_not_map);
     tcase_add_test(tc, pool_run_allocation_failure_is_enomem);
     tcase_add_test(tc, key_set_again_keeps_no_old_value);
     tcase_add_test(tc, failed_return_write_back_keeps_the_process_writes);
