@@ -1099,6 +1099,51 @@ static void op_commit_builtins(const kind *k, run_out *out)
     gc_state_free(st);
 }
 
+/* conflict sets the first declared write to its task number, with its event
+ * and message; its two tasks share a base, so task 1 conflicts and retries.
+ * A write that could not be made is reported (ENOMEM), never taken for a
+ * success that would commit the event and message without it: the key
+ * holds the number of the task that committed last, at that version. */
+static void op_commit_conflict(const kind *k, run_out *out)
+{
+    gc_engine *e = NULL;
+    deliveries dl = {0, 0};
+    ck_assert_int_eq(gc_engine_new(&e, NULL), GC_OK);
+    ck_assert_int_eq(gc_builtins_register(e, NULL), GC_OK);
+    ck_assert_int_eq(gc_engine_subscribe(e, "changed", on_delivery, &dl, NULL), GC_OK);
+    ck_assert_int_eq(gc_engine_set_outbox(e, on_delivery, &dl, NULL), GC_OK);
+    gc_state *st = tu_state(4096, 100, 0);
+    ck_assert_int_eq(gc_state_set_int(st, "c", -1, NULL), GC_OK);
+    static const char *const ck[] = {"c"};
+    gc_contract cc = {.domain_writes = ck, .n_domain_writes = 1, .events = 1, .outbox = 1};
+    gc_exec_opts oc = {.process = "conflict", .mode = GC_MODE_THREAD, .workers = 1,
+                       .tasks = 2, .contract = &cc, .retries = 2};
+    gc_result res[2];
+    int ok = 0;
+    /* Warm: the worker thread exists before anything fails. */
+    ck_assert_int_eq(commit_builtin_run(k, out, e, st, &oc, res, &ok), GC_OK);
+    uint64_t v0 = gc_state_version(st);
+    int d0 = dl.events;
+    arm();
+    int rc = commit_builtin_run(k, out, e, st, &oc, res, &ok);
+    gcf_disarm();
+    const gc_value *c = NULL;
+    uint64_t cver = 0, now = gc_state_version(st);
+    ck_assert_int_eq(gc_state_get(st, "c", &c), GC_OK);
+    ck_assert_int_eq(gc_state_key_version(st, "c", &cver), GC_OK);
+    ck_assert_msg(now == v0 + (uint64_t)ok && dl.events == d0 + ok && dl.messages == d0 + ok,
+                  "%s/%s N=%u: %d committed, version +%llu, %d events, %d messages", cur_op,
+                  k->name, cur_n, ok, (unsigned long long)(now - v0), dl.events - d0,
+                  dl.messages - d0);
+    for (int t = 0; rc == GC_OK && ok > 0 && t < 2; t++)
+        if (res[t].status == GC_OK && res[t].committed_version == now)
+            ck_assert_msg(c->i == t && cver == now, "%s/%s N=%u: task %d committed version %llu "
+                          "but c is %lld from version %llu", cur_op, k->name, cur_n, t,
+                          (unsigned long long)now, (long long)c->i, (unsigned long long)cver);
+    gc_engine_free(e);
+    gc_state_free(st);
+}
+
 /* ---- the loops ------------------------------------------------------------------------ */
 
 #define B(c) GCF_BIT(GCF_##c)
@@ -1309,6 +1354,14 @@ START_TEST(anomaly_commit_builtins)
 }
 END_TEST
 
+START_TEST(anomaly_commit_conflict)
+{
+    const kind *k = &commit_kinds[_i];
+    if (kind_runs(k))
+        loop("commit.conflict", op_commit_conflict, k);
+}
+END_TEST
+
 Suite *suite_anomaly(void);
 Suite *suite_anomaly(void)
 {
@@ -1330,6 +1383,7 @@ Suite *suite_anomaly(void)
     tcase_add_loop_test(tc, anomaly_commit_thread, 0, (int)N(commit_kinds));
     tcase_add_loop_test(tc, anomaly_commit_process, 0, (int)N(commit_process_kinds));
     tcase_add_loop_test(tc, anomaly_commit_builtins, 0, (int)N(commit_kinds));
+    tcase_add_loop_test(tc, anomaly_commit_conflict, 0, (int)N(commit_kinds));
     suite_add_tcase(s, tc);
     return s;
 }
