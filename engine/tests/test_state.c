@@ -108,6 +108,29 @@ START_TEST(state_domain_at_refuses_null_arguments)
 }
 END_TEST
 
+/* A lookup by name needs a state, a name and a place for its answer: a NULL
+ * one is refused EINVAL, never followed, and the answer is left as it was. */
+START_TEST(state_lookups_refuse_null_arguments)
+{
+    gc_state *st = NULL;
+    ck_assert_int_eq(gc_state_new(&st, NULL), GC_OK);
+    ck_assert_int_eq(gc_state_set_int(st, "a", 1, NULL), GC_OK);
+    const gc_value *v = NULL;
+    uint64_t ver = 9;
+    ck_assert_int_eq(gc_state_get(NULL, "a", &v), GC_EINVAL);
+    ck_assert_int_eq(gc_state_get(st, NULL, &v), GC_EINVAL);
+    ck_assert_int_eq(gc_state_get(st, "a", NULL), GC_EINVAL);
+    ck_assert_int_eq(gc_state_key_version(NULL, "a", &ver), GC_EINVAL);
+    ck_assert_int_eq(gc_state_key_version(st, NULL, &ver), GC_EINVAL);
+    ck_assert_int_eq(gc_state_key_version(st, "a", NULL), GC_EINVAL);
+    ck_assert_ptr_null(v);
+    ck_assert_uint_eq(ver, 9);
+    ck_assert_int_eq(gc_state_get(st, "a", &v), GC_OK);
+    ck_assert_int_eq(v->i, 1);
+    gc_state_free(st);
+}
+END_TEST
+
 /* Pointers from gc_state_get stay valid while other keys are added. */
 START_TEST(state_value_pointers_survive_growth)
 {
@@ -204,6 +227,7 @@ Suite *suite_state(void)
     tcase_add_test(tc, state_values_typed_and_copied);
     tcase_add_test(tc, state_replace_keeps_order);
     tcase_add_test(tc, state_domain_at_refuses_null_arguments);
+    tcase_add_test(tc, state_lookups_refuse_null_arguments);
     tcase_add_test(tc, state_value_pointers_survive_growth);
     tcase_add_test(tc, state_limits_and_rejects);
     tcase_add_test(tc, state_owns_heavy_zone);
