@@ -317,10 +317,10 @@ START_TEST(task_no_worker_could_take_names_the_send)
 }
 END_TEST
 
-/* A worker that cannot leave the main process's world behind (its
- * close_range fails) ends at once with code 1, and the task it could not
- * serve says so: a reader can tell a worker that failed at start from one
- * that was healthy (code 0). */
+/* A worker that cannot leave the main process's world behind (moving its
+ * channel into place, dup2, or closing the rest, close_range, fails) ends at
+ * once with code 1, and the task it could not serve says so: a reader can
+ * tell a worker that failed at start from one that was healthy (code 0). */
 START_TEST(worker_failing_at_start_is_reported_with_code_1)
 {
     gc_engine *e;
@@ -331,14 +331,15 @@ START_TEST(worker_failing_at_start_is_reported_with_code_1)
                       .contract = &c};
     gc_result res[1];
     gc_err err;
-    gcf_plan p = {.calls = GCF_BIT(GCF_CLOSE_RANGE), .nth = 1, .times = GCF_FOREVER,
-                  .err = EIO, .scope = GCF_CHILD};
+    static const gcf_call calls[] = {GCF_CLOSE_RANGE, GCF_DUP2};
+    gcf_plan p = {.calls = GCF_BIT(calls[_i]), .nth = 1, .times = GCF_FOREVER, .err = EIO,
+                  .scope = GCF_CHILD};
     gcf_arm(&p);
     int rc = gc_execute_parallel(e, st, &o, res, &err);
     gcf_disarm();
     ck_assert_int_eq(rc, GC_OK);
-    ck_assert_msg(res[0].status != GC_OK && strstr(res[0].text, "exited with code 1"), "%s %s",
-                  gc_status_name(res[0].status), res[0].text);
+    ck_assert_msg(res[0].status != GC_OK && strstr(res[0].text, "exited with code 1"), "%s: %s %s",
+                  gcf_call_name(calls[_i]), gc_status_name(res[0].status), res[0].text);
     ck_assert_int_eq(gc_execute_parallel(e, st, &o, res, &err), GC_OK);
     ck_assert_uint_eq((uint64_t)res[0].value, tu_checksum(st, HEAVY, 2));
     gc_engine_free(e);
@@ -662,7 +663,7 @@ Suite *suite_faults(void)
     tcase_add_test(tc, failed_move_out_of_stdio_leaves_nothing);
     tcase_add_test(tc, task_no_worker_could_take_names_the_send);
     tcase_add_test(tc, no_worker_left_fails_the_rest_and_ends);
-    tcase_add_test(tc, worker_failing_at_start_is_reported_with_code_1);
+    tcase_add_loop_test(tc, worker_failing_at_start_is_reported_with_code_1, 0, 2);
     tcase_add_test(tc, publish_failing_twice_keeps_the_zone);
     tcase_add_test(tc, failed_allocate_unmaps_nothing_it_did_not_map);
     tcase_add_test(tc, pool_run_allocation_failure_is_enomem);
