@@ -561,6 +561,33 @@ START_TEST(census_counts_a_child_with_a_zero_in_its_pid_once)
 }
 END_TEST
 
+/* A census that could read only part of /proc is GC_ESYS with every count
+ * zeroed, not half-counted figures a caller could take for real ones. With
+ * one descriptor free (the soft limit just above the lowest free one) the
+ * maps, the descriptors and the status are read, one file at a time, but a
+ * thread's children file cannot be opened beside its directory. */
+START_TEST(census_partly_read_is_esys_and_zeroed)
+{
+    if (gc_census_under_valgrind())
+        return;   /* valgrind keeps its own descriptor limit */
+    int probe = open("/dev/null", O_RDONLY | O_CLOEXEC);   /* the lowest free descriptor */
+    ck_assert_int_ge(probe, 0);
+    close(probe);
+    struct rlimit old, one;
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+    one = old;
+    one.rlim_cur = (rlim_t)probe + 1;
+    gc_census c;
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &one), 0);
+    int rc = gc_census_take(&c);
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+    ck_assert_int_eq(rc, GC_ESYS);
+    gc_census zero;
+    memset(&zero, 0, sizeof zero);
+    ck_assert_mem_eq(&c, &zero, sizeof c);
+}
+END_TEST
+
 Suite *suite_basics(void)
 {
     Suite *s = suite_create("basics");
@@ -584,6 +611,7 @@ Suite *suite_basics(void)
     tcase_add_test(tc, census_fd_top_and_vm);
     tcase_add_test(tc, census_counts_exactly);
     tcase_add_test(tc, census_without_descriptors_is_esys);
+    tcase_add_test(tc, census_partly_read_is_esys_and_zeroed);
     tcase_add_test(tc, census_long_maps_line_counts_once);
     tcase_add_test(tc, census_rss_follows_resident_memory);
     tcase_add_test(tc, census_counts_a_child_with_a_zero_in_its_pid_once);
