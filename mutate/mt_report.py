@@ -71,8 +71,9 @@ def stryker(points, results, sources, tests, meta, equivalents):
              "testsCompleted": r.get("testsCompleted", 0), "duration": r.get("duration", 0)}
         if p.id in equivalents:
             m["status"] = "Ignored"
-            m["statusReason"] = "equivalent: " + equivalents[p.id] + \
-                f" (observed: {r['status']})"
+            m["statusReason"] = "equivalent: " + equivalents[p.id] + (
+                f" (carried from {r['carried_from']}, not judged again)" if "carried_from" in r
+                else f" (observed: {r['status']})")
         files.setdefault(p.file, {"language": "c", "source": sources[p.file], "mutants": []})
         files[p.file]["mutants"].append(m)
     test_files = {}

@@ -13,8 +13,10 @@
 #   MUTATE_FRESH=1 ignore the result cache in $(BUILD)/mutate/cache.jsonl
 #   MUTATE_PRIORITY=incidents  points in the functions incidents touched first
 #   MUTATE_SAME_AS an earlier mutation.json: judge its mutants again (before/after)
-#   MUTATE_REJUDGE=survivors  with MUTATE_SAME_AS: only its survivors; the
-#                  others' results are carried over (a whole report, cheaply)
+#   MUTATE_REJUDGE=survivors  with MUTATE_SAME_AS: only its survivors and
+#                  equivalents; the others' results are carried over (a whole
+#                  report, cheaply); =survived: only its survivors (equivalents
+#                  still listed are carried too)
 #   MUTATE_SANITIZER=0  no sanitizer judge (survivors rebuilt with ASan+UBSan)
 #   MUTATE_VALGRIND=0   no Valgrind judge (survivors' fastest covering unit test
 #                  case under make memcheck's Valgrind command; memory judges

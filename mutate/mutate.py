@@ -233,22 +233,28 @@ def memory_tests(row, tests, cov, durations):
     return mine[:n] if n else mine
 
 
-def rejudge_survivors(pairs, path):
+def rejudge_survivors(pairs, path, equivalents=None):
     """Of an earlier report's mutants found again: those to judge again (its
     survivors and listed equivalents), and the results carried over for the
     others (killed, timed out, not built), which new tests cannot undo. The
-    report then holds every mutant, so its scores are whole."""
+    report then holds every mutant, so its scores are whole.
+    equivalents (--rejudge survived): a mutant still listed there is carried
+    too, as the listing says it survives by design; only survivors (and
+    equivalents taken off the list) cost a judgement."""
     with open(path, encoding="utf-8") as f:
         old = {m["id"]: m for fd in json.load(f)["files"].values() for m in fd["mutants"]}
     todo, carried = [], {}
     for oid, p in pairs:
         m = old[oid]
-        if m["status"] in ("Survived", "Ignored"):
+        listed = equivalents is not None and m["status"] == "Ignored" and p.id in equivalents
+        if m["status"] in ("Survived", "Ignored") and not listed:
             todo.append(p)
         else:
-            carried[p.id] = {"status": m["status"], "killedBy": m.get("killedBy", []),
+            carried[p.id] = {"status": "Survived" if listed else m["status"],
+                             "killedBy": m.get("killedBy", []),
                              "statusReason": f"carried from {path} ({oid}): "
                              + m.get("statusReason", ""),
+                             "carried_from": path,
                              "testsCompleted": m.get("testsCompleted", 0),
                              "duration": m.get("duration", 0)}
     return todo, carried
@@ -381,9 +387,12 @@ def cmd_run(a):
     if a.same_as:
         pairs, lost = same_as(covered, sources, a.same_as)
         todo = [p for _, p in pairs]
-        if a.rejudge == "survivors":
-            todo, carried = rejudge_survivors(pairs, a.same_as)
-            log(f"mutate: {len(todo)} survivors (and listed equivalents) judged again; "
+        if a.rejudge in ("survivors", "survived"):
+            todo, carried = rejudge_survivors(
+                pairs, a.same_as, equivalents if a.rejudge == "survived" else None)
+            log(f"mutate: {len(todo)} survivors"
+                + (" (and listed equivalents)" if a.rejudge == "survivors" else "")
+                + " judged again; "
                 f"{len(carried)} detected mutants carried from {a.same_as}")
         same = {"report": a.same_as, "matched": len(pairs), "lost": lost,
                 "ids": {old: p.id for old, p in pairs},
@@ -696,9 +705,10 @@ def main(argv=None):
                    help="the scanner of the memory judges' output (make memcheck's)")
     p.add_argument("--same-as", default="",
                    help="judge the mutants of this earlier mutation.json again (before/after)")
-    p.add_argument("--rejudge", choices=("all", "survivors"), default="all",
-                   help="with --same-as: judge all its mutants again, or only its survivors "
-                   "(the others' results are carried over)")
+    p.add_argument("--rejudge", choices=("all", "survivors", "survived"), default="all",
+                   help="with --same-as: judge all its mutants again, only its survivors and "
+                   "equivalents, or only its survivors (survived: equivalents still listed "
+                   "are carried too); the others' results are carried over")
     p.add_argument("--priority", choices=("none", "incidents"), default="none",
                    help="incidents: points in the functions the incidents touched go first")
     p.set_defaults(fn=cmd_run)

@@ -511,6 +511,7 @@ def smoke():
     judge_off(root, find(pts3, "calc_save", "call.drop").id)
     stop_mid_test(root, find(pts3, "calc_countdown", "aor.subeq>addeq").id)
     rejudge_survivors(root, first_report)
+    rejudge_survived(root, first_report)
     unclean_without_mutant(root)
     print(f"smoke: first run {secs:.1f} s")
 
@@ -573,6 +574,37 @@ def rejudge_survivors(root, first_report):
           and carried == ["CompileError", "Killed", "Killed", "Killed", "Timeout"]
           and not list(validator().iter_errors(doc)),
           (p.returncode, len(ms), carried, judged, p.stdout[-500:]))
+
+
+def rejudge_survived(root, first_report):
+    """--rejudge survived: only the first run's survivor is judged again; the
+    equivalent still listed is carried as well (reported Ignored, saying so).
+    The earlier runs moved its line: it is listed under its current id here."""
+    eq_path = os.path.join(root, "equivalents.txt")
+    with open(eq_path) as f:
+        listed = f.read()
+    eq_id = find(fixture_points(root)[0], "calc_max", "ror.ge>gt").id
+    with open(eq_path, "w") as f:
+        f.write(f"{eq_id}  # the larger value either way when equal\n")
+    try:
+        p, _ = run_fixture(root, [], "--same-as", first_report, "--rejudge", "survived")
+    finally:
+        with open(eq_path, "w") as f:
+            f.write(listed)
+    try:
+        doc = json.load(open(os.path.join(root, "out", "mutation.json")))
+    except (OSError, ValueError) as e:
+        check("smoke: --rejudge survived writes a report", False, str(e))
+        return
+    ms = doc["files"]["src/calc.c"]["mutants"]
+    eq = [m for m in ms if m["status"] == "Ignored"]
+    judged = [ln for ln in p.stdout.splitlines() if "] kill rate" in ln]
+    check("smoke: --rejudge survived judges only the earlier survivor (1 progress line, "
+          "Survived) and carries the listed equivalent as Ignored, 'not judged again'",
+          p.returncode == 0 and len(ms) == 7 and len(judged) == 1 and "Survived" in judged[0]
+          and len(eq) == 1 and "not judged again" in eq[0]["statusReason"]
+          and not list(validator().iter_errors(doc)),
+          (p.returncode, len(ms), judged, [m["statusReason"] for m in eq], p.stdout[-500:]))
 
 
 def _procs_under(root, name=None):
