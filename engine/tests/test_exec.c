@@ -1797,7 +1797,9 @@ END_TEST
 
 /* The options' limits, checked before any worker runs: tasks exactly at
  * GC_TASKS_MAX passes the check (the run then stops at the unknown process),
- * one more is refused; no options at all is refused, not dereferenced. */
+ * one more is refused; retries likewise at GC_RETRIES_MAX and one more (a
+ * conflicting task would run again billions of times); no options at all
+ * is refused, not dereferenced. */
 START_TEST(options_checked_at_their_exact_limits)
 {
     gc_engine *e = NULL;
@@ -1813,6 +1815,12 @@ START_TEST(options_checked_at_their_exact_limits)
     o.tasks = GC_TASKS_MAX + 1;
     ck_assert_int_eq(gc_execute_parallel(e, st, &o, res, &err), GC_EINVAL);
     ck_assert_ptr_nonnull(strstr(err.msg, "tasks = 1000001"));
+    o.tasks = 1;
+    o.retries = GC_RETRIES_MAX;
+    ck_assert_int_eq(gc_execute_parallel(e, st, &o, res, &err), GC_ENOTFOUND);
+    o.retries = GC_RETRIES_MAX + 1;
+    ck_assert_int_eq(gc_execute_parallel(e, st, &o, res, &err), GC_EINVAL);
+    ck_assert_str_eq(err.msg, "execute_parallel: retries = 1001 (allowed 0..1000)");
     ck_assert_int_eq(gc_execute_parallel(e, st, NULL, res, &err), GC_EINVAL);
     ck_assert_str_eq(err.msg, "execute_parallel: no options");
     gc_state_free(st);
