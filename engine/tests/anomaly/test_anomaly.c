@@ -553,6 +553,9 @@ static void op_registry(const kind *k, run_out *out)
     STEP(out, GC_ENOMEM, NULL, gc_engine_set_outbox(e, on_delivery, NULL, ERR));
     gc_history *h = NULL;
     STEP(out, GC_ENOMEM, NULL, gc_history_new(&h, ERR));
+    /* GC_OK only with a history: a failed allocation is never success. */
+    ck_assert_msg(h != NULL, "%s N=%u: gc_history_new said GC_OK without a history", cur_op,
+                  cur_n);
     gcf_disarm();
     gc_history_free(h);
     const gc_contract *got = NULL;
