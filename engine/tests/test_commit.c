@@ -1629,6 +1629,47 @@ START_TEST(subscribers_capped_and_null_arguments_refused)
 }
 END_TEST
 
+/* Events past what a reply can carry are refused before they are taken:
+ * 63 events of GC_PAYLOAD_MAX bytes fit the write set's GC_WSET_MSG_MAX,
+ * the 64th (within the count limit) would not and is refused ELIMIT naming
+ * the limit, leaving the 63 and a write set that still fits; on the
+ * factory's context and on the decoded one. */
+static void expect_events_fill_the_reply(gc_ctx *c)
+{
+    static char payload[GC_PAYLOAD_MAX];
+    memset(payload, 'p', sizeof payload);
+    int n = 0;
+    while (n < GC_EVENTS_MAX && gc_ctx_emit(c, "changed", payload, sizeof payload) == GC_OK)
+        n++;
+    ck_assert_int_eq(n, 63);
+    char want[96];
+    snprintf(want, sizeof want, "event: the write set would take over %u bytes", GC_WSET_MSG_MAX);
+    ck_assert_str_eq(gc_ctx_last_error(c), want);
+    ck_assert_uint_eq(gc_ctx_pending_events(c), 63);
+    ck_assert_uint_le(gc__wset_size(&c->ws, c->n_domain), GC_WSET_MSG_MAX);
+}
+
+START_TEST(events_past_the_reply_size_are_refused)
+{
+    gc_state *st;
+    gc_err err;
+    ck_assert_int_eq(gc_state_new(&st, &err), GC_OK);
+    gc_contract c = {.events = 1};
+    gc_ctx *ctx = NULL, *d = NULL;
+    ck_assert_int_eq(gc_ctx_from_state(st, &c, NULL, 0, 1, &ctx, &err), GC_OK);
+    static uint8_t buf[GC_WIRE_MSG_MAX];
+    size_t len = 0;
+    ck_assert_int_eq(gc_wire_encode(ctx, buf, sizeof buf, &len, &err), GC_OK);
+    expect_events_fill_the_reply(ctx);
+    ck_assert_int_eq(gc_wire_decode(buf, len, -1, -1, &d, &err), GC_OK);
+    ck_assert_int_eq(gc_wire_attach(d, NULL, 0, NULL, 0, &err), GC_OK);
+    expect_events_fill_the_reply(d);
+    gc_ctx_free(d);
+    gc_ctx_free(ctx);
+    gc_state_free(st);
+}
+END_TEST
+
 /* Thread mode starts no more threads than there are tasks to run. */
 START_TEST(thread_mode_starts_no_more_threads_than_tasks)
 {
@@ -2321,6 +2362,7 @@ Suite *suite_commit(void)
     tcase_add_test(u, rules_null_arguments);
     tcase_add_test(u, int_range_rule_refuses_min_above_max);
     tcase_add_test(u, subscribers_capped_and_null_arguments_refused);
+    tcase_add_test(u, events_past_the_reply_size_are_refused);
     tcase_add_test(u, thread_mode_starts_no_more_threads_than_tasks);
     tcase_add_test(u, config_get_waits_for_the_engine_lock);
     tcase_add_test(u, configure_waits_for_the_engine_lock);
