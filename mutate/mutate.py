@@ -238,15 +238,16 @@ def rejudge_survivors(pairs, path, equivalents=None):
     survivors and listed equivalents), and the results carried over for the
     others (killed, timed out, not built), which new tests cannot undo. The
     report then holds every mutant, so its scores are whole.
-    equivalents (--rejudge survived): a mutant still listed there is carried
-    too, as the listing says it survives by design; only survivors (and
-    equivalents taken off the list) cost a judgement."""
+    equivalents (--rejudge survived): a mutant listed there is carried too,
+    as the listing says it survives by design (a survivor listed since, by
+    hand, included); only survivors (and equivalents taken off the list)
+    cost a judgement."""
     with open(path, encoding="utf-8") as f:
         old = {m["id"]: m for fd in json.load(f)["files"].values() for m in fd["mutants"]}
     todo, carried = [], {}
     for oid, p in pairs:
         m = old[oid]
-        listed = equivalents is not None and m["status"] == "Ignored" and p.id in equivalents
+        listed = equivalents is not None and p.id in equivalents
         if m["status"] in ("Survived", "Ignored") and not listed:
             todo.append(p)
         else:

@@ -605,6 +605,24 @@ def rejudge_survived(root, first_report):
           and len(eq) == 1 and "not judged again" in eq[0]["statusReason"]
           and not list(validator().iter_errors(doc)),
           (p.returncode, len(ms), judged, [m["statusReason"] for m in eq], p.stdout[-500:]))
+    # A survivor listed as equivalent since (by hand, after the first run) is
+    # carried as well: nothing is judged.
+    surv_id = find(fixture_points(root)[0], "calc_add", "call.drop").id
+    with open(eq_path, "w") as f:
+        f.write(f"{eq_id}  # the larger value either way when equal\n"
+                f"{surv_id}  # listed for this test\n")
+    try:
+        p, _ = run_fixture(root, [], "--same-as", first_report, "--rejudge", "survived")
+    finally:
+        with open(eq_path, "w") as f:
+            f.write(listed)
+    doc = json.load(open(os.path.join(root, "out", "mutation.json")))
+    eq = [m for m in doc["files"]["src/calc.c"]["mutants"] if m["status"] == "Ignored"]
+    check("smoke: --rejudge survived carries a survivor listed as equivalent since: nothing "
+          "judged, both reported Ignored, 'not judged again'",
+          p.returncode == 0 and "] kill rate" not in p.stdout and len(eq) == 2
+          and all("not judged again" in m["statusReason"] for m in eq),
+          (p.returncode, [m["statusReason"] for m in eq], p.stdout[-500:]))
 
 
 def _procs_under(root, name=None):
