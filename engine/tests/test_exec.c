@@ -1404,6 +1404,37 @@ static int proc_close_then_exit(gc_ctx *ctx, gc_proc_out *out)
     _exit(5);
 }
 
+/* Closes its worker's channel, then never ends. */
+static int proc_close_then_hang(gc_ctx *ctx, gc_proc_out *out)
+{
+    (void)ctx;
+    (void)out;
+    close(GC_WORKER_CHANNEL_FD);
+    for (;;)
+        pause();
+    return GC_OK;   /* not reached */
+}
+
+/* A worker that hangs up its channel and then hangs is killed once its
+ * grace is over: the run ends, the task is reported killed, and no wait for
+ * a worker that will never end holds the run (there is no task deadline). */
+START_TEST(worker_hanging_after_its_channel_closed_is_killed_after_the_grace)
+{
+    fixture f;
+    fx_open(&f, 0);
+    gc_err err;
+    ck_assert_int_eq(gc_engine_register(f.e, "close_then_hang", proc_close_then_hang, NULL, &err),
+                     GC_OK);
+    ck_assert_int_eq(fx_run(&f, "close_then_hang", GC_MODE_PROCESS, 1, 1, 0, NULL), GC_OK);
+    ck_assert_msg(f.res[0].status == GC_ECRASH && f.res[0].signal == SIGKILL, "%s %s",
+                  gc_status_name(f.res[0].status), f.res[0].text);
+    gc_engine_stats s;
+    gc_engine_stats_get(f.e, &s);
+    ck_assert_uint_eq(s.workers_live, 1);   /* replaced */
+    fx_close(&f);
+}
+END_TEST
+
 /* A worker whose channel closes a moment before it ends is reported as it
  * really ended, with its exit code: the pool gives it time to exit before it
  * kills it (and would otherwise report every such end as its own SIGKILL). */
@@ -2037,6 +2068,7 @@ Suite *suite_exec(void)
     tcase_add_test(pc, worker_interrupted_by_its_process_serves_on_and_leaves_at_end_of_file);
     tcase_add_test(pc, worker_that_released_a_generation_leaves_at_end_of_file);
     tcase_add_test(pc, worker_ending_after_its_channel_closed_is_reported_with_its_code);
+    tcase_add_test(pc, worker_hanging_after_its_channel_closed_is_killed_after_the_grace);
     tcase_add_test(pc, refused_handover_closes_what_came_and_keeps_what_is_held);
     tcase_add_test(pc, poll_timeout_never_overflows_into_forever);
     tcase_add_test(pc, threads_are_kept_across_runs_and_joined_at_free);
