@@ -185,6 +185,33 @@ START_TEST(random_pattern_is_published_splitmix64)
 }
 END_TEST
 
+/* A fill writes its len bytes and not one more, whatever its alignment: a
+ * slice of an entry is filled in place, beside bytes that are not its own.
+ * Every pattern, start offsets 0 to 15 and lengths 0 to 40 (so a fill can
+ * start and end inside a block or on its edge), into a buffer with a canary
+ * after the slice. */
+START_TEST(pattern_fill_writes_only_its_slice)
+{
+    static const char *specs[] = {"zero", "sequence", "random:42"};
+    for (size_t s = 0; s < sizeof specs / sizeof specs[0]; s++) {
+        gc_pattern p;
+        ck_assert_int_eq(gc_pattern_parse(specs[s], &p, NULL), GC_OK);
+        for (uint64_t off = 0; off < 16; off++) {
+            for (size_t len = 0; len <= 40; len++) {
+                uint8_t buf[64];
+                memset(buf, 0xA5, sizeof buf);
+                gc_pattern_fill(&p, buf, len, off);
+                for (size_t i = len; i < sizeof buf; i++)
+                    ck_assert_msg(buf[i] == 0xA5, "%s at %u, %zu bytes: byte %zu written",
+                                  specs[s], (unsigned)off, len, i);
+                for (size_t i = 0; i < len; i++)
+                    ck_assert_uint_eq(buf[i], gc_pattern_byte(&p, off + i));
+            }
+        }
+    }
+}
+END_TEST
+
 START_TEST(pattern_parse_rejects)
 {
     gc_pattern p;
@@ -599,6 +626,7 @@ Suite *suite_basics(void)
     tcase_add_test(tc, long_name_refused_with_its_length);
     tcase_add_test(tc, pattern_slices_agree_with_whole);
     tcase_add_test(tc, random_pattern_is_published_splitmix64);
+    tcase_add_test(tc, pattern_fill_writes_only_its_slice);
     tcase_add_test(tc, pattern_parse_rejects);
     tcase_add_test(tc, random_seeds_differ);
     tcase_add_test(tc, checksum_sensitive_and_chainable);
