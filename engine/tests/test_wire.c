@@ -1400,6 +1400,37 @@ START_TEST(compare_names_first_difference)
 }
 END_TEST
 
+/* gc_wire_compare names the first difference of the commit section and of
+ * the domain count too: two contexts that differ only in the name of their
+ * one declared write, and two that differ only in how many keys they read. */
+START_TEST(compare_names_a_differing_write_or_domain_count)
+{
+    gc_state *st = fx_state();
+    static const char *const wi[] = {"i"}, *const ws[] = {"s"}, *const di[] = {"i"},
+                             *const dis[] = {"i", "s"};
+    gc_contract ca = {.domain_writes = wi, .n_domain_writes = 1};
+    gc_contract cb = {.domain_writes = ws, .n_domain_writes = 1};
+    gc_contract c1 = {.domain_reads = di, .n_domain_reads = 1};
+    gc_contract c2 = {.domain_reads = dis, .n_domain_reads = 2};
+    gc_ctx *a = NULL, *b = NULL;
+    gc_err err;
+    ck_assert_int_eq(gc_ctx_from_state(st, &ca, NULL, 0, 1, &a, NULL), GC_OK);
+    ck_assert_int_eq(gc_ctx_from_state(st, &cb, NULL, 0, 1, &b, NULL), GC_OK);
+    ck_assert_int_eq(gc_wire_compare(a, b, &err), GC_EINVAL);
+    ck_assert_str_eq(err.msg, "write[0] differs: 'i' vs 's'");
+    gc_ctx_free(a);
+    gc_ctx_free(b);
+    ck_assert_int_eq(gc_ctx_from_state(st, &c1, NULL, 0, 1, &a, NULL), GC_OK);
+    ck_assert_int_eq(gc_ctx_from_state(st, &c2, NULL, 0, 1, &b, NULL), GC_OK);
+    ck_assert_int_eq(gc_wire_compare(a, b, &err), GC_EINVAL);
+    ck_assert_str_eq(err.msg, "domain count differs: 1 vs 2");
+    ck_assert_int_eq(gc_wire_compare(a, a, &err), GC_OK);
+    gc_ctx_free(a);
+    gc_ctx_free(b);
+    gc_state_free(st);
+}
+END_TEST
+
 Suite *suite_wire(void)
 {
     Suite *s = suite_create("wire");
@@ -1420,6 +1451,7 @@ Suite *suite_wire(void)
     tcase_add_test(rt, context_at_the_message_limit_is_made);
     tcase_add_test(rt, round_trip_with_the_most_writes);
     tcase_add_test(rt, compare_names_first_difference);
+    tcase_add_test(rt, compare_names_a_differing_write_or_domain_count);
     suite_add_tcase(s, rt);
     TCase *rj = tcase_create("rejects");
     tcase_set_timeout(rj, 60);   /* valgrind runs the flip loop too */
