@@ -491,6 +491,28 @@ START_TEST(refused_reads_leave_the_callers_variables)
 }
 END_TEST
 
+/* A registered return key is kept with the contract's copy (the lookup
+ * names it) and released with it: every copied name, the return key's too,
+ * is freed exactly once when the engine goes. */
+START_TEST(registered_return_key_is_kept_and_released)
+{
+    gc_engine *e = NULL;
+    gc_err err;
+    ck_assert_int_eq(gc_engine_new(&e, &err), GC_OK);
+    static const char *const dom[] = {"a", "b"}, *const w[] = {"k", "l"};
+    gc_contract c = {.domain_reads = dom, .n_domain_reads = 2, .domain_writes = w,
+                     .n_domain_writes = 2, .return_key = "l"};
+    ck_assert_int_eq(gc_engine_register(e, "p", reg_noop, &c, &err), GC_OK);
+    const gc_contract *got = NULL;
+    ck_assert_int_eq(gc_engine_lookup(e, "p", NULL, &got), GC_OK);
+    ck_assert_ptr_nonnull(got->return_key);
+    ck_assert_ptr_ne(got->return_key, c.return_key);
+    ck_assert_str_eq(got->return_key, "l");
+    ck_assert_str_eq(got->domain_writes[1], "l");
+    gc_engine_free(e);
+}
+END_TEST
+
 START_TEST(factory_null_arguments)
 {
     gc_state *st = make_state(0);
@@ -804,6 +826,7 @@ Suite *suite_ctx(void)
     tcase_add_loop_test(tc, registration_refuses_what_the_factory_refuses, 0, (int)N(factory_cases));
     tcase_add_test(tc, registration_refuses_counts_past_the_limits);
     tcase_add_test(tc, registration_refuses_a_bad_name_or_no_function);
+    tcase_add_test(tc, registered_return_key_is_kept_and_released);
     tcase_add_test(tc, refused_reads_leave_the_callers_variables);
     tcase_add_test(tc, builtin_list_names_every_builtin);
     tcase_add_test(tc, fd_census_reports_targets_up_to_their_buffer);
