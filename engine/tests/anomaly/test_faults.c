@@ -384,6 +384,41 @@ START_TEST(publish_failing_twice_keeps_the_zone)
 }
 END_TEST
 
+/* The only worker's channel refuses a task once and no worker can be forked
+ * after it (fork fails for good): the task waiting to be handed out again,
+ * alone or with one never handed out, fails ESYS with that reason, like the
+ * other, and the run ends. */
+START_TEST(queued_task_fails_when_no_worker_is_left)
+{
+    gc_engine *e;
+    gc_state *st;
+    exec_fx(&e, &st);
+    gc_contract c = {.heavy_reads = HEAVY, .n_heavy_reads = 2};
+    gc_result res[2];
+    gc_err err;
+    for (uint32_t tasks = 1; tasks <= 2; tasks++) {
+        gc_exec_opts o = {.process = "checksum", .mode = GC_MODE_PROCESS, .workers = 1,
+                          .tasks = tasks, .contract = &c};
+        ck_assert_int_eq(gc_engine_warm(e, 1, &err), GC_OK);
+        gcf_plan p = {.calls = GCF_BIT(GCF_SENDMSG) | GCF_BIT(GCF_FORK), .nth = 1,
+                      .times = GCF_FOREVER, .err = EAGAIN, .scope = GCF_HERE};
+        gcf_arm(&p);
+        int rc = gc_execute_parallel(e, st, &o, res, &err);
+        gcf_disarm();
+        ck_assert_int_eq(rc, GC_OK);
+        for (uint32_t t = 0; t < tasks; t++)
+            ck_assert_msg(res[t].status == GC_ESYS && strstr(res[t].text, "no worker is alive"),
+                          "%u tasks, task %u: %s %s", tasks, t, gc_status_name(res[t].status),
+                          res[t].text);
+        ck_assert_int_eq(gc_execute_parallel(e, st, &o, res, &err), GC_OK);
+        for (uint32_t t = 0; t < tasks; t++)
+            ck_assert_uint_eq((uint64_t)res[t].value, tu_checksum(st, HEAVY, 2));
+    }
+    gc_engine_free(e);
+    gc_state_free(st);
+}
+END_TEST
+
 /* The only worker of a run crashes and no other can be started (fork fails
  * for good): the tasks not yet run fail ESYS with that reason, and the run
  * ends rather than waiting for a worker that cannot come. A warm worker in a
@@ -663,6 +698,7 @@ Suite *suite_faults(void)
     tcase_add_test(tc, failed_move_out_of_stdio_leaves_nothing);
     tcase_add_test(tc, task_no_worker_could_take_names_the_send);
     tcase_add_test(tc, no_worker_left_fails_the_rest_and_ends);
+    tcase_add_test(tc, queued_task_fails_when_no_worker_is_left);
     tcase_add_loop_test(tc, worker_failing_at_start_is_reported_with_code_1, 0, 2);
     tcase_add_test(tc, publish_failing_twice_keeps_the_zone);
     tcase_add_test(tc, failed_allocate_unmaps_nothing_it_did_not_map);
