@@ -2107,6 +2107,29 @@ START_TEST(event_or_message_only_runs_keep_one_base)
 }
 END_TEST
 
+/* An integer range rule refuses a value that is not an integer, naming its
+ * type and the range, whatever bits the value holds: an append to a bytes
+ * key under a rule [0, 9] ends EVALIDATE and installs nothing, in thread and
+ * process mode. */
+START_TEST(int_range_rule_refuses_a_value_of_another_type)
+{
+    fixture f;
+    fx_open(&f);
+    gc_err err;
+    ck_assert_int_eq(gc_state_set_bytes(f.st, "l", "", 0, &err), GC_OK);
+    ck_assert_int_eq(gc_engine_rule_int_range(f.e, "l", 0, 9, &err), GC_OK);
+    static const char *const L[] = {"l"};
+    gc_contract c = {.domain_reads = L, .n_domain_reads = 1, .domain_writes = L,
+                     .n_domain_writes = 1};
+    ck_assert_int_eq(fx_run(&f, "append", modes[_i], 1, 1, 0, &c, NULL), GC_OK);
+    ck_assert_int_eq(f.res[0].status, GC_EVALIDATE);
+    ck_assert_ptr_nonnull(strstr(f.res[0].text, "is bytes, the rule wants an int in [0, 9]"));
+    ck_assert_uint_eq(f.res[0].committed_version, 0);
+    ck_assert_uint_eq(gc_state_version(f.st), 0);
+    fx_close(&f);
+}
+END_TEST
+
 /* ---- the engine lock ---------------------------------------------------------- */
 
 /* Whether another thread is blocked on the engine lock, which this thread
@@ -2307,6 +2330,38 @@ START_TEST(rule_waits_for_the_engine_lock)
 }
 END_TEST
 
+static int record_noop(gc_ctx *ctx, gc_proc_out *out)
+{
+    (void)ctx, (void)out;
+    return GC_OK;
+}
+
+static int call_register(lock_race *r)
+{
+    return gc_engine_register(r->e, "p", record_noop, NULL, NULL);
+}
+
+static void held_no_process_yet(lock_race *r)
+{
+    ck_assert_uint_eq(r->e->nprocs, 0);
+}
+
+/* Registering grows the registry that runs look processes up in (under the
+ * same lock), so it must hold the engine lock: while this thread holds it
+ * the registry stays as it was. */
+START_TEST(register_waits_for_the_engine_lock)
+{
+    gc_engine *e;
+    gc_err err;
+    ck_assert_int_eq(gc_engine_new(&e, &err), GC_OK);
+    lock_race r = {.e = e, .call = call_register};
+    expect_waits_for_engine_lock(&r, held_no_process_yet, "gc_engine_register");
+    ck_assert_int_eq(r.rc, GC_OK);
+    ck_assert_uint_eq(e->nprocs, 1);
+    gc_engine_free(e);
+}
+END_TEST
+
 /* A configuration with an unknown commit mode is refused whole, with the
  * mode named: the engine keeps the configuration it had, and the next run,
  * in either mode, runs under it. */
@@ -2368,6 +2423,7 @@ Suite *suite_commit(void)
     tcase_add_test(u, configure_waits_for_the_engine_lock);
     tcase_add_test(u, warm_waits_for_the_engine_lock);
     tcase_add_test(u, rule_waits_for_the_engine_lock);
+    tcase_add_test(u, register_waits_for_the_engine_lock);
     tcase_add_test(u, write_set_room_is_exact_at_its_boundary);
     tcase_add_test(u, write_set_refusals_name_their_limits);
     tcase_add_test(u, return_write_back_keeps_the_size_exact);
@@ -2412,6 +2468,7 @@ Suite *suite_commit(void)
     tcase_add_loop_test(m, list_append_refuses_a_list_key_that_is_not_bytes, 0, 2);
     tcase_add_loop_test(m, list_append_value_is_the_new_length, 0, 2);
     tcase_add_loop_test(m, event_or_message_only_runs_keep_one_base, 0, 2);
+    tcase_add_loop_test(m, int_range_rule_refuses_a_value_of_another_type, 0, 2);
     suite_add_tcase(s, m);
     return s;
 }
