@@ -9,7 +9,7 @@
 
 #include "gapcheck/status.h"
 
-static uint64_t splitmix64(uint64_t x)
+uint64_t gc_splitmix64(uint64_t x)
 {
     x += 0x9E3779B97F4A7C15ull;
     x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -47,7 +47,7 @@ uint8_t gc_pattern_byte(const gc_pattern *p, uint64_t offset)
     switch (p->kind) {
     case GC_PATTERN_ZERO: return 0;
     case GC_PATTERN_SEQUENCE: return (uint8_t)offset;
-    case GC_PATTERN_RANDOM: return (uint8_t)(splitmix64(p->seed ^ (offset >> 3)) >> (8 * (offset & 7)));
+    case GC_PATTERN_RANDOM: return (uint8_t)(gc_splitmix64(p->seed ^ (offset >> 3)) >> (8 * (offset & 7)));
     }
     return 0;
 }
@@ -69,7 +69,7 @@ void gc_pattern_fill(const gc_pattern *p, void *dst, size_t len, uint64_t offset
     for (; i < len && ((offset + i) & 7) != 0; i++)
         d[i] = gc_pattern_byte(p, offset + i);
     for (; i + 8 <= len; i += 8) {
-        uint64_t w = splitmix64(p->seed ^ ((offset + i) >> 3));
+        uint64_t w = gc_splitmix64(p->seed ^ ((offset + i) >> 3));
         for (int b = 0; b < 8; b++)
             d[i + (size_t)b] = (uint8_t)(w >> (8 * b));
     }
@@ -102,7 +102,7 @@ uint64_t gc_checksum(const void *data, size_t len, uint64_t seed)
             h[l] = mix_word(h[l], w[l]);
     }
     /* Fold the lanes in order (not by XOR, which lets equal lanes cancel). */
-    uint64_t acc = splitmix64(h[0]);
+    uint64_t acc = gc_splitmix64(h[0]);
     for (int l = 1; l < CK_LANES; l++)
         acc = mix_word(acc, h[l]);
     for (; i + 8 <= len; i += 8) {
@@ -114,7 +114,7 @@ uint64_t gc_checksum(const void *data, size_t len, uint64_t seed)
     for (size_t b = 0; i < len; i++, b++)
         tail |= (uint64_t)s[i] << (8 * b);
     acc = mix_word(acc, tail);
-    return splitmix64(acc);
+    return gc_splitmix64(acc);
 }
 
 uint64_t gc_sum64(const void *data, size_t len)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gapcheck/pattern.h"
 #include "text.h"
 
 const char *hr_mode_name(gc_mode m)
@@ -86,17 +87,9 @@ int hr_tags_match(const char *const *want, int n, const hc_case_info *info, cons
     return 1;
 }
 
-static uint64_t hr__splitmix(uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
-
 uint64_t hr_case_seed(uint64_t run_seed, const char *id)
 {
-    return hr__splitmix(run_seed ^ hr__splitmix(hr_hash(id))) & (uint64_t)INT64_MAX;
+    return gc_splitmix64(run_seed ^ gc_splitmix64(hr_hash(id))) & (uint64_t)INT64_MAX;
 }
 
 void hr_fallback_id(const char *path, char *out, size_t len)

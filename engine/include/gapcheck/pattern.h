@@ -37,6 +37,10 @@ int gc_pattern_parse(const char *spec, gc_pattern *out, gc_err *err);
 void gc_pattern_fill(const gc_pattern *p, void *dst, size_t len, uint64_t offset);
 /* Byte at a given offset of the pattern's stream. */
 uint8_t gc_pattern_byte(const gc_pattern *p, uint64_t offset);
+/* Vigna's splitmix64 output for state x (the random pattern's mixer);
+ * public so other seeds derived in gapcheck (the runner's per-case seeds)
+ * use the same, tested function. */
+uint64_t gc_splitmix64(uint64_t x);
 
 /* 64-bit non-cryptographic checksum, chainable: pass the previous result as
  * seed to checksum several buffers as one. Eight lanes of 8 bytes. */
