@@ -28,8 +28,19 @@ def parse_id(mid):
     return {"file": f, "function": fn, "line": int(line), "col": int(col), "op": op}
 
 
-def load_equivalents(path):
-    """{id: reason} from the checked-in list: `<id>  # <reason>` per line."""
+def code_key(text):
+    """A point's original code as equivalents.txt quotes it: whitespace runs
+    as one space (a statement may span lines)."""
+    return " ".join(text.split())
+
+
+def load_equivalents(path, codes=None):
+    """{id: reason} from the checked-in list, one per line:
+    `<id>  `<the code it mutates>`  # <reason>`. codes, a dict, receives
+    {id: quoted code} (None where a line quotes none): a listed id names a
+    line and column, which move when code is edited above them, so the
+    quoted code is what proves an entry still names the mutant it was
+    written for (check_equivalents)."""
     out, errors = {}, []
     if not os.path.exists(path):
         return out, errors
@@ -38,10 +49,14 @@ def load_equivalents(path):
             s = line.strip()
             if not s or s.startswith("#"):
                 continue
-            mid, sep, reason = s.partition("#")
-            mid, reason = mid.strip(), reason.strip()
+            head, sep, reason = s.partition("  # ")
+            if not sep:
+                head, sep, reason = s.partition("#")
+            mid, _, code = head.strip().partition(" ")
+            mid, reason, code = mid.strip(), reason.strip(), code.strip()
             if not sep or not reason:
-                errors.append(f"{path}:{n}: an equivalent mutant needs a reason: `<id>  # why`")
+                errors.append(f"{path}:{n}: an equivalent mutant needs a reason: "
+                              "`<id>  `<code>`  # why`")
                 continue
             try:
                 parse_id(mid)
@@ -49,10 +64,45 @@ def load_equivalents(path):
                 errors.append(f"{path}:{n}: not a mutant id "
                               f"(file:function:line:column:operator): {mid}")
                 continue
+            if code and not (len(code) >= 2 and code[0] == code[-1] == "`"):
+                errors.append(f"{path}:{n}: {mid}: the code it mutates goes in backticks "
+                              f"between the id and the reason: {code}")
+                continue
             if mid in out:
                 errors.append(f"{path}:{n}: {mid} listed twice")
             out[mid] = reason
+            if codes is not None:
+                codes[mid] = code_key(code[1:-1]) if code else None
     return out, errors
+
+
+def check_equivalents(points, equivalents, codes, files, require_code=False):
+    """Problems of the listed equivalents among `files`' points: an id that
+    names no point, or names one whose code is not the quoted code (the
+    lines moved: the entry now names another mutant, which it must not
+    hide). Where the quoted code is found once more in the same function
+    with the same operator, the message gives that point's id."""
+    by_id = {p.id: p for p in points}
+    out = []
+    for mid in sorted(equivalents):
+        f = parse_id(mid)
+        if f["file"] not in files:
+            continue
+        p, code = by_id.get(mid), codes.get(mid)
+        if code is None:
+            if require_code:
+                out.append(f"{mid}: quotes no code (`mutate.py equivalents --stamp` adds it)")
+            if p is None:
+                out.append(f"{mid} matches no mutation point (the code moved or changed)")
+            continue
+        if p is not None and code_key(p.orig) == code:
+            continue
+        moved = [q.id for q in points if q.file == f["file"] and q.function == f["function"]
+                 and q.op == f["op"] and code_key(q.orig) == code]
+        now = f": now names `{code_key(p.orig)}`" if p else " matches no mutation point"
+        out.append(f"{mid}{now}, listed for `{code}`"
+                   + (f"; that code is now {moved[0]}" if len(moved) == 1 else ""))
+    return out
 
 
 def stryker(points, results, sources, tests, meta, equivalents):

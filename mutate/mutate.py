@@ -357,7 +357,8 @@ def cmd_run(a):
     a.work = os.path.abspath(a.work)
     prof = load_profile(a)
     files = expand_files(a.root, a.files)
-    equivalents, errs = mt_report.load_equivalents(a.equivalents)
+    codes = {}
+    equivalents, errs = mt_report.load_equivalents(a.equivalents, codes)
     if errs:
         raise SystemExit("\n".join(errs))
     log(f"mutate: files {len(files)}: {' '.join(files)}")
@@ -368,11 +369,12 @@ def cmd_run(a):
         with open(os.path.join(a.root, f), "rb") as fh:
             sources[f] = fh.read()
     points, functions = list_points(a.root, files, prof["parse_args"])
-    known = {p.id for p in points}
-    for mid in sorted(equivalents):
-        if mt_report.parse_id(mid)["file"] in files and mid not in known:
-            log(f"mutate: WARNING: {a.equivalents}: {mid} matches no mutation point (the code "
-                "moved or changed): find its new id with `mutate.py points` or drop it")
+    # A listed id whose line moved names another mutant now: it is not
+    # applied (it would hide that one), and the campaign says so.
+    for problem in mt_report.check_equivalents(points, equivalents, codes, files):
+        log(f"mutate: WARNING: {a.equivalents}: {problem}: not applied; find its new id "
+            "with `mutate.py equivalents` (or `mutate.py points`)")
+        equivalents.pop(problem.split(" ")[0].rstrip(":"), None)
     tests, cmap = build_coverage(a, prof, files)
     covered_by = {}
     for tid, fl in cmap.items():
@@ -649,6 +651,36 @@ def cmd_report(a):
     return 0
 
 
+def cmd_equivalents(a):
+    """Check that every entry of the equivalents list names the mutant it was
+    written for (check-mutate runs it over the engine); --stamp quotes the
+    current code in entries that quote none."""
+    with open(a.profile, encoding="utf-8") as f:
+        prof = json.load(f)
+    codes = {}
+    equivalents, errs = mt_report.load_equivalents(a.equivalents, codes)
+    files = sorted({mt_report.parse_id(m)["file"] for m in equivalents})
+    pts, _ = list_points(a.root, files, prof["parse_args"])
+    if a.stamp:
+        by_id = {p.id: p for p in pts}
+        with open(a.equivalents, encoding="utf-8") as f:
+            lines = f.read().split("\n")
+        for i, ln in enumerate(lines):
+            mid = ln.split(" ")[0]
+            if mid in equivalents and codes.get(mid) is None and mid in by_id:
+                rest = ln[len(mid):].lstrip()
+                code = mt_report.code_key(by_id[mid].orig)
+                lines[i] = f"{mid}  `{code}`  {rest}"
+                codes[mid] = code
+        with open(a.equivalents, "w", encoding="utf-8") as f:
+            f.write("\n".join(lines))
+    errs += mt_report.check_equivalents(pts, equivalents, codes, files, require_code=True)
+    for e in errs:
+        print(f"{a.equivalents}: {e}")
+    print(f"mutate: {len(equivalents)} equivalents, {len(errs)} problems")
+    return 1 if errs else 0
+
+
 def cmd_points(a):
     with open(a.profile, encoding="utf-8") as f:
         prof = json.load(f)
@@ -724,6 +756,13 @@ def main(argv=None):
     common(p)
     p.add_argument("--files", nargs="+", default=["engine/src/*.c"])
     p.set_defaults(fn=cmd_points)
+    p = sub.add_parser("equivalents", help="check that each listed equivalent names the "
+                       "mutant it was written for (its quoted code)")
+    common(p)
+    p.add_argument("--equivalents", default=os.path.join(here, "equivalents.txt"))
+    p.add_argument("--stamp", action="store_true",
+                   help="quote the current code in entries that quote none")
+    p.set_defaults(fn=cmd_equivalents)
     a = ap.parse_args(argv)
     if a.command is None:
         a.command = "mutate " + " ".join(argv if argv is not None else sys.argv[1:])

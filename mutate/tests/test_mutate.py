@@ -142,8 +142,34 @@ def unit_equivalents():
         "src/a.c:f:1:2:ror.lt>le": "same value when equal"}, eq)
     check("equivalents: a missing reason and a bad id are errors naming the line",
           len(errs) == 2 and ":3:" in errs[0] and ":4:" in errs[1], errs)
-    eq, errs = mt_report.load_equivalents(os.path.join(MUTATE, "equivalents.txt"))
-    check("mutate/equivalents.txt is well-formed", not errs, errs)
+    codes = {}
+    with open(path, "w") as f:
+        f.write("src/a.c:f:1:2:ror.lt>le  `a  <\t b`  # same value when equal\n"
+                "src/a.c:f:3:4:ror.lt>ge  a < b  # code not in backticks\n")
+    eq, errs = mt_report.load_equivalents(path, codes)
+    check("equivalents: the quoted code is read (whitespace runs as one space); code "
+          "outside backticks is an error naming the line",
+          codes == {"src/a.c:f:1:2:ror.lt>le": "a < b"} and len(errs) == 1
+          and ":2:" in errs[0] and "backticks" in errs[0], (codes, errs))
+    # An edit above moved the listed line: its id now names another mutant.
+    P = mt_points.Point
+    def pt(line, orig):
+        return P(file="src/a.c", function="f", line=line, col=2, op="ror.lt>le", start=0,
+                 end=1, orig=orig, repl="<=", end_line=line, end_col=3)
+    pts = [pt(1, "x < y"), pt(5, "a < b")]
+    probs = mt_report.check_equivalents(pts, {"src/a.c:f:1:2:ror.lt>le": "r"},
+                                        {"src/a.c:f:1:2:ror.lt>le": "a < b"}, ["src/a.c"])
+    check("equivalents: an entry whose line moved is refused, naming the code it now names "
+          "and the new id of its own code",
+          len(probs) == 1 and "now names `x < y`" in probs[0]
+          and "src/a.c:f:5:2:ror.lt>le" in probs[0], probs)
+    probs = mt_report.check_equivalents([pt(1, "a < b")], {"src/a.c:f:1:2:ror.lt>le": "r"},
+                                        {"src/a.c:f:1:2:ror.lt>le": "a < b"}, ["src/a.c"])
+    check("equivalents: an entry that names its own code passes", probs == [], probs)
+    p = subprocess.run([PY, os.path.join(MUTATE, "mutate.py"), "equivalents"],
+                       capture_output=True, text=True, cwd=os.path.dirname(MUTATE))
+    check("mutate/equivalents.txt: every entry quotes its code and still names it "
+          "(mutate.py equivalents)", p.returncode == 0, p.stdout[-1500:] + p.stderr[-500:])
 
 
 def _doc(ids_status, source="int f(void) { return 1 < 2; }\n"):
