@@ -340,8 +340,19 @@ START_TEST(worker_failing_at_start_is_reported_with_code_1)
     ck_assert_int_eq(rc, GC_OK);
     ck_assert_msg(res[0].status != GC_OK && strstr(res[0].text, "exited with code 1"), "%s: %s %s",
                   gcf_call_name(calls[_i]), gc_status_name(res[0].status), res[0].text);
-    ck_assert_int_eq(gc_execute_parallel(e, st, &o, res, &err), GC_OK);
-    ck_assert_uint_eq((uint64_t)res[0].value, tu_checksum(st, HEAVY, 2));
+    /* The pool replaced the failed worker during that run, while the plan
+     * was armed: if the replacement reached its start before gcf_disarm, it
+     * fails the same way, taking the next task with it (seen under load).
+     * The run after it meets only workers forked after the disarm. */
+    for (int run = 0; run < 2; run++) {
+        ck_assert_int_eq(gc_execute_parallel(e, st, &o, res, &err), GC_OK);
+        if (run == 0 && res[0].status == GC_EEXIT && strstr(res[0].text, "exited with code 1"))
+            continue;
+        ck_assert_msg(res[0].status == GC_OK, "run %d after the failure: %s %s", run + 2,
+                      gc_status_name(res[0].status), res[0].text);
+        ck_assert_uint_eq((uint64_t)res[0].value, tu_checksum(st, HEAVY, 2));
+        break;
+    }
     gc_engine_free(e);
     gc_state_free(st);
 }
