@@ -93,6 +93,27 @@ static void fx_free(struct fx *f)
     gc_state_free(f->st);
 }
 
+/* The decoded context d attached to the fixture zone's mappings, as a
+ * process worker attaches the one it receives: gc_wire_attach's status. */
+static int attach_to_zone(gc_ctx *d, const struct fx *f)
+{
+    gc_err err;
+    return gc_wire_attach(d, gc_zone_input_base(f->z), gc_zone_input_size(f->z),
+                          gc_zone_output_base(f->z), gc_zone_output_size(f->z), &err);
+}
+
+/* The fixture's message decoded and attached: the context a process worker
+ * serves with. */
+static gc_ctx *decoded_attached(const struct fx *f)
+{
+    gc_ctx *d = NULL;
+    gc_err err;
+    ck_assert_int_eq(gc_wire_decode(f->msg, f->len, f->in_fd, f->out_fd, &d, &err), GC_OK);
+    ck_assert_int_eq(attach_to_zone(d, f), GC_OK);
+    return d;
+}
+
+
 /* ---- round trips --------------------------------------------------------- */
 
 START_TEST(round_trip_with_zone)
@@ -114,12 +135,8 @@ START_TEST(round_trip_with_zone)
     ck_assert_int_eq(gc_ctx_heavy(d, "a", &data, &n), GC_ESTATE);
     ck_assert_int_eq(gc_ctx_int(d, "i", &i64), GC_ESTATE);
     ck_assert_ptr_nonnull(strstr(gc_ctx_last_error(d), "gc_wire_attach"));
-    ck_assert_int_eq(gc_wire_attach(d, gc_zone_input_base(f.z), gc_zone_input_size(f.z),
-                                    gc_zone_output_base(f.z), gc_zone_output_size(f.z), &err),
-                     GC_OK);
-    ck_assert_int_eq(gc_wire_attach(d, gc_zone_input_base(f.z), gc_zone_input_size(f.z),
-                                    gc_zone_output_base(f.z), gc_zone_output_size(f.z), &err),
-                     GC_ESTATE);
+    ck_assert_int_eq(attach_to_zone(d, &f), GC_OK);
+    ck_assert_int_eq(attach_to_zone(d, &f), GC_ESTATE);
     ck_assert_int_eq(gc_ctx_heavy(d, "a", &data, &n), GC_OK);
     const void *zd;
     size_t zn;
@@ -218,9 +235,7 @@ START_TEST(unattached_context_refuses_outputs)
     ck_assert_ptr_null(w);
     ck_assert_uint_eq(n, 0);
     ck_assert_ptr_nonnull(strstr(gc_ctx_last_error(d), "gc_wire_attach"));
-    ck_assert_int_eq(gc_wire_attach(d, gc_zone_input_base(f.z), gc_zone_input_size(f.z),
-                                    gc_zone_output_base(f.z), gc_zone_output_size(f.z), &err),
-                     GC_OK);
+    ck_assert_int_eq(attach_to_zone(d, &f), GC_OK);
     ck_assert_int_eq(gc_ctx_output(d, "o", &w, &n), GC_OK);
     ck_assert_ptr_nonnull(w);
     ck_assert_uint_eq(n, gc_zone_find(f.z, "o")->length);
@@ -235,12 +250,7 @@ START_TEST(output_access_without_a_result_place_is_refused)
 {
     struct fx f;
     fx_init(&f);
-    gc_ctx *d = NULL;
-    gc_err err;
-    ck_assert_int_eq(gc_wire_decode(f.msg, f.len, f.in_fd, f.out_fd, &d, &err), GC_OK);
-    ck_assert_int_eq(gc_wire_attach(d, gc_zone_input_base(f.z), gc_zone_input_size(f.z),
-                                    gc_zone_output_base(f.z), gc_zone_output_size(f.z), &err),
-                     GC_OK);
+    gc_ctx *d = decoded_attached(&f);
     void *w = NULL;
     size_t n = 0;
     ck_assert_int_eq(gc_ctx_output(d, "o", &w, NULL), GC_EINVAL);
@@ -279,12 +289,7 @@ START_TEST(heavy_access_without_a_result_place_is_refused)
     fx_init(&f);
     ck_assert_int_eq(gc_ctx_mode_of(f.ctx), GC_CTX_THREAD);
     expect_heavy_needs_both_places(f.ctx, &f);
-    gc_ctx *d = NULL;
-    gc_err err;
-    ck_assert_int_eq(gc_wire_decode(f.msg, f.len, f.in_fd, f.out_fd, &d, &err), GC_OK);
-    ck_assert_int_eq(gc_wire_attach(d, gc_zone_input_base(f.z), gc_zone_input_size(f.z),
-                                    gc_zone_output_base(f.z), gc_zone_output_size(f.z), &err),
-                     GC_OK);
+    gc_ctx *d = decoded_attached(&f);
     ck_assert_int_eq(gc_ctx_mode_of(d), GC_CTX_PROCESS);
     expect_heavy_needs_both_places(d, &f);
     gc_ctx_free(d);
