@@ -77,7 +77,8 @@ def load_equivalents(path, codes=None):
 
 
 def check_equivalents(points, equivalents, codes, files, require_code=False):
-    """Problems of the listed equivalents among `files`' points: an id that
+    """Problems of the listed equivalents among `files`' points, as (id,
+    message) pairs: an id that
     names no point, or names one whose code is not the quoted code (the
     lines moved: the entry now names another mutant, which it must not
     hide). Where the quoted code is found once more in the same function
@@ -91,17 +92,18 @@ def check_equivalents(points, equivalents, codes, files, require_code=False):
         p, code = by_id.get(mid), codes.get(mid)
         if code is None:
             if require_code:
-                out.append(f"{mid}: quotes no code (`mutate.py equivalents --stamp` adds it)")
+                out.append((mid, f"{mid}: quotes no code "
+                                 "(`mutate.py equivalents --stamp` adds it)"))
             if p is None:
-                out.append(f"{mid} matches no mutation point (the code moved or changed)")
+                out.append((mid, f"{mid} matches no mutation point (the code moved or changed)"))
             continue
         if p is not None and code_key(p.orig) == code:
             continue
         moved = [q.id for q in points if q.file == f["file"] and q.function == f["function"]
                  and q.op == f["op"] and code_key(q.orig) == code]
         now = f": now names `{code_key(p.orig)}`" if p else " matches no mutation point"
-        out.append(f"{mid}{now}, listed for `{code}`"
-                   + (f"; that code is now {moved[0]}" if len(moved) == 1 else ""))
+        out.append((mid, f"{mid}{now}, listed for `{code}`"
+                    + (f"; that code is now {moved[0]}" if len(moved) == 1 else "")))
     return out
 
 

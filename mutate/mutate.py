@@ -371,10 +371,10 @@ def cmd_run(a):
     points, functions = list_points(a.root, files, prof["parse_args"])
     # A listed id whose line moved names another mutant now: it is not
     # applied (it would hide that one), and the campaign says so.
-    for problem in mt_report.check_equivalents(points, equivalents, codes, files):
+    for mid, problem in mt_report.check_equivalents(points, equivalents, codes, files):
         log(f"mutate: WARNING: {a.equivalents}: {problem}: not applied; find its new id "
             "with `mutate.py equivalents` (or `mutate.py points`)")
-        equivalents.pop(problem.split(" ")[0].rstrip(":"), None)
+        equivalents.pop(mid, None)
     tests, cmap = build_coverage(a, prof, files)
     covered_by = {}
     for tid, fl in cmap.items():
@@ -674,7 +674,8 @@ def cmd_equivalents(a):
                 codes[mid] = code
         with open(a.equivalents, "w", encoding="utf-8") as f:
             f.write("\n".join(lines))
-    errs += mt_report.check_equivalents(pts, equivalents, codes, files, require_code=True)
+    errs += [msg for _, msg in mt_report.check_equivalents(pts, equivalents, codes, files,
+                                                           require_code=True)]
     for e in errs:
         print(f"{a.equivalents}: {e}")
     print(f"mutate: {len(equivalents)} equivalents, {len(errs)} problems")

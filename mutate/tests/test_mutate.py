@@ -161,8 +161,9 @@ def unit_equivalents():
                                         {"src/a.c:f:1:2:ror.lt>le": "a < b"}, ["src/a.c"])
     check("equivalents: an entry whose line moved is refused, naming the code it now names "
           "and the new id of its own code",
-          len(probs) == 1 and "now names `x < y`" in probs[0]
-          and "src/a.c:f:5:2:ror.lt>le" in probs[0], probs)
+          len(probs) == 1 and probs[0][0] == "src/a.c:f:1:2:ror.lt>le"
+          and "now names `x < y`" in probs[0][1] and "src/a.c:f:5:2:ror.lt>le" in probs[0][1],
+          probs)
     probs = mt_report.check_equivalents([pt(1, "a < b")], {"src/a.c:f:1:2:ror.lt>le": "r"},
                                         {"src/a.c:f:1:2:ror.lt>le": "a < b"}, ["src/a.c"])
     check("equivalents: an entry that names its own code passes", probs == [], probs)
