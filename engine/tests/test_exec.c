@@ -963,17 +963,34 @@ START_TEST(engine_files_stay_out_of_closed_stdio)
 }
 END_TEST
 
+/* Workers know the processes registered when they were forked, so a
+ * registration after a run restarts the pool: the old workers are stopped
+ * and reaped, new ones run the new process, and the stats count the live
+ * workers (not the stopped ones too) and the restart. */
 START_TEST(registering_later_restarts_the_pool)
 {
     fixture f;
     fx_open(&f, 0);
     gc_contract c = {.heavy_reads = ab, .n_heavy_reads = 2};
     ck_assert_int_eq(fx_run(&f, "checksum", GC_MODE_PROCESS, 2, 2, 0, &c), GC_OK);
+    pid_t old[2] = {f.res[0].pid, f.res[1].pid};
     gc_err err;
     ck_assert_int_eq(gc_engine_register(f.e, "census", proc_census, NULL, &err), GC_OK);
     ck_assert_int_eq(gc_engine_register(f.e, "census", proc_census, NULL, &err), GC_EEXIST);
     ck_assert_int_eq(fx_run(&f, "census", GC_MODE_PROCESS, 2, 2, 0, NULL), GC_OK);
-    ck_assert_msg(f.res[0].status == GC_OK, "%s", f.res[0].text);
+    for (int t = 0; t < 2; t++) {
+        ck_assert_msg(f.res[t].status == GC_OK, "%s", f.res[t].text);
+        ck_assert_int_ne(f.res[t].pid, old[0]);
+        ck_assert_int_ne(f.res[t].pid, old[1]);
+    }
+    for (int i = 0; i < 2; i++)   /* stopped and reaped, not left as zombies */
+        ck_assert_int_eq(waitpid(old[i], NULL, WNOHANG), -1);
+    gc_engine_stats s;
+    gc_engine_stats_get(f.e, &s);
+    ck_assert_uint_eq(s.pool_restarts, 1);
+    ck_assert_uint_eq(s.workers_started, 4);
+    ck_assert_uint_eq(s.workers_replaced, 0);
+    ck_assert_uint_eq(s.workers_live, 2);
     fx_close(&f);
 }
 END_TEST
