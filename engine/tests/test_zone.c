@@ -120,7 +120,16 @@ START_TEST(zone_manifest_describes_entries)
         ck_assert_uint_eq(me.offset, e->offset);
         ck_assert_uint_eq(me.length, e->length);
         ck_assert_uint_eq(me.flags, e->flags);
+        ck_assert_uint_eq(me.reserved, 0);
     }
+    /* Past the last entry the manifest pages hold zeros up to the data:
+     * the file workers receive carries what the zone declared and no stray
+     * byte of the process that wrote it. */
+    size_t used = sizeof h + 3 * sizeof(struct gc__manifest_entry);
+    ck_assert_uint_eq(h.data_offset, page());
+    const uint8_t *m = gc_zone_input_base(z);
+    for (size_t i = used; i < h.data_offset; i++)
+        ck_assert_msg(m[i] == 0, "manifest page byte %zu is 0x%02x", i, m[i]);
     /* The manifest is also what the read-only mapping shows. */
     ck_assert_mem_eq(gc_zone_input_base(z), &h, sizeof h);
     gc_zone_free(z);
@@ -244,7 +253,8 @@ START_TEST(zone_lifecycle_errors)
 END_TEST
 
 /* NULL where an answer must go is refused with EINVAL, each argument alone;
- * a zone without an input file (still a draft, or none) reports size 0. */
+ * a lookup by a NULL name or in no zone finds nothing; a zone without an
+ * input file (still a draft, or none) reports size 0. */
 START_TEST(zone_null_arguments_and_sizes)
 {
     gc_zone *z = make_zone(10, 20, (size_t)-1);
@@ -257,6 +267,11 @@ START_TEST(zone_null_arguments_and_sizes)
     ck_assert_uint_eq(n, 99);
     ck_assert_int_eq(gc_zone_read(z, "a", &r, &n, &err), GC_OK);
     ck_assert_uint_eq(n, 10);
+    /* A lookup without a zone or a name finds nothing, like one of a name
+     * the zone does not hold. */
+    ck_assert_ptr_null(gc_zone_find(NULL, "a"));
+    ck_assert_ptr_null(gc_zone_find(z, NULL));
+    ck_assert_ptr_nonnull(gc_zone_find(z, "a"));
     ck_assert_uint_gt(gc_zone_input_size(z), 0);   /* manifest and data, whole pages */
     ck_assert_uint_eq(gc_zone_input_size(z) % page(), 0);
     gc_zone_free(z);
