@@ -2,11 +2,13 @@
  * or EINTR in the decoder and the pool is never a spin, a persistent poll
  * failure ends the run instead of looping, errno survives a failed zone
  * allocation, a value refused for its name leaks nothing, nor does a key
- * set again, and gc_execute_parallel refuses a NULL engine, state or results
- * array; a worker that died while idle costs the next run no task, an
- * interrupted send, receive or wait costs it no worker, and one that cannot
- * start is reported with its code 1; a publish failing twice keeps the zone,
- * and a failed allocation unmaps nothing it did not map. */
+ * set again, a value the state cannot copy is refused and never borrowed,
+ * and gc_execute_parallel refuses a NULL engine, state, results array or
+ * process name; a worker that died while idle costs the next run no task, an
+ * interrupted send, receive or wait costs it no worker, a failed receive
+ * costs its task and worker only, and one that cannot start is reported with
+ * its code 1; a publish failing twice keeps the zone, and a failed
+ * allocation unmaps nothing it did not map. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -205,6 +207,53 @@ START_TEST(pool_interrupted_call_costs_no_worker)
                   gcf_call_name(calls[_i]), (unsigned long long)s.workers_replaced);
     ck_assert_uint_eq(s.workers_started, 2);
     ck_assert_uint_eq(s.dispatches, 4);
+    gc_engine_free(e);
+    gc_state_free(st);
+}
+END_TEST
+
+/* A receive that fails on the dispatcher's side (not EINTR, not the
+ * worker's end) may have lost the reply: the task fails with ESYS, its text
+ * names recv, the task, the worker and the errno, and the worker, whose
+ * channel is in an unknown state, is killed and replaced. A failure that
+ * persists fails each task once and ends the run (the injector aborts one
+ * that keeps retrying the call); the next run is whole again. */
+START_TEST(pool_receive_failure_fails_its_task_and_replaces_the_worker)
+{
+    gc_engine *e;
+    gc_state *st;
+    exec_fx(&e, &st);
+    gc_contract c = {.heavy_reads = HEAVY, .n_heavy_reads = 2};
+    gc_exec_opts o = {.process = "checksum", .mode = GC_MODE_PROCESS, .workers = 2, .tasks = 3,
+                      .contract = &c};
+    gc_result res[3];
+    gc_err err;
+    ck_assert_int_eq(gc_engine_warm(e, 2, &err), GC_OK);
+    gcf_plan p = {.calls = GCF_BIT(GCF_RECV), .nth = 1, .times = GCF_FOREVER, .err = EIO,
+                  .scope = GCF_HERE};
+    gcf_arm(&p);
+    int rc = gc_execute_parallel(e, st, &o, res, &err);
+    gcf_disarm();
+    ck_assert_msg(rc == GC_OK, "%s", err.msg);
+    ck_assert_uint_eq(gcf_fired(), 3);   /* one failed receive per task, none retried */
+    for (int t = 0; t < 3; t++) {
+        char want[128];
+        snprintf(want, sizeof want, "receiving the result of task %d from worker %d failed: "
+                 "recv: %s", t, res[t].worker, strerror(EIO));
+        ck_assert_int_eq(res[t].status, GC_ESYS);
+        ck_assert_str_eq(res[t].text, want);
+    }
+    gc_engine_stats s;
+    gc_engine_stats_get(e, &s);
+    ck_assert_uint_eq(s.workers_replaced, 3);
+    ck_assert_uint_eq(s.workers_live, 2);
+    ck_assert_int_eq(gc_execute_parallel(e, st, &o, res, &err), GC_OK);
+    for (int t = 0; t < 3; t++) {
+        ck_assert_msg(res[t].status == GC_OK, "task %d: %s", t, res[t].text);
+        ck_assert_uint_eq((uint64_t)res[t].value, tu_checksum(st, HEAVY, 2));
+    }
+    gc_engine_stats_get(e, &s);
+    ck_assert_uint_eq(s.workers_replaced, 3);
     gc_engine_free(e);
     gc_state_free(st);
 }
@@ -588,6 +637,44 @@ START_TEST(refused_name_frees_its_copy)
 }
 END_TEST
 
+/* A string or bytes value the state cannot copy (out of memory) is refused
+ * with ENOMEM and a reason naming the key: the key keeps its old value, a
+ * new key is not added, and the state never keeps the caller's buffer in
+ * place of its own copy (state.h: string and bytes values are copied). */
+START_TEST(value_the_state_cannot_copy_is_refused_and_not_borrowed)
+{
+    gc_state *st;
+    ck_assert_int_eq(gc_state_new(&st, NULL), GC_OK);
+    char buf[16] = "first";
+    ck_assert_int_eq(gc_state_set_bytes(st, "b", buf, 5, NULL), GC_OK);
+    gcf_plan p = {.calls = GCF_ALLOC, .nth = 1, .times = 1, .scope = GCF_HERE};
+    for (int i = 0; i < 2; i++) {
+        const char *key = i ? "s" : "b";
+        memcpy(buf, "other", 6);
+        gc_err err;
+        gc_err_clear(&err);
+        gcf_arm(&p);
+        int rc = i ? gc_state_set_str(st, key, buf, &err) : gc_state_set_bytes(st, key, buf, 5, &err);
+        gcf_disarm();
+        ck_assert_int_eq(rc, GC_ENOMEM);
+        char want[64];
+        snprintf(want, sizeof want, "domain key '%s': out of memory", key);
+        ck_assert_str_eq(err.msg, want);
+        memcpy(buf, "later", 6);   /* the caller reuses its buffer */
+        const gc_value *v = NULL;
+        if (i) {
+            ck_assert_int_eq(gc_state_get(st, "s", &v), GC_ENOTFOUND);
+        } else {
+            ck_assert_int_eq(gc_state_get(st, "b", &v), GC_OK);
+            ck_assert_uint_eq(v->len, 5);
+            ck_assert_mem_eq(v->ptr, "first", 5);
+        }
+    }
+    ck_assert_uint_eq(gc_state_domain_count(st), 1);
+    gc_state_free(st);
+}
+END_TEST
+
 /* The returned value's write-back (INC-026) builds the attempt's write set
  * anew; when an allocation fails on the way it fails ENOMEM with a reason and
  * leaves the write set as the process made it (what the history records for
@@ -683,6 +770,13 @@ START_TEST(execute_parallel_refuses_null)
     ck_assert_str_eq(err.msg, want);
     ck_assert_int_eq(gc_execute_parallel(e, st, NULL, res, &err), GC_EINVAL);
     ck_assert_str_eq(err.msg, "execute_parallel: no options");
+    /* Options that name no process: refused as such, not looked up (the
+     * registry holds the builtins, whose names a NULL cannot be compared
+     * with). */
+    o.process = NULL;
+    ck_assert_int_eq(gc_execute_parallel(e, st, &o, res, &err), GC_EINVAL);
+    ck_assert_str_eq(err.msg, "execute_parallel: no process named");
+    o.process = "checksum";
     gc_engine_stats s;
     gc_engine_stats_get(e, &s);
     ck_assert_uint_eq(s.workers_started, 0);   /* refused before anything started */
@@ -704,8 +798,10 @@ Suite *suite_faults(void)
     tcase_add_test(tc, pool_poll_failure_ends_the_run);
     tcase_add_test(tc, idle_dead_worker_is_replaced);
     tcase_add_loop_test(tc, pool_interrupted_call_costs_no_worker, 0, 3);
+    tcase_add_test(tc, pool_receive_failure_fails_its_task_and_replaces_the_worker);
     tcase_add_loop_test(tc, zone_allocate_keeps_errno, 0, 5);
     tcase_add_test(tc, refused_name_frees_its_copy);
+    tcase_add_test(tc, value_the_state_cannot_copy_is_refused_and_not_borrowed);
     tcase_add_test(tc, failed_move_out_of_stdio_leaves_nothing);
     tcase_add_test(tc, task_no_worker_could_take_names_the_send);
     tcase_add_test(tc, no_worker_left_fails_the_rest_and_ends);
