@@ -501,14 +501,21 @@ static uint64_t cpu_ns(int who)
            ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000ull;
 }
 
-/* sleep sleeps: a 1.5 s sleep without a deadline takes its time in wall
- * clock but next to no CPU, unlike spin (its steps stay under the 1 s that
- * nanosleep refuses as EINVAL, which would turn the wait into a busy loop);
- * the CPU of the process that ran it (this one in thread mode, the reaped
- * pool worker in process mode) over a sleep of 0 ms. */
+/* sleep sleeps: a 3 s sleep without a deadline takes its time in wall clock
+ * but next to no CPU, unlike spin (its steps stay under the 1 s that
+ * nanosleep refuses as EINVAL, which would turn the wait into a busy loop).
+ * Measured as the CPU of the process that ran it (this one in thread mode,
+ * the reaped pool worker in process mode) over that of a sleep of 0 ms, which
+ * pays the same fixed cost (fork, set-up, exit). What is left is the sleep's
+ * wake-ups, one per 10 ms step: about 3 ms a second here, 60 ms in all the
+ * worst seen under load. A spin takes every cycle it is given, which under
+ * load is not all of its wall time (a third of it with two builds beside it
+ * on 2 cores), and a step of 1 s or more spins on EINVAL only until less than
+ * 1 s is left: hence a sleep of 3 s and a bound of a tenth of it. */
 START_TEST(sleep_sleeps_rather_than_spins)
 {
     const int who = modes[_i] == GC_MODE_THREAD ? RUSAGE_SELF : RUSAGE_CHILDREN;
+    const uint64_t sleep_ms = 3000, bound_ns = sleep_ms * 1000000ull / 10;
     static const char *const dom[] = {"ms"};
     gc_contract c = {.domain_reads = dom, .n_domain_reads = 1};
     uint64_t cpu[2];
@@ -516,18 +523,18 @@ START_TEST(sleep_sleeps_rather_than_spins)
         fixture f;
         fx_open(&f, 0);
         gc_err err;
-        ck_assert_int_eq(gc_state_set_int(f.st, "ms", i ? 1500 : 0, &err), GC_OK);
+        ck_assert_int_eq(gc_state_set_int(f.st, "ms", i ? (int64_t)sleep_ms : 0, &err), GC_OK);
         uint64_t before = cpu_ns(who);
         ck_assert_int_eq(fx_run(&f, "sleep", modes[_i], 1, 1, 0, &c), GC_OK);
         ck_assert_int_eq(f.res[0].status, GC_OK);
         if (i)
-            ck_assert_uint_ge(f.res[0].wall_ns, 1500000000ull);
+            ck_assert_uint_ge(f.res[0].wall_ns, sleep_ms * 1000000ull);
         fx_close(&f);
         cpu[i] = cpu_ns(who) - before;
     }
-    ck_assert_msg(cpu[1] < cpu[0] + 50000000ull, "a 1500 ms sleep took %llu ms of CPU, one of "
-                  "0 ms %llu ms", (unsigned long long)(cpu[1] / 1000000),
-                  (unsigned long long)(cpu[0] / 1000000));
+    ck_assert_msg(cpu[1] < cpu[0] + bound_ns, "a %llu ms sleep took %llu ms of CPU, one of 0 ms "
+                  "%llu ms: more than a tenth of its time, it spins", (unsigned long long)sleep_ms,
+                  (unsigned long long)(cpu[1] / 1000000), (unsigned long long)(cpu[0] / 1000000));
 }
 END_TEST
 
