@@ -14,8 +14,9 @@ timed out, killed only by the sanitizer judge (a dropped free()) and killed
 only by the Valgrind judge (a dropped memset: write() reads uninitialised
 padding), which survives with that judge off. Then the cache: a second run
 re-runs nothing; after an edit of one function only that function's mutants
-run again, even though every line below the edit moved. Prints "N passed, M
-failed".
+run again, even though every line below the edit moved. An equivalents entry
+whose id names other code than it quotes is not applied: that mutant is
+judged and counts. Prints "N passed, M failed".
 """
 
 import argparse
@@ -539,6 +540,7 @@ def smoke():
     stop_mid_test(root, find(pts3, "calc_countdown", "aor.subeq>addeq").id)
     rejudge_survivors(root, first_report)
     rejudge_survived(root, first_report)
+    drifted_equivalent(root)
     unclean_without_mutant(root)
     print(f"smoke: first run {secs:.1f} s")
 
@@ -650,6 +652,37 @@ def rejudge_survived(root, first_report):
           p.returncode == 0 and "] kill rate" not in p.stdout and len(eq) == 2
           and all("not judged again" in m["statusReason"] for m in eq),
           (p.returncode, [m["statusReason"] for m in eq], p.stdout[-500:]))
+
+
+def drifted_equivalent(root):
+    """An entry whose id names another mutant now (lines moved: its id is
+    note(a)'s drop, its quoted code note(0);'s, which the edit above put on
+    the next line) is not applied: the campaign says which code the id names
+    and where its own code went, and judges the mutant the id names, which
+    survives and counts, instead of hiding it as Ignored."""
+    pts = fixture_points(root)[0]
+    drop = {p.orig: p for p in pts if p.function == "calc_add" and p.op == "call.drop"}
+    named, quoted = drop["note(a);"], drop["note(0);"]
+    eq_path = os.path.join(ARGS.tmp, "drifted-equivalents.txt")
+    with open(eq_path, "w") as f:
+        f.write(f"{named.id}  `note(0);`  # the note of a zero adds nothing\n")
+    p, _ = run_fixture(root, [named.id], "--equivalents", eq_path)
+    try:
+        doc = json.load(open(os.path.join(root, "out", "mutation.json")))
+        summ = json.load(open(os.path.join(root, "out", "mutation-summary.json")))
+        m = next(x for x in doc["files"]["src/calc.c"]["mutants"] if x["id"] == named.id)
+    except (OSError, ValueError, StopIteration) as e:
+        check("smoke: a run with a drifted equivalent writes a report", False, str(e))
+        return
+    warned = [ln for ln in p.stdout.splitlines() if "WARNING" in ln and named.id in ln]
+    check("smoke: an equivalent whose id now names other code is not applied: the campaign "
+          "warns (the code the id names, where the quoted code went) and judges that "
+          "mutant, which Survives and counts in the score",
+          p.returncode == 0 and len(warned) == 1 and "now names `note(a);`" in warned[0]
+          and f"that code is now {quoted.id}" in warned[0] and "not applied" in warned[0]
+          and m["status"] == "Survived" and summ["score"] == 0.0,
+          (p.returncode, warned, m.get("status"), m.get("statusReason"), summ.get("score"),
+           p.stdout[-800:]))
 
 
 def _procs_under(root, name=None):
