@@ -555,6 +555,30 @@ START_TEST(read_undeclared_without_a_name_reports_why)
 }
 END_TEST
 
+/* The other side of the contract check: read_undeclared of an entry the
+ * contract does declare is let through, and the task reports what it read
+ * (the entry's size, the bytes it saw), with no violation counted, in
+ * thread and process mode. A contract that refused or lost a declared read
+ * would fail every honest process. */
+START_TEST(read_undeclared_of_a_declared_entry_reads_it)
+{
+    fixture f;
+    fx_open(&f, 0);
+    static const char *const dom[] = {"name"};
+    static const char *const heavy[] = {"a"};
+    gc_contract c = {.domain_reads = dom, .n_domain_reads = 1, .heavy_reads = heavy, .n_heavy_reads = 1};
+    ck_assert_int_eq(fx_run(&f, "read_undeclared", modes[_i], 2, 2, 0, &c), GC_OK);
+    for (int t = 0; t < 2; t++) {
+        ck_assert_msg(f.res[t].status == GC_OK, "task %d: %s %s", t,
+                      gc_status_name(f.res[t].status), f.res[t].text);
+        ck_assert_int_eq(f.res[t].value, 1 << 20);
+        ck_assert_str_eq(f.res[t].text, "read 'a' (1048576 bytes)");
+        ck_assert_uint_eq(f.res[t].violations, 0);
+    }
+    fx_close(&f);
+}
+END_TEST
+
 START_TEST(missing_heavy_entry_fails_every_task_loudly)
 {
     fixture f;
@@ -2061,6 +2085,7 @@ Suite *suite_exec(void)
     tcase_add_loop_test(tc, zone_at_its_entry_limit_reaches_workers, 0, 2);
     tcase_add_loop_test(tc, sleep_sleeps_rather_than_spins, 0, 2);
     tcase_add_loop_test(tc, read_undeclared_without_a_name_reports_why, 0, 2);
+    tcase_add_loop_test(tc, read_undeclared_of_a_declared_entry_reads_it, 0, 2);
     tcase_add_loop_test(tc, missing_heavy_entry_fails_every_task_loudly, 0, 2);
     tcase_add_loop_test(tc, bad_runs_are_refused, 0, 2);
     tcase_add_loop_test(tc, workers_see_their_deadline, 0, 2);
