@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "ctx_int.h"
@@ -769,6 +770,66 @@ START_TEST(fd_census_reports_targets_up_to_their_buffer)
 }
 END_TEST
 
+/* One fd_census of this process: its value, the "(stray)" descriptors its
+ * text names and the memfd figures its text ends with. */
+static void census_counts(const gc__proc *p, gc_state *st, int64_t *value, int *stray_fds,
+                          long long *maps, long long *stray_maps, char *text, size_t cap)
+{
+    gc_contract c = {0};
+    gc_ctx *ctx = NULL;
+    ck_assert_int_eq(gc_ctx_from_state(st, &c, NULL, 0, 1, &ctx, NULL), GC_OK);
+    gc_proc_out out;
+    memset(&out, 0, sizeof out);
+    ck_assert_int_eq(p->fn(ctx, &out), GC_OK);
+    gc_ctx_free(ctx);
+    snprintf(text, cap, "%s", out.text);
+    *value = out.value;
+    *stray_fds = 0;
+    for (const char *s = text; (s = strstr(s, "(stray)")); s++)
+        ++*stray_fds;
+    const char *tail = strrchr(text, ';');
+    ck_assert_msg(tail && sscanf(tail, "; %lld memfd maps, %lld stray", maps, stray_maps) == 2,
+                  "census text without its mapping figures: '%s'", text);
+}
+
+/* fd_census says what its value counts: a memfd left open and mapped in a
+ * process no worker runs in adds one stray descriptor, named by its target
+ * in the text, and one stray mapping, in the figures the text ends with;
+ * the value is the two together. Without the figures a census that fails
+ * on a leaked mapping would not say so. */
+START_TEST(fd_census_text_accounts_for_its_value)
+{
+    gc_engine *e = NULL;
+    gc_state *st = NULL;
+    ck_assert_int_eq(gc_engine_new(&e, NULL), GC_OK);
+    ck_assert_int_eq(gc_builtins_register(e, NULL), GC_OK);
+    ck_assert_int_eq(gc_state_new(&st, NULL), GC_OK);
+    const gc__proc *p = gc__engine_find(e, "fd_census");
+    ck_assert_ptr_nonnull(p);
+    char before[GC_RESULT_TEXT_MAX], after[GC_RESULT_TEXT_MAX];
+    int64_t v0, v1;
+    int sf0, sf1;
+    long long m0, m1, sm0, sm1;
+    census_counts(p, st, &v0, &sf0, &m0, &sm0, before, sizeof before);
+    ck_assert_int_eq(v0, sf0 + sm0);
+    int fd = memfd_create("gc-census-probe", MFD_CLOEXEC);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(ftruncate(fd, 4096), 0);
+    void *map = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+    ck_assert_ptr_ne(map, MAP_FAILED);
+    census_counts(p, st, &v1, &sf1, &m1, &sm1, after, sizeof after);
+    ck_assert_msg(strstr(after, "=/memfd:gc-census-probe (deleted)(stray) "), "%s", after);
+    ck_assert_int_eq(sf1, sf0 + 1);
+    ck_assert_int_eq(m1, m0 + 1);
+    ck_assert_int_eq(sm1, sm0 + 1);
+    ck_assert_int_eq(v1, sf1 + sm1);
+    ck_assert_int_eq(munmap(map, 4096), 0);
+    close(fd);
+    gc_state_free(st);
+    gc_engine_free(e);
+}
+END_TEST
+
 /* A refusal names what the contract declares; a list too long for its 160
  * bytes is cut and says so with "...", never cut silently: 12 declared keys
  * of 24 bytes, on the factory's context and on the decoded one. */
@@ -830,6 +891,7 @@ Suite *suite_ctx(void)
     tcase_add_test(tc, refused_reads_leave_the_callers_variables);
     tcase_add_test(tc, builtin_list_names_every_builtin);
     tcase_add_test(tc, fd_census_reports_targets_up_to_their_buffer);
+    tcase_add_test(tc, fd_census_text_accounts_for_its_value);
     tcase_add_test(tc, undeclared_refusal_marks_a_cut_list);
     tcase_add_test(tc, factory_null_arguments);
     tcase_add_test(tc, null_context_introspection_reads_as_empty);
