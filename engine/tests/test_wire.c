@@ -18,8 +18,10 @@
 #include "engine_int.h"
 #include "gapcheck/gapcheck.h"
 #include "gapcheck/wire.h"
+#include "state_int.h"
 #include "suites.h"
 #include "testutil.h"
+#include "wset_int.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define DEADLINE 0x0102030405060708ull
@@ -1436,6 +1438,50 @@ START_TEST(compare_names_a_differing_write_or_domain_count)
 }
 END_TEST
 
+/* The last-modified version of each key a context reads is what a commit's
+ * conflict check compares, so gc_wire_compare names it when it differs: two
+ * states with the same keys, values and version 1, where one commit rewrote
+ * i and the other s (each with its own value). A round trip that lost or
+ * swapped those versions is not "the same context". */
+static gc_state *rewritten(const char *key)
+{
+    gc_state *st = NULL;
+    gc_err err;
+    ck_assert_int_eq(gc_state_new(&st, NULL), GC_OK);
+    ck_assert_int_eq(gc_state_set_int(st, "i", 5, NULL), GC_OK);
+    ck_assert_int_eq(gc_state_set_str(st, "s", "x", NULL), GC_OK);
+    gc__wset ws;
+    memset(&ws, 0, sizeof ws);
+    gc_value i = {.type = GC_VAL_INT, .i = 5}, s = {.type = GC_VAL_STR, .ptr = "x", .len = 1};
+    ck_assert_int_eq(gc__wset_put(&ws, key, GC__WRITE_SET, key[0] == 'i' ? &i : &s, &err), GC_OK);
+    uint64_t ver = 0;
+    ck_assert_int_eq(gc__state_install(st, &ws, &ver, &err), GC_OK);
+    ck_assert_uint_eq(ver, 1);
+    gc__wset_free(&ws);
+    return st;
+}
+
+START_TEST(compare_names_a_differing_last_modified_version)
+{
+    gc_state *s1 = rewritten("i"), *s2 = rewritten("s");
+    static const char *const dom[] = {"s", "i"};
+    gc_contract c = {.domain_reads = dom, .n_domain_reads = 2};
+    gc_ctx *a = NULL, *b = NULL;
+    gc_err err;
+    ck_assert_int_eq(gc_ctx_from_state(s1, &c, NULL, 0, 1, &a, NULL), GC_OK);
+    ck_assert_int_eq(gc_ctx_from_state(s2, &c, NULL, 0, 1, &b, NULL), GC_OK);
+    ck_assert_int_eq(gc_wire_compare(a, b, &err), GC_EINVAL);
+    ck_assert_str_eq(err.msg, "s differs: 0 vs 1");
+    ck_assert_int_eq(gc_wire_compare(b, a, &err), GC_EINVAL);
+    ck_assert_str_eq(err.msg, "s differs: 1 vs 0");
+    ck_assert_int_eq(gc_wire_compare(a, a, &err), GC_OK);
+    gc_ctx_free(a);
+    gc_ctx_free(b);
+    gc_state_free(s1);
+    gc_state_free(s2);
+}
+END_TEST
+
 Suite *suite_wire(void)
 {
     Suite *s = suite_create("wire");
@@ -1457,6 +1503,7 @@ Suite *suite_wire(void)
     tcase_add_test(rt, round_trip_with_the_most_writes);
     tcase_add_test(rt, compare_names_first_difference);
     tcase_add_test(rt, compare_names_a_differing_write_or_domain_count);
+    tcase_add_test(rt, compare_names_a_differing_last_modified_version);
     suite_add_tcase(s, rt);
     TCase *rj = tcase_create("rejects");
     tcase_set_timeout(rj, 60);   /* valgrind runs the flip loop too */
