@@ -222,6 +222,44 @@ START_TEST(unattached_context_refuses_writes)
 }
 END_TEST
 
+/* Events and messages follow the same rule as writes: a decoded context
+ * that is not attached yet refuses both (GC_ESTATE, naming the call to
+ * make) and holds none, so nothing of it can reach the reply; a NULL
+ * context or topic is refused (EINVAL), not followed. Attached, the same
+ * event and message are taken. */
+START_TEST(unattached_context_refuses_events_and_messages)
+{
+    gc_state *st;
+    gc_err err;
+    ck_assert_int_eq(gc_state_new(&st, &err), GC_OK);
+    gc_contract c = {.events = 1, .outbox = 1};
+    gc_ctx *ctx, *d = NULL;
+    ck_assert_int_eq(gc_ctx_from_state(st, &c, NULL, 0, 1, &ctx, &err), GC_OK);
+    static uint8_t buf[GC_WIRE_MSG_MAX];
+    size_t len;
+    ck_assert_int_eq(gc_wire_encode(ctx, buf, sizeof buf, &len, &err), GC_OK);
+    ck_assert_int_eq(gc_wire_decode(buf, len, -1, -1, &d, &err), GC_OK);
+    ck_assert_int_eq(gc_ctx_emit(d, "changed", "x", 1), GC_ESTATE);
+    ck_assert_ptr_nonnull(strstr(gc_ctx_last_error(d), "gc_wire_attach"));
+    ck_assert_int_eq(gc_ctx_send(d, "outbox", "m1", "y", 1), GC_ESTATE);
+    ck_assert_ptr_nonnull(strstr(gc_ctx_last_error(d), "gc_wire_attach"));
+    ck_assert_uint_eq(gc_ctx_pending_events(d), 0);
+    ck_assert_uint_eq(gc_ctx_pending_messages(d), 0);
+    ck_assert_int_eq(gc_ctx_emit(NULL, "changed", "x", 1), GC_EINVAL);
+    ck_assert_int_eq(gc_ctx_send(NULL, "outbox", "m1", "y", 1), GC_EINVAL);
+    ck_assert_int_eq(gc_wire_attach(d, NULL, 0, NULL, 0, &err), GC_OK);
+    ck_assert_int_eq(gc_ctx_emit(d, NULL, "x", 1), GC_EINVAL);
+    ck_assert_str_eq(gc_ctx_last_error(d), "context access with a NULL name");
+    ck_assert_int_eq(gc_ctx_emit(d, "changed", "x", 1), GC_OK);
+    ck_assert_int_eq(gc_ctx_send(d, "outbox", "m1", "y", 1), GC_OK);
+    ck_assert_uint_eq(gc_ctx_pending_events(d), 1);
+    ck_assert_uint_eq(gc_ctx_pending_messages(d), 1);
+    gc_ctx_free(d);
+    gc_ctx_free(ctx);
+    gc_state_free(st);
+}
+END_TEST
+
 /* An output entry of a decoded context is out of reach until gc_wire_attach
  * maps the output file: ESTATE and no pointer, then the declared entry. */
 START_TEST(unattached_context_refuses_outputs)
@@ -1496,6 +1534,7 @@ Suite *suite_wire(void)
     tcase_add_test(rt, encoder_matches_documented_format);
     tcase_add_test(rt, attach_checks_mappings);
     tcase_add_test(rt, unattached_context_refuses_writes);
+    tcase_add_test(rt, unattached_context_refuses_events_and_messages);
     tcase_add_test(rt, unattached_context_refuses_outputs);
     tcase_add_test(rt, output_access_without_a_result_place_is_refused);
     tcase_add_test(rt, heavy_access_without_a_result_place_is_refused);
