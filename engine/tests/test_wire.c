@@ -337,6 +337,40 @@ START_TEST(heavy_access_without_a_result_place_is_refused)
 }
 END_TEST
 
+/* The empty name is no entry's (a zone refuses it), so no contract can
+ * declare it: asking for it, as a heavy read or as an output, is an
+ * undeclared access like any other, refused ECONTRACT and counted, and no
+ * pointer comes back. On the factory's context and on the decoded one,
+ * whose entry arrays both have a zeroed spare slot past the last entry. */
+static void expect_empty_name_undeclared(gc_ctx *c)
+{
+    const void *data = NULL;
+    void *w = NULL;
+    size_t n = 7;
+    uint32_t v0 = gc_ctx_violations(c);
+    ck_assert_int_eq(gc_ctx_heavy(c, "", &data, &n), GC_ECONTRACT);
+    ck_assert_str_eq(gc_ctx_last_error(c),
+                     "'' is not declared by the contract (heavy reads: a)");
+    ck_assert_int_eq(gc_ctx_output(c, "", &w, &n), GC_ECONTRACT);
+    ck_assert_str_eq(gc_ctx_last_error(c), "'' is not declared by the contract (outputs: o)");
+    ck_assert_ptr_null(data);
+    ck_assert_ptr_null(w);
+    ck_assert_uint_eq(n, 7);
+    ck_assert_uint_eq(gc_ctx_violations(c), v0 + 2);
+}
+
+START_TEST(empty_entry_name_is_an_undeclared_access)
+{
+    struct fx f;
+    fx_init(&f);
+    expect_empty_name_undeclared(f.ctx);
+    gc_ctx *d = decoded_attached(&f);
+    expect_empty_name_undeclared(d);
+    gc_ctx_free(d);
+    fx_free(&f);
+}
+END_TEST
+
 /* A copy of the fixture's input file, sealed as the engine seals one, with
  * its manifest's entry count changed: the manifest then claims more bytes
  * than lie before the data (need > data_offset, still inside the file). */
@@ -1535,6 +1569,7 @@ Suite *suite_wire(void)
     tcase_add_test(rt, attach_checks_mappings);
     tcase_add_test(rt, unattached_context_refuses_writes);
     tcase_add_test(rt, unattached_context_refuses_events_and_messages);
+    tcase_add_test(rt, empty_entry_name_is_an_undeclared_access);
     tcase_add_test(rt, unattached_context_refuses_outputs);
     tcase_add_test(rt, output_access_without_a_result_place_is_refused);
     tcase_add_test(rt, heavy_access_without_a_result_place_is_refused);
