@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "ctx_int.h"
@@ -1320,6 +1321,56 @@ START_TEST(returned_value_wins_over_a_set)
 }
 END_TEST
 
+/* A process that writes an int and a double through gc_ctx_set_value with
+ * only the fields of their type meaningful: ptr and len hold what a reused
+ * or unset gc_value may hold, here a page nobody may read and a length. */
+static int set_by_number(gc_ctx *ctx, gc_proc_out *out)
+{
+    long pg = sysconf(_SC_PAGESIZE);
+    void *none = mmap(NULL, (size_t)pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (none == MAP_FAILED) {
+        snprintf(out->text, sizeof out->text, "set_by_number: mmap failed");
+        return GC_ESYS;
+    }
+    gc_value i = {.type = GC_VAL_INT, .i = 42, .ptr = none, .len = 64};
+    gc_value d = {.type = GC_VAL_DOUBLE, .d = 2.5, .ptr = none, .len = 64};
+    int rc = gc_ctx_set_value(ctx, "k", &i);
+    if (rc == GC_OK)
+        rc = gc_ctx_set_value(ctx, "dbl", &d);
+    munmap(none, (size_t)pg);
+    return rc;
+}
+
+/* An int or a double is written by its number alone: the ptr and len of the
+ * gc_value (meant for strings and bytes) are neither read nor kept, so a
+ * caller need fill only the fields of the value's type. Committed in
+ * thread and process mode, the state holds 42 and 2.5 with no data. */
+START_TEST(numbers_are_written_by_their_value_alone)
+{
+    fixture f;
+    fx_open(&f);
+    gc_err err;
+    ck_assert_int_eq(gc_engine_register(f.e, "set_by_number", set_by_number, NULL, &err), GC_OK);
+    static const char *const w[] = {"k", "dbl"};
+    gc_contract c = {.domain_writes = w, .n_domain_writes = 2};
+    ck_assert_int_eq(fx_run(&f, "set_by_number", modes[_i], 1, 1, 0, &c, NULL), GC_OK);
+    ck_assert_msg(f.res[0].status == GC_OK, "%s %s", gc_status_name(f.res[0].status),
+                  f.res[0].text);
+    const gc_value *k, *d;
+    ck_assert_int_eq(gc_state_get(f.st, "k", &k), GC_OK);
+    ck_assert_int_eq(gc_state_get(f.st, "dbl", &d), GC_OK);
+    ck_assert_int_eq(k->type, GC_VAL_INT);
+    ck_assert_int_eq(k->i, 42);
+    ck_assert_int_eq(d->type, GC_VAL_DOUBLE);
+    ck_assert_double_eq(d->d, 2.5);
+    ck_assert_ptr_null(k->ptr);
+    ck_assert_ptr_null(d->ptr);
+    ck_assert_uint_eq(k->len, 0);
+    ck_assert_uint_eq(d->len, 0);
+    fx_close(&f);
+}
+END_TEST
+
 /* INC-021/INC-026: five sequential saves keep five. */
 START_TEST(five_sequential_appends_keep_five)
 {
@@ -2448,6 +2499,7 @@ Suite *suite_commit(void)
     tcase_add_loop_test(m, pure_context_refuses_every_write, 0, 2);
     tcase_add_loop_test(m, timed_out_attempt_leaves_nothing, 0, 2);
     tcase_add_loop_test(m, returned_value_wins_over_a_set, 0, 2);
+    tcase_add_loop_test(m, numbers_are_written_by_their_value_alone, 0, 2);
     tcase_add_loop_test(m, five_sequential_appends_keep_five, 0, 2);
     tcase_add_loop_test(m, history_records_every_attempt, 0, 2);
     tcase_add_loop_test(m, history_records_written_bytes, 0, 2);
