@@ -787,6 +787,68 @@ START_TEST(execute_parallel_refuses_null)
 }
 END_TEST
 
+/* A process-mode attempt is committed with all the worker reported, or not
+ * at all: an append that reads and writes "list", with the k-th calloc of
+ * the main process failed, k = 1, 2, ... until none is left to fail. Each
+ * run either fails ENOMEM and leaves the list and the version as they were,
+ * or commits "0;" as one new version with a history record that names its
+ * read of "list" (unless the history says it is incomplete). One of those
+ * callocs is the reply's read list: that run must fail, naming it. */
+START_TEST(reply_is_taken_whole_or_not_at_all)
+{
+    gc_engine *e;
+    gc_state *st;
+    exec_fx(&e, &st);
+    gc_history *h = NULL;
+    ck_assert_int_eq(gc_history_new(&h, NULL), GC_OK);
+    static const char *const l[] = {"list"};
+    gc_contract c = {.domain_reads = l, .n_domain_reads = 1, .domain_writes = l,
+                     .n_domain_writes = 1};
+    gc_exec_opts o = {.process = "append", .mode = GC_MODE_PROCESS, .workers = 1, .tasks = 1,
+                      .contract = &c, .history = h};
+    gc_result r;
+    gc_err err;
+    int read_list_failed = 0;
+    uint32_t fired = 1, k;
+    for (k = 1; fired && k < 500; k++) {
+        ck_assert_int_eq(gc_state_set_bytes(st, "list", "", 0, NULL), GC_OK);
+        gc_history_clear(h);
+        uint64_t v0 = gc_state_version(st);
+        gcf_plan p = {.calls = GCF_BIT(GCF_CALLOC), .nth = k, .times = 1, .scope = GCF_HERE};
+        gcf_arm(&p);
+        int rc = gc_execute_parallel(e, st, &o, &r, &err);
+        fired = gcf_fired();
+        gcf_disarm();
+        const gc_value *v;
+        ck_assert_int_eq(gc_state_get(st, "list", &v), GC_OK);
+        if (rc == GC_OK && r.status == GC_OK) {
+            ck_assert_uint_eq(gc_state_version(st), v0 + 1);
+            ck_assert_uint_eq(v->len, 2);
+            ck_assert_mem_eq(v->ptr, "0;", 2);
+            if (gc_history_incomplete(h) == 0) {
+                ck_assert_uint_eq(gc_history_count(h), 1);
+                const gc_attempt *a = gc_history_at(h, 0);
+                ck_assert_msg(a->n_reads == 1, "calloc %u failed: the committed attempt "
+                              "records %zu reads", k, a->n_reads);
+                ck_assert_str_eq(a->reads[0].key, "list");
+            }
+        } else {
+            ck_assert_msg(rc == GC_ENOMEM || (rc == GC_OK && r.status == GC_ENOMEM),
+                          "calloc %u failed: %s / %s %s", k, gc_status_name(rc),
+                          gc_status_name(r.status), rc == GC_OK ? r.text : err.msg);
+            ck_assert_uint_eq(gc_state_version(st), v0);
+            ck_assert_uint_eq(v->len, 0);
+            read_list_failed |= rc == GC_OK && strstr(r.text, "write set: out of memory") != NULL;
+        }
+    }
+    ck_assert_msg(!fired, "still failing callocs after %u", k);
+    ck_assert(read_list_failed);
+    gc_history_free(h);
+    gc_engine_free(e);
+    gc_state_free(st);
+}
+END_TEST
+
 Suite *suite_faults(void);
 Suite *suite_faults(void)
 {
@@ -813,6 +875,7 @@ Suite *suite_faults(void)
     tcase_add_test(tc, key_set_again_keeps_no_old_value);
     tcase_add_test(tc, failed_return_write_back_keeps_the_process_writes);
     tcase_add_loop_test(tc, execute_parallel_refuses_null, 0, 2);
+    tcase_add_test(tc, reply_is_taken_whole_or_not_at_all);
     suite_add_tcase(s, tc);
     return s;
 }
