@@ -2130,6 +2130,39 @@ START_TEST(list_append_value_is_the_new_length)
 }
 END_TEST
 
+/* A list grows up to the value limit and no further: an append that
+ * brings it to exactly GC_VALUE_BYTES_MAX bytes commits, the next one is
+ * refused by list_append itself (ELIMIT naming the key and the limit) and
+ * the list stays whole, nothing committed, in thread and process mode. */
+START_TEST(list_append_stops_at_the_value_limit)
+{
+    fixture f;
+    fx_open(&f);
+    gc_err err;
+    static char fill[GC_VALUE_BYTES_MAX];
+    memset(fill, 'x', sizeof fill);
+    ck_assert_int_eq(gc_state_set_bytes(f.st, "l0", fill, GC_VALUE_BYTES_MAX - 4, &err), GC_OK);
+    static const char *const L[] = {"l0"};
+    gc_contract c = {.domain_reads = L, .n_domain_reads = 1, .domain_writes = L,
+                     .n_domain_writes = 1};
+    ck_assert_int_eq(fx_run(&f, "list_append", modes[_i], 1, 1, 0, &c, NULL), GC_OK);
+    ck_assert_msg(f.res[0].status == GC_OK, "%s", f.res[0].text);
+    ck_assert_int_eq(f.res[0].value, GC_VALUE_BYTES_MAX);
+    ck_assert_uint_eq(gc_state_version(f.st), 1);
+    ck_assert_int_eq(fx_run(&f, "list_append", modes[_i], 1, 1, 0, &c, NULL), GC_OK);
+    ck_assert_int_eq(f.res[0].status, GC_ELIMIT);
+    ck_assert_str_eq(f.res[0].text, "list_append: 'l0' would pass 4096 bytes");
+    ck_assert_uint_eq(f.res[0].committed_version, 0);
+    ck_assert_uint_eq(gc_state_version(f.st), 1);
+    const gc_value *v;
+    ck_assert_int_eq(gc_state_get(f.st, "l0", &v), GC_OK);
+    ck_assert_uint_eq(v->len, GC_VALUE_BYTES_MAX);
+    ck_assert_mem_eq(v->ptr, fill, GC_VALUE_BYTES_MAX - 4);
+    ck_assert_mem_eq((const char *)v->ptr + GC_VALUE_BYTES_MAX - 4, "0.1;", 4);
+    fx_close(&f);
+}
+END_TEST
+
 /* Every task's first attempt is built from the state as the run found it,
  * also when the contract only emits events or only sends messages: each
  * such attempt commits a version, and the next task's base is still the
@@ -2519,6 +2552,7 @@ Suite *suite_commit(void)
     tcase_add_loop_test(m, peek_without_a_key_name_reports_why, 0, 2);
     tcase_add_loop_test(m, list_append_refuses_a_list_key_that_is_not_bytes, 0, 2);
     tcase_add_loop_test(m, list_append_value_is_the_new_length, 0, 2);
+    tcase_add_loop_test(m, list_append_stops_at_the_value_limit, 0, 2);
     tcase_add_loop_test(m, event_or_message_only_runs_keep_one_base, 0, 2);
     tcase_add_loop_test(m, int_range_rule_refuses_a_value_of_another_type, 0, 2);
     suite_add_tcase(s, m);
