@@ -371,6 +371,75 @@ START_TEST(empty_entry_name_is_an_undeclared_access)
 }
 END_TEST
 
+/* write_readonly is the probe the read-only cases (INC-014, fault-readonly)
+ * rely on, so it must tell a protected heavy entry from an open one: on
+ * the zone's sealed mapping the kernel refuses to make entry a writable
+ * (EREADONLY, naming it and why) and its bytes stay; on a decoded context
+ * attached to a private read-only copy of the same input file, which
+ * mprotect may open, it reports the breach (OK, "read-only entry 'a'
+ * became writable") and, with domain store = 1, its store lands: the
+ * entry's first byte is flipped in the copy. */
+static int write_readonly_on(gc_ctx *d, gc_proc_out *out)
+{
+    gc_engine *e = NULL;
+    ck_assert_int_eq(gc_engine_new(&e, NULL), GC_OK);
+    ck_assert_int_eq(gc_builtins_register(e, NULL), GC_OK);
+    const gc__proc *p = gc__engine_find(e, "write_readonly");
+    ck_assert_ptr_nonnull(p);
+    memset(out, 0, sizeof *out);
+    int rc = p->fn(d, out);
+    gc_engine_free(e);
+    return rc;
+}
+
+START_TEST(write_readonly_tells_an_open_entry_from_a_sealed_one)
+{
+    struct fx f;
+    fx_init(&f);
+    gc_err err;
+    static const char *const store[] = {"store"};
+    gc_contract c = {.domain_reads = store, .n_domain_reads = 1, .heavy_reads = FX_HEAVY,
+                     .n_heavy_reads = 1};
+    ck_assert_int_eq(gc_state_set_int(f.st, "store", 1, &err), GC_OK);
+    gc_ctx *ctx = NULL, *d = NULL;
+    ck_assert_int_eq(gc_ctx_from_state(f.st, &c, NULL, 0, 1, &ctx, &err), GC_OK);
+    ck_assert_int_eq(gc_wire_encode(ctx, f.msg, sizeof f.msg, &f.len, &err), GC_OK);
+    gc_ctx_free(ctx);
+    const gc_zone_entry *a = gc_zone_find(f.z, "a");
+    const uint8_t *zone = gc_zone_input_base(f.z);
+    uint8_t first = zone[a->offset];
+    gc_proc_out out;
+    ck_assert_int_eq(gc_wire_decode(f.msg, f.len, f.in_fd, -1, &d, &err), GC_OK);
+    ck_assert_int_eq(gc_wire_attach(d, zone, gc_zone_input_size(f.z), NULL, 0, &err), GC_OK);
+    ck_assert_int_eq(write_readonly_on(d, &out), GC_EREADONLY);
+    ck_assert_str_eq(out.text, "write to 'a' refused: mprotect: Permission denied");
+    ck_assert_uint_eq(zone[a->offset], first);
+    gc_ctx_free(d);
+    /* The copy lies once at an even and once at an odd page, so that the
+     * entry's page is each of the two: the probe must open the page it
+     * stores to, wherever that lies. */
+    size_t size = gc_zone_input_size(f.z), pg = page();
+    uint8_t *region = mmap(NULL, size + pg, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ck_assert_ptr_ne(region, MAP_FAILED);
+    for (size_t shift = 0; shift <= pg; shift += pg) {
+        uint8_t *copy = region + shift;
+        ck_assert_int_eq(mprotect(region, size + pg, PROT_READ | PROT_WRITE), 0);
+        memcpy(copy, zone, size);
+        ck_assert_int_eq(mprotect(copy, size, PROT_READ), 0);
+        ck_assert_int_eq(gc_wire_decode(f.msg, f.len, f.in_fd, -1, &d, &err), GC_OK);
+        ck_assert_int_eq(gc_wire_attach(d, copy, size, NULL, 0, &err), GC_OK);
+        ck_assert_int_eq(write_readonly_on(d, &out), GC_OK);
+        ck_assert_str_eq(out.text, "read-only entry 'a' became writable");
+        ck_assert_uint_eq(copy[a->offset], first ^ 0xFF);
+        ck_assert_uint_eq(zone[a->offset], first);
+        gc_ctx_free(d);
+    }
+    ck_assert_int_eq(munmap(region, size + pg), 0);
+    fx_free(&f);
+}
+END_TEST
+
 /* A copy of the fixture's input file, sealed as the engine seals one, with
  * its manifest's entry count changed: the manifest then claims more bytes
  * than lie before the data (need > data_offset, still inside the file). */
@@ -1570,6 +1639,7 @@ Suite *suite_wire(void)
     tcase_add_test(rt, unattached_context_refuses_writes);
     tcase_add_test(rt, unattached_context_refuses_events_and_messages);
     tcase_add_test(rt, empty_entry_name_is_an_undeclared_access);
+    tcase_add_test(rt, write_readonly_tells_an_open_entry_from_a_sealed_one);
     tcase_add_test(rt, unattached_context_refuses_outputs);
     tcase_add_test(rt, output_access_without_a_result_place_is_refused);
     tcase_add_test(rt, heavy_access_without_a_result_place_is_refused);
