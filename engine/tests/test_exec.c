@@ -33,6 +33,8 @@ typedef struct fixture {
     gc_engine *e;
     gc_state *st;
     gc_result res[64];
+    const char *key[1];       /* the domain key fx_key set */
+    gc_contract reads_key;    /* a contract that reads that key alone */
 } fixture;
 
 static void fx_open(fixture *f, size_t out_len)
@@ -42,6 +44,18 @@ static void fx_open(fixture *f, size_t out_len)
     ck_assert_int_eq(gc_engine_new(&f->e, &err), GC_OK);
     ck_assert_int_eq(gc_builtins_register(f->e, &err), GC_OK);
     f->st = tu_state(1 << 20, 3 * 4096 + 5, out_len);
+}
+
+/* Domain `key` set to v, and the contract that reads that key alone: the
+ * set-up of every run of a builtin driven by one domain value (sleep, spin and
+ * block's ms, exit's code, alloc's bytes). The contract lives in f. */
+static const gc_contract *fx_key(fixture *f, const char *key, int64_t v)
+{
+    gc_err err;
+    ck_assert_int_eq(gc_state_set_int(f->st, key, v, &err), GC_OK);
+    f->key[0] = key;
+    f->reads_key = (gc_contract){.domain_reads = f->key, .n_domain_reads = 1};
+    return &f->reads_key;
 }
 
 static void fx_close(fixture *f)
@@ -241,11 +255,8 @@ START_TEST(exit_mid_task_is_reported_with_its_code)
 {
     fixture f;
     fx_open(&f, 0);
-    gc_err err;
-    ck_assert_int_eq(gc_state_set_int(f.st, "code", 3, &err), GC_OK);
-    static const char *const dom[] = {"code"};
-    gc_contract c = {.domain_reads = dom, .n_domain_reads = 1};
-    ck_assert_int_eq(fx_run(&f, "exit", GC_MODE_PROCESS, 2, 3, 0, &c), GC_OK);
+    const gc_contract *c = fx_key(&f, "code", 3);
+    ck_assert_int_eq(fx_run(&f, "exit", GC_MODE_PROCESS, 2, 3, 0, c), GC_OK);
     for (int t = 0; t < 3; t++) {
         ck_assert_int_eq(f.res[t].status, GC_EEXIT);
         ck_assert_int_eq(f.res[t].exit_code, 3);
@@ -289,12 +300,9 @@ START_TEST(late_thread_reports_its_overshoot)
 {
     fixture f;
     fx_open(&f, 0);
-    gc_err err;
-    ck_assert_int_eq(gc_state_set_int(f.st, "ms", 60, &err), GC_OK);
-    static const char *const dom[] = {"ms"};
-    gc_contract c = {.domain_reads = dom, .n_domain_reads = 1};
+    const gc_contract *c = fx_key(&f, "ms", 60);
     uint64_t t0 = gc_now_ns();
-    ck_assert_int_eq(fx_run(&f, "spin", GC_MODE_THREAD, 1, 1, 20, &c), GC_OK);
+    ck_assert_int_eq(fx_run(&f, "spin", GC_MODE_THREAD, 1, 1, 20, c), GC_OK);
     uint64_t t1 = gc_now_ns();
     ck_assert_int_eq(f.res[0].status, GC_ETIMEOUT);
     double late_ms = -1;
@@ -384,11 +392,8 @@ START_TEST(sleep_stopped_at_its_deadline_says_so)
 {
     fixture f;
     fx_open(&f, 0);
-    gc_err err;
-    ck_assert_int_eq(gc_state_set_int(f.st, "ms", 3000, &err), GC_OK);
-    static const char *const dom[] = {"ms"};
-    gc_contract c = {.domain_reads = dom, .n_domain_reads = 1};
-    ck_assert_int_eq(fx_run(&f, "sleep", GC_MODE_THREAD, 1, 1, 50, &c), GC_OK);
+    const gc_contract *c = fx_key(&f, "ms", 3000);
+    ck_assert_int_eq(fx_run(&f, "sleep", GC_MODE_THREAD, 1, 1, 50, c), GC_OK);
     ck_assert_int_eq(f.res[0].status, GC_ETIMEOUT);
     ck_assert_str_eq(f.res[0].text, "sleep of 3000 ms stopped at the deadline");
     ck_assert_uint_lt(f.res[0].wall_ns, 2000000000ull);
@@ -412,15 +417,12 @@ START_TEST(alloc_makes_its_bytes_resident)
 {
     const int64_t bytes = 64 << 20;
     const int who = modes[_i] == GC_MODE_THREAD ? RUSAGE_SELF : RUSAGE_CHILDREN;
-    static const char *const dom[] = {"bytes"};
-    gc_contract c = {.domain_reads = dom, .n_domain_reads = 1};
     long peak[2];
     for (int i = 0; i < 2; i++) {
         fixture f;
         fx_open(&f, 0);
-        gc_err err;
-        ck_assert_int_eq(gc_state_set_int(f.st, "bytes", i ? bytes : 0, &err), GC_OK);
-        ck_assert_int_eq(fx_run(&f, "alloc", modes[_i], 1, 1, 0, &c), GC_OK);
+        const gc_contract *c = fx_key(&f, "bytes", i ? bytes : 0);
+        ck_assert_int_eq(fx_run(&f, "alloc", modes[_i], 1, 1, 0, c), GC_OK);
         ck_assert_int_eq(f.res[0].status, GC_OK);
         ck_assert_int_eq(f.res[0].value, i ? bytes : 0);
         fx_close(&f);
@@ -438,13 +440,10 @@ START_TEST(spin_and_block_say_how_long_they_waited)
 {
     fixture f;
     fx_open(&f, 0);
-    gc_err err;
-    ck_assert_int_eq(gc_state_set_int(f.st, "ms", 5, &err), GC_OK);
-    static const char *const dom[] = {"ms"};
-    gc_contract c = {.domain_reads = dom, .n_domain_reads = 1};
+    const gc_contract *c = fx_key(&f, "ms", 5);
     static const char *const how[][2] = {{"spin", "spun 5 ms"}, {"block", "blocked 5 ms"}};
     for (size_t i = 0; i < 2; i++) {
-        ck_assert_int_eq(fx_run(&f, how[i][0], modes[_i], 1, 1, 0, &c), GC_OK);
+        ck_assert_int_eq(fx_run(&f, how[i][0], modes[_i], 1, 1, 0, c), GC_OK);
         ck_assert_int_eq(f.res[0].status, GC_OK);
         ck_assert_int_eq(f.res[0].value, 5);
         ck_assert_str_eq(f.res[0].text, how[i][1]);
@@ -516,16 +515,13 @@ START_TEST(sleep_sleeps_rather_than_spins)
 {
     const int who = modes[_i] == GC_MODE_THREAD ? RUSAGE_SELF : RUSAGE_CHILDREN;
     const uint64_t sleep_ms = 3000, bound_ns = sleep_ms * 1000000ull / 10;
-    static const char *const dom[] = {"ms"};
-    gc_contract c = {.domain_reads = dom, .n_domain_reads = 1};
     uint64_t cpu[2];
     for (int i = 0; i < 2; i++) {
         fixture f;
         fx_open(&f, 0);
-        gc_err err;
-        ck_assert_int_eq(gc_state_set_int(f.st, "ms", i ? (int64_t)sleep_ms : 0, &err), GC_OK);
+        const gc_contract *c = fx_key(&f, "ms", i ? (int64_t)sleep_ms : 0);
         uint64_t before = cpu_ns(who);
-        ck_assert_int_eq(fx_run(&f, "sleep", modes[_i], 1, 1, 0, &c), GC_OK);
+        ck_assert_int_eq(fx_run(&f, "sleep", modes[_i], 1, 1, 0, c), GC_OK);
         ck_assert_int_eq(f.res[0].status, GC_OK);
         if (i)
             ck_assert_uint_ge(f.res[0].wall_ns, sleep_ms * 1000000ull);
@@ -545,9 +541,8 @@ START_TEST(read_undeclared_without_a_name_reports_why)
 {
     fixture f;
     fx_open(&f, 0);
-    static const char *const dom[] = {"ms"};
-    gc_contract c = {.domain_reads = dom, .n_domain_reads = 1};
-    ck_assert_int_eq(fx_run(&f, "read_undeclared", modes[_i], 1, 1, 0, &c), GC_OK);
+    const gc_contract *c = fx_key(&f, "ms", 0);
+    ck_assert_int_eq(fx_run(&f, "read_undeclared", modes[_i], 1, 1, 0, c), GC_OK);
     ck_assert_int_eq(f.res[0].status, GC_ECONTRACT);
     ck_assert_str_eq(f.res[0].text, "'name' is not declared by the contract (domain keys: ms)");
     ck_assert_uint_eq(f.res[0].violations, 1);
@@ -670,12 +665,9 @@ START_TEST(exec_time_is_the_process_own)
 {
     fixture f;
     fx_open(&f, 0);
-    gc_err err;
-    ck_assert_int_eq(gc_state_set_int(f.st, "ms", 20, &err), GC_OK);
-    static const char *const dom[] = {"ms"};
-    gc_contract c = {.domain_reads = dom, .n_domain_reads = 1};
+    const gc_contract *c = fx_key(&f, "ms", 20);
     uint64_t before = gc_now_ns();
-    ck_assert_int_eq(fx_run(&f, "sleep", modes[_i], 2, 2, 0, &c), GC_OK);
+    ck_assert_int_eq(fx_run(&f, "sleep", modes[_i], 2, 2, 0, c), GC_OK);
     uint64_t run_ns = gc_now_ns() - before;
     for (int t = 0; t < 2; t++) {
         ck_assert_msg(f.res[t].status == GC_OK, "task %d: %s", t, f.res[t].text);
@@ -706,9 +698,8 @@ START_TEST(process_text_wins_over_an_earlier_refusal)
     fx_open(&f, 0);
     gc_err err;
     ck_assert_int_eq(gc_engine_register(f.e, "own_text", proc_own_text, NULL, &err), GC_OK);
-    static const char *const dom[] = {"ms"};
-    gc_contract c = {.domain_reads = dom, .n_domain_reads = 1};
-    ck_assert_int_eq(fx_run(&f, "own_text", modes[_i], 2, 2, 0, &c), GC_OK);
+    const gc_contract *c = fx_key(&f, "ms", 0);
+    ck_assert_int_eq(fx_run(&f, "own_text", modes[_i], 2, 2, 0, c), GC_OK);
     ck_assert_int_eq(f.res[0].status, GC_OK);
     ck_assert_int_eq(f.res[1].status, GC_EPROC);
     for (int t = 0; t < 2; t++) {
@@ -836,11 +827,8 @@ START_TEST(nothing_leaks_after_engine_free)
     gc_contract c = {.heavy_reads = ab, .n_heavy_reads = 2};
     ck_assert_int_eq(fx_run(&f, "checksum", GC_MODE_PROCESS, 4, 16, 0, &c), GC_OK);
     ck_assert_int_eq(fx_run(&f, "checksum", GC_MODE_THREAD, 4, 16, 0, &c), GC_OK);
-    gc_err err;
-    ck_assert_int_eq(gc_state_set_int(f.st, "ms", 10000, &err), GC_OK);
-    static const char *const dom[] = {"ms"};
-    gc_contract cs = {.domain_reads = dom, .n_domain_reads = 1};
-    ck_assert_int_eq(fx_run(&f, "sleep", GC_MODE_PROCESS, 2, 2, 100, &cs), GC_OK);
+    const gc_contract *cs = fx_key(&f, "ms", 10000);
+    ck_assert_int_eq(fx_run(&f, "sleep", GC_MODE_PROCESS, 2, 2, 100, cs), GC_OK);
     ck_assert_msg(f.res[0].status == GC_ETIMEOUT, "%s %s", gc_status_name(f.res[0].status),
                   f.res[0].text);
     fx_close(&f);
@@ -1677,21 +1665,18 @@ START_TEST(kept_threads_keep_failure_semantics)
 {
     fixture f;
     fx_open(&f, 0);
-    gc_err err;
-    ck_assert_int_eq(gc_state_set_int(f.st, "ms", 300, &err), GC_OK);
-    static const char *const dom[] = {"ms"};
-    gc_contract cd = {.domain_reads = dom, .n_domain_reads = 1};
+    const gc_contract *cd = fx_key(&f, "ms", 300);
     gc_contract c = {.heavy_reads = ab, .n_heavy_reads = 2};
     ck_assert_int_eq(fx_run(&f, "checksum", GC_MODE_THREAD, 2, 2, 0, &c), GC_OK);
     static const char *const late[] = {"sleep", "spin", "block"};
     for (size_t i = 0; i < 3; i++) {
-        ck_assert_int_eq(fx_run(&f, late[i], GC_MODE_THREAD, 2, 2, 50, &cd), GC_OK);
+        ck_assert_int_eq(fx_run(&f, late[i], GC_MODE_THREAD, 2, 2, 50, cd), GC_OK);
         for (int t = 0; t < 2; t++)
             ck_assert_msg(f.res[t].status == GC_ETIMEOUT, "%s task %d: %s %s", late[i], t,
                           gc_status_name(f.res[t].status), f.res[t].text);
     }
     /* sleep watches its deadline: it stopped long before its 300 ms. */
-    ck_assert_int_eq(fx_run(&f, "sleep", GC_MODE_THREAD, 1, 1, 50, &cd), GC_OK);
+    ck_assert_int_eq(fx_run(&f, "sleep", GC_MODE_THREAD, 1, 1, 50, cd), GC_OK);
     ck_assert_uint_lt(f.res[0].wall_ns, 250000000ull);
     ck_assert_int_eq(fx_run(&f, "crash", GC_MODE_THREAD, 2, 2, 0, NULL), GC_OK);
     ck_assert_int_eq(f.res[0].status, GC_EUNSUPPORTED);
