@@ -107,6 +107,25 @@ static void exec_fx(gc_engine **e, gc_state **st)
     *st = tu_state(4096, 100, 0);
 }
 
+/* The pool fault tests' run: checksum over both heavy entries (the answer
+ * every healthy task must give, tu_checksum of HEAVY) in process mode. */
+static gc_exec_opts checksum_opts(uint32_t workers, uint32_t tasks)
+{
+    static const gc_contract c = {.heavy_reads = HEAVY, .n_heavy_reads = 2};
+    return (gc_exec_opts){.process = "checksum", .mode = GC_MODE_PROCESS, .workers = workers,
+                          .tasks = tasks, .contract = &c};
+}
+
+/* One run with plan p armed for it alone. */
+static int run_armed(const gcf_plan *p, gc_engine *e, gc_state *st, const gc_exec_opts *o,
+                     gc_result *res, gc_err *err)
+{
+    gcf_arm(p);
+    int rc = gc_execute_parallel(e, st, o, res, err);
+    gcf_disarm();
+    return rc;
+}
+
 /* poll failing for good: the busy tasks fail with ESYS and the run ends
  * (the injector aborts a run that retries it GCF_SPIN_LIMIT times). */
 START_TEST(pool_poll_failure_ends_the_run)
@@ -114,16 +133,12 @@ START_TEST(pool_poll_failure_ends_the_run)
     gc_engine *e;
     gc_state *st;
     exec_fx(&e, &st);
-    gc_contract c = {.heavy_reads = HEAVY, .n_heavy_reads = 2};
-    gc_exec_opts o = {.process = "checksum", .mode = GC_MODE_PROCESS, .workers = 2, .tasks = 3,
-                      .contract = &c};
+    gc_exec_opts o = checksum_opts(2, 3);
     gc_result res[3];
     gc_err err;
     gcf_plan p = {.calls = GCF_BIT(GCF_POLL), .nth = 1, .times = GCF_FOREVER, .err = ENOMEM,
                   .scope = GCF_HERE};
-    gcf_arm(&p);
-    int rc = gc_execute_parallel(e, st, &o, res, &err);
-    gcf_disarm();
+    int rc = run_armed(&p, e, st, &o, res, &err);
     ck_assert_int_eq(rc, GC_OK);
     for (int t = 0; t < 3; t++) {
         ck_assert_int_eq(res[t].status, GC_ESYS);
@@ -148,9 +163,7 @@ START_TEST(idle_dead_worker_is_replaced)
     gc_engine *e;
     gc_state *st;
     exec_fx(&e, &st);
-    gc_contract c = {.heavy_reads = HEAVY, .n_heavy_reads = 2};
-    gc_exec_opts o = {.process = "checksum", .mode = GC_MODE_PROCESS, .workers = 2, .tasks = 4,
-                      .contract = &c};
+    gc_exec_opts o = checksum_opts(2, 4);
     gc_result res[4];
     gc_err err;
     ck_assert_int_eq(gc_execute_parallel(e, st, &o, res, &err), GC_OK);
@@ -183,17 +196,13 @@ START_TEST(pool_interrupted_call_costs_no_worker)
     gc_engine *e;
     gc_state *st;
     exec_fx(&e, &st);
-    gc_contract c = {.heavy_reads = HEAVY, .n_heavy_reads = 2};
-    gc_exec_opts o = {.process = "checksum", .mode = GC_MODE_PROCESS, .workers = 2, .tasks = 4,
-                      .contract = &c};
+    gc_exec_opts o = checksum_opts(2, 4);
     gc_result res[4];
     gc_err err;
     ck_assert_int_eq(gc_engine_warm(e, 2, &err), GC_OK);
     gcf_plan p = {.calls = GCF_BIT(calls[_i]), .nth = 1, .times = 1, .err = EINTR,
                   .scope = GCF_HERE};
-    gcf_arm(&p);
-    int rc = gc_execute_parallel(e, st, &o, res, &err);
-    gcf_disarm();
+    int rc = run_armed(&p, e, st, &o, res, &err);
     ck_assert_msg(rc == GC_OK, "%s", err.msg);
     ck_assert_uint_eq(gcf_fired(), 1);
     for (int t = 0; t < 4; t++) {
@@ -223,17 +232,13 @@ START_TEST(pool_receive_failure_fails_its_task_and_replaces_the_worker)
     gc_engine *e;
     gc_state *st;
     exec_fx(&e, &st);
-    gc_contract c = {.heavy_reads = HEAVY, .n_heavy_reads = 2};
-    gc_exec_opts o = {.process = "checksum", .mode = GC_MODE_PROCESS, .workers = 2, .tasks = 3,
-                      .contract = &c};
+    gc_exec_opts o = checksum_opts(2, 3);
     gc_result res[3];
     gc_err err;
     ck_assert_int_eq(gc_engine_warm(e, 2, &err), GC_OK);
     gcf_plan p = {.calls = GCF_BIT(GCF_RECV), .nth = 1, .times = GCF_FOREVER, .err = EIO,
                   .scope = GCF_HERE};
-    gcf_arm(&p);
-    int rc = gc_execute_parallel(e, st, &o, res, &err);
-    gcf_disarm();
+    int rc = run_armed(&p, e, st, &o, res, &err);
     ck_assert_msg(rc == GC_OK, "%s", err.msg);
     ck_assert_uint_eq(gcf_fired(), 3);   /* one failed receive per task, none retried */
     for (int t = 0; t < 3; t++) {
@@ -335,17 +340,13 @@ START_TEST(task_no_worker_could_take_names_the_send)
     gc_engine *e;
     gc_state *st;
     exec_fx(&e, &st);
-    gc_contract c = {.heavy_reads = HEAVY, .n_heavy_reads = 2};
-    gc_exec_opts o = {.process = "checksum", .mode = GC_MODE_PROCESS, .workers = 1, .tasks = 1,
-                      .contract = &c};
+    gc_exec_opts o = checksum_opts(1, 1);
     gc_result res[1];
     gc_err err;
     ck_assert_int_eq(gc_engine_warm(e, 1, &err), GC_OK);
     gcf_plan p = {.calls = GCF_BIT(GCF_SENDMSG), .nth = 1, .times = GCF_FOREVER,
                   .err = ENOBUFS, .scope = GCF_HERE};
-    gcf_arm(&p);
-    int rc = gc_execute_parallel(e, st, &o, res, &err);
-    gcf_disarm();
+    int rc = run_armed(&p, e, st, &o, res, &err);
     ck_assert_int_eq(rc, GC_OK);
     ck_assert_int_eq(res[0].status, GC_ESYS);
     ck_assert_msg(strstr(res[0].text, "after 3 attempts") &&
@@ -375,17 +376,13 @@ START_TEST(worker_failing_at_start_is_reported_with_code_1)
     gc_engine *e;
     gc_state *st;
     exec_fx(&e, &st);
-    gc_contract c = {.heavy_reads = HEAVY, .n_heavy_reads = 2};
-    gc_exec_opts o = {.process = "checksum", .mode = GC_MODE_PROCESS, .workers = 1, .tasks = 1,
-                      .contract = &c};
+    gc_exec_opts o = checksum_opts(1, 1);
     gc_result res[1];
     gc_err err;
     static const gcf_call calls[] = {GCF_CLOSE_RANGE, GCF_DUP2};
     gcf_plan p = {.calls = GCF_BIT(calls[_i]), .nth = 1, .times = GCF_FOREVER, .err = EIO,
                   .scope = GCF_CHILD};
-    gcf_arm(&p);
-    int rc = gc_execute_parallel(e, st, &o, res, &err);
-    gcf_disarm();
+    int rc = run_armed(&p, e, st, &o, res, &err);
     ck_assert_int_eq(rc, GC_OK);
     ck_assert_msg(res[0].status != GC_OK && strstr(res[0].text, "exited with code 1"), "%s: %s %s",
                   gcf_call_name(calls[_i]), gc_status_name(res[0].status), res[0].text);
@@ -453,18 +450,14 @@ START_TEST(queued_task_fails_when_no_worker_is_left)
     gc_engine *e;
     gc_state *st;
     exec_fx(&e, &st);
-    gc_contract c = {.heavy_reads = HEAVY, .n_heavy_reads = 2};
     gc_result res[2];
     gc_err err;
     for (uint32_t tasks = 1; tasks <= 2; tasks++) {
-        gc_exec_opts o = {.process = "checksum", .mode = GC_MODE_PROCESS, .workers = 1,
-                          .tasks = tasks, .contract = &c};
+        gc_exec_opts o = checksum_opts(1, tasks);
         ck_assert_int_eq(gc_engine_warm(e, 1, &err), GC_OK);
         gcf_plan p = {.calls = GCF_BIT(GCF_SENDMSG) | GCF_BIT(GCF_FORK), .nth = 1,
                       .times = GCF_FOREVER, .err = EAGAIN, .scope = GCF_HERE};
-        gcf_arm(&p);
-        int rc = gc_execute_parallel(e, st, &o, res, &err);
-        gcf_disarm();
+        int rc = run_armed(&p, e, st, &o, res, &err);
         ck_assert_int_eq(rc, GC_OK);
         for (uint32_t t = 0; t < tasks; t++)
             ck_assert_msg(res[t].status == GC_ESYS && strstr(res[t].text, "no worker is alive"),
@@ -498,9 +491,7 @@ START_TEST(no_worker_left_fails_the_rest_and_ends)
     ck_assert_int_eq(gc_engine_warm(e, 2, &err), GC_OK);
     gcf_plan p = {.calls = GCF_BIT(GCF_FORK), .nth = 1, .times = GCF_FOREVER, .err = EAGAIN,
                   .scope = GCF_HERE};
-    gcf_arm(&p);
-    int rc = gc_execute_parallel(e, st, &o, res, &err);
-    gcf_disarm();
+    int rc = run_armed(&p, e, st, &o, res, &err);
     ck_assert_int_eq(rc, GC_OK);
     ck_assert_int_eq(res[0].status, GC_ECRASH);
     for (int t = 1; t < 3; t++) {
@@ -524,18 +515,14 @@ START_TEST(pool_run_allocation_failure_is_enomem)
     gc_engine *e;
     gc_state *st;
     exec_fx(&e, &st);
-    gc_contract c = {.heavy_reads = HEAVY, .n_heavy_reads = 2};
-    gc_exec_opts o = {.process = "checksum", .mode = GC_MODE_PROCESS, .workers = 2, .tasks = 3,
-                      .contract = &c};
+    gc_exec_opts o = checksum_opts(2, 3);
     gc_result res[3];
     gc_err err;
     ck_assert_int_eq(gc_engine_warm(e, 2, &err), GC_OK);
     uint32_t n;
     for (n = 1; n < 200; n++) {
         gcf_plan p = {.calls = GCF_ALLOC, .nth = n, .times = 1, .scope = GCF_HERE};
-        gcf_arm(&p);
-        int rc = gc_execute_parallel(e, st, &o, res, &err);
-        gcf_disarm();
+        int rc = run_armed(&p, e, st, &o, res, &err);
         if (gcf_fired() == 0) {
             ck_assert_int_eq(rc, GC_OK);
             break;
@@ -756,9 +743,8 @@ START_TEST(execute_parallel_refuses_null)
     gc_engine *e;
     gc_state *st;
     exec_fx(&e, &st);
-    gc_contract c = {.heavy_reads = HEAVY, .n_heavy_reads = 2};
-    gc_exec_opts o = {.process = "checksum", .mode = modes[_i], .workers = 1, .tasks = 1,
-                      .contract = &c};
+    gc_exec_opts o = checksum_opts(1, 1);
+    o.mode = modes[_i];
     gc_result res[1];
     gc_err err;
     const char *want = "execute_parallel: engine, state and results are required";
