@@ -1060,13 +1060,13 @@ START_TEST(fd_census_builtin_finds_no_stray_descriptor)
 }
 END_TEST
 
-/* memfd mappings of the worker that ran r, read from its /proc/PID/maps (the
+/* memfd mappings of the worker pid, read from its /proc/PID/maps (the
  * census text can be cut short when a tool such as valgrind holds many
  * descriptors). */
-static long census_maps(const gc_result *r)
+static long memfd_maps_of(pid_t pid)
 {
     char path[64], line[512];
-    snprintf(path, sizeof path, "/proc/%d/maps", r->pid);
+    snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
     FILE *f = fopen(path, "r");
     ck_assert_msg(f != NULL, "%s", path);
     long maps = 0;
@@ -1089,7 +1089,7 @@ START_TEST(old_generation_released_after_the_reply)
     gc_contract c = {.heavy_reads = heavy, .n_heavy_reads = 1, .outputs = outs, .n_outputs = 1};
     ck_assert_int_eq(fx_run(&f, "fd_census", GC_MODE_PROCESS, 1, 1, 0, &c), GC_OK);
     ck_assert_msg(f.res[0].status == GC_OK && f.res[0].value == 0, "%s", f.res[0].text);
-    ck_assert_int_eq(census_maps(&f.res[0]), 2);
+    ck_assert_int_eq(memfd_maps_of(f.res[0].pid), 2);
     for (int gen = 0; gen < 3; gen++) {
         gc_state *next = tu_state(8u << 20, 4096, 4096);
         gc_state_free(f.st);          /* the worker's close will be the last one */
@@ -1097,10 +1097,10 @@ START_TEST(old_generation_released_after_the_reply)
         ck_assert_int_eq(fx_run(&f, "fd_census", GC_MODE_PROCESS, 1, 1, 0, &c), GC_OK);
         ck_assert_msg(f.res[0].status == GC_OK && f.res[0].value == 0, "%s", f.res[0].text);
         /* No further task is needed for the old generation to go. */
-        long maps = census_maps(&f.res[0]);
+        long maps = memfd_maps_of(f.res[0].pid);
         for (int i = 0; i < 500 && maps != 2; i++) {
             usleep(10000);
-            maps = census_maps(&f.res[0]);
+            maps = memfd_maps_of(f.res[0].pid);
         }
         ck_assert_msg(maps == 2, "worker still maps %ld memfd regions after 5 s", maps);
     }
@@ -1421,6 +1421,16 @@ START_TEST(worker_that_released_a_generation_leaves_at_end_of_file)
         ck_assert_msg(r.status == GC_OK, "generation %u: %s", gen, r.text);
         ck_assert_uint_eq((uint64_t)r.value, tu_checksum(f.st, ab, 2));
     }
+    /* The usual end: the old generation is long gone (one memfd mapping
+     * left) and the helper sits idle, waiting for work; a quit it is never
+     * woken for would hold the worker for ever. */
+    long maps = memfd_maps_of(pid);
+    for (int i = 0; i < 500 && maps != 1; i++) {
+        usleep(10000);
+        maps = memfd_maps_of(pid);
+    }
+    ck_assert_msg(maps == 1, "worker still maps %ld memfd regions after 5 s", maps);
+    usleep(20000);   /* past the helper's last look at its queue, into its wait */
     close(sock);
     int ws = 0;
     ck_assert_msg(worker_end(pid, &ws), "the worker still runs 3 s after its channel closed");
