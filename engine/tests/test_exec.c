@@ -1111,6 +1111,87 @@ START_TEST(old_generation_released_after_the_reply)
 }
 END_TEST
 
+/* Threads of process pid, from /proc/PID/task. */
+static int threads_of(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+    DIR *d = opendir(path);
+    ck_assert_msg(d != NULL, "%s", path);
+    int n = 0;
+    for (struct dirent *de; (de = readdir(d));)
+        n += de->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+/* A state whose zone is one input entry "a" of len bytes, left zero: a
+ * large zone costs its pages but no pattern fill. */
+static gc_state *big_state(size_t len)
+{
+    gc_state *st;
+    gc_zone *z;
+    gc_err err;
+    ck_assert_int_eq(gc_state_new(&st, &err), GC_OK);
+    ck_assert_int_eq(gc_zone_new(&z, &err), GC_OK);
+    ck_assert_int_eq(gc_zone_declare(z, "a", len, 0, &err), GC_OK);
+    ck_assert_int_eq(gc_zone_allocate(z, &err), GC_OK);
+    ck_assert_int_eq(gc_zone_publish(z, &err), GC_OK);
+    ck_assert_int_eq(gc_state_set_heavy(st, z, &err), GC_OK);
+    return st;
+}
+
+/* Generations that change faster than the worker can release them: every
+ * task brings a new 64 MiB zone, and when the worker holds a zone's last
+ * reference (the main process freed its state) closing it takes the kernel
+ * tens of milliseconds, so that generation is still being released when the
+ * next is retired, and often a third waits for a slot. None is lost or
+ * released twice: the census finds nothing stray (it waits for the queue to
+ * drain), the worker soon maps the live generation only, and one helper
+ * thread served every release (a thread per generation would grow without
+ * bound). */
+START_TEST(generations_retired_faster_than_released_are_all_released)
+{
+    enum { GENS = 6 };
+    const size_t len = gc_census_under_valgrind() ? 8u << 20 : 64u << 20;
+    fixture f;
+    fx_open(&f, 0);
+    gc_state_free(f.st);
+    gc_state *st[GENS];
+    for (int g = 0; g < GENS; g++)
+        st[g] = big_state(len);
+    static const char *const a[] = {"a"};
+    gc_contract c = {.heavy_reads = a, .n_heavy_reads = 1};
+    for (int g = 0; g < GENS; g++) {
+        f.st = st[g];
+        ck_assert_int_eq(fx_run(&f, "touch", GC_MODE_PROCESS, 1, 1, 0, &c), GC_OK);
+        ck_assert_msg(f.res[0].status == GC_OK, "generation %d: %s", g, f.res[0].text);
+        /* An even generation's last reference goes to the worker, so its
+         * release is slow; an odd one's state is kept, so its task follows
+         * at once and retires that generation while the even one is still
+         * being released. */
+        if (g % 2 == 0)
+            gc_state_free(st[g]);
+    }
+    for (int g = 1; g < GENS - 1; g += 2)
+        gc_state_free(st[g]);
+    ck_assert_int_eq(fx_run(&f, "fd_census", GC_MODE_PROCESS, 1, 1, 5000, &c), GC_OK);
+    ck_assert_msg(f.res[0].status == GC_OK && f.res[0].value == 0, "%s: %s",
+                  gc_status_name(f.res[0].status), f.res[0].text);
+    long maps = memfd_maps_of(f.res[0].pid);
+    for (int i = 0; i < 500 && maps != 1; i++) {
+        usleep(10000);
+        maps = memfd_maps_of(f.res[0].pid);
+    }
+    ck_assert_msg(maps == 1, "worker still maps %ld memfd regions after 5 s", maps);
+    ck_assert_int_eq(threads_of(f.res[0].pid), 2);   /* its loop and the one helper */
+    gc_engine_stats s;
+    gc_engine_stats_get(f.e, &s);
+    ck_assert_uint_eq(s.workers_started, 1);
+    fx_close(&f);
+}
+END_TEST
+
 /* One generation, contracts that name different files in turn: the worker
  * must hold every file of the zone, not only those of its first context. */
 START_TEST(contracts_naming_other_files_of_the_same_generation)
@@ -1603,13 +1684,7 @@ END_TEST
 /* Threads of this process, from /proc/self/task. */
 static int thread_count(void)
 {
-    DIR *d = opendir("/proc/self/task");
-    ck_assert_ptr_nonnull(d);
-    int n = 0;
-    for (struct dirent *de; (de = readdir(d));)
-        n += de->d_name[0] != '.';
-    closedir(d);
-    return n;
+    return threads_of(getpid());
 }
 
 /* The kernel's id of the thread that runs the task. */
@@ -2112,6 +2187,7 @@ Suite *suite_exec(void)
     tcase_add_loop_test(pc, malformed_or_oversized_reply_fails_only_its_task, 0, 3);
     tcase_add_test(pc, fd_census_builtin_finds_no_stray_descriptor);
     tcase_add_test(pc, old_generation_released_after_the_reply);
+    tcase_add_test(pc, generations_retired_faster_than_released_are_all_released);
     tcase_add_test(pc, contracts_naming_other_files_of_the_same_generation);
     tcase_add_test(pc, zones_are_anonymous);
     tcase_add_test(pc, worker_refuses_entry_outside_received_file);
