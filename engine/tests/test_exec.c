@@ -1896,6 +1896,38 @@ static void on_usr1(int sig)
     usr1_seen = 1;
 }
 
+/* A worker forked by a caller that blocks every signal (an application that
+ * leaves them to a signal thread of its own) does not keep that mask: its
+ * tasks run with signals as a fresh process has them, so a signal a task
+ * raises ends the worker and is reported as the crash it is, rather than
+ * waiting, blocked, while the task goes on. Both a worker forked for the run
+ * and its replacement, forked after the crash. */
+START_TEST(workers_do_not_inherit_the_callers_blocked_signals)
+{
+    static const int sigs[] = {SIGSEGV, SIGTERM};
+    fixture f;
+    fx_open(&f, 0);
+    gc_err err;
+    static const char *const dom[] = {"signal"};
+    gc_contract c = {.domain_reads = dom, .n_domain_reads = 1};
+    sigset_t all, prev;
+    sigfillset(&all);
+    ck_assert_int_eq(pthread_sigmask(SIG_BLOCK, &all, &prev), 0);
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(gc_state_set_int(f.st, "signal", sigs[i], &err), GC_OK);
+        ck_assert_int_eq(fx_run(&f, "crash", GC_MODE_PROCESS, 1, 1, 0, &c), GC_OK);
+        ck_assert_msg(f.res[0].status == GC_ECRASH && f.res[0].signal == sigs[i],
+                      "signal %d: %s %s", sigs[i], gc_status_name(f.res[0].status),
+                      f.res[0].text);
+    }
+    ck_assert_int_eq(pthread_sigmask(SIG_SETMASK, &prev, NULL), 0);
+    gc_engine_stats s;
+    gc_engine_stats_get(f.e, &s);
+    ck_assert_uint_eq(s.workers_replaced, 2);
+    fx_close(&f);
+}
+END_TEST
+
 /* A thread-mode run gives the caller its signal mask back: the kept threads
  * are started with every asynchronous signal blocked, the caller is not left
  * so. After the run that starts them and after a warm one, the caller's mask
@@ -2201,6 +2233,7 @@ Suite *suite_exec(void)
     tcase_add_test(pc, kept_threads_keep_failure_semantics);
     tcase_add_test(pc, largest_thread_pool_runs_and_is_freed);
     tcase_add_test(pc, thread_run_gives_the_caller_its_signal_mask_back);
+    tcase_add_test(pc, workers_do_not_inherit_the_callers_blocked_signals);
     suite_add_tcase(s, pc);
     TCase *sc = tcase_create("soak");
     tcase_set_timeout(sc, 120);
