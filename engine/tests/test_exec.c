@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -1192,6 +1193,64 @@ START_TEST(generations_retired_faster_than_released_are_all_released)
 }
 END_TEST
 
+/* Keeps a mapping of its zone's input file after it returns, as a process
+ * that caches a view of the zone would: maps the file the worker holds
+ * (found in /proc/self/fd) once more and never unmaps it. value = the
+ * mapping's address. */
+static int proc_keep_a_mapping(gc_ctx *ctx, gc_proc_out *out)
+{
+    (void)ctx;
+    DIR *d = opendir("/proc/self/fd");
+    int fd = -1;
+    for (struct dirent *de; d && fd < 0 && (de = readdir(d));) {
+        char path[300], target[128];
+        snprintf(path, sizeof path, "/proc/self/fd/%s", de->d_name);
+        ssize_t n = readlink(path, target, sizeof target - 1);
+        target[n > 0 ? n : 0] = '\0';
+        if (strstr(target, "memfd:gapcheck-zone-in"))
+            fd = atoi(de->d_name);
+    }
+    if (d)
+        closedir(d);
+    struct stat sb;
+    void *p = MAP_FAILED;
+    if (fd >= 0 && fstat(fd, &sb) == 0)
+        p = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) {
+        snprintf(out->text, sizeof out->text, "keep_a_mapping: no input file mapped");
+        return GC_EPROC;
+    }
+    out->value = (int64_t)(uintptr_t)p;
+    return GC_OK;
+}
+
+/* A mapping of an old generation left in the worker (here one its process
+ * kept) is stray in the census, though the worker still holds that file and
+ * another mapping of it (the generation retired by this very task), and
+ * where the kernel usually puts it: the next generation's input mapping
+ * goes directly below the older ones, so the stray one starts at the very
+ * byte past it. */
+START_TEST(fd_census_finds_a_stray_mapping_next_to_the_live_generation)
+{
+    fixture f;
+    fx_open(&f, 0);
+    gc_err err;
+    ck_assert_int_eq(gc_engine_register(f.e, "keep_a_mapping", proc_keep_a_mapping, NULL, &err),
+                     GC_OK);
+    gc_contract c = {.heavy_reads = ab, .n_heavy_reads = 2};
+    ck_assert_int_eq(fx_run(&f, "keep_a_mapping", GC_MODE_PROCESS, 1, 1, 0, &c), GC_OK);
+    ck_assert_msg(f.res[0].status == GC_OK, "%s", f.res[0].text);
+    gc_state *next = tu_state(1 << 20, 3 * 4096 + 5, 0);
+    gc_state_free(f.st);
+    f.st = next;
+    ck_assert_int_eq(fx_run(&f, "fd_census", GC_MODE_PROCESS, 1, 1, 0, &c), GC_OK);
+    ck_assert_int_eq(f.res[0].status, GC_OK);
+    ck_assert_msg(f.res[0].value == 1 && strstr(f.res[0].text, " memfd maps, 1 stray"),
+                  "value %lld: %s", (long long)f.res[0].value, f.res[0].text);
+    fx_close(&f);
+}
+END_TEST
+
 /* One generation, contracts that name different files in turn: the worker
  * must hold every file of the zone, not only those of its first context. */
 START_TEST(contracts_naming_other_files_of_the_same_generation)
@@ -2218,6 +2277,7 @@ Suite *suite_exec(void)
     tcase_add_loop_test(pc, engine_files_stay_out_of_closed_stdio, 0, 3);
     tcase_add_loop_test(pc, malformed_or_oversized_reply_fails_only_its_task, 0, 3);
     tcase_add_test(pc, fd_census_builtin_finds_no_stray_descriptor);
+    tcase_add_test(pc, fd_census_finds_a_stray_mapping_next_to_the_live_generation);
     tcase_add_test(pc, old_generation_released_after_the_reply);
     tcase_add_test(pc, generations_retired_faster_than_released_are_all_released);
     tcase_add_test(pc, contracts_naming_other_files_of_the_same_generation);
