@@ -1245,7 +1245,9 @@ START_TEST(fd_census_finds_a_stray_mapping_next_to_the_live_generation)
     f.st = next;
     ck_assert_int_eq(fx_run(&f, "fd_census", GC_MODE_PROCESS, 1, 1, 0, &c), GC_OK);
     ck_assert_int_eq(f.res[0].status, GC_OK);
-    ck_assert_msg(f.res[0].value == 1 && strstr(f.res[0].text, " memfd maps, 1 stray"),
+    /* One stray, and no descriptor: the kept mapping. (Not read from the
+     * text's mapping figures, which valgrind's many descriptors cut off.) */
+    ck_assert_msg(f.res[0].value == 1 && !strstr(f.res[0].text, "(stray)"),
                   "value %lld: %s", (long long)f.res[0].value, f.res[0].text);
     fx_close(&f);
 }
