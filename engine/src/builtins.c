@@ -440,7 +440,7 @@ static int bi_bad_result(gc_ctx *ctx, gc_proc_out *out)
  * is stray. Inherited mappings count too: a worker forked while the main
  * process maps a zone must not see that mapping. In a thread there is no
  * worker, so every memfd of the main process counts. Text lists every
- * descriptor, then the mapping figures. */
+ * descriptor (cut when too many), then the mapping figures, always. */
 static int count_stray_maps(int64_t *maps, int64_t *stray)
 {
     FILE *f = fopen("/proc/self/maps", "re");
@@ -475,6 +475,13 @@ static int bi_fd_census(gc_ctx *ctx, gc_proc_out *out)
         snprintf(out->text, sizeof out->text, "fd_census: /proc/self/fd: %s", strerror(errno));
         return GC_ESYS;
     }
+    /* The mapping figures close the text however long the list is: their
+     * room is kept and a list too long for the rest is cut. A tool's own
+     * descriptors alone (valgrind's, named by long paths) can fill it. */
+    char figures[64];
+    int flen = snprintf(figures, sizeof figures, "; %lld memfd maps, %lld stray",
+                        (long long)maps, (long long)stray_maps);
+    size_t room = sizeof out->text - (size_t)flen;   /* the list's bytes and a NUL */
     int64_t stray = 0;
     size_t off = 0;
     struct dirent *de;
@@ -493,14 +500,12 @@ static int bi_fd_census(gc_ctx *ctx, gc_proc_out *out)
         if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && (rlim_t)fd >= rl.rlim_cur)
             expected = 1;   /* a tool's own descriptor (valgrind keeps them up there) */
         stray += !expected;
-        if (off < sizeof out->text)
-            off += (size_t)snprintf(out->text + off, sizeof out->text - off, "%d=%s%s ", fd,
-                                    target, expected ? "" : "(stray)");
+        if (off < room)
+            off += (size_t)snprintf(out->text + off, room - off, "%d=%s%s ", fd, target,
+                                    expected ? "" : "(stray)");
     }
     closedir(d);
-    if (off < sizeof out->text)
-        snprintf(out->text + off, sizeof out->text - off, "; %lld memfd maps, %lld stray",
-                 (long long)maps, (long long)stray_maps);
+    memcpy(out->text + (off < room ? off : room - 1), figures, (size_t)flen + 1);
     out->value = stray + stray_maps;
     return GC_OK;
 }
@@ -833,7 +838,8 @@ static const struct {
                     "2 bad magic, 3 wrong task): `EWIRE`"}, bi_bad_result},
     {{"fd_census", "value = the worker's descriptors and memfd mappings beyond stdio, its "
                    "channel and the zone generation it keeps (old generations' files and "
-                   "inherited mappings are stray); text lists them all"}, bi_fd_census},
+                   "inherited mappings are stray); text lists them, then the memfd mapping "
+                   "figures (a list too long is cut before them)"}, bi_fd_census},
     {{"shm_census", "value = entries in /dev/shm named like the zone's files (`gapcheck`), "
                     "where a named shared-memory zone would show up (a memfd zone never does)"},
      bi_shm_census},

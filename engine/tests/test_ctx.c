@@ -652,11 +652,52 @@ START_TEST(sleep_ends_at_its_time_and_at_its_deadline)
 }
 END_TEST
 
+/* One fd_census into a text watched past its end: nothing may be written
+ * there, the text is a string and the memfd figures close it. *at is where
+ * "<fd>=" starts in it, or -1. */
+static void census_watched(const gc__proc *p, gc_state *st, int fd, long *at)
+{
+    gc_contract c = {0};
+    struct {
+        gc_proc_out out;
+        unsigned char after[64];
+    } buf;
+    gc_ctx *ctx = NULL;
+    ck_assert_int_eq(gc_ctx_from_state(st, &c, NULL, 0, 1, &ctx, NULL), GC_OK);
+    memset(&buf, 0xA5, sizeof buf);
+    ck_assert_int_eq(p->fn(ctx, &buf.out), GC_OK);
+    gc_ctx_free(ctx);
+    for (size_t i = 0; i < sizeof buf.after; i++)
+        ck_assert_msg(buf.after[i] == 0xA5, "fd_census wrote past its text (fd %d)", fd);
+    size_t len = strnlen(buf.out.text, sizeof buf.out.text);
+    ck_assert_uint_lt(len, sizeof buf.out.text);
+    const char *tail = strrchr(buf.out.text, ';');
+    long long maps, stray;
+    int end = -1;
+    ck_assert_msg(tail && sscanf(tail, "; %lld memfd maps, %lld stray%n", &maps, &stray,
+                                 &end) == 2 && tail[end] == '\0',
+                  "the text does not end with the figures (fd %d): '%s'", fd, buf.out.text);
+    /* The list before them is whole (its last entry ends with its space) or
+     * cut where the figures' room begins, never shorter. */
+    size_t list = (size_t)(tail - buf.out.text), room = GC_RESULT_TEXT_MAX - strlen(tail);
+    ck_assert_msg(list == room - 1 || (list < room - 1 && (list == 0 || tail[-1] == ' ')),
+                  "a list of %zu bytes before the figures, room for %zu (fd %d): '%s'", list,
+                  room - 1, fd, buf.out.text);
+    char key[16];
+    snprintf(key, sizeof key, "%d=", fd);
+    const char *k = buf.out.text;
+    while ((k = strstr(k, key)) && k != buf.out.text && k[-1] != ' ')
+        k++;
+    *at = k ? (long)(k - buf.out.text) : -1;
+}
+
 /* fd_census lists every descriptor in its text and ends with the memfd
- * figures, each piece cut at the text's end. Descriptors are opened one by
- * one until the list fills the text, so that the last piece meets the end
- * at every offset: nothing may be written past the text (the bytes after it
- * are watched), and the text ends cut, not overrun. */
+ * figures; a list too long is cut before them. Descriptors on /dev/null
+ * bring the list near the text's end, then one more, a file whose path
+ * grows a byte at a time from 18 to 127 bytes, moves the list's end over
+ * every offset around the cut, the exact one included: nothing may be
+ * written past the text (the bytes after it are watched), the text ends
+ * cut, not overrun, and the figures close it every time. */
 START_TEST(fd_census_text_stays_inside_its_buffer)
 {
     gc_engine *e = NULL;
@@ -666,29 +707,38 @@ START_TEST(fd_census_text_stays_inside_its_buffer)
     ck_assert_int_eq(gc_state_new(&st, NULL), GC_OK);
     const gc__proc *p = gc__engine_find(e, "fd_census");
     ck_assert_ptr_nonnull(p);
-    gc_contract c = {0};
-    struct {
-        gc_proc_out out;
-        unsigned char after[64];
-    } buf;
-    int fds[64], n = 0, full = 0;
-    while (n < 64 && !full) {
-        gc_ctx *ctx = NULL;
-        ck_assert_int_eq(gc_ctx_from_state(st, &c, NULL, 0, 1, &ctx, NULL), GC_OK);
-        memset(&buf, 0xA5, sizeof buf);
-        p->fn(ctx, &buf.out);
-        gc_ctx_free(ctx);
-        for (size_t i = 0; i < sizeof buf.after; i++)
-            ck_assert_msg(buf.after[i] == 0xA5, "fd_census wrote past its text with %d extra "
-                          "descriptors", n);
-        size_t len = strnlen(buf.out.text, sizeof buf.out.text);
-        ck_assert_uint_lt(len, sizeof buf.out.text);
-        full = len == sizeof buf.out.text - 1;
+    const size_t room = GC_RESULT_TEXT_MAX - strlen("; 0 memfd maps, 0 stray");
+    int fds[32], n = 0;
+    long at = -1, last_end = 0;
+    while (n < 32) {
         fds[n] = open("/dev/null", O_RDONLY | O_CLOEXEC);
         ck_assert_int_ge(fds[n], 0);
+        census_watched(p, st, fds[n], &at);
+        ck_assert_msg(at >= 0, "the list passed the text before the sweep (%d descriptors)", n);
+        last_end = at + (long)snprintf(NULL, 0, "%d=/dev/null ", fds[n]);
         n++;
+        if (last_end + 110 >= (long)room)
+            break;
     }
-    ck_assert_msg(full, "the descriptor list never filled the text");
+    ck_assert_msg(last_end + 110 >= (long)room && last_end + 30 < (long)room,
+                  "the list ends at %ld, not just before the sweep", last_end);
+    char dir[] = "/tmp/gcfd-XXXXXX", path[128];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    int whole = 0, cut = 0;
+    for (int len = 18; len <= 127; len++) {
+        snprintf(path, sizeof path, "%s/%0*d", dir, len - (int)strlen(dir) - 1, 0);
+        ck_assert_uint_eq(strlen(path), (size_t)len);
+        int fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+        ck_assert_int_ge(fd, 0);
+        census_watched(p, st, fd, &at);
+        long end = at < 0 ? -1 : at + (long)snprintf(NULL, 0, "%d=%s ", fd, path);
+        whole |= at >= 0 && end < (long)room;
+        cut |= at < 0 || end > (long)room;
+        close(fd);
+        ck_assert_int_eq(unlink(path), 0);
+    }
+    ck_assert_int_eq(rmdir(dir), 0);
+    ck_assert_msg(whole && cut, "the sweep did not cross the cut (whole %d, cut %d)", whole, cut);
     while (n > 0)
         close(fds[--n]);
     gc_state_free(st);
@@ -773,11 +823,13 @@ END_TEST
 
 /* One fd_census of this process: its value, the "(stray)" descriptors its
  * text names and the memfd figures its text ends with. It runs in a child
- * (same descriptors and mappings, plus the pipe its answer comes back on)
- * whose stdout and stderr stand on /dev/null: a test run may point them at
- * files of long paths, which would fill the text before the figures. */
-static void census_counts(const gc__proc *p, gc_state *st, int64_t *value, int *stray_fds,
-                          long long *maps, long long *stray_maps, char *text, size_t cap)
+ * (the same mappings) that holds stdio on /dev/null, the pipe its answer
+ * comes back on as descriptor 3 (where a worker keeps its channel) and,
+ * when keep >= 0, that descriptor as 4, and nothing else but what a tool
+ * running the test keeps: whatever else the test runner left open. */
+static void census_counts(const gc__proc *p, gc_state *st, int keep, int64_t *value,
+                          int *stray_fds, long long *maps, long long *stray_maps, char *text,
+                          size_t cap)
 {
     gc_contract c = {0};
     gc_ctx *ctx = NULL;
@@ -789,15 +841,16 @@ static void census_counts(const gc__proc *p, gc_state *st, int64_t *value, int *
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
-        close(pfd[0]);
-        int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-        if (null < 0 || dup2(null, 1) != 1 || dup2(null, 2) != 2)
+        int w = fcntl(pfd[1], F_DUPFD, 100), k = keep >= 0 ? fcntl(keep, F_DUPFD, 100) : -1;
+        int null = open("/dev/null", O_WRONLY);
+        if (w < 0 || (keep >= 0 && k < 0) || null < 0 || dup2(null, 0) != 0 ||
+            dup2(null, 1) != 1 || dup2(null, 2) != 2 || dup2(w, 3) != 3 ||
+            (k >= 0 && dup2(k, 4) != 4) || close_range(k >= 0 ? 5 : 4, ~0u, 0) != 0)
             _exit(2);
-        close(null);
         gc_proc_out out;
         memset(&out, 0, sizeof out);
         int rc = p->fn(ctx, &out);
-        _exit(rc == GC_OK && write(pfd[1], &out, sizeof out) == (ssize_t)sizeof out ? 0 : 1);
+        _exit(rc == GC_OK && write(3, &out, sizeof out) == (ssize_t)sizeof out ? 0 : 1);
     }
     close(pfd[1]);
     gc_proc_out out;
@@ -835,16 +888,17 @@ START_TEST(fd_census_text_accounts_for_its_value)
     int64_t v0, v1;
     int sf0, sf1;
     long long m0, m1, sm0, sm1;
-    census_counts(p, st, &v0, &sf0, &m0, &sm0, before, sizeof before);
-    ck_assert_int_eq(v0, sf0 + sm0);
+    census_counts(p, st, -1, &v0, &sf0, &m0, &sm0, before, sizeof before);
+    ck_assert_msg(sf0 == 0, "%s", before);
+    ck_assert_int_eq(v0, sm0);
     int fd = memfd_create("gcprobe", MFD_CLOEXEC);
     ck_assert_int_ge(fd, 0);
     ck_assert_int_eq(ftruncate(fd, 4096), 0);
     void *map = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
     ck_assert_ptr_ne(map, MAP_FAILED);
-    census_counts(p, st, &v1, &sf1, &m1, &sm1, after, sizeof after);
-    ck_assert_msg(strstr(after, "=/memfd:gcprobe (deleted)(stray) "), "%s", after);
-    ck_assert_int_eq(sf1, sf0 + 1);
+    census_counts(p, st, fd, &v1, &sf1, &m1, &sm1, after, sizeof after);
+    ck_assert_msg(strstr(after, " 4=/memfd:gcprobe (deleted)(stray) "), "%s", after);
+    ck_assert_int_eq(sf1, 1);
     ck_assert_int_eq(m1, m0 + 1);
     ck_assert_int_eq(sm1, sm0 + 1);
     ck_assert_int_eq(v1, sf1 + sm1);
