@@ -448,7 +448,7 @@ static int count_stray_maps(int64_t *maps, int64_t *stray)
         return -1;
     char line[512];
     while (fgets(line, sizeof line, f)) {
-        int memfd = strstr(line, "memfd:") != NULL;
+        int memfd = gc__maps_line_is_memfd(line);
         uintptr_t start = (uintptr_t)strtoull(line, NULL, 16);
         while (!strchr(line, '\n') && fgets(line, sizeof line, f))
             ;   /* the rest of a long line */

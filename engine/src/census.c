@@ -11,7 +11,25 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "engine_int.h"
 #include "gapcheck/status.h"
+
+/* The kernel names a memfd "/memfd:" + its name + " (deleted)", in a
+ * descriptor's link and in the path field of its mappings. */
+int gc__link_is_memfd(const char *link)
+{
+    return strncmp(link, "/memfd:", 7) == 0;
+}
+
+/* The path is the sixth field, after address, permissions, offset, device
+ * and inode (an anonymous mapping has none); a line with fewer fields, such
+ * as the tail of a line too long for the reader's buffer, maps nothing. */
+int gc__maps_line_is_memfd(const char *line)
+{
+    int path = -1;
+    (void)sscanf(line, "%*s %*s %*s %*s %*s %n", &path);
+    return path >= 0 && gc__link_is_memfd(line + path);
+}
 
 static int count_fds(gc_census *out)
 {
@@ -36,7 +54,7 @@ static int count_fds(gc_census *out)
         ssize_t n = readlink(link, target, sizeof target - 1);
         if (n > 0) {
             target[n] = '\0';
-            out->memfds += strstr(target, "memfd:") != NULL;
+            out->memfds += gc__link_is_memfd(target);
         }
     }
     closedir(d);
@@ -50,7 +68,7 @@ static int count_maps(gc_census *out)
         return -1;
     char line[4096 + 256];
     while (fgets(line, sizeof line, f)) {
-        out->maps += strstr(line, "memfd:") != NULL;
+        out->maps += gc__maps_line_is_memfd(line);
         /* A line longer than the buffer continues in the next read; that
          * tail cannot start a new mapping, so skip to its end. */
         while (!strchr(line, '\n') && fgets(line, sizeof line, f))

@@ -97,6 +97,13 @@ int gc__worker_holds_fd(int fd);
 void gc__worker_release_settle(void);
 int gc__worker_holds_addr(uintptr_t addr);
 
+/* census.c: is this a memfd? A descriptor's link (readlink of
+ * /proc/self/fd/N) names one when it reads "/memfd:NAME (deleted)"; a line of
+ * /proc/self/maps maps one when its path field reads so. A file whose path
+ * merely contains "memfd:" is not one. */
+int gc__link_is_memfd(const char *link);
+int gc__maps_line_is_memfd(const char *line);
+
 /* The engine's clock is the public one (measure.h). */
 #define gc__now_ns gc_now_ns
 

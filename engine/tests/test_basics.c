@@ -481,8 +481,10 @@ END_TEST
 
 /* A line of /proc/self/maps longer than the census's read buffer (a file
  * mapped from a deep path) counts once: its tail is skipped, not read as a
- * line of its own. Here the tail names a directory "memfd:decoy", which a
- * re-read tail would count as a memfd mapping; the file is not one. */
+ * line of its own. Here the tail reads like the line of a memfd mapping
+ * (five fields, then the path "/memfd:decoy/f": the directories "a b c d e "
+ * and "memfd:decoy" end the path), which a re-read tail would count; the
+ * file is not one. */
 START_TEST(census_long_maps_line_counts_once)
 {
     enum { DEPTH = 23 };   /* 23 x 201 bytes: the path alone passes 4600 bytes */
@@ -490,16 +492,17 @@ START_TEST(census_long_maps_line_counts_once)
     memset(comp, 'd', 200);
     comp[200] = '\0';
     ck_assert_ptr_nonnull(mkdtemp(top));
-    int dirs[DEPTH + 2];
+    const char *const last[] = {"a b c d e ", "memfd:decoy"};
+    int dirs[DEPTH + 3];
     dirs[0] = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     ck_assert_int_ge(dirs[0], 0);
-    for (int i = 1; i <= DEPTH + 1; i++) {
-        const char *name = i <= DEPTH ? comp : "memfd:decoy";
+    for (int i = 1; i <= DEPTH + 2; i++) {
+        const char *name = i <= DEPTH ? comp : last[i - DEPTH - 1];
         ck_assert_int_eq(mkdirat(dirs[i - 1], name, 0700), 0);
         dirs[i] = openat(dirs[i - 1], name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         ck_assert_int_ge(dirs[i], 0);
     }
-    int fd = openat(dirs[DEPTH + 1], "f", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    int fd = openat(dirs[DEPTH + 2], "f", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     ck_assert_int_ge(fd, 0);
     ck_assert_int_eq(ftruncate(fd, 4096), 0);
     gc_census before, after;
@@ -514,22 +517,57 @@ START_TEST(census_long_maps_line_counts_once)
     size_t cap = 0, longest = 0;
     ssize_t n;
     while ((n = getline(&line, &cap, f)) > 0)
-        if (strstr(line, "/memfd:decoy/f") && (size_t)n > longest)
+        if (strstr(line, "/a b c d e /memfd:decoy/f") && (size_t)n > longest)
             longest = (size_t)n;
     free(line);
     fclose(f);
     ck_assert_int_eq(munmap(map, 4096), 0);
     close(fd);
-    ck_assert_int_eq(unlinkat(dirs[DEPTH + 1], "f", 0), 0);
-    for (int i = DEPTH + 1; i >= 1; i--) {
+    ck_assert_int_eq(unlinkat(dirs[DEPTH + 2], "f", 0), 0);
+    for (int i = DEPTH + 2; i >= 1; i--) {
         close(dirs[i]);
-        ck_assert_int_eq(unlinkat(dirs[i - 1], i <= DEPTH ? comp : "memfd:decoy",
+        ck_assert_int_eq(unlinkat(dirs[i - 1], i <= DEPTH ? comp : last[i - DEPTH - 1],
                                   AT_REMOVEDIR), 0);
     }
     close(dirs[0]);
     ck_assert_int_eq(rmdir(top), 0);
     ck_assert_uint_gt(longest, 4600);
     ck_assert_int_eq(after.maps, before.maps);
+}
+END_TEST
+
+/* A memfd is what the kernel names one, "/memfd:NAME (deleted)", in a
+ * descriptor's link and a mapping's path: a file whose path merely contains
+ * "memfd:" (here /tmp/gc-census-XXXXXX/memfd:decoy), open and mapped, is a
+ * descriptor and no memfd, its mapping no memfd mapping; a real memfd beside
+ * it counts once as each. */
+START_TEST(census_counts_only_real_memfds)
+{
+    char dir[] = "/tmp/gc-census-XXXXXX", path[64];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/memfd:decoy", dir);
+    gc_census before, after;
+    ck_assert_int_eq(gc_census_take(&before), GC_OK);
+    int fds[2];
+    fds[0] = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    fds[1] = memfd_create("census-real", MFD_CLOEXEC);
+    void *maps[2];
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_ge(fds[i], 0);
+        ck_assert_int_eq(ftruncate(fds[i], 4096), 0);
+        maps[i] = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fds[i], 0);
+        ck_assert_ptr_ne(maps[i], MAP_FAILED);
+    }
+    ck_assert_int_eq(gc_census_take(&after), GC_OK);
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(munmap(maps[i], 4096), 0);
+        close(fds[i]);
+    }
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert_int_eq(rmdir(dir), 0);
+    ck_assert_int_eq(after.fds, before.fds + 2);
+    ck_assert_int_eq(after.memfds, before.memfds + 1);
+    ck_assert_int_eq(after.maps, before.maps + 1);
 }
 END_TEST
 
@@ -638,6 +676,7 @@ Suite *suite_basics(void)
     tcase_add_test(tc, median_of_odd_counts);
     tcase_add_test(tc, census_fd_top_and_vm);
     tcase_add_test(tc, census_counts_exactly);
+    tcase_add_test(tc, census_counts_only_real_memfds);
     tcase_add_test(tc, census_without_descriptors_is_esys);
     tcase_add_test(tc, census_partly_read_is_esys_and_zeroed);
     tcase_add_test(tc, census_long_maps_line_counts_once);

@@ -1061,6 +1061,39 @@ START_TEST(fd_census_builtin_finds_no_stray_descriptor)
 }
 END_TEST
 
+/* The worker's census counts memfd mappings by the kernel's name for one,
+ * "/memfd:NAME (deleted)": a file whose path merely contains "memfd:",
+ * mapped by the main process before the worker was forked (so the worker
+ * inherits that mapping), is not a stray memfd mapping of the worker. */
+START_TEST(fd_census_builtin_counts_only_memfd_mappings)
+{
+    char dir[] = "/tmp/gc-census-XXXXXX", path[64];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/memfd:decoy", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(ftruncate(fd, 4096), 0);
+    void *map = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+    ck_assert_ptr_ne(map, MAP_FAILED);
+    fixture f;
+    fx_open(&f, 4096);
+    static const char *const heavy[] = {"a"};
+    static const char *const outs[] = {"out"};
+    gc_contract c = {.heavy_reads = heavy, .n_heavy_reads = 1, .outputs = outs, .n_outputs = 1};
+    ck_assert_int_eq(fx_run(&f, "fd_census", GC_MODE_PROCESS, 1, 1, 0, &c), GC_OK);
+    fx_close(&f);
+    ck_assert_int_eq(munmap(map, 4096), 0);
+    close(fd);
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert_int_eq(rmdir(dir), 0);
+    /* The value, not the text: the text lists every descriptor with its
+     * target first and is cut at GC_RESULT_TEXT_MAX when stdio has long
+     * paths (make memcheck, make sanitize), figures included. */
+    ck_assert_int_eq(f.res[0].status, GC_OK);
+    ck_assert_msg(f.res[0].value == 0, "stray: %s", f.res[0].text);
+}
+END_TEST
+
 /* memfd mappings of the worker pid, read from its /proc/PID/maps (the
  * census text can be cut short when a tool such as valgrind holds many
  * descriptors). */
@@ -2280,6 +2313,7 @@ Suite *suite_exec(void)
     tcase_add_loop_test(pc, malformed_or_oversized_reply_fails_only_its_task, 0, 3);
     tcase_add_test(pc, fd_census_builtin_finds_no_stray_descriptor);
     tcase_add_test(pc, fd_census_finds_a_stray_mapping_next_to_the_live_generation);
+    tcase_add_test(pc, fd_census_builtin_counts_only_memfd_mappings);
     tcase_add_test(pc, old_generation_released_after_the_reply);
     tcase_add_test(pc, generations_retired_faster_than_released_are_all_released);
     tcase_add_test(pc, contracts_naming_other_files_of_the_same_generation);

@@ -4,10 +4,12 @@
  * that promise is checked, by the harness around every case and by the
  * engine's own tests. Counted: open descriptors (below the soft
  * RLIMIT_NOFILE: tools such as valgrind keep theirs above it), those of them
- * that are memfds, memfd mappings (lines of /proc/self/maps), and live child
- * processes of every thread; and the resident set size, to show memory stays
- * flat over long runs. Reading /proc needs no cooperation from the code
- * under test, so a leak cannot hide by forgetting to report itself. */
+ * that are memfds, memfd mappings (lines of /proc/self/maps; a memfd is what
+ * the kernel names "/memfd:NAME (deleted)", not any path with "memfd:" in
+ * it), and live child processes of every thread; and the resident set size,
+ * to show memory stays flat over long runs. Reading /proc needs no
+ * cooperation from the code under test, so a leak cannot hide by forgetting
+ * to report itself. */
 #ifndef GAPCHECK_CENSUS_H
 #define GAPCHECK_CENSUS_H
 
