@@ -7,7 +7,8 @@
 #   MUTATE_FILES   globs of the files to mutate (default engine/src/*.c)
 #   MUTATE_JOBS    mutants built and tested at once (default 2)
 #   MUTATE_SHARD   I/N: only shard I of N (CI matrices; merge with mutate-merge)
-#   MUTATE_BUDGET  seconds; no new mutant starts after it (0 = no limit)
+#   MUTATE_BUDGET  seconds of the whole campaign, set-up included; no mutant
+#                  starts that would end after it (0 = no limit)
 #   MUTATE_SEED    order of the sample (seeded shuffle, files interleaved)
 #   MUTATE_MAX     at most N mutants (0 = every covered point)
 #   MUTATE_FRESH=1 ignore the result cache in $(BUILD)/mutate/cache.jsonl

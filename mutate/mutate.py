@@ -303,8 +303,13 @@ def select(points, a, equivalents, first=None):
 
 
 class Progress:
-    def __init__(self, total, budget, memory_judges=()):
+    # The budget is the whole campaign's wall time (set-up, coverage and dry
+    # runs included), so MUTATE_BUDGET=3600 means "done within about an hour"
+    # whatever the set-up cost: started is when the campaign began. The time
+    # left for the mutants still to judge is measured from the first mutant.
+    def __init__(self, total, budget, memory_judges=(), started=None):
         self.total, self.budget, self.t0 = total, budget, time.monotonic()
+        self.started = self.t0 if started is None else started
         self.done, self.counts, self.lock = 0, {}, threading.Lock()
         # Kills by each memory judge (of survivors of every test).
         self.memory = {name: 0 for name in memory_judges}
@@ -323,7 +328,7 @@ class Progress:
             el = time.monotonic() - self.t0
             left = el / self.done * (self.total - self.done)
             if self.budget:
-                left = min(left, max(0, self.budget - el))
+                left = min(left, max(0, self.budget - (time.monotonic() - self.started)))
             who = (" by " + r["killedBy"][0]) if r.get("killedBy") else ""
             log(f"mutate: [{self.done}/{self.total}] kill rate {rate:.1f}% "
                 f"(killed {c.get('Killed', 0)}{f' (memory judges: {mem})' if mem else ''}, timeout {c.get('Timeout', 0)}, survived "
@@ -332,7 +337,7 @@ class Progress:
                 f": {p.id}")
 
     def over_budget(self, per_mutant):
-        return self.budget and time.monotonic() - self.t0 + per_mutant > self.budget
+        return self.budget and time.monotonic() - self.started + per_mutant > self.budget
 
 
 def _stop_on_signals(work):
@@ -501,7 +506,7 @@ def cmd_run(a):
     cache_lock = threading.Lock()
     results = {pid: dict(r, coveredBy=covered_by.get(key_of[pid], []))
                for pid, r in carried.items()}
-    prog = Progress(len(todo), a.budget, [row["name"] for row, _ in memory])
+    prog = Progress(len(todo), a.budget, [row["name"] for row, _ in memory], started=t_start)
     # What each memory judge cost: seconds and survivors judged, this run.
     memory_cost = {row["name"]: [0.0, 0] for row, _ in memory}
     per_mutant = [suite_s]
@@ -709,7 +714,9 @@ def main(argv=None):
     p.add_argument("--files", nargs="+", default=["engine/src/*.c"])
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--shard", default="")
-    p.add_argument("--budget", type=float, default=0, help="seconds; 0 = no limit")
+    p.add_argument("--budget", type=float, default=0,
+                   help="seconds of the whole campaign, set-up included; no mutant starts "
+                        "that would end after it; 0 = no limit")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--max", type=int, default=0, help="at most N mutants (a sample)")
     p.add_argument("--ids", nargs="*", default=None, help="exactly these mutants")

@@ -236,6 +236,19 @@ def unit_select_functions():
     check("select --functions names a function with no covered point", ok)
 
 
+def unit_budget():
+    """The budget is the campaign's wall time: set-up and dry runs spend it
+    too, so a campaign with 100 s of budget that spent 95 s setting up starts
+    no 10 s mutant."""
+    import mutate as mt
+    now = time.monotonic()
+    p = mt.Progress(10, 100, started=now - 95)
+    check("budget: set-up time counts, a mutant that would end past it does not start",
+          bool(p.over_budget(10)))
+    check("budget: a mutant that ends inside it starts", not p.over_budget(4))
+    check("budget: 0 is no limit", not mt.Progress(10, 0, started=now - 1e6).over_budget(10))
+
+
 def unit_memory_tests():
     """A memory judge's tests for a mutant: its covering unit test cases of
     the row's suites (no end-to-end case), fastest first, at most max_tests."""
@@ -749,7 +762,7 @@ def main():
     shutil.rmtree(ARGS.tmp, ignore_errors=True)
     os.makedirs(ARGS.tmp)
     for fn in (unit_points, unit_equivalents, unit_incident_functions, unit_estimate,
-               unit_select_functions, unit_memory_tests,
+               unit_select_functions, unit_memory_tests, unit_budget,
                unit_merge_and_schema, unit_profile_targets, unit_profile_judges,
                unit_containment, smoke):
         try:
