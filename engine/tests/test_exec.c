@@ -575,6 +575,36 @@ START_TEST(read_undeclared_of_a_declared_entry_reads_it)
 }
 END_TEST
 
+/* echo shows a bytes value in hex, as much of it as the text holds: a
+ * value of 127 bytes whole (254 hex digits, the most a 256-byte text takes
+ * with its NUL), one of 200 by its first 127 bytes; the value is the
+ * length either way, in thread and process mode. */
+START_TEST(echo_shows_as_many_bytes_as_its_text_holds)
+{
+    fixture f;
+    fx_open(&f, 0);
+    uint8_t blob[200];
+    for (size_t i = 0; i < sizeof blob; i++)
+        blob[i] = (uint8_t)(i * 37 + 11);
+    char want[GC_RESULT_TEXT_MAX];
+    for (size_t i = 0; i < 127; i++)
+        snprintf(want + 2 * i, 3, "%02x", blob[i]);
+    static const char *const dom[] = {"blob"};
+    gc_contract c = {.domain_reads = dom, .n_domain_reads = 1};
+    static const size_t lens[] = {127, 200};
+    for (int k = 0; k < 2; k++) {
+        gc_err err;
+        ck_assert_int_eq(gc_state_set_bytes(f.st, "blob", blob, lens[k], &err), GC_OK);
+        ck_assert_int_eq(fx_run(&f, "echo", modes[_i], 1, 1, 0, &c), GC_OK);
+        ck_assert_msg(f.res[0].status == GC_OK, "%s", f.res[0].text);
+        ck_assert_int_eq(f.res[0].value, (int64_t)lens[k]);
+        ck_assert_uint_eq(strlen(f.res[0].text), 254);
+        ck_assert_str_eq(f.res[0].text, want);
+    }
+    fx_close(&f);
+}
+END_TEST
+
 START_TEST(missing_heavy_entry_fails_every_task_loudly)
 {
     fixture f;
@@ -2282,6 +2312,7 @@ Suite *suite_exec(void)
     tcase_add_loop_test(tc, sleep_sleeps_rather_than_spins, 0, 2);
     tcase_add_loop_test(tc, read_undeclared_without_a_name_reports_why, 0, 2);
     tcase_add_loop_test(tc, read_undeclared_of_a_declared_entry_reads_it, 0, 2);
+    tcase_add_loop_test(tc, echo_shows_as_many_bytes_as_its_text_holds, 0, 2);
     tcase_add_loop_test(tc, missing_heavy_entry_fails_every_task_loudly, 0, 2);
     tcase_add_loop_test(tc, bad_runs_are_refused, 0, 2);
     tcase_add_loop_test(tc, workers_see_their_deadline, 0, 2);
