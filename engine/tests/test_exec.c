@@ -213,6 +213,41 @@ START_TEST(outputs_written_by_workers_are_read_back)
 }
 END_TEST
 
+/* fill takes its pattern from domain "pattern" only: a contract that reads
+ * other keys (here ms) but not "pattern" gets the default sequence, with no
+ * access to an undeclared key, and one that reads "pattern" after another
+ * key gets the pattern it names, in thread and process mode. */
+START_TEST(fill_takes_its_pattern_from_the_pattern_key_only)
+{
+    fixture f;
+    fx_open(&f, 4099);
+    static const char *const outs[] = {"out"};
+    static const char *const ms[] = {"ms"}, *const both[] = {"ms", "pattern"};
+    gc_contract c1 = {.domain_reads = ms, .n_domain_reads = 1, .outputs = outs, .n_outputs = 1};
+    gc_contract c2 = {.domain_reads = both, .n_domain_reads = 2, .outputs = outs, .n_outputs = 1};
+    gc_err err;
+    ck_assert_int_eq(gc_state_set_str(f.st, "pattern", "random:5", &err), GC_OK);
+    const gc_contract *cs[] = {&c1, &c2};
+    gc_pattern want[] = {{GC_PATTERN_SEQUENCE, 0}, {GC_PATTERN_RANDOM, 5}};
+    for (int k = 0; k < 2; k++) {
+        ck_assert_int_eq(fx_run(&f, "fill", modes[_i], 2, 3, 0, cs[k]), GC_OK);
+        for (int t = 0; t < 3; t++) {
+            ck_assert_msg(f.res[t].status == GC_OK, "contract %d task %d: %s %s", k, t,
+                          gc_status_name(f.res[t].status), f.res[t].text);
+            ck_assert_uint_eq(f.res[t].violations, 0);
+        }
+        void *d;
+        size_t n;
+        ck_assert_int_eq(gc_zone_output(gc_state_heavy(f.st), "out", &d, &n, NULL), GC_OK);
+        ck_assert_uint_eq(n, 4099);
+        for (size_t i = 0; i < n; i++)
+            if (((uint8_t *)d)[i] != gc_pattern_byte(&want[k], i))
+                ck_abort_msg("contract %d: output byte %zu differs", k, i);
+    }
+    fx_close(&f);
+}
+END_TEST
+
 START_TEST(crash_fails_only_its_task_and_worker_is_replaced)
 {
     static const int sigs[] = {SIGSEGV, SIGABRT, SIGKILL};
@@ -2301,6 +2336,7 @@ Suite *suite_exec(void)
     tcase_set_timeout(tc, 30);
     tcase_add_loop_test(tc, every_worker_sees_every_heavy_entry, 0, 2);
     tcase_add_loop_test(tc, outputs_written_by_workers_are_read_back, 0, 2);
+    tcase_add_loop_test(tc, fill_takes_its_pattern_from_the_pattern_key_only, 0, 2);
     tcase_add_loop_test(tc, hang_past_deadline_is_killed_others_finish, 0, 2);
     tcase_add_loop_test(tc, undeclared_read_is_a_contract_violation, 0, 2);
     tcase_add_loop_test(tc, readonly_entry_cannot_be_written, 0, 2);
