@@ -1605,6 +1605,35 @@ static int proc_leave_timer(gc_ctx *ctx, gc_proc_out *out)
     return GC_OK;
 }
 
+/* block's wait is one blocking wait of its full length, restarted where a
+ * signal cut it short: on a worker whose earlier process left SIGALRM
+ * ticking every 2 ms (a handler that restarts nothing), a block of 100 ms
+ * still lasts 100 ms inside the process and reports it. Process mode only:
+ * the timer belongs to the worker; a thread of the test process would share
+ * it with every other thread. */
+START_TEST(block_waits_its_whole_time_through_signals)
+{
+    fixture f;
+    fx_open(&f, 0);
+    gc_err err;
+    ck_assert_int_eq(gc_engine_register(f.e, "leave_timer", proc_leave_timer, NULL, &err), GC_OK);
+    gc_contract none = {0};
+    ck_assert_int_eq(fx_run(&f, "leave_timer", GC_MODE_PROCESS, 1, 1, 0, &none), GC_OK);
+    ck_assert_int_eq(f.res[0].status, GC_OK);
+    pid_t pid = (pid_t)f.res[0].value;
+    ck_assert_int_eq(gc_state_set_int(f.st, "ms", 100, &err), GC_OK);
+    static const char *const ms[] = {"ms"};
+    gc_contract c = {.domain_reads = ms, .n_domain_reads = 1};
+    ck_assert_int_eq(fx_run(&f, "block", GC_MODE_PROCESS, 1, 1, 0, &c), GC_OK);
+    ck_assert_msg(f.res[0].status == GC_OK, "%s", f.res[0].text);
+    ck_assert_int_eq(f.res[0].pid, pid);          /* the worker with the timer */
+    ck_assert_str_eq(f.res[0].text, "blocked 100 ms");
+    ck_assert_msg(f.res[0].exec_ns >= 100000000ull, "a block of 100 ms ended after %llu ns",
+                  (unsigned long long)f.res[0].exec_ns);
+    fx_close(&f);
+}
+END_TEST
+
 /* A worker learns of the main process's end from its channel: when it closes
  * the worker leaves by itself, cleanly. A signal its process left behind
  * does not change that: while idle its wait is cut short again and again
@@ -2367,6 +2396,7 @@ Suite *suite_exec(void)
     tcase_add_test(pc, result_check_reads_no_byte_past_the_message);
     tcase_add_test(pc, rules_capped_at_their_exact_maximum);
     tcase_add_test(pc, warm_starts_every_worker_before_the_run);
+    tcase_add_test(pc, block_waits_its_whole_time_through_signals);
     tcase_add_test(pc, warm_takes_the_largest_pool_and_refuses_one_more);
     tcase_add_loop_test(pc, crash_fails_only_its_task_and_worker_is_replaced, 0, 3);
     tcase_add_test(pc, exit_mid_task_is_reported_with_its_code);
