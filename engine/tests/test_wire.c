@@ -341,7 +341,7 @@ END_TEST
  * declare it: asking for it, as a heavy read or as an output, is an
  * undeclared access like any other, refused ECONTRACT and counted, and no
  * pointer comes back. On the factory's context and on the decoded one,
- * whose entry arrays both have a zeroed spare slot past the last entry. */
+ * whose entry and key arrays both have a zeroed spare slot past the last. */
 static void expect_empty_name_undeclared(gc_ctx *c)
 {
     const void *data = NULL;
@@ -359,13 +359,32 @@ static void expect_empty_name_undeclared(gc_ctx *c)
     ck_assert_uint_eq(gc_ctx_violations(c), v0 + 2);
 }
 
+/* The same for domain keys: the empty key, which no state can hold, read
+ * through any accessor is an undeclared read, refused ECONTRACT naming the
+ * declared keys and counted, with no value handed out. */
+static void expect_empty_key_undeclared(gc_ctx *c)
+{
+    const gc_value *v = NULL;
+    int64_t i = 7;
+    uint32_t v0 = gc_ctx_violations(c);
+    ck_assert_int_eq(gc_ctx_value(c, "", &v), GC_ECONTRACT);
+    ck_assert_str_eq(gc_ctx_last_error(c),
+                     "'' is not declared by the contract (domain keys: i, s, by)");
+    ck_assert_int_eq(gc_ctx_int(c, "", &i), GC_ECONTRACT);
+    ck_assert_ptr_null(v);
+    ck_assert_int_eq(i, 7);
+    ck_assert_uint_eq(gc_ctx_violations(c), v0 + 2);
+}
+
 START_TEST(empty_entry_name_is_an_undeclared_access)
 {
     struct fx f;
     fx_init(&f);
     expect_empty_name_undeclared(f.ctx);
+    expect_empty_key_undeclared(f.ctx);
     gc_ctx *d = decoded_attached(&f);
     expect_empty_name_undeclared(d);
+    expect_empty_key_undeclared(d);
     gc_ctx_free(d);
     fx_free(&f);
 }
