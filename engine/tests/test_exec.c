@@ -1867,6 +1867,41 @@ START_TEST(refused_handover_closes_what_came_and_keeps_what_is_held)
 }
 END_TEST
 
+/* A task the worker refuses before any process runs reports no value, no
+ * time in a process and no violation: nothing of the task the worker served
+ * before it (whose result it built in the same place) leaks into its own. */
+START_TEST(refused_task_reports_nothing_of_the_task_before)
+{
+    fixture f;
+    fx_open(&f, 0);
+    gc_contract none = {0}, in = {.heavy_reads = ab, .n_heavy_reads = 2};
+    uint8_t ctx[GC_WIRE_MSG_MAX], ctx_in[GC_WIRE_MSG_MAX];
+    size_t len = encoded_ctx(&f, &none, ctx, sizeof ctx);
+    size_t len_in = encoded_ctx(&f, &in, ctx_in, sizeof ctx_in);
+    int fd = gc_zone_input_fd(gc_state_heavy(f.st));
+    const uint32_t in_flags = GC_PROTO_USES_INPUT | GC_PROTO_FD_INPUT;
+    int sock;
+    pid_t pid = worker_on_channel(&f, 0, &sock);
+    gc_result r;
+    ck_assert_int_eq(send_task(sock, "checksum", 0, ctx_in, len_in, in_flags, &fd, 1, &r), 0);
+    ck_assert_msg(r.status == GC_OK, "%s", r.text);
+    ck_assert_uint_eq((uint64_t)r.value, tu_checksum(f.st, ab, 2));
+    ck_assert_uint_ne(r.value, 0);
+    ck_assert_uint_gt(r.exec_ns, 0);
+    /* The context names no file, yet the input file comes with it: refused. */
+    ck_assert_int_eq(send_task(sock, "checksum", 1, ctx, len, in_flags, &fd, 1, &r), 0);
+    ck_assert_msg(r.status == GC_EWIRE, "%s %s", gc_status_name(r.status), r.text);
+    ck_assert_msg(r.value == 0 && r.exec_ns == 0 && r.violations == 0 && r.undeclared_reads == 0,
+                  "refused task reports value %lld, exec %llu ns, %u violations, %u lax reads",
+                  (long long)r.value, (unsigned long long)r.exec_ns, r.violations,
+                  r.undeclared_reads);
+    close(sock);
+    int ws = 0;
+    ck_assert_msg(worker_end(pid, &ws), "the worker still runs 3 s after its channel closed");
+    fx_close(&f);
+}
+END_TEST
+
 /* ---- thread mode's kept threads ------------------------------------------------ */
 
 /* Threads of this process, from /proc/self/task. */
@@ -2421,6 +2456,7 @@ Suite *suite_exec(void)
     tcase_add_test(pc, worker_ending_after_its_channel_closed_is_reported_with_its_code);
     tcase_add_test(pc, worker_hanging_after_its_channel_closed_is_killed_after_the_grace);
     tcase_add_test(pc, refused_handover_closes_what_came_and_keeps_what_is_held);
+    tcase_add_test(pc, refused_task_reports_nothing_of_the_task_before);
     tcase_add_test(pc, poll_timeout_never_overflows_into_forever);
     tcase_add_test(pc, threads_are_kept_across_runs_and_joined_at_free);
     tcase_add_test(pc, kept_threads_keep_failure_semantics);
