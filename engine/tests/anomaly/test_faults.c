@@ -368,9 +368,10 @@ START_TEST(task_no_worker_could_take_names_the_send)
 END_TEST
 
 /* A worker that cannot leave the main process's world behind (moving its
- * channel into place, dup2, or closing the rest, close_range, fails) ends at
- * once with code 1, and the task it could not serve says so: a reader can
- * tell a worker that failed at start from one that was healthy (code 0). */
+ * channel into place, dup2, or closing the rest, close_range, fails) or
+ * cannot allocate its message buffers (malloc) ends at once with code 1, and
+ * the task it could not serve says so: a reader can tell a worker that
+ * failed at start from one that was healthy (code 0). */
 START_TEST(worker_failing_at_start_is_reported_with_code_1)
 {
     gc_engine *e;
@@ -379,7 +380,7 @@ START_TEST(worker_failing_at_start_is_reported_with_code_1)
     gc_exec_opts o = checksum_opts(1, 1);
     gc_result res[1];
     gc_err err;
-    static const gcf_call calls[] = {GCF_CLOSE_RANGE, GCF_DUP2};
+    static const gcf_call calls[] = {GCF_CLOSE_RANGE, GCF_DUP2, GCF_MALLOC};
     gcf_plan p = {.calls = GCF_BIT(calls[_i]), .nth = 1, .times = GCF_FOREVER, .err = EIO,
                   .scope = GCF_CHILD};
     int rc = run_armed(&p, e, st, &o, res, &err);
@@ -854,7 +855,7 @@ Suite *suite_faults(void)
     tcase_add_test(tc, task_no_worker_could_take_names_the_send);
     tcase_add_test(tc, no_worker_left_fails_the_rest_and_ends);
     tcase_add_test(tc, queued_task_fails_when_no_worker_is_left);
-    tcase_add_loop_test(tc, worker_failing_at_start_is_reported_with_code_1, 0, 2);
+    tcase_add_loop_test(tc, worker_failing_at_start_is_reported_with_code_1, 0, 3);
     tcase_add_test(tc, publish_failing_twice_keeps_the_zone);
     tcase_add_test(tc, failed_allocate_unmaps_nothing_it_did_not_map);
     tcase_add_test(tc, pool_run_allocation_failure_is_enomem);
