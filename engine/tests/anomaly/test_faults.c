@@ -405,6 +405,49 @@ START_TEST(worker_failing_at_start_is_reported_with_code_1)
 }
 END_TEST
 
+/* A worker that cannot start its release helper (pthread_create refused in
+ * every worker) releases each old generation itself, right after the reply
+ * of the task that retired it: over generation changes every task is
+ * served, and its census finds nothing stray, nothing old still mapped or
+ * open, with no helper to wait for. */
+START_TEST(worker_without_release_helper_releases_generations_itself)
+{
+    gc_engine *e;
+    gc_state *st;
+    exec_fx(&e, &st);
+    gc_exec_opts o = checksum_opts(1, 1);
+    gc_result res[1];
+    gc_err err;
+    gcf_plan p = {.calls = GCF_BIT(GCF_PTHREAD_CREATE), .nth = 1, .times = GCF_FOREVER,
+                  .err = EAGAIN, .scope = GCF_CHILD};
+    gcf_arm(&p);
+    for (int gen = 0; gen < 3; gen++) {
+        if (gen > 0) {
+            gc_state *next = tu_state(4096, 100, 0);
+            gc_state_free(st);
+            st = next;
+        }
+        ck_assert_int_eq(gc_execute_parallel(e, st, &o, res, &err), GC_OK);
+        ck_assert_msg(res[0].status == GC_OK, "generation %d: %s %s", gen,
+                      gc_status_name(res[0].status), res[0].text);
+        ck_assert_uint_eq((uint64_t)res[0].value, tu_checksum(st, HEAVY, 2));
+    }
+    gc_exec_opts census = o;
+    census.process = "fd_census";
+    census.timeout_ms = 5000;
+    ck_assert_int_eq(gc_execute_parallel(e, st, &census, res, &err), GC_OK);
+    ck_assert_msg(res[0].status == GC_OK && res[0].value == 0, "%s: %s",
+                  gc_status_name(res[0].status), res[0].text);
+    ck_assert_uint_ge(gcf_fired(), 1);   /* the helper really could not start */
+    gcf_disarm();
+    gc_engine_stats s;
+    gc_engine_stats_get(e, &s);
+    ck_assert_uint_eq(s.workers_started, 1);
+    gc_engine_free(e);
+    gc_state_free(st);
+}
+END_TEST
+
 /* Publishing that fails twice in a row keeps the zone whole: sealing
  * refused (the zone stays filling, its writable mapping dropped), then the
  * mapping that resumes it refused too (an error, nothing written through a
@@ -856,6 +899,7 @@ Suite *suite_faults(void)
     tcase_add_test(tc, no_worker_left_fails_the_rest_and_ends);
     tcase_add_test(tc, queued_task_fails_when_no_worker_is_left);
     tcase_add_loop_test(tc, worker_failing_at_start_is_reported_with_code_1, 0, 3);
+    tcase_add_test(tc, worker_without_release_helper_releases_generations_itself);
     tcase_add_test(tc, publish_failing_twice_keeps_the_zone);
     tcase_add_test(tc, failed_allocate_unmaps_nothing_it_did_not_map);
     tcase_add_test(tc, pool_run_allocation_failure_is_enomem);
