@@ -1902,6 +1902,69 @@ START_TEST(refused_task_reports_nothing_of_the_task_before)
 }
 END_TEST
 
+/* Does process pid map an address range that starts at addr? */
+static int maps_at(pid_t pid, uintptr_t addr)
+{
+    char path[64], line[512];
+    snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "%s", path);
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f))
+        found = strtoull(line, NULL, 16) == addr;
+    fclose(f);
+    return found;
+}
+
+/* A worker that cannot map a received output file (here a descriptor of it
+ * opened read-only) refuses the task, unmaps what it had mapped of that
+ * handover and nothing else of its address space: a mapping its host keeps
+ * low in memory (as a program built without PIE keeps its code at
+ * 0x400000), inherited at fork, stays; and a whole handover after it is
+ * served. */
+START_TEST(failed_output_mapping_unmaps_only_its_own)
+{
+    fixture f;
+    fx_open(&f, 1u << 20);
+    const uintptr_t low_addr = 0x10000;
+    void *low = mmap((void *)low_addr, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS |
+                     MAP_FIXED_NOREPLACE, -1, 0);
+    ck_assert_msg(low == (void *)low_addr, "cannot map a page at 0x%lx: %s",
+                  (unsigned long)low_addr, strerror(errno));
+    static const char *const outs[] = {"out"};
+    gc_contract io = {.heavy_reads = ab, .n_heavy_reads = 2, .outputs = outs, .n_outputs = 1};
+    uint8_t ctx[GC_WIRE_MSG_MAX];
+    size_t len = encoded_ctx(&f, &io, ctx, sizeof ctx);
+    const gc_zone *z = gc_state_heavy(f.st);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", gc_zone_output_fd(z));
+    int ro = open(path, O_RDONLY | O_CLOEXEC);
+    ck_assert_int_ge(ro, 0);
+    const uint32_t both = GC_PROTO_USES_INPUT | GC_PROTO_USES_OUTPUT | GC_PROTO_FD_INPUT |
+                          GC_PROTO_FD_OUTPUT;
+    int sock;
+    pid_t pid = worker_on_channel(&f, 0, &sock);
+    ck_assert(maps_at(pid, low_addr));
+    gc_result r;
+    const int refused[2] = {gc_zone_input_fd(z), ro};
+    ck_assert_int_eq(send_task(sock, "checksum", 0, ctx, len, both, refused, 2, &r), 0);
+    ck_assert_msg(r.status == GC_ESYS && strstr(r.text, "mapping the output file failed"),
+                  "%s %s", gc_status_name(r.status), r.text);
+    ck_assert_msg(maps_at(pid, low_addr), "the worker unmapped its host's page at 0x%lx",
+                  (unsigned long)low_addr);
+    const int files[2] = {gc_zone_input_fd(z), gc_zone_output_fd(z)};
+    ck_assert_int_eq(send_task(sock, "checksum", 1, ctx, len, both, files, 2, &r), 0);
+    ck_assert_msg(r.status == GC_OK, "%s", r.text);
+    ck_assert_uint_eq((uint64_t)r.value, tu_checksum(f.st, ab, 2));
+    close(sock);
+    int ws = 0;
+    ck_assert_msg(worker_end(pid, &ws), "the worker still runs 3 s after its channel closed");
+    close(ro);
+    munmap(low, 4096);
+    fx_close(&f);
+}
+END_TEST
+
 /* ---- thread mode's kept threads ------------------------------------------------ */
 
 /* Threads of this process, from /proc/self/task. */
@@ -2457,6 +2520,7 @@ Suite *suite_exec(void)
     tcase_add_test(pc, worker_hanging_after_its_channel_closed_is_killed_after_the_grace);
     tcase_add_test(pc, refused_handover_closes_what_came_and_keeps_what_is_held);
     tcase_add_test(pc, refused_task_reports_nothing_of_the_task_before);
+    tcase_add_test(pc, failed_output_mapping_unmaps_only_its_own);
     tcase_add_test(pc, poll_timeout_never_overflows_into_forever);
     tcase_add_test(pc, threads_are_kept_across_runs_and_joined_at_free);
     tcase_add_test(pc, kept_threads_keep_failure_semantics);
