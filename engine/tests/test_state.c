@@ -176,8 +176,15 @@ START_TEST(state_limits_and_rejects)
     ck_assert_ptr_nonnull(strstr(err.msg, "domain key"));
     ck_assert_int_eq(gc_state_set_int(st, ".x", 1, &err), GC_EINVAL);
     ck_assert_int_eq(gc_state_set_int(st, NULL, 1, &err), GC_EINVAL);
+    /* A NULL argument is refused with a reason naming which one it is. */
     ck_assert_int_eq(gc_state_set_str(st, "x", NULL, &err), GC_EINVAL);
+    ck_assert_str_eq(err.msg, "gc_state_set_str: value is NULL");
+    ck_assert_int_eq(gc_state_set_str(NULL, "x", "v", &err), GC_EINVAL);
+    ck_assert_str_eq(err.msg, "gc_state_set_str: state is NULL");
     ck_assert_int_eq(gc_state_set_bytes(st, "x", NULL, 3, &err), GC_EINVAL);
+    ck_assert_str_eq(err.msg, "gc_state_set_bytes: value is NULL");
+    ck_assert_int_eq(gc_state_set_bytes(NULL, "x", "v", 1, &err), GC_EINVAL);
+    ck_assert_str_eq(err.msg, "gc_state_set_bytes: state is NULL");
     ck_assert_int_eq(gc_state_set_int(NULL, "x", 1, &err), GC_EINVAL);
     ck_assert_int_eq(gc_state_new(NULL, &err), GC_EINVAL);
     ck_assert_uint_eq(gc_state_domain_count(st), 2);
