@@ -550,6 +550,48 @@ START_TEST(no_worker_left_fails_the_rest_and_ends)
 }
 END_TEST
 
+/* A cold pool that can fork no worker at all (fork fails for good with
+ * EAGAIN, the process limit) refuses the warm-up and the run alike with
+ * ESYS and the reason, and counts no worker started or live: a warm-up that
+ * started nothing is not reported as done, and the run is refused before
+ * any task rather than run with no worker. Once fork works both succeed. */
+START_TEST(pool_that_cannot_fork_refuses_warm_up_and_run)
+{
+    gc_engine *e;
+    gc_state *st;
+    exec_fx(&e, &st);
+    gc_exec_opts o = checksum_opts(2, 3);
+    gc_result res[3];
+    gc_err werr, rerr;
+    gcf_plan p = {.calls = GCF_BIT(GCF_FORK), .nth = 1, .times = GCF_FOREVER, .err = EAGAIN,
+                  .scope = GCF_HERE};
+    gcf_arm(&p);
+    int wrc = gc_engine_warm(e, 2, &werr);
+    int rrc = gc_execute_parallel(e, st, &o, res, &rerr);
+    gcf_disarm();
+    char want[160];
+    snprintf(want, sizeof want, "pool: no worker could be started: cannot fork a worker: %s",
+             strerror(EAGAIN));
+    ck_assert_int_eq(wrc, GC_ESYS);
+    ck_assert_str_eq(werr.msg, want);
+    ck_assert_int_eq(rrc, GC_ESYS);
+    ck_assert_str_eq(rerr.msg, want);
+    gc_engine_stats s;
+    gc_engine_stats_get(e, &s);
+    ck_assert_uint_eq(s.workers_started, 0);
+    ck_assert_uint_eq(s.workers_live, 0);
+    ck_assert_uint_eq(s.dispatches, 0);
+    ck_assert_int_eq(gc_engine_warm(e, 2, &werr), GC_OK);
+    ck_assert_int_eq(gc_execute_parallel(e, st, &o, res, &rerr), GC_OK);
+    for (int t = 0; t < 3; t++)
+        ck_assert_uint_eq((uint64_t)res[t].value, tu_checksum(st, HEAVY, 2));
+    gc_engine_stats_get(e, &s);
+    ck_assert_uint_eq(s.workers_started, 2);
+    gc_engine_free(e);
+    gc_state_free(st);
+}
+END_TEST
+
 /* Each allocation of a warm process-mode run failing in turn (the
  * dispatcher's): the failure surfaces as what it is, ENOMEM, for the run or
  * for the tasks it touched, never as some later failure of a run that went on
@@ -898,6 +940,7 @@ Suite *suite_faults(void)
     tcase_add_test(tc, task_no_worker_could_take_names_the_send);
     tcase_add_test(tc, no_worker_left_fails_the_rest_and_ends);
     tcase_add_test(tc, queued_task_fails_when_no_worker_is_left);
+    tcase_add_test(tc, pool_that_cannot_fork_refuses_warm_up_and_run);
     tcase_add_loop_test(tc, worker_failing_at_start_is_reported_with_code_1, 0, 3);
     tcase_add_test(tc, worker_without_release_helper_releases_generations_itself);
     tcase_add_test(tc, publish_failing_twice_keeps_the_zone);
