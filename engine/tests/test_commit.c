@@ -993,6 +993,39 @@ START_TEST(int_range_rule_includes_its_maximum)
 }
 END_TEST
 
+/* A rule may name any key a state may hold, the longest (GC_NAME_MAX bytes)
+ * too, and then it is enforced like any other: writing its maximum commits,
+ * one more is refused naming the key. A name one byte longer is no key, and
+ * a rule on it is refused (EINVAL), none added. */
+START_TEST(int_range_rule_on_a_longest_key_is_enforced)
+{
+    fixture f;
+    fx_open(&f);
+    char key[GC_NAME_MAX + 2];
+    memset(key, 'r', GC_NAME_MAX + 1);
+    key[GC_NAME_MAX + 1] = '\0';
+    gc_err err;
+    ck_assert_int_eq(gc_engine_rule_int_range(f.e, key, 0, 1, &err), GC_EINVAL);
+    ck_assert_uint_eq(f.e->nrules, 0);
+    key[GC_NAME_MAX] = '\0';
+    ck_assert_int_eq(gc_engine_rule_int_range(f.e, key, 0, 1, &err), GC_OK);
+    ck_assert_int_eq(gc_state_set_int(f.st, key, 0, &err), GC_OK);
+    const char *const kk[] = {key};
+    gc_contract c = {.domain_reads = kk, .n_domain_reads = 1, .domain_writes = kk,
+                     .n_domain_writes = 1};
+    ck_assert_int_eq(fx_run(&f, "increment", modes[_i], 1, 1, 0, &c, NULL), GC_OK);
+    ck_assert_int_eq(f.res[0].status, GC_OK);   /* 0 + 1 = 1: the maximum */
+    ck_assert_int_eq(key_int(f.st, key), 1);
+    ck_assert_int_eq(fx_run(&f, "increment", modes[_i], 1, 1, 0, &c, NULL), GC_OK);
+    ck_assert_int_eq(f.res[0].status, GC_EVALIDATE);
+    char want[GC_NAME_MAX + 64];
+    snprintf(want, sizeof want, "validation of '%s': 2 is outside [0, 1]", key);
+    ck_assert_msg(strstr(f.res[0].text, want) != NULL, "%s", f.res[0].text);
+    ck_assert_int_eq(key_int(f.st, key), 1);
+    fx_close(&f);
+}
+END_TEST
+
 static int odd_only(const char *key, const gc_value *v, void *arg, char *reason, size_t cap)
 {
     (void)key;
@@ -2527,6 +2560,7 @@ Suite *suite_commit(void)
     tcase_add_loop_test(m, check_function_rule, 0, 2);
     tcase_add_loop_test(m, long_rule_reason_is_kept_whole, 0, 2);
     tcase_add_loop_test(m, int_range_rule_includes_its_maximum, 0, 2);
+    tcase_add_loop_test(m, int_range_rule_on_a_longest_key_is_enforced, 0, 2);
     tcase_add_loop_test(m, retry_after_conflict_delivers_once, 0, 2);
     tcase_add_loop_test(m, failed_attempt_leaves_nothing, 0, 2);
     tcase_add_loop_test(m, pure_context_refuses_every_write, 0, 2);
