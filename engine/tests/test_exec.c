@@ -2347,6 +2347,24 @@ START_TEST(result_check_at_its_exact_limits)
     memcpy(buf, &m, head);
     ck_assert_int_eq(gc__result_check(buf, head + 6, 3, &r, &held, &ws, &wlen, &err), GC_EWIRE);
     ck_assert_ptr_nonnull(strstr(err.msg, "do not match its size"));
+    /* The largest message is GC_PROTO_REPLY_MAX - 1 bytes (a text of at most
+     * GC_RESULT_TEXT_MAX - 1): one of GC_PROTO_REPLY_MAX bytes with both
+     * lengths at their maxima is refused for what is wrong with it, lengths
+     * one short of its size, not as past a maximum it does not pass; one more
+     * byte is oversized, the maximum named. */
+    m.text_len = GC_RESULT_TEXT_MAX - 1;
+    m.wset_len = GC_WSET_MSG_MAX;
+    memcpy(buf, &m, head);
+    ck_assert_uint_eq(head + m.text_len + m.wset_len + 1, GC_PROTO_REPLY_MAX);
+    ck_assert_int_eq(gc__result_check(buf, GC_PROTO_REPLY_MAX, 3, &r, &held, &ws, &wlen, &err),
+                     GC_EWIRE);
+    ck_assert_msg(strstr(err.msg, "do not match its size") != NULL, "%s", err.msg);
+    ck_assert_int_eq(gc__result_check(buf, GC_PROTO_REPLY_MAX + 1, 3, &r, &held, &ws, &wlen,
+                                      &err), GC_EWIRE);
+    char oversized[96];
+    snprintf(oversized, sizeof oversized, "oversized result message: %zu bytes, maximum %zu",
+             (size_t)GC_PROTO_REPLY_MAX + 1, (size_t)GC_PROTO_REPLY_MAX);
+    ck_assert_str_eq(err.msg, oversized);
     /* Statuses: GC_OK down to GC_STATUS_MIN exactly pass, one past either end
      * is EWIRE. */
     static const int statuses[] = {GC_OK, GC_STATUS_MIN, 1, GC_STATUS_MIN - 1};
