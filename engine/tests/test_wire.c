@@ -460,24 +460,36 @@ START_TEST(write_readonly_tells_an_open_entry_from_a_sealed_one)
 END_TEST
 
 /* A copy of the fixture's input file, sealed as the engine seals one, with
- * its manifest's entry count changed: the manifest then claims more bytes
- * than lie before the data (need > data_offset, still inside the file). */
-static int input_with_count(const struct fx *f, uint32_t count)
+ * its manifest head replaced by mh. */
+static int input_with_head(const struct fx *f, const struct gc__manifest_head *mh)
 {
     uint64_t size = gc_zone_input_size(f->z);
     uint8_t *bytes = malloc(size);
     ck_assert_ptr_nonnull(bytes);
     ck_assert_int_eq(pread(f->in_fd, bytes, size, 0), (ssize_t)size);
-    struct gc__manifest_head mh;
-    memcpy(&mh, bytes, sizeof mh);
-    mh.count = count;
-    memcpy(bytes, &mh, sizeof mh);
-    int fd = memfd_create("manifest-count", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    memcpy(bytes, mh, sizeof *mh);
+    int fd = memfd_create("manifest-head", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     ck_assert_int_ge(fd, 0);
     ck_assert_int_eq(write(fd, bytes, size), (ssize_t)size);
     ck_assert_int_eq(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE), 0);
     free(bytes);
     return fd;
+}
+
+static struct gc__manifest_head fx_manifest_head(const struct fx *f)
+{
+    struct gc__manifest_head mh;
+    ck_assert_int_eq(pread(f->in_fd, &mh, sizeof mh, 0), (ssize_t)sizeof mh);
+    return mh;
+}
+
+/* Its entry count changed: the manifest then claims more bytes than lie
+ * before the data (need > data_offset, still inside the file). */
+static int input_with_count(const struct fx *f, uint32_t count)
+{
+    struct gc__manifest_head mh = fx_manifest_head(f);
+    mh.count = count;
+    return input_with_head(f, &mh);
 }
 
 /* The manifest's entries must fit before the data: a count whose entries
@@ -553,6 +565,44 @@ START_TEST(decoder_refuses_a_manifest_count_past_the_limit)
     close(fd);
     gc_ctx_free(ctx);
     gc_state_free(st);
+}
+END_TEST
+
+/* The input file's manifest states the sizes of the zone's two files, and a
+ * message naming that file must state the same: a manifest whose input size
+ * alone, or whose output size alone, disagrees with the message (the file
+ * itself as the message says) is refused, naming the sizes, and no context
+ * is made. Either alone is a file of another zone or a forged one. */
+START_TEST(decoder_refuses_a_manifest_whose_one_size_disagrees)
+{
+    struct fx f;
+    fx_init(&f);
+    const struct gc__manifest_head good = fx_manifest_head(&f);
+    ck_assert_uint_gt(good.output_size, 0);   /* the message states an output file */
+    for (int which = 0; which < 2; which++) {
+        struct gc__manifest_head mh = good;
+        if (which == 0)
+            mh.input_size += page();
+        else
+            mh.output_size += page();
+        int fd = input_with_head(&f, &mh);
+        gc_ctx *d = NULL;
+        gc_err err;
+        ck_assert_int_eq(gc_wire_decode(f.msg, f.len, fd, f.out_fd, &d, &err), GC_EWIRE);
+        ck_assert_ptr_null(d);
+        char want[128];
+        snprintf(want, sizeof want, "disagrees with the message");
+        ck_assert_msg(strstr(err.msg, want) != NULL, "%s", err.msg);
+        snprintf(want, sizeof want, "sizes %llu/%llu)", (unsigned long long)mh.input_size,
+                 (unsigned long long)mh.output_size);
+        ck_assert_msg(strstr(err.msg, want) != NULL, "%s", err.msg);
+        close(fd);
+        fd = input_with_head(&f, &good);   /* the same copy, sizes as they were */
+        ck_assert_int_eq(gc_wire_decode(f.msg, f.len, fd, f.out_fd, &d, &err), GC_OK);
+        gc_ctx_free(d);
+        close(fd);
+    }
+    fx_free(&f);
 }
 END_TEST
 
@@ -1642,6 +1692,76 @@ START_TEST(compare_names_a_differing_last_modified_version)
 }
 END_TEST
 
+/* A heavy entry is mapped by its flags, offset and length, so gc_wire_compare
+ * names an entry that differs in any one of them: a decoded copy of the
+ * fixture's context with one field changed is "entry 'a' differs", and with
+ * the field put back it is the same context again. */
+START_TEST(compare_names_a_differing_entry_field)
+{
+    struct fx f;
+    fx_init(&f);
+    gc_ctx *d = NULL;
+    gc_err err;
+    ck_assert_int_eq(gc_wire_decode(f.msg, f.len, f.in_fd, f.out_fd, &d, &err), GC_OK);
+    ck_assert_int_eq(gc_wire_compare(f.ctx, d, &err), GC_OK);
+    gc_zone_entry *e = &d->entries[0];
+    ck_assert_str_eq(e->name, "a");
+    const gc_zone_entry keep = *e;
+    for (int field = 0; field < 3; field++) {
+        if (field == 0)
+            e->flags ^= GC_ENTRY_OUTPUT;
+        else if (field == 1)
+            e->offset += page();
+        else
+            e->length += 1;
+        ck_assert_int_eq(gc_wire_compare(f.ctx, d, &err), GC_EINVAL);
+        char want[160];
+        snprintf(want, sizeof want, "entry 'a' differs: flags 0x%x/0x%x offset %llu/%llu "
+                 "length %llu/%llu", keep.flags, e->flags, (unsigned long long)keep.offset,
+                 (unsigned long long)e->offset, (unsigned long long)keep.length,
+                 (unsigned long long)e->length);
+        ck_assert_str_eq(err.msg, want);
+        *e = keep;
+        ck_assert_int_eq(gc_wire_compare(f.ctx, d, &err), GC_OK);
+    }
+    gc_ctx_free(d);
+    fx_free(&f);
+}
+END_TEST
+
+/* A process worker's task reads the same gc_value a thread's task reads: the
+ * decoder gives every field of each domain value as the factory does, the
+ * fields of the other types zero (an int's ptr and len, a string's i and d),
+ * whatever value came before it in the message: the fixture's int -7 is
+ * followed by a string and a bytes value. */
+START_TEST(decoded_values_equal_the_factorys_field_by_field)
+{
+    struct fx f;
+    fx_init(&f);
+    gc_ctx *d = NULL;
+    gc_err err;
+    ck_assert_int_eq(gc_wire_decode(f.msg, f.len, f.in_fd, f.out_fd, &d, &err), GC_OK);
+    ck_assert_uint_eq(d->n_domain, N(FX_DOM));
+    for (size_t i = 0; i < d->n_domain; i++) {
+        const gc_value *a = &f.ctx->domain[i].v, *b = &d->domain[i].v;
+        ck_assert_str_eq(d->domain[i].name, FX_DOM[i]);
+        ck_assert_int_eq(b->type, a->type);
+        ck_assert_msg(b->i == a->i, "%s: i %lld, factory %lld", FX_DOM[i], (long long)b->i,
+                      (long long)a->i);
+        ck_assert_mem_eq(&b->d, &a->d, sizeof a->d);
+        ck_assert_uint_eq(b->len, a->len);
+        if (a->ptr == NULL)
+            ck_assert_ptr_null(b->ptr);
+        else
+            ck_assert_mem_eq(b->ptr, a->ptr, a->len);
+    }
+    ck_assert_int_eq(f.ctx->domain[0].v.type, GC_VAL_INT);
+    ck_assert_int_eq(f.ctx->domain[0].v.i, -7);
+    gc_ctx_free(d);
+    fx_free(&f);
+}
+END_TEST
+
 Suite *suite_wire(void)
 {
     Suite *s = suite_create("wire");
@@ -1667,12 +1787,15 @@ Suite *suite_wire(void)
     tcase_add_test(rt, compare_names_first_difference);
     tcase_add_test(rt, compare_names_a_differing_write_or_domain_count);
     tcase_add_test(rt, compare_names_a_differing_last_modified_version);
+    tcase_add_test(rt, compare_names_a_differing_entry_field);
+    tcase_add_test(rt, decoded_values_equal_the_factorys_field_by_field);
     suite_add_tcase(s, rt);
     TCase *rj = tcase_create("rejects");
     tcase_set_timeout(rj, 60);   /* valgrind runs the flip loop too */
     tcase_add_test(rj, decoder_accepts_base_spec);
     tcase_add_test(rj, decoder_rejects_manifest_longer_than_its_pages);
     tcase_add_test(rj, decoder_refuses_a_manifest_count_past_the_limit);
+    tcase_add_test(rj, decoder_refuses_a_manifest_whose_one_size_disagrees);
     tcase_add_loop_test(rj, decoder_rejects_table, 0, (int)N(rejects));
     tcase_add_test(rj, decoder_rejects_every_truncation);
     tcase_add_test(rj, decoder_names_the_commit_field_a_message_ends_in);
