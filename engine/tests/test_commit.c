@@ -1713,6 +1713,31 @@ START_TEST(subscribers_capped_and_null_arguments_refused)
 }
 END_TEST
 
+/* A subscription names a topic by the rules of every name (or none: every
+ * topic): a topic with a space, one starting with '.', or an empty one is
+ * refused EINVAL with the name check's reason and no subscriber is added, so
+ * a typo cannot leave a subscriber that silently never hears anything. */
+START_TEST(subscription_refuses_a_bad_topic_name)
+{
+    gc_engine *e;
+    gc_err err;
+    recorder rec = {0};
+    ck_assert_int_eq(gc_engine_new(&e, &err), GC_OK);
+    ck_assert_int_eq(gc_engine_subscribe(e, "bad topic", record, &rec, &err), GC_EINVAL);
+    ck_assert_str_eq(err.msg, "topic name has byte 0x20 at position 3 "
+                              "(allowed: A-Z a-z 0-9 _ . -)");
+    ck_assert_int_eq(gc_engine_subscribe(e, ".hidden", record, &rec, &err), GC_EINVAL);
+    ck_assert_str_eq(err.msg, "topic name '.hidden' starts with '.'");
+    ck_assert_int_eq(gc_engine_subscribe(e, "", record, &rec, &err), GC_EINVAL);
+    ck_assert_str_eq(err.msg, "topic name is empty");
+    ck_assert_uint_eq(e->nsubs, 0);
+    ck_assert_int_eq(gc_engine_subscribe(e, NULL, record, &rec, &err), GC_OK);
+    ck_assert_int_eq(gc_engine_subscribe(e, "changed", record, &rec, &err), GC_OK);
+    ck_assert_uint_eq(e->nsubs, 2);
+    gc_engine_free(e);
+}
+END_TEST
+
 /* Events past what a reply can carry are refused before they are taken:
  * 63 events of GC_PAYLOAD_MAX bytes fit the write set's GC_WSET_MSG_MAX,
  * the 64th (within the count limit) would not and is refused ELIMIT naming
@@ -2534,6 +2559,7 @@ Suite *suite_commit(void)
     tcase_add_test(u, rules_null_arguments);
     tcase_add_test(u, int_range_rule_refuses_min_above_max);
     tcase_add_test(u, subscribers_capped_and_null_arguments_refused);
+    tcase_add_test(u, subscription_refuses_a_bad_topic_name);
     tcase_add_test(u, events_past_the_reply_size_are_refused);
     tcase_add_test(u, thread_mode_starts_no_more_threads_than_tasks);
     tcase_add_test(u, config_get_waits_for_the_engine_lock);

@@ -442,6 +442,34 @@ START_TEST(registration_refuses_a_bad_name_or_no_function)
 }
 END_TEST
 
+/* The registry holds GC_PROCESSES_MAX processes, the limit engine.h
+ * promises: the last of them registers and can be looked up, one more is
+ * refused ELIMIT naming the limit and is not registered, and the ones
+ * registered stay. */
+START_TEST(registration_stops_at_the_process_limit)
+{
+    gc_engine *e = NULL;
+    gc_err err;
+    char name[32];
+    ck_assert_int_eq(gc_engine_new(&e, &err), GC_OK);
+    for (int i = 0; i < GC_PROCESSES_MAX; i++) {
+        snprintf(name, sizeof name, "p%d", i);
+        ck_assert_int_eq(gc_engine_register(e, name, reg_noop, NULL, &err), GC_OK);
+    }
+    snprintf(name, sizeof name, "p%d", GC_PROCESSES_MAX - 1);
+    ck_assert_int_eq(gc_engine_lookup(e, name, NULL, NULL), GC_OK);
+    ck_assert_int_eq(gc_engine_register(e, "one_more", reg_noop, NULL, &err), GC_ELIMIT);
+    char want[96];
+    snprintf(want, sizeof want, "process 'one_more': registry full (%d processes)",
+             GC_PROCESSES_MAX);
+    ck_assert_str_eq(err.msg, want);
+    ck_assert_int_eq(gc_engine_lookup(e, "one_more", NULL, NULL), GC_ENOTFOUND);
+    ck_assert_uint_eq(e->nprocs, GC_PROCESSES_MAX);
+    ck_assert_int_eq(gc_engine_lookup(e, "p0", NULL, NULL), GC_OK);
+    gc_engine_free(e);
+}
+END_TEST
+
 /* A refused read leaves the caller's variables as they were (a process can
  * keep a default): the wrong type (EINVAL) or an undeclared key (ECONTRACT),
  * for each typed reader. */
@@ -985,6 +1013,7 @@ Suite *suite_ctx(void)
     tcase_add_loop_test(tc, registration_refuses_what_the_factory_refuses, 0, (int)N(factory_cases));
     tcase_add_test(tc, registration_refuses_counts_past_the_limits);
     tcase_add_test(tc, registration_refuses_a_bad_name_or_no_function);
+    tcase_add_test(tc, registration_stops_at_the_process_limit);
     tcase_add_test(tc, registered_return_key_is_kept_and_released);
     tcase_add_test(tc, refused_reads_leave_the_callers_variables);
     tcase_add_test(tc, builtin_list_names_every_builtin);
