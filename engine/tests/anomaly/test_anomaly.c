@@ -942,6 +942,22 @@ static void commit_run(const kind *k, run_out *out, gc_mode mode)
                   "%d events, %d messages", cur_op, k->name, cur_n, ok_i, ok_a, (long long)v->i,
                   lg->len, (unsigned long long)(gc_state_version(st) - v0), dl.events,
                   dl.messages);
+    /* Complete or not, an attempt in the history lists only what could be
+     * copied: a read or write whose key could not be copied is left out (the
+     * attempt counted incomplete), never listed with a NULL key that a
+     * checker reading the history would dereference. */
+    for (size_t i = 0; i < gc_history_count(h); i++) {
+        const gc_attempt *a = gc_history_at(h, i);
+        for (size_t j = 0; j < a->n_reads + a->n_writes; j++) {
+            const char *key = j < a->n_reads ? a->reads[j].key : a->writes[j - a->n_reads];
+            ck_assert_msg(key &&
+                              (strcmp(key, "counter") == 0 || strcmp(key, "fresh") == 0 ||
+                               strcmp(key, "log") == 0 || strcmp(key, "journal") == 0),
+                          "%s/%s N=%u: task %u attempt %u %s %zu is recorded as '%s'", cur_op,
+                          k->name, cur_n, a->task, a->attempt,
+                          j < a->n_reads ? "read" : "write", j, key ? key : "(null)");
+        }
+    }
     if (gc_history_incomplete(h) == 0) {
         int installed = 0;
         for (size_t i = 0; i < gc_history_count(h); i++) {
