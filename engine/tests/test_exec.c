@@ -776,6 +776,24 @@ START_TEST(process_text_wins_over_an_earlier_refusal)
 }
 END_TEST
 
+/* A refused worker count is told with the range that is allowed, so the
+ * user sees what to ask for instead (1..GC_WORKERS_MAX, in either mode). */
+START_TEST(refused_worker_count_names_the_allowed_range)
+{
+    fixture f;
+    fx_open(&f, 0);
+    gc_exec_opts o = {.process = "checksum", .mode = modes[_i], .workers = GC_WORKERS_MAX + 1,
+                      .tasks = 1};
+    gc_err err;
+    ck_assert_int_eq(gc_execute_parallel(f.e, f.st, &o, f.res, &err), GC_EINVAL);
+    char want[96];
+    snprintf(want, sizeof want, "execute_parallel: workers = %d (allowed 1..%d)",
+             GC_WORKERS_MAX + 1, GC_WORKERS_MAX);
+    ck_assert_str_eq(err.msg, want);
+    fx_close(&f);
+}
+END_TEST
+
 START_TEST(bad_runs_are_refused)
 {
     fixture f;
@@ -2505,6 +2523,7 @@ Suite *suite_exec(void)
     tcase_add_loop_test(tc, echo_shows_as_many_bytes_as_its_text_holds, 0, 2);
     tcase_add_loop_test(tc, missing_heavy_entry_fails_every_task_loudly, 0, 2);
     tcase_add_loop_test(tc, bad_runs_are_refused, 0, 2);
+    tcase_add_loop_test(tc, refused_worker_count_names_the_allowed_range, 0, 2);
     tcase_add_loop_test(tc, workers_see_their_deadline, 0, 2);
     tcase_add_loop_test(tc, unterminated_process_text_is_cut_at_the_last_byte, 0, 2);
     tcase_add_loop_test(tc, exec_time_is_the_process_own, 0, 2);

@@ -226,6 +226,18 @@ START_TEST(state_owns_heavy_zone)
 }
 END_TEST
 
+/* Asking a state's version without a state is not a fault: there is none,
+ * so the answer is 0, the version of a state nothing was committed to. */
+START_TEST(state_version_without_a_state_is_zero)
+{
+    ck_assert_uint_eq(gc_state_version(NULL), 0);
+    gc_state *st = NULL;
+    ck_assert_int_eq(gc_state_new(&st, NULL), GC_OK);
+    ck_assert_uint_eq(gc_state_version(st), 0);
+    gc_state_free(st);
+}
+END_TEST
+
 Suite *suite_state(void)
 {
     Suite *s = suite_create("state");
@@ -238,6 +250,7 @@ Suite *suite_state(void)
     tcase_add_test(tc, state_value_pointers_survive_growth);
     tcase_add_test(tc, state_limits_and_rejects);
     tcase_add_test(tc, state_owns_heavy_zone);
+    tcase_add_test(tc, state_version_without_a_state_is_zero);
     suite_add_tcase(s, tc);
     return s;
 }

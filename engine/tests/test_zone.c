@@ -529,6 +529,30 @@ START_TEST(zone_generations_unique_and_increasing)
 }
 END_TEST
 
+/* gc_zone_fill answers through both of its out pointers: missing either one
+ * is refused EINVAL (never a store through NULL), and the other is left as
+ * it was. */
+START_TEST(zone_fill_refuses_a_missing_out_pointer)
+{
+    gc_zone *z = NULL;
+    gc_err err;
+    ck_assert_int_eq(gc_zone_new(&z, &err), GC_OK);
+    ck_assert_int_eq(gc_zone_declare(z, "a", 10, 0, &err), GC_OK);
+    ck_assert_int_eq(gc_zone_allocate(z, &err), GC_OK);
+    void *w = &err;
+    size_t n = 99;
+    ck_assert_int_eq(gc_zone_fill(z, "a", NULL, &n, &err), GC_EINVAL);
+    ck_assert_str_eq(err.msg, "gc_zone_fill: NULL argument");
+    ck_assert_uint_eq(n, 99);
+    ck_assert_int_eq(gc_zone_fill(z, "a", &w, NULL, &err), GC_EINVAL);
+    ck_assert_str_eq(err.msg, "gc_zone_fill: NULL argument");
+    ck_assert_ptr_eq(w, &err);
+    ck_assert_int_eq(gc_zone_fill(z, "a", &w, &n, &err), GC_OK);
+    ck_assert_uint_eq(n, 10);
+    gc_zone_free(z);
+}
+END_TEST
+
 Suite *suite_zone(void)
 {
     Suite *s = suite_create("zone");
@@ -541,6 +565,7 @@ Suite *suite_zone(void)
     tcase_add_test(tc, zone_zero_length_entries);
     tcase_add_test(tc, zone_lifecycle_errors);
     tcase_add_test(tc, zone_null_arguments_and_sizes);
+    tcase_add_test(tc, zone_fill_refuses_a_missing_out_pointer);
     tcase_add_test(tc, zone_declare_rejects);
     tcase_add_test(tc, zone_seals_refuse_every_write);
     tcase_add_test(tc, zone_store_to_published_input_faults);
