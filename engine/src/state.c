@@ -127,6 +127,11 @@ int gc_state_set_double(gc_state *st, const char *name, double v, gc_err *err)
 static int copy_bytes(gc_state *st, const char *name, gc_value_type type, const void *v,
                       size_t len, gc_err *err)
 {
+    /* A string is measured only up to one byte past the limit (strnlen): its
+     * real length is not known, so its message names the limit alone. */
+    if (len > GC_VALUE_BYTES_MAX && type == GC_VAL_STR)
+        return gc_err_set(err, GC_ELIMIT, "domain key '%s': %s value of more than %d bytes",
+                          name ? name : "(null)", gc_value_type_name(type), GC_VALUE_BYTES_MAX);
     if (len > GC_VALUE_BYTES_MAX)
         return gc_err_set(err, GC_ELIMIT, "domain key '%s': %s value of %zu bytes (limit %d)",
                           name ? name : "(null)", gc_value_type_name(type), len,

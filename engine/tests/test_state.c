@@ -238,6 +238,33 @@ START_TEST(state_version_without_a_state_is_zero)
 }
 END_TEST
 
+/* A string over the limit is refused with the limit, never with a length
+ * the engine did not measure (it stops counting one byte past the limit):
+ * a string of 3 x 4096 bytes is not called one of 4097. */
+START_TEST(state_long_string_refused_by_the_limit)
+{
+    gc_state *st = NULL;
+    gc_err err;
+    ck_assert_int_eq(gc_state_new(&st, &err), GC_OK);
+    size_t n = 3 * GC_VALUE_BYTES_MAX;
+    char *big = malloc(n + 1);
+    ck_assert_ptr_nonnull(big);
+    memset(big, 'x', n);
+    big[n] = '\0';
+    char want[96];
+    snprintf(want, sizeof want, "domain key 's': str value of more than %d bytes",
+             GC_VALUE_BYTES_MAX);
+    ck_assert_int_eq(gc_state_set_str(st, "s", big, &err), GC_ELIMIT);
+    ck_assert_str_eq(err.msg, want);
+    big[GC_VALUE_BYTES_MAX + 1] = '\0';   /* one byte over: the same refusal */
+    ck_assert_int_eq(gc_state_set_str(st, "s", big, &err), GC_ELIMIT);
+    ck_assert_str_eq(err.msg, want);
+    ck_assert_uint_eq(gc_state_domain_count(st), 0);
+    free(big);
+    gc_state_free(st);
+}
+END_TEST
+
 Suite *suite_state(void)
 {
     Suite *s = suite_create("state");
@@ -251,6 +278,7 @@ Suite *suite_state(void)
     tcase_add_test(tc, state_limits_and_rejects);
     tcase_add_test(tc, state_owns_heavy_zone);
     tcase_add_test(tc, state_version_without_a_state_is_zero);
+    tcase_add_test(tc, state_long_string_refused_by_the_limit);
     suite_add_tcase(s, tc);
     return s;
 }
