@@ -724,6 +724,44 @@ START_TEST(adopt_refuses_undeclared_writes_from_a_reply)
 }
 END_TEST
 
+/* A reply may read only the context's domain keys: one naming the key one
+ * past the last (an index equal to the domain's count) is refused EWIRE
+ * naming it, and the context keeps its empty write set; the last key itself
+ * is adopted. The read set decides which keys a commit checks for conflict,
+ * so a hostile worker's index must never reach past the domain. */
+START_TEST(adopt_refuses_a_read_one_past_the_domain)
+{
+    gc_state *st;
+    gc_err err;
+    ck_assert_int_eq(gc_state_new(&st, &err), GC_OK);
+    ck_assert_int_eq(gc_state_set_int(st, "k", 1, &err), GC_OK);
+    gc_contract c = {.domain_reads = K, .n_domain_reads = 1, .domain_writes = K,
+                     .n_domain_writes = 1};
+    gc_ctx *ctx;
+    ck_assert_int_eq(gc_ctx_from_state(st, &c, NULL, 0, 1, &ctx, &err), GC_OK);
+    ck_assert_uint_eq(ctx->n_domain, 1);
+    for (uint16_t key = 0; key < 2; key++) {
+        gc__wset ws;
+        memset(&ws, 0, sizeof ws);
+        ws.reads = malloc(sizeof *ws.reads);
+        ck_assert_ptr_nonnull(ws.reads);
+        ws.reads[0] = key;
+        ws.n_reads = 1;
+        gc_err_clear(&err);
+        if (key == 0) {
+            ck_assert_int_eq(gc__ctx_adopt(ctx, &ws, &err), GC_OK);
+            continue;
+        }
+        ck_assert_int_eq(gc__ctx_adopt(ctx, &ws, &err), GC_EWIRE);
+        ck_assert_str_eq(err.msg, "reply reads key 1 of 1");
+        ck_assert_ptr_null(ws.reads);
+        ck_assert(gc__wset_empty(&ctx->ws));
+    }
+    gc_ctx_free(ctx);
+    gc_state_free(st);
+}
+END_TEST
+
 /* ---- configuration -------------------------------------------------------------------- */
 
 START_TEST(configuration_crosses_the_wire)
@@ -2052,6 +2090,22 @@ START_TEST(fail_after_write_reports_its_own_failure)
 }
 END_TEST
 
+/* conflict under a contract with no write fails EINVAL with its own reason,
+ * in thread and process mode: the user learns the contract is wrong, not
+ * some lower-level refusal of a write to no key. */
+START_TEST(conflict_without_a_declared_write_says_so)
+{
+    fixture f;
+    fx_open(&f);
+    gc_contract c = {.domain_reads = K, .n_domain_reads = 1};
+    ck_assert_int_eq(fx_run(&f, "conflict", modes[_i], 1, 1, 0, &c, NULL), GC_OK);
+    ck_assert_int_eq(f.res[0].status, GC_EINVAL);
+    ck_assert_str_eq(f.res[0].text, "conflict: the contract declares no write");
+    ck_assert_int_eq(key_int(f.st, "k"), 0);
+    fx_close(&f);
+}
+END_TEST
+
 /* A subscriber hears its own topic only, matched whole: beside the
  * fixture's "changed" subscriber, one to every topic (NULL) hears the event
  * too, while "change" (a prefix), "changed2" (an extension) and "other" hear
@@ -2550,6 +2604,7 @@ Suite *suite_commit(void)
     tcase_add_test(u, write_set_refusals_name_the_repeat_and_the_room);
     tcase_add_test(u, write_set_decoder_refuses_any_repeated_message_id);
     tcase_add_test(u, adopt_refuses_undeclared_writes_from_a_reply);
+    tcase_add_test(u, adopt_refuses_a_read_one_past_the_domain);
     tcase_add_test(u, configuration_crosses_the_wire);
     tcase_add_test(u, outbox_without_sink_is_refused_before_any_worker_runs);
     tcase_add_test(u, subscribe_waits_for_the_engine_lock);
@@ -2607,6 +2662,7 @@ Suite *suite_commit(void)
     tcase_add_loop_test(m, conflict_on_the_last_of_four_writes, 0, 2);
     tcase_add_loop_test(m, delivered_payload_names_the_committed_attempt, 0, 2);
     tcase_add_loop_test(m, fail_after_write_reports_its_own_failure, 0, 2);
+    tcase_add_loop_test(m, conflict_without_a_declared_write_says_so, 0, 2);
     tcase_add_loop_test(m, subscribers_receive_only_their_topic, 0, 2);
     tcase_add_loop_test(m, registered_contract_decides_events_and_messages, 0, 2);
     tcase_add_loop_test(m, peek_without_a_key_name_reports_why, 0, 2);
