@@ -92,12 +92,20 @@ START_TEST(every_worker_sees_every_heavy_entry)
     gc_zone_read(gc_state_heavy(f.st), "b", &db, &lb, NULL);
     ck_assert_int_eq(f.res[1].status, GC_OK);
     ck_assert_uint_eq((uint64_t)f.res[1].value, gc_sum64(da, la) + gc_sum64(db, lb));
+    /* and its text counts those bytes, as checksum's does: what a reader of
+     * the result is told was covered */
+    char want_text[64];
+    snprintf(want_text, sizeof want_text, "read %zu bytes", la + lb);
+    ck_assert_str_eq(f.res[1].text, want_text);
     ck_assert_int_eq(fx_run(&f, "checksum", modes[_i], 3, 10, 0, &c), GC_OK);
+    snprintf(want_text, sizeof want_text, "%016llx over %zu bytes", (unsigned long long)want,
+             la + lb);
     for (int t = 0; t < 10; t++) {
         ck_assert_msg(f.res[t].status == GC_OK, "task %d: %s %s", t,
                       gc_status_name(f.res[t].status), f.res[t].text);
         ck_assert_uint_eq(f.res[t].task, (unsigned)t);
         ck_assert_uint_eq((uint64_t)f.res[t].value, want);
+        ck_assert_str_eq(f.res[t].text, want_text);
         ck_assert_int_ge(f.res[t].worker, 0);
         ck_assert_int_lt(f.res[t].worker, 3);
         ck_assert_uint_gt(f.res[t].wall_ns, 0);
